@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* The collector's life cycle: find the session's segments in the
+ * directory, drain them, notice when their process has exited, crashed or
+ * exec'd, drain them one last time and remove them. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector.h"
+
+int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	if (o->dir && *o->dir)
+		snprintf(c->dir, sizeof(c->dir), "%s", o->dir);
+	else
+		snprintf(c->dir, sizeof(c->dir), "/dev/shm/tm-%u", (unsigned)geteuid());
+	const char *s = o->session && *o->session ? o->session : "default";
+	if (strlen(s) > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"0123456789_-") != strlen(s)) {
+		snprintf(err, errlen, "session '%s': use 1-64 of [A-Za-z0-9_-]", s);
+		return -EINVAL;
+	}
+	snprintf(c->session, sizeof(c->session), "%s", s);
+	c->ns_per_tick = tm_calibrate_tsc(&c->tsc_hz);
+	c->start_mono_ns = tm_mono_ns();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
+/* "<session>.<pid>.<hex nonce>.tm" */
+static int name_matches(const struct tm_coll *c, const char *name)
+{
+	size_t sl = strlen(c->session);
+	if (strncmp(name, c->session, sl) != 0 || name[sl] != '.')
+		return 0;
+	const char *p = name + sl + 1;
+	size_t n = strspn(p, "0123456789");
+	if (!n || p[n] != '.')
+		return 0;
+	p += n + 1;
+	n = strspn(p, "0123456789abcdef");
+	return n && strcmp(p + n, ".tm") == 0;
+}
+
+static int known(const struct tm_coll *c, const char *path)
+{
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (strcmp(c->procs[i]->path, path) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_proc(struct tm_coll *c, struct tm_proc *p)
+{
+	if (c->nprocs == c->capprocs) {
+		size_t cap = c->capprocs ? c->capprocs * 2 : 16;
+		struct tm_proc **n = realloc(c->procs, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->procs = n;
+		c->capprocs = cap;
+	}
+	c->procs[c->nprocs++] = p;
+	return 0;
+}
+
+int tm_coll_scan(struct tm_coll *c)
+{
+	DIR *d = opendir(c->dir);
+	int added = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!name_matches(c, e->d_name))
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", c->dir, e->d_name);
+		if (known(c, path))
+			continue;
+		struct tm_proc *p = calloc(1, sizeof(*p));
+		char err[256];
+		if (!p)
+			break;
+		int r = tm_proc_attach(p, path, err, sizeof(err));
+		if (r < 0) {
+			if (r != -EAGAIN) {
+				/* remembered, so it is reported once and not retried */
+				fprintf(stderr, "tmcollect: %s: %s; ignoring it\n", path, err);
+				snprintf(p->path, sizeof(p->path), "%s", path);
+				p->status = TM_PS_CRASHED;
+				p->closs[TM_CLOSS_CORRUPT] = 1;
+				p->pid = -1;
+				if (add_proc(c, p) < 0)
+					free(p);
+				continue;
+			}
+			free(p);
+			continue;
+		}
+		if (add_proc(c, p) < 0) {
+			tm_proc_detach(p, 0);
+			free(p);
+			break;
+		}
+		tm_proc_sync_syms(c, p);
+		added++;
+	}
+	closedir(d);
+	return added;
+}
+
+uint64_t tm_coll_drain(struct tm_coll *c)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < c->nprocs; i++)
+		n += tm_proc_drain(c, c->procs[i]);
+	c->last_drained = n;
+	return n;
+}
+
+/* Start time (field 22) and state (field 3) of pid, or -1 if gone. */
+static int proc_stat(int32_t pid, uint64_t *start, char *state)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -1;
+	*state = p[2];
+	int field = 2;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+static int superseded(const struct tm_coll *c, const struct tm_proc *p)
+{
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct tm_proc *q = c->procs[i];
+		if (q != p && q->pid == p->pid && q->starttime == p->starttime &&
+		    q->created_ns > p->created_ns && q->h)
+			return 1;
+	}
+	return 0;
+}
+
+static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st)
+{
+	tm_proc_drain(c, p);
+	if (st == TM_PS_EXITED || st == TM_PS_CRASHED)
+		tm_proc_unfinished(c, p);
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		p->loss[k] += __atomic_load_n(&p->h->loss[k], __ATOMIC_RELAXED);
+	p->status = st;
+	if (st == TM_PS_EXITED)
+		p->exit_code = __atomic_load_n(&p->h->exit_code, __ATOMIC_RELAXED);
+	tm_proc_detach(p, 1);
+}
+
+/* How the process behind p is doing: running, or finished and how. */
+static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
+{
+	uint64_t start;
+	char state;
+	int exited = __atomic_load_n(&p->h->state, __ATOMIC_ACQUIRE) == TM_PROC_EXITED;
+	if (proc_stat(p->pid, &start, &state) < 0 || start != p->starttime || state == 'Z' ||
+	    state == 'X')
+		return exited ? TM_PS_EXITED : TM_PS_CRASHED;
+	if (superseded(c, p))
+		return TM_PS_EXEC;
+	char path[64], exe[256];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if (strcmp(exe, p->exe) != 0)
+			return TM_PS_EXEC;
+	}
+	return TM_PS_RUNNING;
+}
+
+void tm_coll_check(struct tm_coll *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct tm_proc *p = c->procs[i];
+		if (!p->attached)
+			continue;
+		enum tm_pstatus st = probe(c, p);
+		if (st == TM_PS_RUNNING)
+			tm_proc_retire_threads(c, p);
+		else
+			finalize(c, p, st);
+	}
+}
+
+int tm_coll_idle(const struct tm_coll *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (c->procs[i]->attached)
+			return 0;
+	return c->nprocs > 0;
+}
+
+void tm_coll_finish(struct tm_coll *c)
+{
+	tm_coll_scan(c);
+	tm_coll_drain(c);
+	tm_coll_check(c);
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct tm_proc *p = c->procs[i];
+		if (!p->attached)
+			continue;
+		tm_proc_drain(c, p);
+		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+			p->loss[k] += __atomic_load_n(&p->h->loss[k], __ATOMIC_RELAXED);
+		tm_proc_detach(p, 0); /* still running: a later collector continues */
+	}
+}
+
+void tm_coll_free(struct tm_coll *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++) {
+		tm_proc_detach(c->procs[i], 0);
+		free(c->procs[i]->psyms);
+		free(c->procs[i]);
+	}
+	free(c->procs);
+	for (size_t i = 0; i < c->nsyms; i++)
+		tm_sym_free(&c->syms[i]);
+	free(c->syms);
+	memset(c, 0, sizeof(*c));
+}

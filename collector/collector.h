@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* tmcollect's model: the segments it has attached (one per monitored
+ * process image), the statistics they feed, and the functions that move data
+ * from one to the other. Shared by tmcollect and tmrun's private collector. */
+#ifndef TM_COLLECTOR_H
+#define TM_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "tm/wire.h"
+
+enum tm_pstatus {
+	TM_PS_RUNNING = 0,
+	TM_PS_EXITED,
+	TM_PS_CRASHED, /* gone without marking its segment: killed or crashed */
+	TM_PS_EXEC,    /* replaced its image with exec */
+};
+
+/* Loss and anomalies the collector itself counts, beside the shim's. */
+enum tm_closs {
+	TM_CLOSS_CORRUPT = 0, /* records or counters that failed validation */
+	TM_CLOSS_COUNT
+};
+
+struct tm_err_count {
+	int32_t code;
+	uint64_t count;
+};
+
+/* Statistics of one symbol (by display name) across every process. */
+struct tm_sym {
+	char name[200];
+	char object[40];
+	uint32_t flags; /* union of the wire flags seen */
+	uint16_t codes; /* enum tm_code_domain */
+	uint64_t calls, ok, failed, norule, exceptions, unwound, unfinished;
+	uint64_t records;    /* calls seen as individual records */
+	uint64_t overflowed; /* calls seen only through accumulators */
+	uint64_t bytes;
+	double sum_ns, sumsq_ns;
+	uint64_t min_ns, max_ns;
+	struct tm_hist hist;
+	struct tm_err_count *errs;
+	size_t nerrs, caperrs;
+};
+
+struct tm_psym {
+	uint32_t gsym; /* index in tm_coll.syms */
+	uint64_t calls;
+};
+
+/* One attached segment: a process image. Kept after detaching so the
+ * summary can report it. */
+struct tm_proc {
+	char path[512];
+	int fd;
+	struct tm_seg_header *h;
+	uint64_t size;
+	/* validated copies of the header's geometry */
+	uint32_t ring_cap, max_threads, max_syms, stack_cap, clock_kind;
+	uint64_t thread_size, threads_off, syms_off;
+	/* identity */
+	int32_t pid, ppid;
+	uint64_t starttime, created_ns;
+	char exe[256];
+	char argv[512];
+	uint32_t argv_len;
+	enum tm_pstatus status;
+	int exit_code; /* for TM_PS_EXITED: wait status as given to exit() */
+	int attached;
+	/* per local symbol id: global symbol + per-process count */
+	struct tm_psym *psyms;
+	uint32_t npsyms;
+	uint64_t calls, records, overflowed;
+	uint64_t loss[TM_LOSS_COUNT];
+	uint64_t closs[TM_CLOSS_COUNT];
+	uint64_t *thr_loss_seen; /* [(max_threads+1) * TM_LOSS_COUNT] */
+	uint64_t *thr_epoch;     /* [max_threads+1]: acc_epoch last folded */
+	uint64_t last_check_ns;
+};
+
+struct tm_coll_opts {
+	const char *dir;
+	const char *session;
+};
+
+struct tm_coll {
+	char dir[256];
+	char session[65];
+	double ns_per_tick; /* TSC calibration */
+	uint64_t tsc_hz;
+	struct tm_sym *syms;
+	size_t nsyms, capsyms;
+	struct tm_proc **procs;
+	size_t nprocs, capprocs;
+	uint64_t closs[TM_CLOSS_COUNT];
+	uint64_t start_mono_ns, start_real_ns;
+	uint64_t last_drained; /* records moved by the last tm_coll_drain */
+};
+
+/* collect.c */
+int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen);
+int tm_coll_scan(struct tm_coll *c);        /* attach new segments of the session */
+uint64_t tm_coll_drain(struct tm_coll *c);  /* drain everything attached; records moved */
+void tm_coll_check(struct tm_coll *c);      /* liveness: finalize dead processes */
+int tm_coll_idle(const struct tm_coll *c);  /* every seen process finished */
+void tm_coll_finish(struct tm_coll *c);     /* final drain of all; detach */
+void tm_coll_free(struct tm_coll *c);
+uint64_t tm_mono_ns(void);
+
+/* segment.c (reader) */
+int tm_seg_validate(const void *map, uint64_t size, char *err, size_t errlen);
+int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen);
+void tm_proc_detach(struct tm_proc *p, int remove);
+
+/* drain.c */
+uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p);
+void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p);
+void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p);
+void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p);
+
+/* stats.c */
+int tm_coll_sym(struct tm_coll *c, const char *name); /* global index, created if new */
+void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value,
+		   int32_t err);
+void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n);
+void tm_sym_free(struct tm_sym *s);
+
+/* calib.c */
+double tm_calibrate_tsc(uint64_t *hz);
+
+/* errnames.c */
+const char *tm_code_name(unsigned domain, int32_t code, char *buf, size_t len);
+
+/* summary.c */
+int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen);
+void tm_table_print(const struct tm_coll *c, void *file);
+
+#endif

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* Moving data out of an attached segment: ring records, accumulator
+ * deltas, loss counters, thread retirement. Every index, id and count read
+ * from the segment is checked before use; a bad one is counted as corrupt
+ * and skipped, never followed. */
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+
+#define ACQ memory_order_acquire
+#define REL memory_order_release
+#define RLX memory_order_relaxed
+
+static struct tm_thread *thr_at(const struct tm_proc *p, uint32_t i)
+{
+	return (struct tm_thread *)((char *)p->h + p->threads_off + (uint64_t)i * p->thread_size);
+}
+
+static uint64_t ticks_to_ns(const struct tm_coll *c, const struct tm_proc *p, uint64_t t)
+{
+	if (p->clock_kind == TM_CLOCK_MONO)
+		return t;
+	return (uint64_t)((double)t * c->ns_per_tick + 0.5);
+}
+
+/* Picks up symbols the process published since the last look. */
+void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p)
+{
+	uint32_t n = atomic_load_explicit(&p->h->nsyms, ACQ);
+	if (n > p->max_syms)
+		n = p->max_syms;
+	const struct tm_wire_sym *ws = (const void *)((char *)p->h + p->syms_off);
+	for (uint32_t i = p->npsyms; i < n; i++) {
+		char name[sizeof(ws[i].name)];
+		memcpy(name, ws[i].name, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		if (!name[0])
+			snprintf(name, sizeof(name), "?sym%u", i);
+		int g = tm_coll_sym(c, name);
+		if (g < 0)
+			return;
+		struct tm_sym *s = &c->syms[g];
+		s->flags |= ws[i].flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED);
+		if (ws[i].codes <= TM_CODES_NUMBER)
+			s->codes = ws[i].codes;
+		if (!s->object[0]) {
+			memcpy(s->object, ws[i].object, sizeof(s->object));
+			s->object[sizeof(s->object) - 1] = '\0';
+		}
+		p->psyms[i].gsym = (uint32_t)g;
+		p->npsyms = i + 1;
+	}
+}
+
+static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_record *r)
+{
+	unsigned status = TM_REC_STATUS(r);
+	if (r->sym >= p->npsyms) {
+		tm_proc_sync_syms(c, p);
+		if (r->sym >= p->npsyms) {
+			p->closs[TM_CLOSS_CORRUPT]++;
+			return;
+		}
+	}
+	if (status >= TM_ST_COUNT) {
+		p->closs[TM_CLOSS_CORRUPT]++;
+		return;
+	}
+	struct tm_sym *s = &c->syms[p->psyms[r->sym].gsym];
+	tm_sym_record(s, ticks_to_ns(c, p, TM_REC_DUR(r)), status, r->value, r->err);
+	s->records++;
+	p->psyms[r->sym].calls++;
+	p->calls++;
+	p->records++;
+}
+
+/* The SPSC consumer side (producer in shim/hook.c):
+ *
+ *   head = load_acquire(thr->head)
+ *   if head - tail > cap: corrupt; skip to head - cap
+ *   for each i in [tail, head): copy ring[i & mask], validate, apply
+ *   store_release(thr->tail, head)
+ */
+static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_thread *thr)
+{
+	const struct tm_record *ring =
+		(const void *)((char *)thr + tm_thr_ring_off(p->stack_cap, p->max_syms));
+	uint64_t head = atomic_load_explicit(&thr->head, ACQ);
+	uint64_t tail = atomic_load_explicit(&thr->tail, RLX);
+	uint64_t mask = p->ring_cap - 1;
+	if (head == tail)
+		return 0;
+	if (head - tail > p->ring_cap) {
+		p->closs[TM_CLOSS_CORRUPT]++;
+		tail = head - p->ring_cap;
+	}
+	for (uint64_t i = tail; i != head; i++) {
+		struct tm_record r;
+		memcpy(&r, &ring[i & mask], sizeof(r));
+		apply_record(c, p, &r);
+	}
+	atomic_store_explicit(&thr->tail, head, REL);
+	return head - tail;
+}
+
+static uint64_t acc_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *bad)
+{
+	uint64_t n = atomic_load_explicit(now, RLX), s = atomic_load_explicit(seen, RLX);
+	if (n < s) {
+		*bad = 1;
+		return 0;
+	}
+	atomic_store_explicit(seen, n, RLX);
+	return n - s;
+}
+
+/* Folds what accumulator `a` gained since `seen` into symbol s. */
+static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct tm_acc *a,
+		     struct tm_acc *seen)
+{
+	struct tm_sym *s = &c->syms[p->psyms[lsym].gsym];
+	int bad = 0;
+	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
+	uint64_t ok = acc_delta(&a->ok, &seen->ok, &bad);
+	uint64_t failed = acc_delta(&a->failed, &seen->failed, &bad);
+	uint64_t abnormal = acc_delta(&a->abnormal, &seen->abnormal, &bad);
+	uint64_t sum = acc_delta(&a->sum, &seen->sum, &bad);
+	uint64_t bytes = acc_delta(&a->bytes, &seen->bytes, &bad);
+	if (bad || ok + failed + abnormal > calls) {
+		p->closs[TM_CLOSS_CORRUPT]++;
+		return;
+	}
+	s->calls += calls;
+	s->ok += ok;
+	s->failed += failed;
+	s->unwound += abnormal;
+	s->norule += calls - ok - failed - abnormal;
+	s->overflowed += calls;
+	s->bytes += bytes;
+	s->sum_ns += (double)ticks_to_ns(c, p, sum);
+	p->psyms[lsym].calls += calls;
+	p->calls += calls;
+	p->overflowed += calls;
+
+	uint64_t mn = atomic_load_explicit(&a->min, RLX), mx = atomic_load_explicit(&a->max, RLX);
+	if (calls && mn) {
+		uint64_t mn_ns = ticks_to_ns(c, p, mn - 1), mx_ns = ticks_to_ns(c, p, mx);
+		if (mn_ns < s->min_ns)
+			s->min_ns = mn_ns;
+		if (mx_ns > s->max_ns)
+			s->max_ns = mx_ns;
+	}
+	for (unsigned b = 0; b < TM_ACC_BUCKETS; b++) {
+		uint32_t n = atomic_load_explicit(&a->hist[b], RLX);
+		uint32_t sn = atomic_load_explicit(&seen->hist[b], RLX);
+		if (n == sn)
+			continue;
+		atomic_store_explicit(&seen->hist[b], n, RLX);
+		uint64_t d = (uint32_t)(n - sn);
+		/* representative: the middle of [2^b, 2^(b+1)) ticks */
+		uint64_t rep = b == 0 ? 1 : (3ull << b) / 2;
+		uint64_t ns = ticks_to_ns(c, p, rep);
+		tm_hist_add(&s->hist, ns, d);
+		s->sumsq_ns += (double)ns * (double)ns * (double)d;
+	}
+	for (unsigned e = 0; e < TM_ACC_ERRS; e++) {
+		int32_t code = atomic_load_explicit(&a->errs[e].code, ACQ);
+		uint32_t n = atomic_load_explicit(&a->errs[e].count, ACQ);
+		uint32_t sn = atomic_load_explicit(&seen->errs[e].count, RLX);
+		if (!code || n == sn)
+			continue;
+		atomic_store_explicit(&seen->errs[e].count, n, RLX);
+		tm_sym_errs_add(s, code, (uint32_t)(n - sn));
+	}
+	uint64_t other = acc_delta(&a->errs_other, &seen->errs_other, &bad);
+	if (other)
+		tm_sym_errs_add(s, INT32_MIN, other);
+}
+
+static void drain_acc(struct tm_coll *c, struct tm_proc *p, uint32_t i, struct tm_thread *thr)
+{
+	uint64_t epoch = atomic_load_explicit(&thr->acc_epoch, ACQ);
+	if (epoch == p->thr_epoch[i])
+		return;
+	p->thr_epoch[i] = epoch;
+	char *base = (char *)thr;
+	const _Atomic uint8_t *used = (const void *)(base + tm_thr_used_off(p->stack_cap));
+	struct tm_acc *acc = (void *)(base + tm_thr_acc_off(p->stack_cap, p->max_syms));
+	struct tm_acc *seen = (void *)(base + tm_thr_seen_off(p->stack_cap, p->max_syms));
+	tm_proc_sync_syms(c, p);
+	for (uint32_t s = 0; s < p->npsyms; s++)
+		if (atomic_load_explicit(&used[s], RLX))
+			fold_acc(c, p, s, &acc[s], &seen[s]);
+}
+
+static void drain_loss(struct tm_proc *p, uint32_t i, struct tm_thread *thr)
+{
+	uint64_t *seen = &p->thr_loss_seen[(size_t)i * TM_LOSS_COUNT];
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++) {
+		uint64_t v = atomic_load_explicit(&thr->loss[k], RLX);
+		if (v > seen[k]) {
+			p->loss[k] += v - seen[k];
+			seen[k] = v;
+		}
+	}
+}
+
+static uint64_t drain_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
+{
+	struct tm_thread *thr = thr_at(p, i);
+	uint64_t n = i < p->max_threads ? drain_ring(c, p, thr) : 0;
+	drain_acc(c, p, i, thr);
+	drain_loss(p, i, thr);
+	return n;
+}
+
+uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p)
+{
+	if (!p->attached)
+		return 0;
+	tm_proc_sync_syms(c, p);
+	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
+	if (hwm > p->max_threads)
+		hwm = p->max_threads;
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < hwm; i++)
+		n += drain_slot(c, p, i);
+	n += drain_slot(c, p, p->max_threads); /* the shared slot */
+	return n;
+}
+
+/* Returns a drained slot to FREE with every counter zeroed, so the next
+ * thread to claim it starts clean. Only for slots whose thread is gone. */
+static void free_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
+{
+	struct tm_thread *thr = thr_at(p, i);
+	drain_slot(c, p, i);
+	char *base = (char *)thr;
+	_Atomic uint8_t *used = (void *)(base + tm_thr_used_off(p->stack_cap));
+	struct tm_acc *acc = (void *)(base + tm_thr_acc_off(p->stack_cap, p->max_syms));
+	struct tm_acc *seen = (void *)(base + tm_thr_seen_off(p->stack_cap, p->max_syms));
+	for (uint32_t s = 0; s < p->max_syms; s++) {
+		if (!atomic_load_explicit(&used[s], RLX))
+			continue;
+		memset(&acc[s], 0, sizeof(acc[s]));
+		memset(&seen[s], 0, sizeof(seen[s]));
+		atomic_store_explicit(&used[s], 0, RLX);
+	}
+	atomic_store_explicit(&thr->head, 0, RLX);
+	atomic_store_explicit(&thr->tail, 0, RLX);
+	atomic_store_explicit(&thr->live_depth, 0, RLX);
+	atomic_store_explicit(&thr->acc_epoch, 0, RLX);
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		atomic_store_explicit(&thr->loss[k], 0, RLX);
+	memset(&p->thr_loss_seen[(size_t)i * TM_LOSS_COUNT], 0, TM_LOSS_COUNT * sizeof(uint64_t));
+	p->thr_epoch[i] = 0;
+	atomic_store_explicit(&thr->state, TM_THR_FREE, REL);
+}
+
+static int tid_alive(int32_t pid, int32_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
+	return access(path, F_OK) == 0;
+}
+
+/* Frees the slots of threads that have exited, so new threads reuse them. */
+void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p)
+{
+	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
+	if (hwm > p->max_threads)
+		hwm = p->max_threads;
+	for (uint32_t i = 0; i < hwm; i++) {
+		struct tm_thread *thr = thr_at(p, i);
+		if (atomic_load_explicit(&thr->state, ACQ) != TM_THR_ACTIVE)
+			continue;
+		int32_t tid = atomic_load_explicit(&thr->tid, RLX);
+		if (tid <= 0 || tid_alive(p->pid, tid))
+			continue;
+		/* the thread is gone: its open calls will never return */
+		uint32_t d = atomic_load_explicit(&thr->live_depth, ACQ);
+		const struct tm_live *live = (const void *)((char *)thr + tm_thr_live_off());
+		for (uint32_t k = 0; k < d && k < p->stack_cap; k++) {
+			uint32_t ls = live[k].sym;
+			if (ls < p->npsyms)
+				c->syms[p->psyms[ls].gsym].unwound++;
+		}
+		free_slot(c, p, i);
+	}
+}
+
+/* Counts the calls still open in a process that is gone. */
+void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p)
+{
+	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
+	if (hwm > p->max_threads)
+		hwm = p->max_threads;
+	for (uint32_t i = 0; i < hwm; i++) {
+		struct tm_thread *thr = thr_at(p, i);
+		if (atomic_load_explicit(&thr->state, ACQ) != TM_THR_ACTIVE)
+			continue;
+		uint32_t d = atomic_load_explicit(&thr->live_depth, ACQ);
+		const struct tm_live *live = (const void *)((char *)thr + tm_thr_live_off());
+		for (uint32_t k = 0; k < d && k < p->stack_cap; k++) {
+			uint32_t ls = live[k].sym;
+			if (ls < p->npsyms)
+				c->syms[p->psyms[ls].gsym].unfinished++;
+			else
+				p->closs[TM_CLOSS_CORRUPT]++;
+		}
+	}
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* Log-linear histogram (see hist.h). */
+#include "hist.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+unsigned tm_hist_index(uint64_t v)
+{
+	if (v < TM_HIST_SUB)
+		return (unsigned)v;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+	unsigned shift = msb - TM_HIST_SUB_BITS;
+	unsigned mant = (unsigned)(v >> shift); /* in [SUB, 2*SUB) */
+	return (shift + 1) * TM_HIST_SUB + (mant - TM_HIST_SUB);
+}
+
+uint64_t tm_hist_value(unsigned index)
+{
+	unsigned g = index / TM_HIST_SUB, sub = index % TM_HIST_SUB;
+	if (g == 0)
+		return sub;
+	unsigned shift = g - 1;
+	uint64_t lo = ((uint64_t)(TM_HIST_SUB + sub)) << shift;
+	return lo + (shift ? (1ull << shift) / 2 : 0);
+}
+
+int tm_hist_add(struct tm_hist *h, uint64_t v, uint64_t n)
+{
+	unsigned i = tm_hist_index(v);
+	unsigned g = i / TM_HIST_SUB;
+	if (!h->group[g]) {
+		h->group[g] = calloc(TM_HIST_SUB, sizeof(uint64_t));
+		if (!h->group[g])
+			return -ENOMEM;
+	}
+	h->group[g][i % TM_HIST_SUB] += n;
+	h->count += n;
+	return 0;
+}
+
+uint64_t tm_hist_quantile(const struct tm_hist *h, double q)
+{
+	if (!h->count)
+		return 0;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	uint64_t rank = (uint64_t)(q * (double)h->count + 0.999999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+	uint64_t seen = 0;
+	for (unsigned g = 0; g < TM_HIST_GROUPS; g++) {
+		if (!h->group[g])
+			continue;
+		for (unsigned s = 0; s < TM_HIST_SUB; s++) {
+			seen += h->group[g][s];
+			if (seen >= rank)
+				return tm_hist_value(g * TM_HIST_SUB + s);
+		}
+	}
+	return 0;
+}
+
+int tm_hist_merge(struct tm_hist *dst, const struct tm_hist *src)
+{
+	for (unsigned g = 0; g < TM_HIST_GROUPS; g++) {
+		if (!src->group[g])
+			continue;
+		if (!dst->group[g]) {
+			dst->group[g] = calloc(TM_HIST_SUB, sizeof(uint64_t));
+			if (!dst->group[g])
+				return -ENOMEM;
+		}
+		for (unsigned s = 0; s < TM_HIST_SUB; s++)
+			dst->group[g][s] += src->group[g][s];
+	}
+	dst->count += src->count;
+	return 0;
+}
+
+void tm_hist_free(struct tm_hist *h)
+{
+	for (unsigned g = 0; g < TM_HIST_GROUPS; g++)
+		free(h->group[g]);
+	*h = (struct tm_hist){0};
+}

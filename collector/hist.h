@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Log-linear duration histogram: exact below 128 ns, then 128 sub-buckets per
+ * power of two (relative error of a reported value <= 1/256). Groups are
+ * allocated on first use, so a symbol whose calls span three decades costs
+ * a few KiB. Mergeable: adding two histograms adds their counts. */
+#ifndef TM_HIST_H
+#define TM_HIST_H
+
+#include <stdint.h>
+
+#define TM_HIST_SUB_BITS 7
+#define TM_HIST_SUB (1u << TM_HIST_SUB_BITS)
+#define TM_HIST_GROUPS (64 - TM_HIST_SUB_BITS + 1)
+
+struct tm_hist {
+	uint64_t *group[TM_HIST_GROUPS]; /* TM_HIST_SUB counters each, or NULL */
+	uint64_t count;
+};
+
+/* Adds n observations of value v. Returns 0 or -ENOMEM. */
+int tm_hist_add(struct tm_hist *h, uint64_t v, uint64_t n);
+/* The value at quantile q in [0, 1] (the ceil(q*count)-th smallest), as the
+ * midpoint of its bucket; 0 when empty. */
+uint64_t tm_hist_quantile(const struct tm_hist *h, double q);
+int tm_hist_merge(struct tm_hist *dst, const struct tm_hist *src);
+void tm_hist_free(struct tm_hist *h);
+
+/* Bucket arithmetic, exposed for the tests. */
+unsigned tm_hist_index(uint64_t v);
+uint64_t tm_hist_value(unsigned index);
+
+#endif

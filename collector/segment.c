@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* The reader's side of the segment: open, lock, map and validate. The
+ * segment is written by a process we do not trust, so every size and offset
+ * in its header is checked against the file and against hard limits before
+ * anything else reads through it; identity strings are copied and
+ * terminated. A segment still being created answers -EAGAIN. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collector.h"
+
+static int is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+int tm_seg_validate(const void *map, uint64_t size, char *err, size_t errlen)
+{
+	const struct tm_seg_header *h = map;
+	if (size < sizeof(*h)) {
+		snprintf(err, errlen, "too small (%llu bytes)", (unsigned long long)size);
+		return -EAGAIN;
+	}
+	uint64_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
+	if (magic == 0) {
+		snprintf(err, errlen, "not published yet");
+		return -EAGAIN;
+	}
+	if (magic != TM_MAGIC) {
+		snprintf(err, errlen, "bad magic");
+		return -EINVAL;
+	}
+	if (h->version != TM_WIRE_VERSION) {
+		snprintf(err, errlen, "wire version %u, expected %u", h->version, TM_WIRE_VERSION);
+		return -EPROTO;
+	}
+	if (h->header_size != sizeof(*h) || h->record_size != sizeof(struct tm_record)) {
+		snprintf(err, errlen, "header/record size mismatch");
+		return -EINVAL;
+	}
+	if (!is_pow2(h->ring_cap) || h->ring_cap < 64 || h->ring_cap > TM_RING_LIMIT ||
+	    h->max_threads < 1 || h->max_threads > TM_MAX_THREADS_LIMIT || h->max_syms < 1 ||
+	    h->max_syms >= TM_MAX_SYMS_LIMIT || h->stack_cap < 1 || h->stack_cap > TM_STACK_LIMIT) {
+		snprintf(err, errlen, "geometry out of range");
+		return -EINVAL;
+	}
+	if (h->thread_size != tm_thr_size(h->stack_cap, h->max_syms, h->ring_cap)) {
+		snprintf(err, errlen, "thread size mismatch");
+		return -EINVAL;
+	}
+	uint64_t syms_end = h->syms_off + (uint64_t)h->max_syms * sizeof(struct tm_wire_sym);
+	if (h->syms_off < sizeof(*h) || h->syms_off % 64 || syms_end < h->syms_off ||
+	    h->threads_off < syms_end || h->threads_off % 64) {
+		snprintf(err, errlen, "symbol table offsets out of range");
+		return -EINVAL;
+	}
+	uint64_t end = h->threads_off + (uint64_t)(h->max_threads + 1) * h->thread_size;
+	if (end != h->total_size || end > size || end < h->threads_off) {
+		snprintf(err, errlen, "size %llu does not cover %llu bytes",
+			 (unsigned long long)size, (unsigned long long)end);
+		return -EINVAL;
+	}
+	if (h->clock_kind != TM_CLOCK_TSC && h->clock_kind != TM_CLOCK_MONO) {
+		snprintf(err, errlen, "unknown clock %u", h->clock_kind);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void copy_str(char *dst, size_t dlen, const char *src, size_t slen)
+{
+	size_t n = strnlen(src, slen < dlen - 1 ? slen : dlen - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Opens, locks (one collector per segment) and maps `path`. Returns 0,
+ * -EAGAIN (not ready, or another collector holds it: try later) or another
+ * -errno with err filled. */
+int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int ret;
+	void *m = MAP_FAILED;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "open: %s", strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, errlen, "not a regular file owned by us");
+		ret = -EPERM;
+		goto fail;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(err, errlen, "held by another collector");
+		ret = -EAGAIN;
+		goto fail;
+	}
+	if ((uint64_t)st.st_size < sizeof(struct tm_seg_header)) {
+		snprintf(err, errlen, "not sized yet");
+		ret = -EAGAIN;
+		goto fail;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "mmap: %s", strerror(errno));
+		ret = -errno;
+		goto fail;
+	}
+	ret = tm_seg_validate(m, (uint64_t)st.st_size, err, errlen);
+	if (ret < 0)
+		goto fail;
+
+	const struct tm_seg_header *h = m;
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	p->fd = fd;
+	p->h = m;
+	p->size = (uint64_t)st.st_size;
+	p->ring_cap = h->ring_cap;
+	p->max_threads = h->max_threads;
+	p->max_syms = h->max_syms;
+	p->stack_cap = h->stack_cap;
+	p->clock_kind = h->clock_kind;
+	p->thread_size = h->thread_size;
+	p->threads_off = h->threads_off;
+	p->syms_off = h->syms_off;
+	p->pid = h->pid;
+	p->ppid = h->ppid;
+	p->starttime = h->starttime;
+	p->created_ns = h->created_realtime_ns;
+	copy_str(p->exe, sizeof(p->exe), h->exe, sizeof(h->exe));
+	p->argv_len = h->argv_len < sizeof(p->argv) - 1 ? h->argv_len : sizeof(p->argv) - 1;
+	memcpy(p->argv, h->argv, p->argv_len);
+	p->argv[p->argv_len] = '\0';
+	p->attached = 1;
+	p->status = TM_PS_RUNNING;
+	p->thr_loss_seen = calloc((size_t)(p->max_threads + 1) * TM_LOSS_COUNT, sizeof(uint64_t));
+	p->thr_epoch = calloc(p->max_threads + 1, sizeof(uint64_t));
+	p->psyms = calloc(p->max_syms, sizeof(*p->psyms));
+	if (!p->thr_loss_seen || !p->thr_epoch || !p->psyms) {
+		snprintf(err, errlen, "out of memory");
+		tm_proc_detach(p, 0);
+		return -ENOMEM;
+	}
+	return 0;
+fail:
+	if (m != MAP_FAILED)
+		munmap(m, (size_t)st.st_size);
+	close(fd);
+	return ret;
+}
+
+void tm_proc_detach(struct tm_proc *p, int remove)
+{
+	if (!p->attached)
+		return;
+	if (remove)
+		unlink(p->path);
+	munmap(p->h, p->size);
+	close(p->fd);
+	p->h = NULL;
+	p->fd = -1;
+	p->attached = 0;
+	free(p->thr_loss_seen);
+	free(p->thr_epoch);
+	p->thr_loss_seen = NULL;
+	p->thr_epoch = NULL;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-symbol statistics: the symbol table (by display name) and what one
+ * call adds to it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+
+int tm_coll_sym(struct tm_coll *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsyms; i++)
+		if (strcmp(c->syms[i].name, name) == 0)
+			return (int)i;
+	if (c->nsyms == c->capsyms) {
+		size_t cap = c->capsyms ? c->capsyms * 2 : 64;
+		struct tm_sym *n = realloc(c->syms, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->syms = n;
+		c->capsyms = cap;
+	}
+	struct tm_sym *s = &c->syms[c->nsyms];
+	memset(s, 0, sizeof(*s));
+	strncpy(s->name, name, sizeof(s->name) - 1);
+	s->min_ns = UINT64_MAX;
+	return (int)c->nsyms++;
+}
+
+void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
+{
+	for (size_t i = 0; i < s->nerrs; i++) {
+		if (s->errs[i].code == code) {
+			s->errs[i].count += n;
+			return;
+		}
+	}
+	if (s->nerrs == s->caperrs) {
+		size_t cap = s->caperrs ? s->caperrs * 2 : 4;
+		struct tm_err_count *e = realloc(s->errs, cap * sizeof(*e));
+		if (!e)
+			return;
+		s->errs = e;
+		s->caperrs = cap;
+	}
+	s->errs[s->nerrs].code = code;
+	s->errs[s->nerrs].count = n;
+	s->nerrs++;
+}
+
+void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value,
+		   int32_t err)
+{
+	s->calls++;
+	switch (status) {
+	case TM_ST_OK:
+		s->ok++;
+		if ((s->flags & TM_RF_BYTES) && value > 0)
+			s->bytes += (uint64_t)value;
+		break;
+	case TM_ST_FAILED:
+		s->failed++;
+		tm_sym_errs_add(s, err, 1);
+		break;
+	case TM_ST_NORULE:
+		s->norule++;
+		break;
+	case TM_ST_EXCEPTION:
+		s->exceptions++;
+		break;
+	default:
+		s->unwound++;
+		break;
+	}
+	s->sum_ns += (double)dur_ns;
+	s->sumsq_ns += (double)dur_ns * (double)dur_ns;
+	if (dur_ns < s->min_ns)
+		s->min_ns = dur_ns;
+	if (dur_ns > s->max_ns)
+		s->max_ns = dur_ns;
+	tm_hist_add(&s->hist, dur_ns, 1);
+}
+
+void tm_sym_free(struct tm_sym *s)
+{
+	tm_hist_free(&s->hist);
+	free(s->errs);
+	s->errs = NULL;
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* The shared-memory segment: the one contract between libtmshim (writer) and
+ * tmcollect (reader). Depends on <stdint.h> and <stdatomic.h> only. */
+#ifndef TM_WIRE_H
+#define TM_WIRE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define TM_MAGIC 0x0031474553304d54ULL /* "TM0SEG1\0" little-endian */
+#define TM_WIRE_VERSION 1u
+
+/* Hard upper bounds the reader enforces whatever the header says. */
+#define TM_MAX_SYMS_LIMIT 4096u
+#define TM_MAX_THREADS_LIMIT 4096u
+#define TM_RING_LIMIT (1u << 24)
+#define TM_STACK_LIMIT 65536u
+#define TM_NO_SYM 0xffffu
+
+typedef uint64_t tm_ticks; /* raw clock: TSC cycles or CLOCK_MONOTONIC ns */
+typedef uint64_t tm_ns;
+
+enum tm_clock_kind {
+	TM_CLOCK_TSC = 1,  /* invariant TSC; reader converts with its own calibration */
+	TM_CLOCK_MONO = 2, /* clock_gettime(CLOCK_MONOTONIC), ticks are ns */
+};
+
+enum tm_proc_state {
+	TM_PROC_RUNNING = 1,
+	TM_PROC_EXITED = 2, /* exit_code valid */
+};
+
+enum tm_status {
+	TM_ST_OK = 0,
+	TM_ST_FAILED = 1,
+	TM_ST_NORULE = 2,    /* symbol has no success rule: neither ok nor failed */
+	TM_ST_EXCEPTION = 3, /* a C++ exception left the call */
+	TM_ST_UNWOUND = 4,   /* abandoned by longjmp or thread exit */
+	TM_ST_COUNT
+};
+
+/* Why a call was not recorded as a ring record. Every output reports these. */
+enum tm_loss {
+	TM_LOSS_OVERFLOW = 0, /* ring full: folded into the accumulator (counts exact) */
+	TM_LOSS_REENTRANT,    /* call made while the hook itself ran: passed through */
+	TM_LOSS_DEPTH,        /* shadow stack full: passed through */
+	TM_LOSS_NOSLOT,       /* no thread slot: shared accumulator (counts exact) */
+	TM_LOSS_COUNT
+};
+
+enum tm_slot_state {
+	TM_THR_FREE = 0,
+	TM_THR_ACTIVE = 1,  /* owned by a live thread */
+	TM_THR_RETIRED = 2, /* thread gone; the collector drains and frees it */
+};
+
+enum tm_rule_flags {
+	TM_RF_HAS_RULE = 1u << 0,  /* success rule exists */
+	TM_RF_BYTES = 1u << 1,     /* ok return value counts bytes */
+	TM_RF_FOUND = 1u << 2,     /* resolved in some loaded object */
+	TM_RF_PATCHED = 1u << 3,   /* at least one GOT slot redirected */
+};
+
+enum tm_code_domain {
+	TM_CODES_NONE = 0,
+	TM_CODES_ERRNO = 1,
+	TM_CODES_SQLITE = 2,
+	TM_CODES_NUMBER = 3,
+};
+
+/* One completed call: 32 bytes, two per cache line. */
+struct tm_record {
+	tm_ticks start;    /* clock ticks at entry */
+	uint64_t dur_meta; /* bits 0-47 duration ticks (saturating), 48-55 status, 56-63 depth */
+	int64_t value;     /* return value, sign-extended per the rule's type */
+	int32_t err;       /* error code per the rule (errno, ret or -ret); 0 when ok */
+	uint16_t sym;      /* symbol id */
+	uint16_t caller;   /* innermost enclosing monitored symbol, TM_NO_SYM if none */
+};
+_Static_assert(sizeof(struct tm_record) == 32, "wire ABI: record");
+
+#define TM_DUR_MASK ((1ull << 48) - 1)
+#define TM_REC_DUR(r) ((r)->dur_meta & TM_DUR_MASK)
+#define TM_REC_STATUS(r) ((unsigned)(((r)->dur_meta >> 48) & 0xff))
+#define TM_REC_DEPTH(r) ((unsigned)((r)->dur_meta >> 56))
+
+#define TM_ACC_ERRS 4
+#define TM_ACC_BUCKETS 48 /* log2 buckets of duration ticks */
+
+/* Exact per-symbol totals for calls that did not fit the ring. Written by
+ * one thread (plain relaxed stores, monotonic) — or, for the shared slot of
+ * threads without a slot, with atomic read-modify-writes. The reader keeps
+ * the last values it saw and folds the differences. */
+struct tm_acc {
+	_Atomic uint64_t calls;
+	_Atomic uint64_t ok;
+	_Atomic uint64_t failed;
+	_Atomic uint64_t abnormal; /* exception or unwound */
+	_Atomic uint64_t sum;      /* duration ticks */
+	_Atomic uint64_t min;      /* shortest duration + 1; 0 until the first call */
+	_Atomic uint64_t max;
+	_Atomic uint64_t bytes;
+	struct {
+		_Atomic int32_t code; /* 0: entry unused */
+		_Atomic uint32_t count;
+	} errs[TM_ACC_ERRS];
+	_Atomic uint64_t errs_other; /* failures whose code did not fit errs[] */
+	uint64_t pad[3];
+	_Atomic uint32_t hist[TM_ACC_BUCKETS]; /* [k]: dur in [2^k, 2^(k+1)) ticks, [0] also 0 */
+};
+_Static_assert(sizeof(struct tm_acc) == 320, "wire ABI: acc");
+
+/* An open call: the shim's shadow-stack frame, readable by the collector
+ * ("running now", "unfinished"). The reader uses start and sym only; ret and
+ * sp are the shim's private bookkeeping and mean nothing to anyone else. */
+struct tm_live {
+	tm_ticks start;
+	uint32_t sym;
+	uint32_t pad;
+	uint64_t ret; /* shim-private: the caller's return address */
+	uint64_t sp;  /* shim-private: where that return address lives */
+};
+_Static_assert(sizeof(struct tm_live) == 32, "wire ABI: live");
+
+/* Per-thread slot header; followed in the segment by live[stack_cap],
+ * acc_used[max_syms] (uint8), acc[max_syms], seen[max_syms], ring[ring_cap].
+ * seen[] is written only by the collector: the accumulator values it has
+ * already folded, so a later collector never counts them twice. */
+struct tm_thread {
+	_Atomic uint32_t state; /* enum tm_slot_state */
+	_Atomic uint32_t gen;   /* bumped on every claim */
+	_Atomic int32_t tid;
+	uint32_t pad0;
+	uint64_t pad1[6];
+	/* producer line: written only by the owning thread */
+	_Alignas(64) _Atomic uint64_t head;
+	_Atomic uint32_t live_depth;
+	uint32_t pad2;
+	_Atomic uint64_t loss[TM_LOSS_COUNT];
+	_Atomic uint64_t acc_epoch; /* bumped whenever acc[] changes */
+	/* consumer line: written only by the collector */
+	_Alignas(64) _Atomic uint64_t tail;
+};
+_Static_assert(sizeof(struct tm_thread) == 192, "wire ABI: thread");
+
+struct tm_wire_sym {
+	char name[200];   /* display name, NUL-terminated */
+	char object[40];  /* basename of the defining object, "" if not found */
+	uint32_t flags;   /* enum tm_rule_flags */
+	uint16_t codes;   /* enum tm_code_domain */
+	uint16_t pad;
+	uint64_t slow_ns; /* 0: none */
+};
+_Static_assert(sizeof(struct tm_wire_sym) == 256, "wire ABI: sym");
+
+struct tm_seg_header {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size; /* sizeof(struct tm_seg_header) */
+	uint32_t record_size; /* sizeof(struct tm_record) */
+	uint32_t ring_cap;    /* records per thread ring, power of two */
+	uint32_t max_threads;
+	uint32_t max_syms;
+	uint32_t stack_cap;   /* live[] entries per thread */
+	uint32_t pad0;
+	uint64_t thread_size; /* bytes per thread slot, multiple of 4096 */
+	uint64_t syms_off;    /* struct tm_wire_sym[max_syms] */
+	uint64_t threads_off; /* max_threads + 1 thread slots; the last one is the
+			       * shared slot of threads that found no free slot:
+			       * its accumulators are updated with atomic RMW */
+	uint64_t total_size;
+
+	/* identity, written before the segment is published */
+	int32_t pid;
+	int32_t ppid;
+	uint64_t starttime;   /* /proc/self/stat field 22, clock ticks since boot */
+	uint64_t created_realtime_ns;
+	char exe[256];
+	char argv[512];       /* NUL-separated, truncated */
+	uint32_t argv_len;
+
+	/* clock */
+	uint32_t clock_kind;  /* enum tm_clock_kind */
+	tm_ticks clock_t0;    /* ticks at the anchor */
+	tm_ns clock_mono0;    /* CLOCK_MONOTONIC ns at the anchor */
+	tm_ns clock_real0;    /* CLOCK_REALTIME ns at the anchor */
+	uint64_t tsc_hz_hint; /* shim's own estimate, 0 if none */
+
+	/* state */
+	_Atomic uint32_t state; /* enum tm_proc_state */
+	_Atomic int32_t exit_code;
+	_Atomic uint32_t nsyms;       /* published symbol entries (release) */
+	_Atomic uint32_t threads_hwm; /* slots ever claimed: [0, hwm) */
+	_Atomic uint64_t loss[TM_LOSS_COUNT]; /* process-wide, rare paths */
+	uint64_t pad1[9];
+};
+_Static_assert(sizeof(struct tm_seg_header) == 1024, "wire ABI: header");
+
+static inline uint64_t tm_align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* Offsets inside one thread slot; the same arithmetic on both sides. */
+static inline uint64_t tm_thr_live_off(void)
+{
+	return sizeof(struct tm_thread);
+}
+static inline uint64_t tm_thr_used_off(uint32_t stack_cap)
+{
+	return tm_thr_live_off() + (uint64_t)stack_cap * sizeof(struct tm_live);
+}
+static inline uint64_t tm_thr_acc_off(uint32_t stack_cap, uint32_t max_syms)
+{
+	return tm_align_up(tm_thr_used_off(stack_cap) + max_syms, 64);
+}
+static inline uint64_t tm_thr_seen_off(uint32_t stack_cap, uint32_t max_syms)
+{
+	return tm_thr_acc_off(stack_cap, max_syms) + (uint64_t)max_syms * sizeof(struct tm_acc);
+}
+static inline uint64_t tm_thr_ring_off(uint32_t stack_cap, uint32_t max_syms)
+{
+	return tm_align_up(tm_thr_seen_off(stack_cap, max_syms) +
+				   (uint64_t)max_syms * sizeof(struct tm_acc),
+			   4096);
+}
+static inline uint64_t tm_thr_size(uint32_t stack_cap, uint32_t max_syms, uint32_t ring_cap)
+{
+	return tm_align_up(tm_thr_ring_off(stack_cap, max_syms) +
+				   (uint64_t)ring_cap * sizeof(struct tm_record),
+			   4096);
+}
+
+/* Bucket of a duration in the accumulator histogram: floor(log2(d)), 0 for 0. */
+static inline unsigned tm_acc_bucket(uint64_t d)
+{
+	unsigned b = d ? 63u - (unsigned)__builtin_clzll(d) : 0u;
+	return b < TM_ACC_BUCKETS ? b : TM_ACC_BUCKETS - 1;
+}
+
+#endif

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration: environment, TM_SYMBOLS patterns, TM_CONFIG rules, the
+ * built-in profiles and the refusal list. Any problem is one line on the log
+ * and the shim goes on with what is valid, or stays dormant. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profiles.h"
+#include "shim.h"
+
+/* Functions that break under return-address hijacking, never return in a
+ * way the shadow stack can follow, or are the shim's own machinery. */
+static const char *const tm_refused[] = {
+	"vfork", "setjmp", "_setjmp", "sigsetjmp", "__sigsetjmp", "longjmp", "_longjmp",
+	"siglongjmp", "__longjmp_chk", "__libc_start_main", "_init", "_fini", "getcontext",
+	"setcontext", "swapcontext", "makecontext", "clone", "__clone", "clone3",
+	"__errno_location", "__tls_get_addr", "__stack_chk_fail", "_Unwind_RaiseException",
+	"_Unwind_Resume", "_Unwind_ForcedUnwind", "_Unwind_Resume_or_Rethrow", "__cxa_throw",
+	"__cxa_rethrow", "__cxa_begin_catch", "__cxa_end_catch", "dlopen", "dlsym", "dlvsym",
+	"dlclose", "dl_iterate_phdr", NULL,
+};
+
+int tm_config_refused(const char *name)
+{
+	for (const char *const *p = tm_refused; *p; p++)
+		if (strcmp(*p, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int tm_profile_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct tm_profile_entry *)elem)->name);
+}
+
+static const struct tm_profile_entry *tm_profile_find(const char *name)
+{
+	return bsearch(name, tm_profile_entries, tm_profile_count, sizeof(tm_profile_entries[0]),
+		       tm_profile_cmp);
+}
+
+static const char *nz(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* The rule for `name`: the built-in profile's, with the fields the matching
+ * TM_CONFIG pattern sets laid over it. */
+int tm_config_rule(const struct tm_state *g, const char *name, int pat, struct tm_rule *out)
+{
+	const struct tm_profile_entry *pe = tm_profile_find(name);
+	const struct tm_pattern *p = pat >= 0 ? &g->patterns[pat] : NULL;
+	const char *type = pe ? pe->type : NULL, *success = pe ? pe->success : NULL;
+	const char *error = pe ? pe->error : NULL, *codes = pe ? pe->codes : NULL;
+	const char *bytes = pe ? pe->bytes : NULL;
+	char err[256];
+
+	if (p && p->has_rule) {
+		type = nz(p->type) ? p->type : type;
+		success = nz(p->success) ? p->success : success;
+		error = nz(p->error) ? p->error : error;
+		codes = nz(p->codes) ? p->codes : codes;
+		bytes = nz(p->bytes) ? p->bytes : bytes;
+		if (p->success[0] == '-') /* "success": null */
+			success = NULL;
+	}
+	if (tm_rule_from_strings(out, type, success, error, codes, bytes, err, sizeof(err)) < 0) {
+		tm_log("tm: rule for %s: %s; calls counted without a success rule", name, err);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	if (p)
+		out->slow_ns = p->slow_ns;
+	return 0;
+}
+
+/* Splits "object:name" at a single ':' (C++ "::" is part of the name). */
+static const char *tm_scope_split(const char *s)
+{
+	for (const char *c = s; *c; c++) {
+		if (c[0] == ':' && c[1] == ':') {
+			c++;
+			continue;
+		}
+		if (c[0] == ':')
+			return c;
+	}
+	return NULL;
+}
+
+static int tm_pattern_find(const struct tm_state *g, const char *spec)
+{
+	for (uint32_t i = 0; i < g->npatterns; i++) {
+		const struct tm_pattern *p = &g->patterns[i];
+		char buf[300];
+		snprintf(buf, sizeof(buf), "%s%s%s", p->object, p->object[0] ? ":" : "", p->name);
+		if (strcmp(buf, spec) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Adds a pattern ("name", "glob*", "libx.so.1:name"); returns its index or
+ * -1 after logging why not. */
+int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin)
+{
+	int found = tm_pattern_find(g, spec);
+	if (found >= 0)
+		return found;
+	if (g->npatterns == TM_MAX_PATTERNS) {
+		tm_log("tm: %s: more than %d symbol patterns; ignoring '%s'", origin,
+		       TM_MAX_PATTERNS, spec);
+		return -1;
+	}
+	struct tm_pattern *p = &g->patterns[g->npatterns];
+	memset(p, 0, sizeof(*p));
+	const char *colon = tm_scope_split(spec);
+	const char *name = colon ? colon + 1 : spec;
+	size_t olen = colon ? (size_t)(colon - spec) : 0;
+	if (!*name || olen >= sizeof(p->object) || strlen(name) >= sizeof(p->name)) {
+		tm_log("tm: %s: bad symbol '%s' (empty or too long); ignoring it", origin, spec);
+		return -1;
+	}
+	memcpy(p->object, spec, olen);
+	strcpy(p->name, name);
+	p->glob = strpbrk(name, "*?[") != NULL;
+	if (!p->glob && tm_config_refused(name)) {
+		tm_log("tm: %s: refusing to monitor '%s' (cannot be hooked safely); ignoring it",
+		       origin, name);
+		return -1;
+	}
+	return (int)g->npatterns++;
+}
+
+static void tm_parse_symbols(struct tm_state *g, const char *list)
+{
+	char spec[300];
+	const char *p = list;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *s = p, *e = p + n;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > s) {
+			if ((size_t)(e - s) >= sizeof(spec)) {
+				tm_log("tm: TM_SYMBOLS: symbol '%.40s...' too long; ignoring it", s);
+			} else {
+				memcpy(spec, s, (size_t)(e - s));
+				spec[e - s] = '\0';
+				tm_pattern_add(g, spec, "TM_SYMBOLS");
+			}
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
+int tm_config_match(const struct tm_state *g, const char *name)
+{
+	for (uint32_t i = 0; i < g->npatterns; i++) {
+		const struct tm_pattern *p = &g->patterns[i];
+		if (p->glob ? fnmatch(p->name, name, 0) == 0 : strcmp(p->name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static long tm_env_num(const char *var, long def, long lo, long hi, int pow2)
+{
+	const char *s = getenv(var);
+	if (!s || !*s)
+		return def;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi || (pow2 && (v & (v - 1)))) {
+		tm_log("tm: %s=%s: expected %s%ld..%ld; using %ld", var, s,
+		       pow2 ? "a power of two in " : "", lo, hi, def);
+		return def;
+	}
+	return v;
+}
+
+static int tm_session_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* Reads everything. Returns 0 when there is something to monitor, -1 when
+ * the shim should stay dormant (nothing configured, or unusable settings). */
+int tm_config_load(struct tm_state *g)
+{
+	const char *syms = getenv("TM_SYMBOLS");
+	const char *cfg = getenv("TM_CONFIG");
+	const char *logp = getenv("TM_LOG");
+
+	if ((!syms || !*syms) && (!cfg || !*cfg))
+		return -1;
+	if (logp && *logp) {
+		int fd = open(logp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			g->logfd = fd;
+		else
+			tm_log("tm: TM_LOG %s: %s; logging to stderr", logp, strerror(errno));
+	}
+
+	const char *session = getenv("TM_SESSION");
+	if (!session || !*session)
+		session = "default";
+	if (!tm_session_ok(session)) {
+		tm_log("tm: TM_SESSION '%.80s': use 1-64 of [A-Za-z0-9_-]; not monitoring", session);
+		return -1;
+	}
+	snprintf(g->session, sizeof(g->session), "%s", session);
+
+	const char *dir = getenv("TM_DIR");
+	if (dir && *dir) {
+		if (strlen(dir) >= sizeof(g->dir) - 100 || dir[0] != '/') {
+			tm_log("tm: TM_DIR '%.80s': must be an absolute path under 150 bytes; not "
+			       "monitoring",
+			       dir);
+			return -1;
+		}
+		snprintf(g->dir, sizeof(g->dir), "%s", dir);
+	} else {
+		snprintf(g->dir, sizeof(g->dir), "/dev/shm/tm-%u", (unsigned)geteuid());
+	}
+
+	g->ring_cap = (uint32_t)tm_env_num("TM_RING", 16384, 64, TM_RING_LIMIT, 1);
+	g->max_threads = (uint32_t)tm_env_num("TM_MAX_THREADS", 64, 1, 1024, 0);
+	g->max_syms = (uint32_t)tm_env_num("TM_MAX_SYMBOLS", 1024, 1, TM_MAX_SYMS_LIMIT - 1, 0);
+	g->stack_cap = (uint32_t)tm_env_num("TM_STACK", 1024, 4, TM_STACK_LIMIT, 0);
+
+	if (cfg && *cfg)
+		tm_config_json(g, cfg);
+	if (syms && *syms)
+		tm_parse_symbols(g, syms);
+	if (g->npatterns == 0) {
+		tm_log("tm: no usable symbols configured; not monitoring");
+		return -1;
+	}
+	return 0;
+}

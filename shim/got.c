@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* GOT patching: walk every loaded object's relocations, and point each
+ * JUMP_SLOT / GLOB_DAT entry of a configured function at its trampoline.
+ *
+ *   caller --call--> PLT stub --jmp *GOT[n]--> real function      (before)
+ *   caller --call--> PLT stub --jmp *GOT[n]--> tm stub i --> hook --> real
+ *
+ * The real target of a slot is what the dynamic linker bound for that very
+ * object (symbol versions differ between callers); a lazy slot not yet bound
+ * is resolved with dlvsym(RTLD_NEXT, name, the version the object asks for).
+ * The names are read from the objects' in-memory dynamic tables: exactly the
+ * references a GOT can redirect, no file I/O and no allocation.
+ */
+#include <dlfcn.h>
+#include <elf.h>
+#include <fnmatch.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct tm_obj {
+	uintptr_t base;
+	const char *name;
+	const ElfW(Phdr) * phdr;
+	unsigned phnum;
+	const ElfW(Sym) * symtab;
+	const char *strtab;
+	size_t strsz;
+	const ElfW(Rela) * jmprel;
+	size_t jmprelsz;
+	const ElfW(Rela) * rela;
+	size_t relasz;
+	const ElfW(Half) * versym;
+	const ElfW(Verneed) * verneed;
+	size_t verneednum;
+	uintptr_t relro_lo, relro_hi;
+};
+
+static uintptr_t tm_dyn_ptr(const struct tm_obj *o, ElfW(Addr) v)
+{
+	/* glibc relocates most d_ptr entries in place; the vDSO's are not */
+	return v < o->base ? o->base + v : v;
+}
+
+static int tm_obj_parse(struct tm_obj *o, struct dl_phdr_info *info)
+{
+	memset(o, 0, sizeof(*o));
+	o->base = info->dlpi_addr;
+	o->name = info->dlpi_name;
+	o->phdr = info->dlpi_phdr;
+	o->phnum = info->dlpi_phnum;
+	const ElfW(Dyn) *dyn = NULL;
+	for (unsigned i = 0; i < o->phnum; i++) {
+		if (o->phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(o->base + o->phdr[i].p_vaddr);
+		if (o->phdr[i].p_type == PT_GNU_RELRO) {
+			o->relro_lo = o->base + o->phdr[i].p_vaddr;
+			o->relro_hi = o->relro_lo + o->phdr[i].p_memsz;
+		}
+	}
+	if (!dyn)
+		return -1;
+	for (; dyn->d_tag != DT_NULL; dyn++) {
+		switch (dyn->d_tag) {
+		case DT_SYMTAB: o->symtab = (const void *)tm_dyn_ptr(o, dyn->d_un.d_ptr); break;
+		case DT_STRTAB: o->strtab = (const void *)tm_dyn_ptr(o, dyn->d_un.d_ptr); break;
+		case DT_STRSZ: o->strsz = dyn->d_un.d_val; break;
+		case DT_JMPREL: o->jmprel = (const void *)tm_dyn_ptr(o, dyn->d_un.d_ptr); break;
+		case DT_PLTRELSZ: o->jmprelsz = dyn->d_un.d_val; break;
+		case DT_RELA: o->rela = (const void *)tm_dyn_ptr(o, dyn->d_un.d_ptr); break;
+		case DT_RELASZ: o->relasz = dyn->d_un.d_val; break;
+		case DT_VERSYM: o->versym = (const void *)tm_dyn_ptr(o, dyn->d_un.d_ptr); break;
+		case DT_VERNEED: o->verneed = (const void *)tm_dyn_ptr(o, dyn->d_un.d_ptr); break;
+		case DT_VERNEEDNUM: o->verneednum = dyn->d_un.d_val; break;
+		}
+	}
+	return o->symtab && o->strtab ? 0 : -1;
+}
+
+static int tm_obj_contains(const struct tm_obj *o, uintptr_t a)
+{
+	for (unsigned i = 0; i < o->phnum; i++) {
+		const ElfW(Phdr) *p = &o->phdr[i];
+		if (p->p_type == PT_LOAD && a >= o->base + p->p_vaddr &&
+		    a < o->base + p->p_vaddr + p->p_memsz)
+			return 1;
+	}
+	return 0;
+}
+
+/* The version string this object's reference to symbol `idx` asks for. */
+static const char *tm_obj_version(const struct tm_obj *o, size_t idx)
+{
+	if (!o->versym || !o->verneed)
+		return NULL;
+	ElfW(Half) want = o->versym[idx] & 0x7fff;
+	if (want < 2)
+		return NULL;
+	const ElfW(Verneed) *vn = o->verneed;
+	for (size_t i = 0; i < o->verneednum; i++) {
+		const ElfW(Vernaux) *va = (const void *)((const char *)vn + vn->vn_aux);
+		for (unsigned k = 0; k < vn->vn_cnt; k++) {
+			if (va->vna_other == want)
+				return o->strtab + va->vna_name;
+			va = (const void *)((const char *)va + va->vna_next);
+		}
+		if (!vn->vn_next)
+			break;
+		vn = (const void *)((const char *)vn + vn->vn_next);
+	}
+	return NULL;
+}
+
+static int tm_is_stub(uintptr_t a)
+{
+	return a >= (uintptr_t)tm_stubs && a < (uintptr_t)tm_stubs_end;
+}
+
+/* Accept only code: a GLOB_DAT of `stdout` or `environ` is data, and
+ * pointing it at a trampoline would corrupt the program. */
+static int tm_is_function(uintptr_t target, const char **objname)
+{
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (!dladdr1((void *)target, &info, (void **)&sym, RTLD_DL_SYMENT) || !info.dli_fname)
+		return 0;
+	*objname = info.dli_fname;
+	if (sym) {
+		int type = ELF64_ST_TYPE(sym->st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+			return 0;
+	}
+	/* executable mapping of the defining object? */
+	const ElfW(Ehdr) *eh = info.dli_fbase;
+	const ElfW(Phdr) *ph = (const void *)((const char *)eh + eh->e_phoff);
+	uintptr_t base = 0;
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD) {
+			base = (uintptr_t)info.dli_fbase - (ph[i].p_vaddr & ~(uintptr_t)0xfff);
+			break;
+		}
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) &&
+		    target >= base + ph[i].p_vaddr && target < base + ph[i].p_vaddr + ph[i].p_memsz)
+			return 1;
+	return 0;
+}
+
+static const char *tm_basename(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* plthook_replace's shape: find the slot, make it writable, write, restore. */
+static int tm_got_write(const struct tm_obj *o, uintptr_t *got, uintptr_t val)
+{
+	int relro = (uintptr_t)got >= o->relro_lo && (uintptr_t)got < o->relro_hi;
+	long pg = sysconf(_SC_PAGESIZE);
+	void *page = (void *)((uintptr_t)got & ~(uintptr_t)(pg - 1));
+	if (relro && mprotect(page, (size_t)pg, PROT_READ | PROT_WRITE) < 0)
+		return -1;
+	__atomic_store_n(got, val, __ATOMIC_RELEASE);
+	if (relro)
+		mprotect(page, (size_t)pg, PROT_READ);
+	return 0;
+}
+
+static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r)
+{
+	unsigned type = ELF64_R_TYPE(r->r_info);
+	if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+		return;
+	size_t idx = ELF64_R_SYM(r->r_info);
+	if (!idx)
+		return;
+	const ElfW(Sym) *s = &o->symtab[idx];
+	if (o->strsz && s->st_name >= o->strsz)
+		return;
+	const char *name = o->strtab + s->st_name;
+	if (!*name)
+		return;
+	int pat = tm_config_match(g, name);
+	if (pat < 0 || tm_config_refused(name))
+		return;
+
+	uintptr_t *got = (uintptr_t *)(o->base + r->r_offset);
+	uintptr_t cur = __atomic_load_n(got, __ATOMIC_ACQUIRE);
+	if (tm_is_stub(cur))
+		return;
+	uintptr_t target = cur;
+	if (type == R_X86_64_GLOB_DAT && !cur)
+		return; /* unresolved weak reference */
+	if (type == R_X86_64_JUMP_SLOT && (tm_obj_contains(o, cur) || !cur)) {
+		/* lazy slot, not bound yet: bind as the dynamic linker would */
+		const char *ver = tm_obj_version(o, idx);
+		void *t = ver ? dlvsym(RTLD_NEXT, name, ver) : NULL;
+		if (!t)
+			t = dlsym(RTLD_NEXT, name);
+		if (!t)
+			return;
+		target = (uintptr_t)t;
+	}
+	const char *defobj = "";
+	if (tm_is_stub(target) || !tm_is_function(target, &defobj))
+		return;
+	const struct tm_pattern *p = &g->patterns[pat];
+	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
+		return;
+	int sym = tm_sym_get(g, name, pat);
+	if (sym < 0)
+		return;
+	int slot = tm_slot_get(g, (uint32_t)sym, target);
+	if (slot < 0)
+		return;
+	struct tm_symdef *sd = &g->syms[sym];
+	if (!sd->object[0]) {
+		strncpy(sd->object, tm_basename(defobj), sizeof(sd->object) - 1);
+	}
+	if (tm_got_write(o, got, (uintptr_t)tm_stubs + (uintptr_t)slot * TM_STUB_SIZE) == 0)
+		sd->flags |= TM_RF_FOUND | TM_RF_PATCHED;
+	g->patterns[pat].matched = 1;
+}
+
+static int tm_skip_object(const struct tm_state *g, struct dl_phdr_info *info)
+{
+	const char *n = info->dlpi_name ? info->dlpi_name : "";
+	if (info->dlpi_addr == g->self_base && g->self_base)
+		return 1;
+	const char *b = tm_basename(n);
+	return strncmp(b, "ld-linux", 8) == 0 || strncmp(b, "linux-vdso", 10) == 0 ||
+	       strncmp(b, "ld64.so", 7) == 0;
+}
+
+static int tm_patch_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct tm_state *g = arg;
+	struct tm_obj o;
+	(void)size;
+	if (tm_skip_object(g, info) || tm_obj_parse(&o, info) < 0)
+		return 0;
+	for (size_t i = 0; o.jmprel && i < o.jmprelsz / sizeof(ElfW(Rela)); i++)
+		tm_reloc(g, &o, &o.jmprel[i]);
+	for (size_t i = 0; o.rela && i < o.relasz / sizeof(ElfW(Rela)); i++)
+		tm_reloc(g, &o, &o.rela[i]);
+	return 0;
+}
+
+int tm_got_patch_all(struct tm_state *g)
+{
+	return dl_iterate_phdr(tm_patch_cb, g);
+}

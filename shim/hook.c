@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/* The hot path: what runs on every monitored call, between tramp.S's entry
+ * stub and the real function, and again when the call returns.
+ *
+ * Compiled with -mgeneral-regs-only -fno-builtin -fno-tree-vectorize: the
+ * trampolines save only general registers, so nothing here may touch a
+ * vector or x87 register (a compiler-made memcpy would clobber xmm0, which
+ * may hold an argument or the return value). Nothing here calls libc, makes
+ * a system call, takes a lock, allocates, or does an atomic read-modify-write
+ * on memory another thread writes — except on the slotless overload path,
+ * where exact counts matter more than speed.
+ */
+#include <stdatomic.h>
+
+#include "arch/x86_64/arch.h"
+#include "shim.h"
+
+__thread struct tm_tls tm_tls __attribute__((tls_model("initial-exec")));
+
+#define RELAXED memory_order_relaxed
+
+static inline tm_ticks tm_now(void)
+{
+	if (TM_LIKELY(tm_g.clock_kind == TM_CLOCK_TSC)) {
+		uint32_t lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		return ((uint64_t)hi << 32) | lo;
+	}
+	return tm_clock_mono();
+}
+
+/* A signal handler runs on this thread between any two instructions; the
+ * busy flag must be visible to it in program order, nothing more. */
+static inline void tm_busy(struct tm_tls *t, uint32_t v)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	t->busy = v;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void tm_store_owner(_Atomic uint64_t *p, uint64_t v)
+{
+	atomic_store_explicit(p, v, RELAXED);
+}
+
+static inline uint64_t tm_load(_Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, RELAXED);
+}
+
+static void tm_loss(struct tm_tls *t, enum tm_loss why)
+{
+	if (t->state == TM_T_SHARED)
+		atomic_fetch_add_explicit(&t->thr->loss[why], 1, RELAXED);
+	else
+		tm_store_owner(&t->thr->loss[why], tm_load(&t->thr->loss[why]) + 1);
+}
+
+static void tm_acc_err(struct tm_acc *a, int32_t err, int shared)
+{
+	for (unsigned i = 0; i < TM_ACC_ERRS; i++) {
+		int32_t c = atomic_load_explicit(&a->errs[i].code, memory_order_acquire);
+		if (c == 0) {
+			int32_t zero = 0;
+			if (shared) {
+				if (!atomic_compare_exchange_strong(&a->errs[i].code, &zero, err) &&
+				    zero != err)
+					continue;
+			} else {
+				atomic_store_explicit(&a->errs[i].code, err, memory_order_release);
+			}
+			c = err;
+		}
+		if (c == err) {
+			if (shared)
+				atomic_fetch_add_explicit(&a->errs[i].count, 1, memory_order_release);
+			else
+				atomic_store_explicit(
+					&a->errs[i].count,
+					atomic_load_explicit(&a->errs[i].count, RELAXED) + 1,
+					memory_order_release);
+			return;
+		}
+	}
+	if (shared)
+		atomic_fetch_add_explicit(&a->errs_other, 1, RELAXED);
+	else
+		tm_store_owner(&a->errs_other, tm_load(&a->errs_other) + 1);
+}
+
+static void tm_acc_minmax(struct tm_acc *a, uint64_t dur, int shared)
+{
+	uint64_t mn = tm_load(&a->min), mx = tm_load(&a->max);
+	if (!shared) {
+		if (mn == 0 || dur + 1 < mn)
+			tm_store_owner(&a->min, dur + 1); /* stored +1 so 0 means "none" */
+		if (dur > mx)
+			tm_store_owner(&a->max, dur);
+		return;
+	}
+	while ((mn == 0 || dur + 1 < mn) &&
+	       !atomic_compare_exchange_weak_explicit(&a->min, &mn, dur + 1, RELAXED, RELAXED))
+		;
+	while (dur > mx &&
+	       !atomic_compare_exchange_weak_explicit(&a->max, &mx, dur, RELAXED, RELAXED))
+		;
+}
+
+#define ACC_ADD(a, f, v, shared)                                                   \
+	do {                                                                       \
+		if (shared)                                                        \
+			atomic_fetch_add_explicit(&(a)->f, (v), RELAXED);          \
+		else                                                               \
+			tm_store_owner(&(a)->f, tm_load(&(a)->f) + (v));           \
+	} while (0)
+
+/* The ring is full (or this thread has none): fold the call into the exact
+ * per-symbol totals. Kept out of line; the common case never comes here. */
+static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym, uint64_t dur,
+						 unsigned status, int64_t value, int32_t err)
+{
+	int shared = t->state == TM_T_SHARED;
+	struct tm_acc *a = &t->acc[sym];
+	const struct tm_rule *r = &tm_rules[sym];
+
+	if (!t->acc_used[sym])
+		t->acc_used[sym] = 1;
+	ACC_ADD(a, calls, 1, shared);
+	if (status == TM_ST_OK) {
+		ACC_ADD(a, ok, 1, shared);
+		if (r->bytes && value > 0)
+			ACC_ADD(a, bytes, (uint64_t)value, shared);
+	} else if (status == TM_ST_FAILED) {
+		ACC_ADD(a, failed, 1, shared);
+		tm_acc_err(a, err, shared);
+	} else if (status != TM_ST_NORULE) {
+		ACC_ADD(a, abnormal, 1, shared);
+	}
+	ACC_ADD(a, sum, dur, shared);
+	tm_acc_minmax(a, dur, shared);
+	unsigned b = tm_acc_bucket(dur);
+	if (shared)
+		atomic_fetch_add_explicit(&a->hist[b], 1, RELAXED);
+	else
+		atomic_store_explicit(&a->hist[b], atomic_load_explicit(&a->hist[b], RELAXED) + 1,
+				      RELAXED);
+	if (shared) {
+		atomic_fetch_add_explicit(&t->thr->acc_epoch, 1, memory_order_release);
+	} else {
+		atomic_store_explicit(&t->thr->acc_epoch, tm_load(&t->thr->acc_epoch) + 1,
+				      memory_order_release);
+		tm_loss(t, TM_LOSS_OVERFLOW);
+	}
+	if (shared)
+		tm_loss(t, TM_LOSS_NOSLOT);
+}
+
+/* Writes one record: the SPSC producer side.
+ *
+ *   h = my head (private copy)
+ *   if h - tail_cache >= cap: tail_cache = load_acquire(thr->tail)
+ *       if still full: fold into the accumulator, done
+ *   ring[h & mask] = record
+ *   store_release(thr->head, h + 1)
+ *
+ * The collector reads thr->head with acquire, copies ring[tail..head) and
+ * publishes its tail with release; it never writes a record.
+ */
+static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_ticks start,
+			   uint64_t dur, unsigned status, unsigned depth, int64_t value,
+			   int32_t err)
+{
+	uint64_t h = t->head;
+	if (TM_UNLIKELY(h - t->tail_cache >= t->ring_cap)) {
+		t->tail_cache = atomic_load_explicit(&t->thr->tail, memory_order_acquire);
+		if (h - t->tail_cache >= t->ring_cap) {
+			tm_acc_add(t, sym, dur, status, value, err);
+			return;
+		}
+	}
+	struct tm_record *r = &t->ring[h & t->mask];
+	if (dur > TM_DUR_MASK)
+		dur = TM_DUR_MASK;
+	r->start = start;
+	r->dur_meta = dur | (uint64_t)status << 48 | (uint64_t)(depth > 255 ? 255 : depth) << 56;
+	r->value = value;
+	r->err = err;
+	r->sym = (uint16_t)sym;
+	r->caller = (uint16_t)caller;
+	t->head = h + 1;
+	atomic_store_explicit(&t->thr->head, h + 1, memory_order_release);
+}
+
+/* Frames above the one at `keep` were abandoned (longjmp or an unwinder
+ * went past them): retire them as unwound. Returns the new depth. */
+static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d,
+						    uintptr_t below, tm_ticks now)
+{
+	while (d > 0 && t->stack[d - 1].sp < below) {
+		struct tm_live *f = &t->stack[d - 1];
+		uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
+		if (t->state != TM_T_OFF)
+			tm_emit(t, f->sym, caller, f->start, now - f->start, TM_ST_UNWOUND, d - 1,
+				0, 0);
+		d--;
+	}
+	return d;
+}
+
+uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs)
+{
+	struct tm_tls *t = &tm_tls;
+	const struct tm_slot *s = &tm_slots[slot];
+	(void)regs;
+
+	if (TM_UNLIKELY(t->state != TM_T_SLOT)) {
+		if (t->state == TM_T_NEW)
+			tm_thread_setup(t);
+		if (t->state == TM_T_OFF)
+			return s->target;
+	}
+	if (TM_UNLIKELY(t->busy)) {
+		tm_loss(t, TM_LOSS_REENTRANT);
+		return s->target;
+	}
+	tm_busy(t, 1);
+	tm_ticks now = tm_now();
+	uint32_t d = t->depth;
+	if (TM_UNLIKELY(d && t->stack[d - 1].sp < (uintptr_t)retp))
+		d = tm_retire(t, d, (uintptr_t)retp, now);
+	if (TM_UNLIKELY(d >= t->cap)) {
+		t->depth = d;
+		tm_loss(t, TM_LOSS_DEPTH);
+		tm_busy(t, 0);
+		return s->target;
+	}
+	struct tm_live *f = &t->stack[d];
+	f->start = now;
+	f->sym = s->sym;
+	f->ret = *retp;
+	f->sp = (uintptr_t)retp;
+	t->depth = d + 1;
+	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
+	*retp = (uintptr_t)tm_exit_tramp;
+	tm_busy(t, 0);
+	return s->target;
+}
+
+static __attribute__((noreturn)) void tm_die_empty_stack(void)
+{
+	/* Only reachable if the shadow stack was corrupted: there is no return
+	 * address left to go back to. */
+	__builtin_trap();
+}
+
+uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
+{
+	struct tm_tls *t = &tm_tls;
+	tm_ticks now = tm_now();
+	uintptr_t sp = rsp - 8; /* where the hijacked return address was */
+
+	tm_busy(t, 1);
+	uint32_t d = t->depth;
+	if (TM_UNLIKELY(d && t->stack[d - 1].sp < sp))
+		d = tm_retire(t, d, sp, now);
+	if (TM_UNLIKELY(d == 0))
+		tm_die_empty_stack();
+	struct tm_live *f = &t->stack[d - 1];
+	uintptr_t ret = f->ret;
+	uint32_t sym = f->sym;
+	tm_ticks start = f->start;
+	uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
+	d--;
+	t->depth = d;
+	atomic_store_explicit(t->live_depth, d, memory_order_release);
+
+	if (TM_UNLIKELY(t->state == TM_T_OFF)) { /* fork child without a segment */
+		tm_busy(t, 0);
+		return ret;
+	}
+	const struct tm_rule *r = &tm_rules[sym];
+	int64_t v = tm_rule_value(r, rax);
+	unsigned status = TM_ST_NORULE;
+	int32_t err = 0;
+	if (r->has_rule) {
+		if (tm_rule_ok(r, v)) {
+			status = TM_ST_OK;
+		} else {
+			status = TM_ST_FAILED;
+			err = r->err_src == TM_ERR_ERRNO    ? *t->errno_p
+			      : r->err_src == TM_ERR_RET    ? (int32_t)v
+			      : r->err_src == TM_ERR_NEGRET ? (int32_t)-v
+							    : 0;
+		}
+	}
+	tm_emit(t, sym, caller, start, now - start, status, d, v, err);
+	tm_busy(t, 0);
+	return ret;
+}

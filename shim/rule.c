@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsing of success rules. Runs at setup only; no allocation. */
+#include "rule.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tm/wire.h"
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+static int parse_op(const char **pp, uint8_t *op)
+{
+	static const struct {
+		const char *s;
+		uint8_t op;
+	} ops[] = {
+		{"==", TM_OP_EQ}, {"!=", TM_OP_NE}, {"<=", TM_OP_LE},
+		{">=", TM_OP_GE}, {"<", TM_OP_LT},  {">", TM_OP_GT},
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t n = strlen(ops[i].s);
+		if (strncmp(*pp, ops[i].s, n) == 0) {
+			*op = ops[i].op;
+			*pp += n;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_const(const char **pp, int64_t *k)
+{
+	const char *p = *pp;
+	if (strncmp(p, "NULL", 4) == 0 && !isalnum((unsigned char)p[4]) && p[4] != '_') {
+		*k = 0;
+		*pp = p + 4;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(p, &end, 0);
+	if (end == p || errno)
+		return -1;
+	*k = v;
+	*pp = end;
+	return 0;
+}
+
+int tm_rule_parse_success(const char *s, struct tm_rule *r, char *err, size_t errlen)
+{
+	const char *p = skip_ws(s);
+	int joiner = -1; /* 1: ||, 0: && */
+
+	r->nterms = 0;
+	for (;;) {
+		if (r->nterms == TM_RULE_TERMS) {
+			snprintf(err, errlen, "success rule '%s': more than %d terms", s,
+				 TM_RULE_TERMS);
+			return -1;
+		}
+		if (strncmp(p, "ret", 3) != 0) {
+			snprintf(err, errlen, "success rule '%s': expected 'ret' at '%s'", s, p);
+			return -1;
+		}
+		p = skip_ws(p + 3);
+		uint8_t op;
+		if (parse_op(&p, &op) < 0) {
+			snprintf(err, errlen, "success rule '%s': expected ==, !=, <, <=, >, >= at '%s'",
+				 s, p);
+			return -1;
+		}
+		p = skip_ws(p);
+		int64_t k;
+		if (parse_const(&p, &k) < 0) {
+			snprintf(err, errlen, "success rule '%s': expected a number or NULL at '%s'", s,
+				 p);
+			return -1;
+		}
+		r->term[r->nterms].op = op;
+		r->term[r->nterms].k = k;
+		r->nterms++;
+		p = skip_ws(p);
+		if (*p == '\0')
+			break;
+		int j;
+		if (strncmp(p, "||", 2) == 0)
+			j = 1;
+		else if (strncmp(p, "&&", 2) == 0)
+			j = 0;
+		else {
+			snprintf(err, errlen, "success rule '%s': expected || or && at '%s'", s, p);
+			return -1;
+		}
+		if (joiner >= 0 && joiner != j) {
+			snprintf(err, errlen, "success rule '%s': cannot mix || and &&", s);
+			return -1;
+		}
+		joiner = j;
+		p = skip_ws(p + 2);
+	}
+	r->any = joiner == 1 || joiner < 0;
+	r->has_rule = 1;
+	return 0;
+}
+
+struct name_val {
+	const char *name;
+	int val;
+};
+
+static int lookup(const struct name_val *t, const char *s, int *out)
+{
+	for (; t->name; t++) {
+		if (strcmp(t->name, s) == 0) {
+			*out = t->val;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const struct name_val types[] = {
+	{"int", TM_RET_INT},   {"uint", TM_RET_UINT},   {"unsigned", TM_RET_UINT},
+	{"long", TM_RET_LONG}, {"ssize_t", TM_RET_LONG}, {"int64", TM_RET_LONG},
+	{"off_t", TM_RET_LONG}, {"ptr", TM_RET_PTR},     {"pointer", TM_RET_PTR},
+	{"void", TM_RET_VOID}, {NULL, 0},
+};
+static const struct name_val errsrcs[] = {
+	{"errno", TM_ERR_ERRNO}, {"ret", TM_ERR_RET}, {"-ret", TM_ERR_NEGRET},
+	{"none", TM_ERR_NONE},   {NULL, 0},
+};
+static const struct name_val domains[] = {
+	{"errno", TM_CODES_ERRNO}, {"sqlite", TM_CODES_SQLITE}, {"number", TM_CODES_NUMBER},
+	{NULL, 0},
+};
+
+int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *success,
+			 const char *error, const char *codes, const char *bytes, char *err,
+			 size_t errlen)
+{
+	int v;
+
+	memset(r, 0, sizeof(*r));
+	r->type = TM_RET_INT;
+	r->err_src = TM_ERR_ERRNO;
+	if (type) {
+		if (lookup(types, type, &v) < 0) {
+			snprintf(err, errlen, "unknown return type '%s' (int, uint, long, ptr, void)",
+				 type);
+			return -1;
+		}
+		r->type = (uint8_t)v;
+	}
+	if (error) {
+		if (lookup(errsrcs, error, &v) < 0) {
+			snprintf(err, errlen, "unknown error source '%s' (errno, ret, -ret, none)",
+				 error);
+			return -1;
+		}
+		r->err_src = (uint8_t)v;
+	}
+	r->codes = r->err_src == TM_ERR_ERRNO ? TM_CODES_ERRNO
+		   : r->err_src == TM_ERR_NONE ? TM_CODES_NONE
+					       : TM_CODES_NUMBER;
+	if (codes) {
+		if (lookup(domains, codes, &v) < 0) {
+			snprintf(err, errlen, "unknown code names '%s' (errno, sqlite, number)",
+				 codes);
+			return -1;
+		}
+		r->codes = (uint8_t)v;
+	}
+	if (bytes) {
+		if (strcmp(bytes, "ret") != 0) {
+			snprintf(err, errlen, "unknown byte capture '%s' (ret)", bytes);
+			return -1;
+		}
+		r->bytes = 1;
+	}
+	if (success) {
+		if (r->type == TM_RET_VOID) {
+			snprintf(err, errlen, "success rule on a void function");
+			return -1;
+		}
+		if (tm_rule_parse_success(success, r, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}

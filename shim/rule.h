@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* Success rules: how a monitored call's return value becomes ok/failed and
+ * an error code. Parsed once at setup, evaluated on the hot path. Shared with
+ * the build-time profile generator so built-in profiles are checked at build. */
+#ifndef TM_RULE_H
+#define TM_RULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tm_ret_type {
+	TM_RET_INT = 0, /* 32-bit signed in eax; upper half of rax is garbage */
+	TM_RET_UINT,    /* 32-bit unsigned */
+	TM_RET_LONG,    /* 64-bit signed (long, ssize_t, off_t) */
+	TM_RET_PTR,     /* 64-bit pointer */
+	TM_RET_VOID,
+};
+
+enum tm_err_src {
+	TM_ERR_NONE = 0,
+	TM_ERR_ERRNO,  /* errno at return */
+	TM_ERR_RET,    /* the return value itself (SQLite, curl) */
+	TM_ERR_NEGRET, /* minus the return value (kernel style) */
+};
+
+enum tm_op { TM_OP_EQ, TM_OP_NE, TM_OP_LT, TM_OP_LE, TM_OP_GT, TM_OP_GE };
+
+#define TM_RULE_TERMS 4
+
+struct tm_rule {
+	uint8_t has_rule; /* 0: calls are neither ok nor failed */
+	uint8_t type;     /* enum tm_ret_type */
+	uint8_t err_src;  /* enum tm_err_src */
+	uint8_t codes;    /* enum tm_code_domain (wire.h) */
+	uint8_t bytes;    /* ok return value counts bytes */
+	uint8_t nterms;
+	uint8_t any;      /* 1: terms joined by ||, 0: by && */
+	uint8_t pad;
+	struct {
+		int64_t k;
+		uint8_t op;
+	} term[TM_RULE_TERMS];
+	uint64_t slow_ns;
+};
+
+/* Parses "ret >= 0", "ret == 100 || ret == 101", "ret != NULL" into r's
+ * terms. Returns 0, or -1 with a message in err. */
+int tm_rule_parse_success(const char *s, struct tm_rule *r, char *err, size_t errlen);
+
+/* Parses the textual fields of a rule ("int", "errno", "sqlite", ...). Any
+ * field may be NULL (default). Returns 0, or -1 with a message naming the
+ * field in err. */
+int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *success,
+			 const char *error, const char *codes, const char *bytes, char *err,
+			 size_t errlen);
+
+/* The return value as the rule's type sees it (sign- or zero-extended). */
+static inline int64_t tm_rule_value(const struct tm_rule *r, uint64_t rax)
+{
+	switch (r->type) {
+	case TM_RET_INT:
+		return (int64_t)(int32_t)rax;
+	case TM_RET_UINT:
+		return (int64_t)(uint32_t)rax;
+	default:
+		return (int64_t)rax;
+	}
+}
+
+static inline int tm_rule_term(int op, int64_t v, int64_t k, int unsig)
+{
+	if (unsig) {
+		uint64_t a = (uint64_t)v, b = (uint64_t)k;
+		switch (op) {
+		case TM_OP_EQ: return a == b;
+		case TM_OP_NE: return a != b;
+		case TM_OP_LT: return a < b;
+		case TM_OP_LE: return a <= b;
+		case TM_OP_GT: return a > b;
+		default: return a >= b;
+		}
+	}
+	switch (op) {
+	case TM_OP_EQ: return v == k;
+	case TM_OP_NE: return v != k;
+	case TM_OP_LT: return v < k;
+	case TM_OP_LE: return v <= k;
+	case TM_OP_GT: return v > k;
+	default: return v >= k;
+	}
+}
+
+/* 1 if the call succeeded. Only meaningful when has_rule. */
+static inline int tm_rule_ok(const struct tm_rule *r, int64_t v)
+{
+	int unsig = r->type == TM_RET_PTR;
+	for (unsigned i = 0; i < r->nterms; i++) {
+		int t = tm_rule_term(r->term[i].op, v, r->term[i].k, unsig);
+		if (t == r->any)
+			return t;
+	}
+	return !r->any;
+}
+
+#endif

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* The writer's side of the segment: create it in $TM_DIR (0700 directory,
+ * 0600 file, O_EXCL|O_NOFOLLOW), fill the header, publish symbols. Pages are
+ * touched only when used, so an idle segment costs a few pages of memory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static uint64_t tm_ts_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The directory must be ours and private; create it if missing. */
+static int tm_dir_check(const char *dir)
+{
+	struct stat st;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		tm_log("tm: TM_DIR %s: cannot create: %s; not monitoring", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		tm_log("tm: TM_DIR %s: not a directory; not monitoring", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		tm_log("tm: TM_DIR %s: must be owned by uid %u with mode 0700; not monitoring", dir,
+		       (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+static ssize_t tm_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = read(fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)off;
+}
+
+/* Field 22 of /proc/self/stat: start time in clock ticks since boot; with the
+ * pid it identifies this process across pid reuse. */
+static uint64_t tm_starttime(void)
+{
+	char buf[1024];
+	ssize_t n = tm_read_file("/proc/self/stat", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	unsigned long long v = 0;
+	/* after ")": state(3) ppid(4) ... starttime(22): skip 19 fields */
+	int field = 2;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	sscanf(p, "%llu", &v);
+	return v;
+}
+
+static void tm_fill_identity(struct tm_seg_header *h)
+{
+	h->pid = getpid();
+	h->ppid = getppid();
+	h->starttime = tm_starttime();
+	h->created_realtime_ns = tm_ts_ns(CLOCK_REALTIME);
+	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
+	h->exe[n > 0 ? n : 0] = '\0';
+	n = tm_read_file("/proc/self/cmdline", h->argv, sizeof(h->argv) - 1);
+	h->argv_len = n > 0 ? (uint32_t)n : 0;
+	h->argv[h->argv_len] = '\0';
+}
+
+static void tm_fill_clock(struct tm_seg_header *h)
+{
+	h->clock_kind = tm_g.clock_kind;
+	if (h->clock_kind == TM_CLOCK_TSC) {
+		uint32_t lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		h->clock_t0 = ((uint64_t)hi << 32) | lo;
+	}
+	h->clock_mono0 = tm_ts_ns(CLOCK_MONOTONIC);
+	if (h->clock_kind != TM_CLOCK_TSC)
+		h->clock_t0 = h->clock_mono0;
+	h->clock_real0 = tm_ts_ns(CLOCK_REALTIME);
+}
+
+void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
+{
+	struct tm_seg_header *h = g->seg;
+	if (!h || id >= h->max_syms)
+		return;
+	struct tm_wire_sym *ws = (struct tm_wire_sym *)((char *)h + h->syms_off) + id;
+	const struct tm_symdef *sd = &g->syms[id];
+	const struct tm_pattern *p = &g->patterns[sd->pattern];
+	const struct tm_rule *r = &tm_rules[id];
+	snprintf(ws->name, sizeof(ws->name), "%s", p->display[0] ? p->display : sd->name);
+	snprintf(ws->object, sizeof(ws->object), "%s", sd->object);
+	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) | sd->flags;
+	ws->codes = r->codes;
+	ws->slow_ns = r->slow_ns;
+	uint32_t n = atomic_load_explicit(&h->nsyms, memory_order_relaxed);
+	if (id + 1 > n)
+		atomic_store_explicit(&h->nsyms, id + 1, memory_order_release);
+}
+
+/* Creates and maps this process's segment and publishes every symbol known
+ * so far. On failure logs one line and returns -1 (caller stays dormant). */
+int tm_seg_create(struct tm_state *g)
+{
+	if (tm_dir_check(g->dir) < 0)
+		return -1;
+
+	uint64_t tsz = tm_thr_size(g->stack_cap, g->max_syms, g->ring_cap);
+	uint64_t syms_off = tm_align_up(sizeof(struct tm_seg_header), 4096);
+	uint64_t threads_off =
+		tm_align_up(syms_off + (uint64_t)g->max_syms * sizeof(struct tm_wire_sym), 4096);
+	uint64_t total = threads_off + (uint64_t)(g->max_threads + 1) * tsz;
+
+	int fd = -1;
+	for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		unsigned nonce = (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 20)) + (unsigned)attempt * 7919u;
+		snprintf(g->seg_path, sizeof(g->seg_path), "%s/%s.%d.%08x.tm", g->dir, g->session,
+			 (int)getpid(), nonce);
+		fd = open(g->seg_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		tm_log("tm: cannot create segment in %s: %s; not monitoring", g->dir,
+		       strerror(errno));
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)total) < 0) {
+		tm_log("tm: cannot size segment %s: %s; not monitoring", g->seg_path,
+		       strerror(errno));
+		unlink(g->seg_path);
+		close(fd);
+		return -1;
+	}
+	void *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		tm_log("tm: cannot map segment %s: %s; not monitoring", g->seg_path,
+		       strerror(errno));
+		unlink(g->seg_path);
+		return -1;
+	}
+
+	struct tm_seg_header *h = m;
+	h->version = TM_WIRE_VERSION;
+	h->header_size = sizeof(*h);
+	h->record_size = sizeof(struct tm_record);
+	h->ring_cap = g->ring_cap;
+	h->max_threads = g->max_threads;
+	h->max_syms = g->max_syms;
+	h->stack_cap = g->stack_cap;
+	h->thread_size = tsz;
+	h->syms_off = syms_off;
+	h->threads_off = threads_off;
+	h->total_size = total;
+	tm_fill_identity(h);
+	tm_fill_clock(h);
+	atomic_store_explicit(&h->state, TM_PROC_RUNNING, memory_order_relaxed);
+	g->seg = h;
+	g->seg_size = total;
+	for (uint32_t i = 0; i < g->nsyms; i++)
+		tm_seg_publish_sym(g, i);
+	/* the reader ignores a segment until the magic is there */
+	atomic_thread_fence(memory_order_release);
+	*(volatile uint64_t *)&h->magic = TM_MAGIC;
+	return 0;
+}
+
+void tm_seg_mark_exit(struct tm_seg_header *h, int code)
+{
+	if (!h)
+		return;
+	atomic_store_explicit(&h->exit_code, code, memory_order_relaxed);
+	atomic_store_explicit(&h->state, TM_PROC_EXITED, memory_order_release);
+}

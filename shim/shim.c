@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* libtmshim's constructor and process lifecycle: read the configuration,
+ * create the segment, install the hooks; mark the segment at exit; give a
+ * fork child a segment of its own. Dormant, and costing nothing, when
+ * nothing is configured. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct tm_state tm_g;
+struct tm_slot tm_slots[TM_NSTUBS];
+struct tm_rule *tm_rules;
+
+/* Returns the id of symbol `name`, creating it (and its rule) if new. */
+int tm_sym_get(struct tm_state *g, const char *name, int pattern)
+{
+	for (uint32_t i = 0; i < g->nsyms; i++)
+		if (strcmp(g->syms[i].name, name) == 0)
+			return (int)i;
+	if (g->nsyms >= g->max_syms) {
+		static int warned;
+		if (!warned++)
+			tm_log("tm: more than %u symbols matched (TM_MAX_SYMBOLS); ignoring '%s' and "
+			       "later ones",
+			       g->max_syms, name);
+		return -1;
+	}
+	uint32_t id = g->nsyms;
+	struct tm_symdef *sd = &g->syms[id];
+	memset(sd, 0, sizeof(*sd));
+	strncpy(sd->name, name, sizeof(sd->name) - 1);
+	sd->pattern = (uint32_t)pattern;
+	tm_config_rule(g, name, pattern, &tm_rules[id]);
+	g->nsyms++;
+	tm_seg_publish_sym(g, id);
+	return (int)id;
+}
+
+/* Returns the trampoline slot for (sym, target), creating it if new. The
+ * slot is complete before any GOT points at its stub. */
+int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target)
+{
+	for (uint32_t i = 0; i < g->nslots; i++)
+		if (tm_slots[i].sym == sym && tm_slots[i].target == target)
+			return (int)i;
+	if (g->nslots >= TM_NSTUBS) {
+		static int warned;
+		if (!warned++)
+			tm_log("tm: out of trampolines (%d); some calls are not monitored", TM_NSTUBS);
+		return -1;
+	}
+	tm_slots[g->nslots].target = target;
+	tm_slots[g->nslots].sym = sym;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return (int)g->nslots++;
+}
+
+static void tm_on_exit(int status, void *arg)
+{
+	(void)arg;
+	tm_seg_mark_exit(tm_g.seg, status);
+}
+
+/* Creates exact-name symbols up front so that a configured function that is
+ * never found is still reported ("not found in any loaded object"). */
+static void tm_declare_exact(struct tm_state *g)
+{
+	for (uint32_t i = 0; i < g->npatterns; i++)
+		if (!g->patterns[i].glob)
+			tm_sym_get(g, g->patterns[i].name, (int)i);
+}
+
+static int tm_alloc_tables(struct tm_state *g)
+{
+	size_t sz = (size_t)g->max_syms * (sizeof(struct tm_symdef) + sizeof(struct tm_rule));
+	void *m = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	tm_rules = m;
+	g->syms = (struct tm_symdef *)((char *)m + (size_t)g->max_syms * sizeof(struct tm_rule));
+	return 0;
+}
+
+__attribute__((constructor)) static void tm_init(void)
+{
+	struct tm_state *g = &tm_g;
+	Dl_info self;
+
+	if (tm_config_load(g) < 0)
+		return;
+	if (dladdr((void *)tm_init, &self))
+		g->self_base = (uintptr_t)self.dli_fbase;
+	g->clock_kind = (uint32_t)tm_clock_init();
+	if (tm_alloc_tables(g) < 0) {
+		tm_log("tm: out of memory; not monitoring");
+		return;
+	}
+	tm_declare_exact(g);
+	if (tm_seg_create(g) < 0)
+		return;
+	on_exit(tm_on_exit, NULL);
+	tm_fork_install();
+	g->active = 1;
+	tm_got_patch_all(g);
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* libtmshim internals: the one global state struct, the per-thread TLS
+ * struct, and the interfaces between the shim's modules. */
+#ifndef TM_SHIM_H
+#define TM_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rule.h"
+#include "tm/wire.h"
+
+#define TM_HIDDEN __attribute__((visibility("hidden")))
+#define TM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define TM_NSTUBS 4096        /* trampolines assembled in tramp.S */
+#define TM_STUB_SIZE 16
+#define TM_MAX_PATTERNS 256
+#define TM_NOSLOT_STACK 16    /* shadow stack of a thread without a slot (TLS) */
+
+/* One trampoline: calls through it are calls of `sym` whose real code is
+ * `target`. A symbol may own several slots (symbol versions, per-object
+ * bindings); they all feed the same statistics. */
+struct tm_slot {
+	uintptr_t target;
+	uint32_t sym;
+	uint32_t pad;
+};
+
+struct tm_pattern {
+	char object[64]; /* "" or a glob on the defining object's basename */
+	char name[200];  /* exact name or glob */
+	uint8_t glob;
+	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
+	uint8_t matched;
+	char type[16];
+	char success[128]; /* "-": explicitly no rule */
+	char error[8];
+	char codes[16];
+	char bytes[8];
+	char display[200];
+	uint64_t slow_ns;
+};
+
+struct tm_symdef {
+	char name[200];
+	char object[40];  /* basename of the defining object */
+	uint32_t pattern; /* index of the pattern that selected it */
+	uint32_t flags;   /* TM_RF_FOUND, TM_RF_PATCHED */
+};
+
+/* Global state: written during setup (constructor, dlopen, fork child),
+ * read-only on the hot path. */
+struct tm_state {
+	int active;  /* hooks installed */
+	int logfd;
+	int quiet;
+	char dir[256];
+	char session[65];
+	char seg_path[384];
+	struct tm_seg_header *seg;
+	uint64_t seg_size;
+	uint32_t ring_cap, max_threads, max_syms, stack_cap;
+	uint32_t clock_kind;
+	uint32_t nslots, nsyms, npatterns;
+	uintptr_t self_base; /* load address of libtmshim itself */
+	struct tm_pattern patterns[TM_MAX_PATTERNS];
+	struct tm_symdef *syms; /* [max_syms] */
+};
+
+/* Per-thread state, initial-exec TLS (see hook.c for why it is small). */
+struct tm_tls {
+	struct tm_thread *thr;  /* segment slot (the shared slot for TM_T_SHARED) */
+	_Atomic uint32_t *live_depth; /* thr->live_depth, or nsdepth when slotless */
+	struct tm_live *stack;  /* shadow stack: thr's live[] or nsstack below */
+	struct tm_record *ring;
+	struct tm_acc *acc;     /* this thread's accumulators, or the shared ones */
+	uint8_t *acc_used;
+	uint64_t head, tail_cache, mask, ring_cap;
+	uint32_t depth, cap;
+	uint32_t busy;   /* the hook is running on this thread: nested calls pass through */
+	uint32_t state;  /* enum tm_tls_state */
+	int *errno_p;
+	struct tm_seg_header *seg; /* segment this thread's slot belongs to */
+	_Atomic uint32_t nsdepth;
+	struct tm_live nsstack[TM_NOSLOT_STACK];
+};
+
+enum tm_tls_state {
+	TM_T_NEW = 0,  /* first call on this thread: set up */
+	TM_T_SLOT,     /* owns a slot in the segment */
+	TM_T_SHARED,   /* no slot free: shared accumulators, atomic RMW */
+	TM_T_OFF,      /* nothing to write to: pass every call through */
+};
+
+extern struct tm_state tm_g TM_HIDDEN;
+extern struct tm_slot tm_slots[TM_NSTUBS] TM_HIDDEN;
+extern struct tm_rule *tm_rules TM_HIDDEN; /* [max_syms], indexed by symbol id */
+extern __thread struct tm_tls tm_tls __attribute__((tls_model("initial-exec"))) TM_HIDDEN;
+
+/* tramp.S */
+extern char tm_stubs[] TM_HIDDEN;
+extern char tm_stubs_end[] TM_HIDDEN;
+void tm_exit_tramp(void) TM_HIDDEN;
+
+/* hook.c: hot path, compiled -mgeneral-regs-only */
+struct tm_regs;
+uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs) TM_HIDDEN;
+uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp) TM_HIDDEN;
+int tm_thread_setup(struct tm_tls *t) TM_HIDDEN;
+tm_ticks tm_clock_mono(void) TM_HIDDEN;
+
+/* clock.c */
+int tm_clock_init(void) TM_HIDDEN; /* returns enum tm_clock_kind */
+
+/* log.c: signal-safe, errno-preserving */
+void tm_log(const char *fmt, ...) TM_HIDDEN __attribute__((format(printf, 1, 2)));
+
+/* config.c */
+int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dormant */
+int tm_config_match(const struct tm_state *g, const char *name) TM_HIDDEN; /* pattern idx or -1 */
+int tm_config_refused(const char *name) TM_HIDDEN;
+int tm_config_rule(const struct tm_state *g, const char *name, int pat,
+		   struct tm_rule *out) TM_HIDDEN;
+int tm_config_json(struct tm_state *g, const char *path) TM_HIDDEN;
+int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin) TM_HIDDEN;
+
+/* segment.c */
+int tm_seg_create(struct tm_state *g) TM_HIDDEN;
+void tm_seg_publish_sym(struct tm_state *g, uint32_t id) TM_HIDDEN;
+struct tm_thread *tm_seg_thread(struct tm_seg_header *h, uint32_t i) TM_HIDDEN;
+struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid) TM_HIDDEN;
+void tm_seg_mark_exit(struct tm_seg_header *h, int code) TM_HIDDEN;
+
+/* got.c */
+int tm_got_patch_all(struct tm_state *g) TM_HIDDEN;
+
+/* symbols (shim.c) */
+int tm_sym_get(struct tm_state *g, const char *name, int pattern) TM_HIDDEN;
+int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target) TM_HIDDEN;
+
+/* fork.c */
+void tm_fork_install(void) TM_HIDDEN;
+
+#endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* A thread's first monitored call: claim a slot in the segment and attach
+ * this thread's TLS to it. Runs inside the entry hook with only general
+ * registers saved, so it is built like hook.c and calls no libc function
+ * except __errno_location (which touches no vector register).
+ *
+ * Why the TLS block is small and the shadow stack lives in the segment: a
+ * large initial-exec TLS block is reserved out of every thread's stack, and
+ * glibc refuses pthread_create when a program asks for a small stack; that
+ * would change the host's behaviour. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+
+#include "shim.h"
+
+static int32_t tm_gettid(void)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "0"((long)SYS_gettid) : "rcx", "r11", "memory");
+	return (int32_t)ret;
+}
+
+struct tm_thread *tm_seg_thread(struct tm_seg_header *h, uint32_t i)
+{
+	return (struct tm_thread *)((char *)h + h->threads_off + (uint64_t)i * h->thread_size);
+}
+
+/* Takes a free slot (FREE -> ACTIVE). The collector returns a slot to FREE
+ * only after it has drained it and zeroed its counters. */
+struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid)
+{
+	for (uint32_t i = 0; i < h->max_threads; i++) {
+		struct tm_thread *thr = tm_seg_thread(h, i);
+		uint32_t expect = TM_THR_FREE;
+		if (atomic_load_explicit(&thr->state, memory_order_relaxed) != TM_THR_FREE ||
+		    !atomic_compare_exchange_strong_explicit(&thr->state, &expect, TM_THR_ACTIVE,
+							     memory_order_acquire,
+							     memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&thr->tid, tid, memory_order_relaxed);
+		atomic_fetch_add_explicit(&thr->gen, 1, memory_order_release);
+		uint32_t hwm = atomic_load_explicit(&h->threads_hwm, memory_order_relaxed);
+		while (hwm < i + 1 &&
+		       !atomic_compare_exchange_weak_explicit(&h->threads_hwm, &hwm, i + 1,
+							      memory_order_release,
+							      memory_order_relaxed))
+			;
+		return thr;
+	}
+	return NULL;
+}
+
+static void tm_attach_slot(struct tm_tls *t, struct tm_seg_header *h, struct tm_thread *thr)
+{
+	char *base = (char *)thr;
+	t->thr = thr;
+	t->live_depth = &thr->live_depth;
+	t->stack = (struct tm_live *)(base + tm_thr_live_off());
+	t->acc_used = (uint8_t *)(base + tm_thr_used_off(h->stack_cap));
+	t->acc = (struct tm_acc *)(base + tm_thr_acc_off(h->stack_cap, h->max_syms));
+	t->ring = (struct tm_record *)(base + tm_thr_ring_off(h->stack_cap, h->max_syms));
+	t->ring_cap = h->ring_cap;
+	t->mask = h->ring_cap - 1;
+	t->head = atomic_load_explicit(&thr->head, memory_order_relaxed);
+	t->tail_cache = atomic_load_explicit(&thr->tail, memory_order_acquire);
+	t->cap = h->stack_cap;
+}
+
+static void tm_attach_shared(struct tm_tls *t, struct tm_seg_header *h)
+{
+	tm_attach_slot(t, h, tm_seg_thread(h, h->max_threads));
+	t->live_depth = &t->nsdepth;
+	t->stack = t->nsstack;
+	t->cap = TM_NOSLOT_STACK;
+	t->ring_cap = 0; /* every call goes to the (atomic) accumulators */
+}
+
+/* Attaches the calling thread to the current segment. Frames already on
+ * this thread's shadow stack (a fork child continuing inside monitored
+ * calls) are carried over by the caller. Sets t->state. */
+int tm_thread_setup(struct tm_tls *t)
+{
+	struct tm_seg_header *h = tm_g.seg;
+	if (!tm_g.active || !h) {
+		t->state = TM_T_OFF;
+		return -1;
+	}
+	t->errno_p = __errno_location();
+	t->seg = h;
+	struct tm_thread *thr = tm_seg_claim(h, tm_gettid());
+	if (thr) {
+		tm_attach_slot(t, h, thr);
+		t->state = TM_T_SLOT;
+	} else {
+		tm_attach_shared(t, h);
+		t->state = TM_T_SHARED;
+	}
+	t->depth = 0;
+	return 0;
+}
