@@ -35,7 +35,7 @@ struct tm_sym {
 	char object[40];
 	uint32_t flags; /* union of the wire flags seen */
 	uint16_t codes; /* enum tm_code_domain */
-	uint64_t calls, ok, failed, norule, exceptions, unwound, unfinished;
+	uint64_t calls, ok, failed, exceptions, unwound, unfinished; /* not judged: the rest */
 	uint64_t records;    /* calls seen as individual records */
 	uint64_t overflowed; /* calls seen only through accumulators */
 	uint64_t bytes;
@@ -127,6 +127,8 @@ void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t v
 		   int32_t err);
 void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n);
 void tm_sym_free(struct tm_sym *s);
+/* quantile of the histogram, clamped to the exact [min, max] */
+uint64_t tm_sym_quantile(const struct tm_sym *s, double q);
 
 /* calib.c */
 double tm_calibrate_tsc(uint64_t *hz);

@@ -123,28 +123,22 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 		     struct tm_acc *seen)
 {
 	struct tm_sym *s = &c->syms[p->psyms[lsym].gsym];
+	/* Each field is monotonic and folded on its own: the producer may be
+	 * between two field updates, and the next pass picks up the rest. */
 	int bad = 0;
 	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
-	uint64_t ok = acc_delta(&a->ok, &seen->ok, &bad);
-	uint64_t failed = acc_delta(&a->failed, &seen->failed, &bad);
-	uint64_t abnormal = acc_delta(&a->abnormal, &seen->abnormal, &bad);
-	uint64_t sum = acc_delta(&a->sum, &seen->sum, &bad);
-	uint64_t bytes = acc_delta(&a->bytes, &seen->bytes, &bad);
-	if (bad || ok + failed + abnormal > calls) {
-		p->closs[TM_CLOSS_CORRUPT]++;
-		return;
-	}
 	s->calls += calls;
-	s->ok += ok;
-	s->failed += failed;
-	s->unwound += abnormal;
-	s->norule += calls - ok - failed - abnormal;
 	s->overflowed += calls;
-	s->bytes += bytes;
-	s->sum_ns += (double)ticks_to_ns(c, p, sum);
 	p->psyms[lsym].calls += calls;
 	p->calls += calls;
 	p->overflowed += calls;
+	s->ok += acc_delta(&a->ok, &seen->ok, &bad);
+	s->failed += acc_delta(&a->failed, &seen->failed, &bad);
+	s->unwound += acc_delta(&a->abnormal, &seen->abnormal, &bad);
+	s->bytes += acc_delta(&a->bytes, &seen->bytes, &bad);
+	s->sum_ns += (double)ticks_to_ns(c, p, acc_delta(&a->sum, &seen->sum, &bad));
+	if (bad)
+		p->closs[TM_CLOSS_CORRUPT]++;
 
 	uint64_t mn = atomic_load_explicit(&a->min, RLX), mx = atomic_load_explicit(&a->max, RLX);
 	if (calls && mn) {

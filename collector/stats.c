@@ -63,7 +63,6 @@ void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t v
 		tm_sym_errs_add(s, err, 1);
 		break;
 	case TM_ST_NORULE:
-		s->norule++;
 		break;
 	case TM_ST_EXCEPTION:
 		s->exceptions++;
@@ -86,4 +85,12 @@ void tm_sym_free(struct tm_sym *s)
 	tm_hist_free(&s->hist);
 	free(s->errs);
 	s->errs = NULL;
+}
+
+uint64_t tm_sym_quantile(const struct tm_sym *s, double q)
+{
+	uint64_t v = tm_hist_quantile(&s->hist, q);
+	if (!s->calls)
+		return 0;
+	return v < s->min_ns ? s->min_ns : v > s->max_ns ? s->max_ns : v;
 }

@@ -23,7 +23,7 @@ static const char *const tm_refused[] = {
 	"__errno_location", "__tls_get_addr", "__stack_chk_fail", "_Unwind_RaiseException",
 	"_Unwind_Resume", "_Unwind_ForcedUnwind", "_Unwind_Resume_or_Rethrow", "__cxa_throw",
 	"__cxa_rethrow", "__cxa_begin_catch", "__cxa_end_catch", "dlopen", "dlsym", "dlvsym",
-	"dlclose", "dl_iterate_phdr", NULL,
+	"dlclose", "dl_iterate_phdr", "_exit", "_Exit", NULL,
 };
 
 int tm_config_refused(const char *name)

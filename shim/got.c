@@ -169,6 +169,50 @@ static int tm_got_write(const struct tm_obj *o, uintptr_t *got, uintptr_t val)
 	return 0;
 }
 
+/* The shim's own interceptions: _exit and _Exit mark the segment with the
+ * exit code (on_exit handlers do not run for them), then go on. */
+static void (*tm_real_exit[2])(int);
+
+static void tm_mark_exit_self(int code)
+{
+	/* a vfork child shares our memory but not our segment */
+	if (tm_g.seg && tm_g.seg->pid == getpid())
+		tm_seg_mark_exit(tm_g.seg, code & 0xff);
+}
+
+static __attribute__((noreturn)) void tm_wrap__exit(int code)
+{
+	tm_mark_exit_self(code);
+	tm_real_exit[0](code);
+	__builtin_unreachable();
+}
+
+static __attribute__((noreturn)) void tm_wrap__Exit(int code)
+{
+	tm_mark_exit_self(code);
+	tm_real_exit[1](code);
+	__builtin_unreachable();
+}
+
+static int tm_internal_hook(const struct tm_obj *o, const ElfW(Rela) * r, const char *name)
+{
+	int which = strcmp(name, "_exit") == 0 ? 0 : strcmp(name, "_Exit") == 0 ? 1 : -1;
+	if (which < 0)
+		return 0;
+	uintptr_t *got = (uintptr_t *)(o->base + r->r_offset);
+	uintptr_t wrap = which ? (uintptr_t)tm_wrap__Exit : (uintptr_t)tm_wrap__exit;
+	if (*got == wrap)
+		return 1;
+	if (!tm_real_exit[which]) {
+		void *t = dlsym(RTLD_NEXT, name);
+		if (!t)
+			return 1;
+		*(void **)&tm_real_exit[which] = t;
+	}
+	tm_got_write(o, got, wrap);
+	return 1;
+}
+
 static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r)
 {
 	unsigned type = ELF64_R_TYPE(r->r_info);
@@ -182,6 +226,8 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 		return;
 	const char *name = o->strtab + s->st_name;
 	if (!*name)
+		return;
+	if (tm_internal_hook(o, r, name))
 		return;
 	int pat = tm_config_match(g, name);
 	if (pat < 0 || tm_config_refused(name))
@@ -223,6 +269,7 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	if (tm_got_write(o, got, (uintptr_t)tm_stubs + (uintptr_t)slot * TM_STUB_SIZE) == 0)
 		sd->flags |= TM_RF_FOUND | TM_RF_PATCHED;
 	g->patterns[pat].matched = 1;
+	tm_seg_publish_sym(g, (uint32_t)sym);
 }
 
 static int tm_skip_object(const struct tm_state *g, struct dl_phdr_info *info)

@@ -63,7 +63,8 @@ int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target)
 static void tm_on_exit(int status, void *arg)
 {
 	(void)arg;
-	tm_seg_mark_exit(tm_g.seg, status);
+	if (tm_g.seg && tm_g.seg->pid == getpid())
+		tm_seg_mark_exit(tm_g.seg, status & 0xff);
 }
 
 /* Creates exact-name symbols up front so that a configured function that is

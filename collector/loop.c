@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* The collector's main loop, shared by tmcollect and tmrun: scan for new
+ * segments every 50 ms, drain continuously (sleeping 1 ms while records
+ * flow, backing off to 20 ms when idle), check liveness every 100 ms. */
+#include <stdio.h>
+#include <time.h>
+
+#include "collector.h"
+#include "loop.h"
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
+			      .tv_nsec = (long)(ns % 1000000000ull)};
+	nanosleep(&ts, NULL); /* a signal ends it early: that is what we want */
+}
+
+static void write_summary(struct tm_coll *c, const struct tm_loop *l)
+{
+	char err[256];
+	if (l->summary && tm_summary_write(c, l->summary, err, sizeof(err)) < 0)
+		fprintf(stderr, "tmcollect: %s\n", err);
+}
+
+int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
+{
+	uint64_t next_scan = 0, next_check = 0, next_summary = 0, nap = 1000000;
+	uint64_t every = l->interval_ns ? l->interval_ns : 1000000000ull;
+
+	while (!atomic_load(&l->stop)) {
+		uint64_t now = tm_mono_ns();
+		if (now >= next_scan) {
+			tm_coll_scan(c);
+			next_scan = now + 50000000ull;
+		}
+		uint64_t n = tm_coll_drain(c);
+		if (now >= next_check) {
+			tm_coll_check(c);
+			next_check = now + 100000000ull;
+		}
+		if (atomic_exchange(&l->dump, 0))
+			write_summary(c, l);
+		if (l->summary_every && now >= next_summary) {
+			if (next_summary)
+				write_summary(c, l);
+			next_summary = now + every;
+		}
+		if (l->until_idle && tm_coll_idle(c))
+			break;
+		if (atomic_load(&l->launched_done)) {
+			/* every process of the launch has been reaped: its segments
+			 * exist; once they are all finished, we are done */
+			tm_coll_scan(c);
+			tm_coll_check(c);
+			if (tm_coll_idle(c) || c->nprocs == 0)
+				break;
+		}
+		nap = n ? 1000000ull : (nap * 2 > 20000000ull ? 20000000ull : nap * 2);
+		sleep_ns(nap);
+	}
+	tm_coll_finish(c);
+	write_summary(c, l);
+	return 0;
+}

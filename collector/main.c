@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* tmcollect: drain the segments of one session and write the statistics. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "loop.h"
+
+static struct tm_loop loop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	atomic_store(&loop.stop, 1);
+}
+
+static void on_dump(int sig)
+{
+	(void)sig;
+	atomic_store(&loop.dump, 1);
+}
+
+enum { OPT_SESSION = 1, OPT_DIR, OPT_INTERVAL, OPT_SUMMARY, OPT_SUMMARY_EVERY, OPT_UNTIL_IDLE, OPT_HELP };
+
+static const struct {
+	struct option opt;
+	const char *arg, *help;
+} options[] = {
+	{{"session", required_argument, NULL, OPT_SESSION}, "NAME", "session to collect (default: default)"},
+	{{"dir", required_argument, NULL, OPT_DIR}, "DIR", "segment directory (default: /dev/shm/tm-$UID)"},
+	{{"interval", required_argument, NULL, OPT_INTERVAL}, "SECONDS", "report interval (default: 1)"},
+	{{"summary", required_argument, NULL, OPT_SUMMARY}, "FILE", "JSON summary at exit and on SIGUSR1 (- = stdout)"},
+	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY}, NULL, "also write the summary every interval"},
+	{{"until-idle", no_argument, NULL, OPT_UNTIL_IDLE}, NULL, "exit once every monitored process has exited and been drained"},
+	{{"help", no_argument, NULL, OPT_HELP}, NULL, "this text"},
+};
+#define NOPTS (sizeof(options) / sizeof(options[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tmcollect [options]\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "--%s%s%s", options[i].opt.name, options[i].arg ? " " : "",
+			 options[i].arg ? options[i].arg : "");
+		fprintf(f, "  %-22s %s\n", left, options[i].help);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct option longopts[NOPTS + 1];
+	struct tm_coll_opts co = {0};
+	struct tm_coll c;
+	char err[256];
+
+	for (size_t i = 0; i < NOPTS; i++)
+		longopts[i] = options[i].opt;
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	for (int o; (o = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+		switch (o) {
+		case OPT_SESSION: co.session = optarg; break;
+		case OPT_DIR: co.dir = optarg; break;
+		case OPT_INTERVAL: {
+			char *end;
+			double s = strtod(optarg, &end);
+			if (*end || !(s > 0) || s > 86400) {
+				fprintf(stderr, "tmcollect: --interval %s: expected seconds > 0\n", optarg);
+				return 2;
+			}
+			loop.interval_ns = (uint64_t)(s * 1e9);
+			break;
+		}
+		case OPT_SUMMARY: loop.summary = optarg; break;
+		case OPT_SUMMARY_EVERY: loop.summary_every = 1; break;
+		case OPT_UNTIL_IDLE: loop.until_idle = 1; break;
+		case OPT_HELP: usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tmcollect: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmcollect: %s\n", err);
+		return 2;
+	}
+	struct sigaction sa = {0};
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_dump;
+	sigaction(SIGUSR1, &sa, NULL);
+	tm_coll_run(&c, &loop);
+	tm_coll_free(&c);
+	return 0;
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/* Outputs: the JSON summary ("tm.summary/1", docs/SUMMARY.md) and the human
+ * table tmrun prints. Units are in the field names. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+
+static const char *const loss_names[TM_LOSS_COUNT] = {
+	[TM_LOSS_OVERFLOW] = "overflowed",
+	[TM_LOSS_REENTRANT] = "reentrant",
+	[TM_LOSS_DEPTH] = "depth",
+	[TM_LOSS_NOSLOT] = "noslot",
+};
+
+static const char *const status_names[] = {
+	[TM_PS_RUNNING] = "running",
+	[TM_PS_EXITED] = "exited",
+	[TM_PS_CRASHED] = "crashed",
+	[TM_PS_EXEC] = "exec",
+};
+
+static json_t *jnum_or_null(int have, uint64_t v)
+{
+	return have ? json_integer((json_int_t)v) : json_null();
+}
+
+static double sym_mean(const struct tm_sym *s)
+{
+	return s->calls ? s->sum_ns / (double)s->calls : 0;
+}
+
+static json_t *sym_json(const struct tm_sym *s)
+{
+	json_t *o = json_object();
+	int have = s->calls > 0;
+	int rule = (s->flags & TM_RF_HAS_RULE) != 0;
+	uint64_t judged = s->ok + s->failed;
+
+	json_object_set_new(o, "name", json_string(s->name));
+	json_object_set_new(o, "object", json_string(s->object));
+	json_object_set_new(o, "rule", json_boolean(rule));
+	json_object_set_new(o, "calls", json_integer((json_int_t)s->calls));
+	json_object_set_new(o, "ok", json_integer((json_int_t)s->ok));
+	json_object_set_new(o, "failed", json_integer((json_int_t)s->failed));
+	json_object_set_new(o, "not_judged", json_integer((json_int_t)(s->calls - s->ok - s->failed - s->exceptions - s->unwound)));
+	json_object_set_new(o, "exceptions", json_integer((json_int_t)s->exceptions));
+	json_object_set_new(o, "unwound", json_integer((json_int_t)s->unwound));
+	json_object_set_new(o, "unfinished", json_integer((json_int_t)s->unfinished));
+	json_object_set_new(o, "success_rate", rule && judged ? json_real((double)s->ok / (double)judged)
+							       : json_null());
+	json_object_set_new(o, "error_rate", rule && judged ? json_real((double)s->failed / (double)judged)
+							     : json_null());
+	json_object_set_new(o, "min_ns", jnum_or_null(have, s->min_ns));
+	json_object_set_new(o, "max_ns", jnum_or_null(have, s->max_ns));
+	json_object_set_new(o, "mean_ns", have ? json_real(sym_mean(s)) : json_null());
+	double var = have ? s->sumsq_ns / (double)s->calls - sym_mean(s) * sym_mean(s) : 0;
+	json_object_set_new(o, "stddev_ns", have ? json_real(var > 0 ? sqrt(var) : 0) : json_null());
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = {{"p50_ns", 0.5}, {"p90_ns", 0.9}, {"p95_ns", 0.95}, {"p99_ns", 0.99},
+		  {"p999_ns", 0.999}};
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		uint64_t v = tm_sym_quantile(s, qs[i].q);
+		json_object_set_new(o, qs[i].key, jnum_or_null(have && s->hist.count, v));
+	}
+	json_object_set_new(o, "total_ns", json_integer((json_int_t)llround(s->sum_ns)));
+	if (s->flags & TM_RF_BYTES)
+		json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
+	json_object_set_new(o, "records", json_integer((json_int_t)s->records));
+	json_object_set_new(o, "overflowed", json_integer((json_int_t)s->overflowed));
+	json_t *errs = json_object();
+	for (size_t i = 0; i < s->nerrs; i++) {
+		char buf[64];
+		const char *n = tm_code_name(s->codes, s->errs[i].code, buf, sizeof(buf));
+		json_t *prev = json_object_get(errs, n);
+		json_int_t add = (json_int_t)s->errs[i].count + (prev ? json_integer_value(prev) : 0);
+		json_object_set_new(errs, n, json_integer(add));
+	}
+	json_object_set_new(o, "errors", errs);
+	if (!(s->flags & TM_RF_FOUND))
+		json_object_set_new(o, "note", json_string("not found in any loaded object"));
+	else if (!s->calls)
+		json_object_set_new(o, "note", json_string("found, 0 calls"));
+	else if (!rule)
+		json_object_set_new(o, "note", json_string("no success rule: calls not judged"));
+	return o;
+}
+
+static json_t *argv_json(const struct tm_proc *p)
+{
+	json_t *a = json_array();
+	for (uint32_t i = 0; i < p->argv_len;) {
+		size_t n = strnlen(p->argv + i, p->argv_len - i);
+		json_array_append_new(a, json_stringn(p->argv + i, n));
+		i += (uint32_t)n + 1;
+	}
+	return a;
+}
+
+static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "pid", json_integer(p->pid));
+	json_object_set_new(o, "ppid", json_integer(p->ppid));
+	json_object_set_new(o, "exe", json_string(p->exe));
+	json_object_set_new(o, "argv", argv_json(p));
+	json_object_set_new(o, "status", json_string(status_names[p->status]));
+	json_object_set_new(o, "exit_code", p->status == TM_PS_EXITED ? json_integer(p->exit_code)
+								     : json_null());
+	json_object_set_new(o, "start_realtime_ns", json_integer((json_int_t)p->created_ns));
+	json_object_set_new(o, "calls", json_integer((json_int_t)p->calls));
+	json_object_set_new(o, "records", json_integer((json_int_t)p->records));
+	json_object_set_new(o, "overflowed", json_integer((json_int_t)p->overflowed));
+	json_t *syms = json_object();
+	for (uint32_t i = 0; i < p->npsyms; i++) {
+		const struct tm_sym *s = &c->syms[p->psyms[i].gsym];
+		json_t *prev = json_object_get(syms, s->name);
+		json_int_t v = (json_int_t)p->psyms[i].calls + (prev ? json_integer_value(prev) : 0);
+		json_object_set_new(syms, s->name, json_integer(v));
+	}
+	json_object_set_new(o, "symbols", syms);
+	json_t *loss = json_object();
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		json_object_set_new(loss, loss_names[k], json_integer((json_int_t)p->loss[k]));
+	json_object_set_new(loss, "corrupt", json_integer((json_int_t)p->closs[TM_CLOSS_CORRUPT]));
+	json_object_set_new(o, "loss", loss);
+	return o;
+}
+
+/* Reported processes: every image except exec'd-away copies that never made
+ * a monitored call (the pre-exec half of every fork+exec). */
+static int proc_reported(const struct tm_proc *p)
+{
+	return p->pid > 0 && !(p->status == TM_PS_EXEC && p->calls == 0);
+}
+
+static json_t *summary_json(const struct tm_coll *c)
+{
+	json_t *root = json_object();
+	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0;
+	uint64_t loss[TM_LOSS_COUNT] = {0}, corrupt = c->closs[TM_CLOSS_CORRUPT];
+
+	json_object_set_new(root, "schema", json_string("tm.summary/1"));
+	json_object_set_new(root, "session", json_string(c->session));
+	json_object_set_new(root, "start_realtime_ns", json_integer((json_int_t)c->start_real_ns));
+	json_object_set_new(root, "duration_ns",
+			    json_integer((json_int_t)(tm_mono_ns() - c->start_mono_ns)));
+	json_t *clock = json_object();
+	json_object_set_new(clock, "tsc_hz", json_integer((json_int_t)c->tsc_hz));
+	json_object_set_new(root, "clock", clock);
+
+	json_t *syms = json_array();
+	for (size_t i = 0; i < c->nsyms; i++) {
+		const struct tm_sym *s = &c->syms[i];
+		json_array_append_new(syms, sym_json(s));
+		calls += s->calls;
+		ok += s->ok;
+		failed += s->failed;
+		unfinished += s->unfinished;
+		records += s->records;
+		over += s->overflowed;
+	}
+	json_t *procs = json_array();
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct tm_proc *p = c->procs[i];
+		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+			loss[k] += p->loss[k];
+		corrupt += p->closs[TM_CLOSS_CORRUPT];
+		if (!proc_reported(p))
+			continue;
+		json_array_append_new(procs, proc_json(c, p));
+		nproc++;
+	}
+	json_t *tot = json_object();
+	json_object_set_new(tot, "calls", json_integer((json_int_t)calls));
+	json_object_set_new(tot, "ok", json_integer((json_int_t)ok));
+	json_object_set_new(tot, "failed", json_integer((json_int_t)failed));
+	json_object_set_new(tot, "unfinished", json_integer((json_int_t)unfinished));
+	json_object_set_new(tot, "records", json_integer((json_int_t)records));
+	json_object_set_new(tot, "overflowed", json_integer((json_int_t)over));
+	json_object_set_new(tot, "processes", json_integer((json_int_t)nproc));
+	json_object_set_new(root, "totals", tot);
+	json_t *lj = json_object();
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		json_object_set_new(lj, loss_names[k], json_integer((json_int_t)loss[k]));
+	json_object_set_new(lj, "corrupt", json_integer((json_int_t)corrupt));
+	json_object_set_new(root, "loss", lj);
+	json_object_set_new(root, "symbols", syms);
+	json_object_set_new(root, "processes", procs);
+	return root;
+}
+
+/* Writes atomically (temp file + rename) so readers never see half a file. */
+int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen)
+{
+	json_t *root = summary_json(c);
+	int ret = 0;
+	if (strcmp(path, "-") == 0) {
+		if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+			ret = -EIO;
+		fputc('\n', stdout);
+		fflush(stdout);
+		json_decref(root);
+		return ret;
+	}
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+	    rename(tmp, path) < 0) {
+		ret = -errno ? -errno : -EIO;
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	json_decref(root);
+	return ret;
+}
+
+static void fmt_ns(char *buf, size_t len, double ns)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.2fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+}
+
+static int by_total_desc(const void *a, const void *b)
+{
+	const struct tm_sym *x = *(const struct tm_sym *const *)a;
+	const struct tm_sym *y = *(const struct tm_sym *const *)b;
+	return x->sum_ns < y->sum_ns ? 1 : x->sum_ns > y->sum_ns ? -1 : strcmp(x->name, y->name);
+}
+
+/* ltrace -c's table, with failures and percentiles. */
+void tm_table_print(const struct tm_coll *c, void *file)
+{
+	FILE *f = file;
+	const struct tm_sym **v = calloc(c->nsyms ? c->nsyms : 1, sizeof(*v));
+	double total = 0;
+	if (!v)
+		return;
+	for (size_t i = 0; i < c->nsyms; i++) {
+		v[i] = &c->syms[i];
+		total += c->syms[i].sum_ns;
+	}
+	qsort(v, c->nsyms, sizeof(*v), by_total_desc);
+	fprintf(f, "%-28s %10s %9s %9s %9s %9s %9s %9s %10s %6s\n", "function", "calls", "failed",
+		"mean", "p50", "p95", "p99", "max", "total", "%time");
+	for (size_t i = 0; i < c->nsyms; i++) {
+		const struct tm_sym *s = v[i];
+		char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], failed[16];
+		if (!s->calls) {
+			fprintf(f, "%-28.28s %10s  (%s)\n", s->name, "0",
+				(s->flags & TM_RF_FOUND) ? "found, 0 calls"
+							 : "not found in any loaded object");
+			continue;
+		}
+		fmt_ns(mean, sizeof(mean), sym_mean(s));
+		fmt_ns(p50, sizeof(p50), (double)tm_sym_quantile(s, 0.5));
+		fmt_ns(p95, sizeof(p95), (double)tm_sym_quantile(s, 0.95));
+		fmt_ns(p99, sizeof(p99), (double)tm_sym_quantile(s, 0.99));
+		fmt_ns(mx, sizeof(mx), (double)s->max_ns);
+		fmt_ns(tot, sizeof(tot), s->sum_ns);
+		if (s->flags & TM_RF_HAS_RULE)
+			snprintf(failed, sizeof(failed), "%llu", (unsigned long long)s->failed);
+		else
+			snprintf(failed, sizeof(failed), "-");
+		fprintf(f, "%-28.28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", s->name,
+			(unsigned long long)s->calls, failed, mean, p50, p95, p99, mx, tot,
+			total > 0 ? 100.0 * s->sum_ns / total : 0.0);
+	}
+	uint64_t loss[TM_LOSS_COUNT] = {0};
+	for (size_t i = 0; i < c->nprocs; i++)
+		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+			loss[k] += c->procs[i]->loss[k];
+	if (loss[TM_LOSS_REENTRANT] || loss[TM_LOSS_DEPTH])
+		fprintf(f, "note: %llu calls passed through unrecorded (reentrant %llu, depth %llu)\n",
+			(unsigned long long)(loss[TM_LOSS_REENTRANT] + loss[TM_LOSS_DEPTH]),
+			(unsigned long long)loss[TM_LOSS_REENTRANT],
+			(unsigned long long)loss[TM_LOSS_DEPTH]);
+	if (loss[TM_LOSS_OVERFLOW])
+		fprintf(f, "note: %llu calls overflowed the ring: counted exactly, durations coarse\n",
+			(unsigned long long)loss[TM_LOSS_OVERFLOW]);
+	free(v);
+}

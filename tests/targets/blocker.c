@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Makes N calls, prints "ready", then blocks reading stdin until killed.
+ * usage: blocker N */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "shapes.h"
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 1000;
+	long s = 0;
+	for (long i = 0; i < n; i++)
+		s += work_noop(i);
+	printf("ready %ld\n", s);
+	fflush(stdout);
+	char c;
+	while (read(0, &c, 1) != 0)
+		;
+	return 0;
+}

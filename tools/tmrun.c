@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/* tmrun: run a command under libtmshim with a private collector (a thread of
+ * this process), wait for it and every descendant, then write the JSON
+ * summary, print the table to stderr and exit with the command's status. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "loop.h"
+
+struct run_opts {
+	const char *symbols, *config, *output, *session;
+	int quiet;
+};
+
+static struct tm_loop loop;
+static pid_t child_pid;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tmrun [options] -- COMMAND [ARG...]\n"
+		   "  -s, --symbols LIST   functions to monitor: names, globs, lib.so:name\n"
+		   "  -c, --config FILE    per-symbol rules (JSON, see docs/CONFIG.md)\n"
+		   "  -o, --output FILE    write the JSON summary here\n"
+		   "      --session NAME   session name (default: tmrun-PID)\n"
+		   "  -q, --quiet          no table on stderr\n"
+		   "  -h, --help           this text\n");
+}
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option lo[] = {
+		{"symbols", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+		{"output", required_argument, NULL, 'o'},  {"session", required_argument, NULL, 'S'},
+		{"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	for (int c; (c = getopt_long(argc, argv, "+s:c:o:qh", lo, NULL)) != -1;) {
+		switch (c) {
+		case 's': o->symbols = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'S': o->session = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "tmrun: no command given\n");
+		usage(stderr);
+		return -1;
+	}
+	if (!o->symbols && !o->config) {
+		fprintf(stderr, "tmrun: nothing to monitor: give -s LIST and/or -c FILE\n");
+		return -1;
+	}
+	return optind;
+}
+
+/* libtmshim next to this binary: build tree (../shim) or install (../lib). */
+static int find_shim(char *out, size_t len)
+{
+	const char *env = getenv("TM_SHIM");
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return access(out, R_OK);
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	static const char *const rel[] = {"../shim/libtmshim.so", "../lib/libtmshim.so",
+					  "libtmshim.so"};
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char cand[PATH_MAX + 64];
+		snprintf(cand, sizeof(cand), "%s/%s", self, rel[i]);
+		if (access(cand, R_OK) == 0 && realpath(cand, out))
+			return 0;
+	}
+	return -1;
+}
+
+static int set_env(const struct run_opts *o, const char *shim, const char *session)
+{
+	char buf[PATH_MAX * 2];
+	const char *old = getenv("LD_PRELOAD");
+	snprintf(buf, sizeof(buf), "%s%s%s", shim, old && *old ? ":" : "", old ? old : "");
+	if (setenv("LD_PRELOAD", buf, 1) || setenv("TM_SESSION", session, 1))
+		return -1;
+	if (o->symbols && setenv("TM_SYMBOLS", o->symbols, 1))
+		return -1;
+	if (o->config) {
+		char abs[PATH_MAX];
+		if (!realpath(o->config, abs)) {
+			fprintf(stderr, "tmrun: config %s: %s\n", o->config, strerror(errno));
+			return -1;
+		}
+		if (setenv("TM_CONFIG", abs, 1))
+			return -1;
+	}
+	return 0;
+}
+
+static void *collector_main(void *arg)
+{
+	tm_coll_run(arg, &loop);
+	return NULL;
+}
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+/* Waits for the command and, as subreaper, every orphaned descendant. */
+static int wait_all(pid_t cmd)
+{
+	int result = 0;
+	for (;;) {
+		int st;
+		pid_t p = waitpid(-1, &st, 0);
+		if (p < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: nobody left */
+		}
+		if (p == cmd)
+			result = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	return result;
+}
+
+int main(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	struct tm_coll c;
+	struct tm_coll_opts co = {0};
+	char shim[PATH_MAX], session[80], err[256];
+	pthread_t th;
+
+	int first = parse(argc, argv, &o);
+	if (first < 0)
+		return 2;
+	if (find_shim(shim, sizeof(shim)) < 0) {
+		fprintf(stderr, "tmrun: cannot find libtmshim.so (set TM_SHIM)\n");
+		return 2;
+	}
+	if (o.session)
+		snprintf(session, sizeof(session), "%s", o.session);
+	else
+		snprintf(session, sizeof(session), "tmrun-%d", (int)getpid());
+	co.session = session;
+	co.dir = getenv("TM_DIR");
+	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmrun: %s\n", err);
+		return 2;
+	}
+	if (set_env(&o, shim, session) < 0)
+		return 2;
+	loop.summary = o.output;
+
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&th, NULL, collector_main, &c) != 0) {
+		fprintf(stderr, "tmrun: cannot start the collector thread\n");
+		return 2;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	child_pid = fork();
+	if (child_pid < 0) {
+		fprintf(stderr, "tmrun: fork: %s\n", strerror(errno));
+		return 2;
+	}
+	if (child_pid == 0) {
+		execvp(argv[first], argv + first);
+		fprintf(stderr, "tmrun: cannot run %s: %s\n", argv[first], strerror(errno));
+		_exit(127);
+	}
+	/* like time(1): the terminal's ^C reaches the command; we outlive it */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	struct sigaction sa = {0};
+	sa.sa_handler = forward;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	int status = wait_all(child_pid);
+	atomic_store(&loop.launched_done, 1);
+	pthread_join(th, NULL);
+	if (!o.quiet)
+		tm_table_print(&c, stderr);
+	tm_coll_free(&c);
+	return status;
+}
