@@ -75,12 +75,17 @@ int tm_coll_scan(struct tm_coll *c)
 {
 	DIR *d = opendir(c->dir);
 	int added = 0;
-	if (!d)
+	if (!d) {
+		c->present = 0;
 		return errno == ENOENT ? 0 : -errno;
+	}
 	struct dirent *e;
+	c->present = 0;
 	while ((e = readdir(d))) {
 		if (!name_matches(c, e->d_name))
 			continue;
+		c->present++;
+		c->seen_any = 1;
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", c->dir, e->d_name);
 		if (known(c, path))
@@ -209,12 +214,17 @@ void tm_coll_check(struct tm_coll *c)
 	}
 }
 
+/* Idle: we saw the session at work, and nothing of it is left to drain —
+ * neither here nor in segments another collector holds. */
 int tm_coll_idle(const struct tm_coll *c)
 {
+	size_t attached = 0;
 	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i]->attached)
-			return 0;
-	return c->nprocs > 0;
+		attached += c->procs[i]->attached != 0;
+	if (attached || !c->seen_any)
+		return 0;
+	/* segments we finished are removed; any left belong to another collector */
+	return c->present == 0;
 }
 
 void tm_coll_finish(struct tm_coll *c)

@@ -98,6 +98,8 @@ struct tm_coll {
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t start_mono_ns, start_real_ns;
 	uint64_t last_drained; /* records moved by the last tm_coll_drain */
+	size_t present;        /* session segments in the directory at the last scan */
+	int seen_any;          /* ever saw one (ours or another collector's) */
 };
 
 /* collect.c */

@@ -45,14 +45,17 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 				write_summary(c, l);
 			next_summary = now + every;
 		}
-		if (l->until_idle && tm_coll_idle(c))
-			break;
+		if (l->until_idle && tm_coll_idle(c)) {
+			tm_coll_scan(c); /* a segment created since the last scan? */
+			if (tm_coll_idle(c))
+				break;
+		}
 		if (atomic_load(&l->launched_done)) {
 			/* every process of the launch has been reaped: its segments
 			 * exist; once they are all finished, we are done */
 			tm_coll_scan(c);
 			tm_coll_check(c);
-			if (tm_coll_idle(c) || c->nprocs == 0)
+			if (tm_coll_idle(c) || !c->seen_any)
 				break;
 		}
 		nap = n ? 1000000ull : (nap * 2 > 20000000ull ? 20000000ull : nap * 2);

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+#include "segfake.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap,
+		    uint32_t max_threads, uint32_t max_syms, const char *const *syms, uint32_t nsyms)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tmunit.XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/%s.%d.0000abcd.tm", f->dir, session, (int)getpid());
+	uint32_t stack = 16;
+	uint64_t tsz = tm_thr_size(stack, max_syms, ring_cap);
+	uint64_t syms_off = 4096;
+	uint64_t threads_off = tm_align_up(syms_off + (uint64_t)max_syms * sizeof(struct tm_wire_sym), 4096);
+	f->size = threads_off + (uint64_t)(max_threads + 1) * tsz;
+	int fd = open(f->path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert(fd >= 0);
+	cr_assert(ftruncate(fd, (off_t)f->size) == 0);
+	f->h = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	cr_assert(f->h != MAP_FAILED);
+	struct tm_seg_header *h = f->h;
+	h->magic = TM_MAGIC;
+	h->version = TM_WIRE_VERSION;
+	h->header_size = sizeof(*h);
+	h->record_size = sizeof(struct tm_record);
+	h->ring_cap = ring_cap;
+	h->max_threads = max_threads;
+	h->max_syms = max_syms;
+	h->stack_cap = stack;
+	h->thread_size = tsz;
+	h->syms_off = syms_off;
+	h->threads_off = threads_off;
+	h->total_size = f->size;
+	h->pid = getpid();
+	h->clock_kind = TM_CLOCK_MONO;
+	h->state = TM_PROC_RUNNING;
+	FILE *st = fopen("/proc/self/stat", "r");
+	char buf[1024] = {0};
+	cr_assert(fread(buf, 1, sizeof(buf) - 1, st) > 0);
+	fclose(st);
+	char *p = strrchr(buf, ')');
+	for (int field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	h->starttime = strtoull(p, NULL, 10);
+	readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
+	struct tm_wire_sym *ws = (void *)((char *)h + syms_off);
+	for (uint32_t i = 0; i < nsyms; i++) {
+		snprintf(ws[i].name, sizeof(ws[i].name), "%s", syms[i]);
+		ws[i].flags = TM_RF_FOUND | TM_RF_PATCHED | TM_RF_HAS_RULE;
+		ws[i].codes = TM_CODES_ERRNO;
+	}
+	h->nsyms = nsyms;
+	h->threads_hwm = max_threads;
+	for (uint32_t i = 0; i < max_threads; i++)
+		segfake_thread(f, i)->state = TM_THR_ACTIVE;
+}
+
+struct tm_thread *segfake_thread(struct segfake *f, uint32_t i)
+{
+	return (struct tm_thread *)((char *)f->h + f->h->threads_off + (uint64_t)i * f->h->thread_size);
+}
+
+struct tm_record *segfake_ring(struct segfake *f, uint32_t i)
+{
+	return (struct tm_record *)((char *)segfake_thread(f, i) +
+				    tm_thr_ring_off(f->h->stack_cap, f->h->max_syms));
+}
+
+void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, unsigned status,
+		  int64_t value, int32_t err)
+{
+	struct tm_thread *t = segfake_thread(f, i);
+	uint64_t h = t->head;
+	cr_assert(h - t->tail < f->h->ring_cap, "ring full in test");
+	struct tm_record *r = &segfake_ring(f, i)[h & (f->h->ring_cap - 1)];
+	r->start = h;
+	r->dur_meta = dur | (uint64_t)status << 48;
+	r->value = value;
+	r->err = err;
+	r->sym = sym;
+	r->caller = TM_NO_SYM;
+	atomic_store_explicit(&t->head, h + 1, memory_order_release);
+}
+
+void segfake_destroy(struct segfake *f)
+{
+	if (f->h)
+		munmap(f->h, f->size);
+	unlink(f->path);
+	rmdir(f->dir);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Builds segments the way libtmshim lays them out, in a private temp
+ * directory, so the collector's reader can be tested on its own. */
+#ifndef TM_SEGFAKE_H
+#define TM_SEGFAKE_H
+
+#include <stdint.h>
+
+#include "tm/wire.h"
+
+struct segfake {
+	char dir[128];
+	char path[256];
+	struct tm_seg_header *h;
+	uint64_t size;
+};
+
+/* A segment for `session` whose pid is this process (so it looks alive). */
+void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap,
+		    uint32_t max_threads, uint32_t max_syms, const char *const *syms, uint32_t nsyms);
+struct tm_thread *segfake_thread(struct segfake *f, uint32_t i);
+struct tm_record *segfake_ring(struct segfake *f, uint32_t i);
+/* Appends one record to thread i's ring (producer side, like the shim). */
+void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, unsigned status,
+		  int64_t value, int32_t err);
+void segfake_destroy(struct segfake *f);
+
+#endif

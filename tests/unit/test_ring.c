@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* The SPSC ring and the accumulators, read by the collector from segments
+ * laid out as the shim lays them out. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "segfake.h"
+
+static const char *const syms[] = {"alpha", "beta"};
+
+static void coll_on(struct tm_coll *c, struct segfake *f)
+{
+	struct tm_coll_opts o = {.dir = f->dir, .session = "unit"};
+	char err[128];
+	cr_assert_eq(tm_coll_init(c, &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tm_coll_scan(c), 1);
+}
+
+static const struct tm_sym *sym(const struct tm_coll *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsyms; i++)
+		if (strcmp(c->syms[i].name, name) == 0)
+			return &c->syms[i];
+	cr_assert_fail("no symbol %s", name);
+	return NULL;
+}
+
+Test(ring, wraps_at_capacity)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
+	coll_on(&c, &f);
+	uint64_t expect = 0, expect_sum = 0;
+	/* 40 rounds of 0..64 records: head passes the capacity many times */
+	for (int round = 0; round < 40; round++) {
+		int n = (round * 37) % 65;
+		for (int k = 0; k < n; k++) {
+			segfake_push(&f, round % 2, 0, 100 + k, TM_ST_OK, 0, 0);
+			expect++;
+			expect_sum += 100 + k;
+		}
+		tm_coll_drain(&c);
+		cr_assert_eq(segfake_thread(&f, round % 2)->tail, segfake_thread(&f, round % 2)->head);
+	}
+	const struct tm_sym *a = sym(&c, "alpha");
+	cr_assert_eq(a->calls, expect);
+	cr_assert_eq(a->ok, expect);
+	cr_assert_eq((uint64_t)a->sum_ns, expect_sum);
+	cr_assert_eq(a->min_ns, 100);
+	cr_assert_eq(a->max_ns, 163);
+	cr_assert(segfake_thread(&f, 0)->head > 64 * 4);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+Test(ring, failures_keep_their_codes)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 1, 8, syms, 2);
+	coll_on(&c, &f);
+	for (int k = 0; k < 30; k++)
+		segfake_push(&f, 0, 1, 10, k % 3 ? TM_ST_OK : TM_ST_FAILED, 0, k % 3 ? 0 : 2);
+	tm_coll_drain(&c);
+	const struct tm_sym *b = sym(&c, "beta");
+	cr_assert_eq(b->calls, 30);
+	cr_assert_eq(b->failed, 10);
+	cr_assert_eq(b->nerrs, 1);
+	cr_assert_eq(b->errs[0].code, 2);
+	cr_assert_eq(b->errs[0].count, 10);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+/* The shim folds calls that did not fit the ring into accumulators, one
+ * field at a time; the collector must end exact whatever it sees between. */
+Test(ring, accumulator_deltas_exact_across_partial_updates)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 1, 8, syms, 2);
+	coll_on(&c, &f);
+	struct tm_thread *t = segfake_thread(&f, 0);
+	char *base = (char *)t;
+	uint8_t *used = (uint8_t *)(base + tm_thr_used_off(f.h->stack_cap));
+	struct tm_acc *acc = (void *)(base + tm_thr_acc_off(f.h->stack_cap, f.h->max_syms));
+	used[1] = 1;
+	for (int k = 1; k <= 100; k++) {
+		acc[1].calls = k;            /* calls first ... */
+		t->acc_epoch = 2 * k;
+		tm_coll_drain(&c);           /* ... collector looks mid-update ... */
+		acc[1].failed = k;           /* ... then the rest */
+		acc[1].sum += 1000;
+		acc[1].errs[0].code = 5;
+		acc[1].errs[0].count = k;
+		acc[1].hist[tm_acc_bucket(1000)] = k;
+		acc[1].min = 1001;
+		acc[1].max = 1000;
+		t->acc_epoch = 2 * k + 1;
+		if (k % 7 == 0)
+			tm_coll_drain(&c);
+	}
+	tm_coll_drain(&c);
+	const struct tm_sym *b = sym(&c, "beta");
+	cr_assert_eq(b->calls, 100);
+	cr_assert_eq(b->failed, 100);
+	cr_assert_eq(b->overflowed, 100);
+	cr_assert_eq((uint64_t)b->sum_ns, 100000);
+	cr_assert_eq(b->errs[0].count, 100);
+	cr_assert_eq(b->hist.count, 100);
+	cr_assert_eq(b->min_ns, 1000);
+	/* a second collector taking over later folds nothing twice */
+	struct tm_coll c2;
+	tm_coll_free(&c);
+	coll_on(&c2, &f);
+	tm_coll_drain(&c2);
+	cr_assert_eq(sym(&c2, "beta")->calls, 0);
+	tm_coll_free(&c2);
+	segfake_destroy(&f);
+}
+
+Test(ring, exited_thread_slot_is_drained_and_freed)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
+	coll_on(&c, &f);
+	struct tm_thread *t = segfake_thread(&f, 1);
+	t->tid = 0x7ffffff0; /* no such thread */
+	segfake_thread(&f, 0)->tid = getpid();
+	for (int k = 0; k < 10; k++)
+		segfake_push(&f, 1, 0, 5, TM_ST_OK, 0, 0);
+	tm_coll_check(&c);
+	cr_assert_eq(t->state, TM_THR_FREE);
+	cr_assert_eq(t->head, 0);
+	cr_assert_eq(t->tail, 0);
+	cr_assert_eq(segfake_thread(&f, 0)->state, TM_THR_ACTIVE);
+	cr_assert_eq(sym(&c, "alpha")->calls, 10);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
