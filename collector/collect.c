@@ -15,11 +15,14 @@
 int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	if (o->dir && *o->dir)
-		snprintf(c->dir, sizeof(c->dir), "%s", o->dir);
+	const char *dir = o->dir && *o->dir ? o->dir : getenv("TM_DIR");
+	if (dir && *dir)
+		snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	else
 		snprintf(c->dir, sizeof(c->dir), "/dev/shm/tm-%u", (unsigned)geteuid());
-	const char *s = o->session && *o->session ? o->session : "default";
+	const char *s = o->session && *o->session ? o->session : getenv("TM_SESSION");
+	if (!s || !*s)
+		s = "default";
 	if (strlen(s) > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					"0123456789_-") != strlen(s)) {
 		snprintf(err, errlen, "session '%s': use 1-64 of [A-Za-z0-9_-]", s);

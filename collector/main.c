@@ -29,8 +29,8 @@ static const struct {
 	struct option opt;
 	const char *arg, *help;
 } options[] = {
-	{{"session", required_argument, NULL, OPT_SESSION}, "NAME", "session to collect (default: default)"},
-	{{"dir", required_argument, NULL, OPT_DIR}, "DIR", "segment directory (default: /dev/shm/tm-$UID)"},
+	{{"session", required_argument, NULL, OPT_SESSION}, "NAME", "session to collect (default: $TM_SESSION or default)"},
+	{{"dir", required_argument, NULL, OPT_DIR}, "DIR", "segment directory (default: $TM_DIR or /dev/shm/tm-$UID)"},
 	{{"interval", required_argument, NULL, OPT_INTERVAL}, "SECONDS", "report interval (default: 1)"},
 	{{"summary", required_argument, NULL, OPT_SUMMARY}, "FILE", "JSON summary at exit and on SIGUSR1 (- = stdout)"},
 	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY}, NULL, "also write the summary every interval"},

@@ -252,7 +252,8 @@ int tm_config_load(struct tm_state *g)
 	if (syms && *syms)
 		tm_parse_symbols(g, syms);
 	if (g->npatterns == 0) {
-		tm_log("tm: no usable symbols configured; not monitoring");
+		if (!g->nlogged) /* one line per problem: the cause was already said */
+			tm_log("tm: no usable symbols configured; not monitoring");
 		return -1;
 	}
 	return 0;

@@ -23,6 +23,7 @@ void tm_log(const char *fmt, ...)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	int fd = tm_g.logfd > 0 ? tm_g.logfd : 2;
+	tm_g.nlogged++;
 	for (char *p = buf; n > 0;) {
 		ssize_t w = write(fd, p, (size_t)n);
 		if (w < 0 && errno == EINTR)

@@ -55,7 +55,7 @@ struct tm_symdef {
 struct tm_state {
 	int active;  /* hooks installed */
 	int logfd;
-	int quiet;
+	int nlogged; /* lines written by tm_log */
 	char dir[256];
 	char session[65];
 	char seg_path[384];

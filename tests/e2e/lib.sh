@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the end-to-end tests. Each test gets a private TM_DIR and
+# session, so tests run in parallel without seeing each other.
+set -euo pipefail
+
+: "${TM_BUILD:?TM_BUILD must point at the build directory}"
+SHIM="$TM_BUILD/shim/libtmshim.so"
+TMRUN="$TM_BUILD/tools/tmrun"
+TMCOLLECT="$TM_BUILD/collector/tmcollect"
+TARGETS="$TM_BUILD/tests/targets"
+DATA="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/data"
+
+WORK="$(mktemp -d /tmp/tm-e2e.XXXXXX)"
+export TM_DIR="$WORK/shm"
+mkdir -m 700 "$TM_DIR"
+trap 'rm -rf "$WORK"' EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+	echo "ok: $1 = $3"
+}
+
+# jq over a summary, one value out
+jqv() { jq -r "$2" "$1"; }
+
+# calls of symbol NAME in SUMMARY
+calls() { jq -r --arg n "$2" '[.symbols[] | select(.name == $n) | .calls] | add // 0' "$1"; }
+field() { jq -r --arg n "$2" ".symbols[] | select(.name == \$n) | .$3" "$1"; }
+
+# The segment directory holds nothing once everything is collected.
+expect_no_segments() {
+	local left
+	left=$(find "$TM_DIR" -name '*.tm' | wc -l)
+	expect_eq "segments left in TM_DIR" "$left" 0
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Overload: tiny rings and no collector at all while the program runs. The
+# collector started afterwards still gets exact totals from the overflow
+# accumulators, and says how many calls overflowed.
+. "$(dirname "$0")/lib.sh"
+T=4 N=250000
+LD_PRELOAD="$SHIM" TM_SESSION=ovl TM_RING=64 TM_SYMBOLS=work_noop,fail_if TM_CONFIG="$DATA/shapes.json" \
+	"$TARGETS/threads" $T $N >"$WORK/out"
+grep -q "threads=$T" "$WORK/out" || fail "target: $(cat "$WORK/out")"
+[ "$(find "$TM_DIR" -name 'ovl.*.tm' | wc -l)" = 1 ] || fail "expected one segment left for the late collector"
+"$TMCOLLECT" --session ovl --until-idle --summary "$WORK/s.json"
+expect_eq "calls" "$(calls "$WORK/s.json" noop)" $((T * N))
+expect_eq "fail_if failed" "$(field "$WORK/s.json" fail_if failed)" $((T * N / 10))
+ovf=$(jqv "$WORK/s.json" '.loss.overflowed')
+[ "$ovf" -ge $((T * N)) ] || fail "loss.overflowed $ovf: expected nearly every call to overflow a 64-record ring"
+echo "ok: loss.overflowed = $ovf"
+expect_eq "status" "$(jqv "$WORK/s.json" '.processes[0].status')" exited
+expect_no_segments
