@@ -3,6 +3,9 @@
  * directory, drain them, notice when their process has exited, crashed or
  * exec'd, drain them one last time and remove them. */
 #include <dirent.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
+	c->inotify_fd = -1;
 	const char *dir = o->dir && *o->dir ? o->dir : getenv("TM_DIR");
 	if (dir && *dir)
 		snprintf(c->dir, sizeof(c->dir), "%s", dir);
@@ -29,6 +33,18 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 		return -EINVAL;
 	}
 	snprintf(c->session, sizeof(c->session), "%s", s);
+	/* the directory may not exist yet: make it (as the shim would) so it
+	 * can be watched; a segment then shows up the moment it is created */
+	if (mkdir(c->dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", c->dir, strerror(errno));
+		return -errno;
+	}
+	c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (c->inotify_fd >= 0 &&
+	    inotify_add_watch(c->inotify_fd, c->dir, IN_CREATE | IN_MOVED_TO) < 0) {
+		close(c->inotify_fd);
+		c->inotify_fd = -1;
+	}
 	c->ns_per_tick = tm_calibrate_tsc(&c->tsc_hz);
 	c->start_mono_ns = tm_mono_ns();
 	struct timespec ts;
@@ -84,6 +100,7 @@ int tm_coll_scan(struct tm_coll *c)
 	}
 	struct dirent *e;
 	c->present = 0;
+	c->pending = 0;
 	while ((e = readdir(d))) {
 		if (!name_matches(c, e->d_name))
 			continue;
@@ -111,6 +128,7 @@ int tm_coll_scan(struct tm_coll *c)
 				continue;
 			}
 			free(p);
+			c->pending++;
 			continue;
 		}
 		if (add_proc(c, p) < 0) {
@@ -118,7 +136,7 @@ int tm_coll_scan(struct tm_coll *c)
 			free(p);
 			break;
 		}
-		tm_proc_sync_syms(c, p);
+		tm_proc_sync_syms(c, p, 0);
 		added++;
 	}
 	closedir(d);
@@ -171,6 +189,7 @@ static int superseded(const struct tm_coll *c, const struct tm_proc *p)
 static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st)
 {
 	tm_proc_drain(c, p);
+	tm_proc_sync_syms(c, p, 1);
 	if (st == TM_PS_EXITED || st == TM_PS_CRASHED)
 		tm_proc_unfinished(c, p);
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
@@ -210,8 +229,10 @@ void tm_coll_check(struct tm_coll *c)
 		if (!p->attached)
 			continue;
 		enum tm_pstatus st = probe(c, p);
-		if (st == TM_PS_RUNNING)
+		if (st == TM_PS_RUNNING) {
+			tm_proc_sync_syms(c, p, 1);
 			tm_proc_retire_threads(c, p);
+		}
 		else
 			finalize(c, p, st);
 	}
@@ -240,14 +261,33 @@ void tm_coll_finish(struct tm_coll *c)
 		if (!p->attached)
 			continue;
 		tm_proc_drain(c, p);
+		tm_proc_sync_syms(c, p, 1);
 		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
 			p->loss[k] += __atomic_load_n(&p->h->loss[k], __ATOMIC_RELAXED);
 		tm_proc_detach(p, 0); /* still running: a later collector continues */
 	}
 }
 
+int tm_coll_wait(struct tm_coll *c, uint64_t timeout_ns)
+{
+	struct pollfd pfd = {.fd = c->inotify_fd, .events = POLLIN};
+	int ms = (int)((timeout_ns + 999999) / 1000000);
+	if (c->inotify_fd < 0) {
+		poll(NULL, 0, ms);
+		return 0;
+	}
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	char buf[4096];
+	while (read(c->inotify_fd, buf, sizeof(buf)) > 0)
+		;
+	return 1;
+}
+
 void tm_coll_free(struct tm_coll *c)
 {
+	if (c->inotify_fd >= 0)
+		close(c->inotify_fd);
 	for (size_t i = 0; i < c->nprocs; i++) {
 		tm_proc_detach(c->procs[i], 0);
 		free(c->procs[i]->psyms);

@@ -99,6 +99,8 @@ struct tm_coll {
 	uint64_t start_mono_ns, start_real_ns;
 	uint64_t last_drained; /* records moved by the last tm_coll_drain */
 	size_t present;        /* session segments in the directory at the last scan */
+	size_t pending;        /* segments seen but not ready yet (still being created) */
+	int inotify_fd;        /* watches dir for new segments; -1 if unavailable */
 	int seen_any;          /* ever saw one (ours or another collector's) */
 };
 
@@ -111,6 +113,9 @@ int tm_coll_idle(const struct tm_coll *c);  /* every seen process finished */
 void tm_coll_finish(struct tm_coll *c);     /* final drain of all; detach */
 void tm_coll_free(struct tm_coll *c);
 uint64_t tm_mono_ns(void);
+/* Sleeps up to timeout_ns or until a segment appears in the directory.
+ * Returns 1 if something appeared (scan now), 0 otherwise. */
+int tm_coll_wait(struct tm_coll *c, uint64_t timeout_ns);
 
 /* segment.c (reader) */
 int tm_seg_validate(const void *map, uint64_t size, char *err, size_t errlen);
@@ -119,7 +124,7 @@ void tm_proc_detach(struct tm_proc *p, int remove);
 
 /* drain.c */
 uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p);
-void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p);
+void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all);
 void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p);
 void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p);
 

@@ -27,30 +27,40 @@ static uint64_t ticks_to_ns(const struct tm_coll *c, const struct tm_proc *p, ui
 	return (uint64_t)((double)t * c->ns_per_tick + 0.5);
 }
 
-/* Picks up symbols the process published since the last look. */
-void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p)
+static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
+{
+	s->flags |= w->flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED);
+	if (w->codes <= TM_CODES_NUMBER && w->codes != TM_CODES_NONE)
+		s->codes = w->codes;
+	if (!s->object[0]) {
+		memcpy(s->object, w->object, sizeof(s->object));
+		s->object[sizeof(s->object) - 1] = '\0';
+	}
+}
+
+/* Picks up symbols the process published since the last look; with
+ * `all`, also re-reads what the shim learned later about known ones (found,
+ * patched, defining object). */
+void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 {
 	uint32_t n = atomic_load_explicit(&p->h->nsyms, ACQ);
 	if (n > p->max_syms)
 		n = p->max_syms;
 	const struct tm_wire_sym *ws = (const void *)((char *)p->h + p->syms_off);
-	for (uint32_t i = p->npsyms; i < n; i++) {
-		char name[sizeof(ws[i].name)];
-		memcpy(name, ws[i].name, sizeof(name));
-		name[sizeof(name) - 1] = '\0';
-		if (!name[0])
-			snprintf(name, sizeof(name), "?sym%u", i);
-		int g = tm_coll_sym(c, name);
+	for (uint32_t i = all ? 0 : p->npsyms; i < n; i++) {
+		struct tm_wire_sym w;
+		memcpy(&w, &ws[i], sizeof(w));
+		w.name[sizeof(w.name) - 1] = '\0';
+		if (i < p->npsyms) {
+			merge_sym_info(&c->syms[p->psyms[i].gsym], &w);
+			continue;
+		}
+		if (!w.name[0])
+			snprintf(w.name, sizeof(w.name), "?sym%u", i);
+		int g = tm_coll_sym(c, w.name);
 		if (g < 0)
 			return;
-		struct tm_sym *s = &c->syms[g];
-		s->flags |= ws[i].flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED);
-		if (ws[i].codes <= TM_CODES_NUMBER)
-			s->codes = ws[i].codes;
-		if (!s->object[0]) {
-			memcpy(s->object, ws[i].object, sizeof(s->object));
-			s->object[sizeof(s->object) - 1] = '\0';
-		}
+		merge_sym_info(&c->syms[g], &w);
 		p->psyms[i].gsym = (uint32_t)g;
 		p->npsyms = i + 1;
 	}
@@ -60,7 +70,7 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 {
 	unsigned status = TM_REC_STATUS(r);
 	if (r->sym >= p->npsyms) {
-		tm_proc_sync_syms(c, p);
+		tm_proc_sync_syms(c, p, 0);
 		if (r->sym >= p->npsyms) {
 			p->closs[TM_CLOSS_CORRUPT]++;
 			return;
@@ -185,7 +195,7 @@ static void drain_acc(struct tm_coll *c, struct tm_proc *p, uint32_t i, struct t
 	const _Atomic uint8_t *used = (const void *)(base + tm_thr_used_off(p->stack_cap));
 	struct tm_acc *acc = (void *)(base + tm_thr_acc_off(p->stack_cap, p->max_syms));
 	struct tm_acc *seen = (void *)(base + tm_thr_seen_off(p->stack_cap, p->max_syms));
-	tm_proc_sync_syms(c, p);
+	tm_proc_sync_syms(c, p, 0);
 	for (uint32_t s = 0; s < p->npsyms; s++)
 		if (atomic_load_explicit(&used[s], RLX))
 			fold_acc(c, p, s, &acc[s], &seen[s]);
@@ -216,7 +226,7 @@ uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p)
 {
 	if (!p->attached)
 		return 0;
-	tm_proc_sync_syms(c, p);
+	tm_proc_sync_syms(c, p, 0);
 	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
 	if (hwm > p->max_threads)
 		hwm = p->max_threads;

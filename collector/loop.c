@@ -1,19 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The collector's main loop, shared by tmcollect and tmrun: scan for new
- * segments every 50 ms, drain continuously (sleeping 1 ms while records
- * flow, backing off to 20 ms when idle), check liveness every 100 ms. */
+ * segments as soon as inotify reports one (and every 250 ms regardless),
+ * drain continuously (sleeping 1 ms while records flow, backing off to
+ * 20 ms when idle), check liveness every 100 ms. */
 #include <stdio.h>
-#include <time.h>
 
 #include "collector.h"
 #include "loop.h"
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
-			      .tv_nsec = (long)(ns % 1000000000ull)};
-	nanosleep(&ts, NULL); /* a signal ends it early: that is what we want */
-}
 
 static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 {
@@ -29,9 +22,9 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 
 	while (!atomic_load(&l->stop)) {
 		uint64_t now = tm_mono_ns();
-		if (now >= next_scan) {
+		if (now >= next_scan || c->pending) {
 			tm_coll_scan(c);
-			next_scan = now + 50000000ull;
+			next_scan = now + 250000000ull; /* fallback to inotify */
 		}
 		uint64_t n = tm_coll_drain(c);
 		if (now >= next_check) {
@@ -59,7 +52,10 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 				break;
 		}
 		nap = n ? 1000000ull : (nap * 2 > 20000000ull ? 20000000ull : nap * 2);
-		sleep_ns(nap);
+		if (c->pending)
+			nap = 1000000ull; /* a segment is being created: look again soon */
+		if (tm_coll_wait(c, nap)) /* a signal also ends the wait early */
+			next_scan = 0;
 	}
 	tm_coll_finish(c);
 	write_summary(c, l);

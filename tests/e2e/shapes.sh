@@ -7,7 +7,7 @@
 variant=$1
 bin="$TARGETS/shapes_$variant"
 N=2000
-syms='work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsum,many,fail_if,sqlite_like'
+syms='nothere_fn,work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsum,many,fail_if,sqlite_like'
 
 set +e
 "$bin" $N >"$WORK/native.out" 2>"$WORK/native.err"
@@ -35,6 +35,11 @@ expect_eq "sqlite_like success_rate" "$(field "$WORK/s.json" sqlite_like success
 # no rule: reported as not judged, no invented rate
 expect_eq "dmul success_rate" "$(field "$WORK/s.json" dmul success_rate)" null
 expect_eq "dmul not_judged" "$(field "$WORK/s.json" dmul not_judged)" $N
+# configured but absent: reported with the reason, not silently dropped
+expect_eq "nothere_fn note" "$(field "$WORK/s.json" nothere_fn note)" "not found in any loaded object"
+expect_eq "add_int note" "$(field "$WORK/s.json" add_int note)" "no success rule: calls not judged"
+expect_eq "add_int object" "$(field "$WORK/s.json" add_int object)" "libshapes.so"
+expect_eq "fail_if note" "$(field "$WORK/s.json" fail_if note)" null
 expect_eq "process status" "$(jqv "$WORK/s.json" '.processes[0].status')" exited
 expect_eq "process exit_code" "$(jqv "$WORK/s.json" '.processes[0].exit_code')" 0
 expect_no_segments
