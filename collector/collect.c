@@ -232,8 +232,7 @@ void tm_coll_check(struct tm_coll *c)
 		if (st == TM_PS_RUNNING) {
 			tm_proc_sync_syms(c, p, 1);
 			tm_proc_retire_threads(c, p);
-		}
-		else
+		} else
 			finalize(c, p, st);
 	}
 }

@@ -77,7 +77,7 @@ struct tm_proc {
 	uint64_t loss[TM_LOSS_COUNT];
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t *thr_loss_seen; /* [(max_threads+1) * TM_LOSS_COUNT] */
-	uint64_t *thr_epoch;     /* [max_threads+1]: acc_epoch last folded */
+	uint64_t *thr_epoch;	 /* [max_threads+1]: acc_epoch last folded */
 	uint64_t last_check_ns;
 };
 
@@ -98,19 +98,19 @@ struct tm_coll {
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t start_mono_ns, start_real_ns;
 	uint64_t last_drained; /* records moved by the last tm_coll_drain */
-	size_t present;        /* session segments in the directory at the last scan */
-	size_t pending;        /* segments seen but not ready yet (still being created) */
-	int inotify_fd;        /* watches dir for new segments; -1 if unavailable */
-	int seen_any;          /* ever saw one (ours or another collector's) */
+	size_t present;	       /* session segments in the directory at the last scan */
+	size_t pending;	       /* segments seen but not ready yet (still being created) */
+	int inotify_fd;	       /* watches dir for new segments; -1 if unavailable */
+	int seen_any;	       /* ever saw one (ours or another collector's) */
 };
 
 /* collect.c */
 int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen);
-int tm_coll_scan(struct tm_coll *c);        /* attach new segments of the session */
-uint64_t tm_coll_drain(struct tm_coll *c);  /* drain everything attached; records moved */
-void tm_coll_check(struct tm_coll *c);      /* liveness: finalize dead processes */
-int tm_coll_idle(const struct tm_coll *c);  /* every seen process finished */
-void tm_coll_finish(struct tm_coll *c);     /* final drain of all; detach */
+int tm_coll_scan(struct tm_coll *c);	   /* attach new segments of the session */
+uint64_t tm_coll_drain(struct tm_coll *c); /* drain everything attached; records moved */
+void tm_coll_check(struct tm_coll *c);	   /* liveness: finalize dead processes */
+int tm_coll_idle(const struct tm_coll *c); /* every seen process finished */
+void tm_coll_finish(struct tm_coll *c);	   /* final drain of all; detach */
 void tm_coll_free(struct tm_coll *c);
 uint64_t tm_mono_ns(void);
 /* Sleeps up to timeout_ns or until a segment appears in the directory.
@@ -130,8 +130,7 @@ void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p);
 
 /* stats.c */
 int tm_coll_sym(struct tm_coll *c, const char *name); /* global index, created if new */
-void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value,
-		   int32_t err);
+void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value, int32_t err);
 void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n);
 void tm_sym_free(struct tm_sym *s);
 /* quantile of the histogram, clamped to the exact [min, max] */

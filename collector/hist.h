@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #define TM_HIST_SUB_BITS 7
-#define TM_HIST_SUB (1u << TM_HIST_SUB_BITS)
-#define TM_HIST_GROUPS (64 - TM_HIST_SUB_BITS + 1)
+#define TM_HIST_SUB	 (1u << TM_HIST_SUB_BITS)
+#define TM_HIST_GROUPS	 (64 - TM_HIST_SUB_BITS + 1)
 
 struct tm_hist {
 	uint64_t *group[TM_HIST_GROUPS]; /* TM_HIST_SUB counters each, or NULL */

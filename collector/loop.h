@@ -10,12 +10,12 @@
 struct tm_coll;
 
 struct tm_loop {
-	const char *summary;  /* JSON summary path, "-" for stdout, or NULL */
-	uint64_t interval_ns; /* report interval */
-	int summary_every;    /* write the summary every interval */
-	int until_idle;       /* exit once every seen process finished */
-	atomic_int stop;          /* SIGINT/SIGTERM: final drain, write, exit */
-	atomic_int dump;          /* SIGUSR1: write the summary now */
+	const char *summary;	  /* JSON summary path, "-" for stdout, or NULL */
+	uint64_t interval_ns;	  /* report interval */
+	int summary_every;	  /* write the summary every interval */
+	int until_idle;		  /* exit once every seen process finished */
+	atomic_int stop;	  /* SIGINT/SIGTERM: final drain, write, exit */
+	atomic_int dump;	  /* SIGUSR1: write the summary now */
 	atomic_int launched_done; /* tmrun: the launched command and its children are gone */
 };
 

@@ -23,18 +23,38 @@ static void on_dump(int sig)
 	atomic_store(&loop.dump, 1);
 }
 
-enum { OPT_SESSION = 1, OPT_DIR, OPT_INTERVAL, OPT_SUMMARY, OPT_SUMMARY_EVERY, OPT_UNTIL_IDLE, OPT_HELP };
+enum {
+	OPT_SESSION = 1,
+	OPT_DIR,
+	OPT_INTERVAL,
+	OPT_SUMMARY,
+	OPT_SUMMARY_EVERY,
+	OPT_UNTIL_IDLE,
+	OPT_HELP
+};
 
 static const struct {
 	struct option opt;
 	const char *arg, *help;
 } options[] = {
-	{{"session", required_argument, NULL, OPT_SESSION}, "NAME", "session to collect (default: $TM_SESSION or default)"},
-	{{"dir", required_argument, NULL, OPT_DIR}, "DIR", "segment directory (default: $TM_DIR or /dev/shm/tm-$UID)"},
-	{{"interval", required_argument, NULL, OPT_INTERVAL}, "SECONDS", "report interval (default: 1)"},
-	{{"summary", required_argument, NULL, OPT_SUMMARY}, "FILE", "JSON summary at exit and on SIGUSR1 (- = stdout)"},
-	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY}, NULL, "also write the summary every interval"},
-	{{"until-idle", no_argument, NULL, OPT_UNTIL_IDLE}, NULL, "exit once every monitored process has exited and been drained"},
+	{{"session", required_argument, NULL, OPT_SESSION},
+	 "NAME",
+	 "session to collect (default: $TM_SESSION or default)"},
+	{{"dir", required_argument, NULL, OPT_DIR},
+	 "DIR",
+	 "segment directory (default: $TM_DIR or /dev/shm/tm-$UID)"},
+	{{"interval", required_argument, NULL, OPT_INTERVAL},
+	 "SECONDS",
+	 "report interval (default: 1)"},
+	{{"summary", required_argument, NULL, OPT_SUMMARY},
+	 "FILE",
+	 "JSON summary at exit and on SIGUSR1 (- = stdout)"},
+	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY},
+	 NULL,
+	 "also write the summary every interval"},
+	{{"until-idle", no_argument, NULL, OPT_UNTIL_IDLE},
+	 NULL,
+	 "exit once every monitored process has exited and been drained"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "this text"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -44,8 +64,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tmcollect [options]\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		char left[64];
-		snprintf(left, sizeof(left), "--%s%s%s", options[i].opt.name, options[i].arg ? " " : "",
-			 options[i].arg ? options[i].arg : "");
+		snprintf(left, sizeof(left), "--%s%s%s", options[i].opt.name,
+			 options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
 		fprintf(f, "  %-22s %s\n", left, options[i].help);
 	}
 }
@@ -68,7 +88,8 @@ int main(int argc, char **argv)
 			char *end;
 			double s = strtod(optarg, &end);
 			if (*end || !(s > 0) || s > 86400) {
-				fprintf(stderr, "tmcollect: --interval %s: expected seconds > 0\n", optarg);
+				fprintf(stderr, "tmcollect: --interval %s: expected seconds > 0\n",
+					optarg);
 				return 2;
 			}
 			loop.interval_ns = (uint64_t)(s * 1e9);

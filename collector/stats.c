@@ -48,8 +48,7 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 	s->nerrs++;
 }
 
-void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value,
-		   int32_t err)
+void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value, int32_t err)
 {
 	s->calls++;
 	switch (status) {
@@ -62,14 +61,9 @@ void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t v
 		s->failed++;
 		tm_sym_errs_add(s, err, 1);
 		break;
-	case TM_ST_NORULE:
-		break;
-	case TM_ST_EXCEPTION:
-		s->exceptions++;
-		break;
-	default:
-		s->unwound++;
-		break;
+	case TM_ST_NORULE: break;
+	case TM_ST_EXCEPTION: s->exceptions++; break;
+	default: s->unwound++; break;
 	}
 	s->sum_ns += (double)dur_ns;
 	s->sumsq_ns += (double)dur_ns * (double)dur_ns;

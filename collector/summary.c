@@ -48,23 +48,31 @@ static json_t *sym_json(const struct tm_sym *s)
 	json_object_set_new(o, "calls", json_integer((json_int_t)s->calls));
 	json_object_set_new(o, "ok", json_integer((json_int_t)s->ok));
 	json_object_set_new(o, "failed", json_integer((json_int_t)s->failed));
-	json_object_set_new(o, "not_judged", json_integer((json_int_t)(s->calls - s->ok - s->failed - s->exceptions - s->unwound)));
+	json_object_set_new(o, "not_judged",
+			    json_integer((json_int_t)(s->calls - s->ok - s->failed - s->exceptions -
+						      s->unwound)));
 	json_object_set_new(o, "exceptions", json_integer((json_int_t)s->exceptions));
 	json_object_set_new(o, "unwound", json_integer((json_int_t)s->unwound));
 	json_object_set_new(o, "unfinished", json_integer((json_int_t)s->unfinished));
-	json_object_set_new(o, "success_rate", rule && judged ? json_real((double)s->ok / (double)judged)
-							       : json_null());
-	json_object_set_new(o, "error_rate", rule && judged ? json_real((double)s->failed / (double)judged)
-							     : json_null());
+	json_object_set_new(o, "success_rate",
+			    rule && judged ? json_real((double)s->ok / (double)judged)
+					   : json_null());
+	json_object_set_new(o, "error_rate",
+			    rule && judged ? json_real((double)s->failed / (double)judged)
+					   : json_null());
 	json_object_set_new(o, "min_ns", jnum_or_null(have, s->min_ns));
 	json_object_set_new(o, "max_ns", jnum_or_null(have, s->max_ns));
 	json_object_set_new(o, "mean_ns", have ? json_real(sym_mean(s)) : json_null());
 	double var = have ? s->sumsq_ns / (double)s->calls - sym_mean(s) * sym_mean(s) : 0;
-	json_object_set_new(o, "stddev_ns", have ? json_real(var > 0 ? sqrt(var) : 0) : json_null());
+	json_object_set_new(o, "stddev_ns",
+			    have ? json_real(var > 0 ? sqrt(var) : 0) : json_null());
 	static const struct {
 		const char *key;
 		double q;
-	} qs[] = {{"p50_ns", 0.5}, {"p90_ns", 0.9}, {"p95_ns", 0.95}, {"p99_ns", 0.99},
+	} qs[] = {{"p50_ns", 0.5},
+		  {"p90_ns", 0.9},
+		  {"p95_ns", 0.95},
+		  {"p99_ns", 0.99},
 		  {"p999_ns", 0.999}};
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		uint64_t v = tm_sym_quantile(s, qs[i].q);
@@ -80,7 +88,8 @@ static json_t *sym_json(const struct tm_sym *s)
 		char buf[64];
 		const char *n = tm_code_name(s->codes, s->errs[i].code, buf, sizeof(buf));
 		json_t *prev = json_object_get(errs, n);
-		json_int_t add = (json_int_t)s->errs[i].count + (prev ? json_integer_value(prev) : 0);
+		json_int_t add =
+			(json_int_t)s->errs[i].count + (prev ? json_integer_value(prev) : 0);
 		json_object_set_new(errs, n, json_integer(add));
 	}
 	json_object_set_new(o, "errors", errs);
@@ -112,8 +121,8 @@ static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_object_set_new(o, "exe", json_string(p->exe));
 	json_object_set_new(o, "argv", argv_json(p));
 	json_object_set_new(o, "status", json_string(status_names[p->status]));
-	json_object_set_new(o, "exit_code", p->status == TM_PS_EXITED ? json_integer(p->exit_code)
-								     : json_null());
+	json_object_set_new(o, "exit_code",
+			    p->status == TM_PS_EXITED ? json_integer(p->exit_code) : json_null());
 	json_object_set_new(o, "start_realtime_ns", json_integer((json_int_t)p->created_ns));
 	json_object_set_new(o, "calls", json_integer((json_int_t)p->calls));
 	json_object_set_new(o, "records", json_integer((json_int_t)p->records));
@@ -122,7 +131,8 @@ static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	for (uint32_t i = 0; i < p->npsyms; i++) {
 		const struct tm_sym *s = &c->syms[p->psyms[i].gsym];
 		json_t *prev = json_object_get(syms, s->name);
-		json_int_t v = (json_int_t)p->psyms[i].calls + (prev ? json_integer_value(prev) : 0);
+		json_int_t v =
+			(json_int_t)p->psyms[i].calls + (prev ? json_integer_value(prev) : 0);
 		json_object_set_new(syms, s->name, json_integer(v));
 	}
 	json_object_set_new(o, "symbols", syms);
@@ -284,12 +294,14 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
 			loss[k] += c->procs[i]->loss[k];
 	if (loss[TM_LOSS_REENTRANT] || loss[TM_LOSS_DEPTH])
-		fprintf(f, "note: %llu calls passed through unrecorded (reentrant %llu, depth %llu)\n",
+		fprintf(f,
+			"note: %llu calls passed through unrecorded (reentrant %llu, depth %llu)\n",
 			(unsigned long long)(loss[TM_LOSS_REENTRANT] + loss[TM_LOSS_DEPTH]),
 			(unsigned long long)loss[TM_LOSS_REENTRANT],
 			(unsigned long long)loss[TM_LOSS_DEPTH]);
 	if (loss[TM_LOSS_OVERFLOW])
-		fprintf(f, "note: %llu calls overflowed the ring: counted exactly, durations coarse\n",
+		fprintf(f,
+			"note: %llu calls overflowed the ring: counted exactly, durations coarse\n",
 			(unsigned long long)loss[TM_LOSS_OVERFLOW]);
 	free(v);
 }

@@ -17,13 +17,44 @@
 /* Functions that break under return-address hijacking, never return in a
  * way the shadow stack can follow, or are the shim's own machinery. */
 static const char *const tm_refused[] = {
-	"vfork", "setjmp", "_setjmp", "sigsetjmp", "__sigsetjmp", "longjmp", "_longjmp",
-	"siglongjmp", "__longjmp_chk", "__libc_start_main", "_init", "_fini", "getcontext",
-	"setcontext", "swapcontext", "makecontext", "clone", "__clone", "clone3",
-	"__errno_location", "__tls_get_addr", "__stack_chk_fail", "_Unwind_RaiseException",
-	"_Unwind_Resume", "_Unwind_ForcedUnwind", "_Unwind_Resume_or_Rethrow", "__cxa_throw",
-	"__cxa_rethrow", "__cxa_begin_catch", "__cxa_end_catch", "dlopen", "dlsym", "dlvsym",
-	"dlclose", "dl_iterate_phdr", "_exit", "_Exit", NULL,
+	"vfork",
+	"setjmp",
+	"_setjmp",
+	"sigsetjmp",
+	"__sigsetjmp",
+	"longjmp",
+	"_longjmp",
+	"siglongjmp",
+	"__longjmp_chk",
+	"__libc_start_main",
+	"_init",
+	"_fini",
+	"getcontext",
+	"setcontext",
+	"swapcontext",
+	"makecontext",
+	"clone",
+	"__clone",
+	"clone3",
+	"__errno_location",
+	"__tls_get_addr",
+	"__stack_chk_fail",
+	"_Unwind_RaiseException",
+	"_Unwind_Resume",
+	"_Unwind_ForcedUnwind",
+	"_Unwind_Resume_or_Rethrow",
+	"__cxa_throw",
+	"__cxa_rethrow",
+	"__cxa_begin_catch",
+	"__cxa_end_catch",
+	"dlopen",
+	"dlsym",
+	"dlvsym",
+	"dlclose",
+	"dl_iterate_phdr",
+	"_exit",
+	"_Exit",
+	NULL,
 };
 
 int tm_config_refused(const char *name)
@@ -151,7 +182,8 @@ static void tm_parse_symbols(struct tm_state *g, const char *list)
 			e--;
 		if (e > s) {
 			if ((size_t)(e - s) >= sizeof(spec)) {
-				tm_log("tm: TM_SYMBOLS: symbol '%.40s...' too long; ignoring it", s);
+				tm_log("tm: TM_SYMBOLS: symbol '%.40s...' too long; ignoring it",
+				       s);
 			} else {
 				memcpy(spec, s, (size_t)(e - s));
 				spec[e - s] = '\0';
@@ -224,7 +256,8 @@ int tm_config_load(struct tm_state *g)
 	if (!session || !*session)
 		session = "default";
 	if (!tm_session_ok(session)) {
-		tm_log("tm: TM_SESSION '%.80s': use 1-64 of [A-Za-z0-9_-]; not monitoring", session);
+		tm_log("tm: TM_SESSION '%.80s': use 1-64 of [A-Za-z0-9_-]; not monitoring",
+		       session);
 		return -1;
 	}
 	snprintf(g->session, sizeof(g->session), "%s", session);

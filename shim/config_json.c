@@ -28,8 +28,8 @@ static int tm_jansson_open(struct tm_jansson *j)
 	void *h = dlopen("libjansson.so.4", RTLD_LAZY | RTLD_LOCAL);
 	if (!h)
 		return -1;
-#define SYM(f, n)                                                                          \
-	if (!(*(void **)&j->f = dlsym(h, n)))                                              \
+#define SYM(f, n)                                                                                  \
+	if (!(*(void **)&j->f = dlsym(h, n)))                                                      \
 		return -1;
 	SYM(load_file, "json_load_file");
 	SYM(object_get, "json_object_get");
@@ -70,8 +70,8 @@ static int tm_json_str(struct tm_jansson *j, json_t *o, const char *key, char *d
 	return 1;
 }
 
-static const char *const tm_rule_keys[] = {"ret",  "success", "error",   "codes",
-					   "bytes", "name",   "slow_ms", NULL};
+static const char *const tm_rule_keys[] = {"ret",   "success", "error",	  "codes",
+					   "bytes", "name",    "slow_ms", NULL};
 
 static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *path,
 			 const char *key, json_t *e)
@@ -87,7 +87,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 		while (*known && strcmp(*known, k) != 0)
 			known++;
 		if (!*known) {
-			tm_log("tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, success, "
+			tm_log("tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
+			       "success, "
 			       "error, codes, bytes, name, slow_ms); ignoring this symbol",
 			       path, key, k);
 			return -1;
@@ -100,9 +101,12 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 		char *dst;
 		size_t len;
 	} fields[] = {
-		{"ret", tmp.type, sizeof(tmp.type)},        {"success", tmp.success, sizeof(tmp.success)},
-		{"error", tmp.error, sizeof(tmp.error)},    {"codes", tmp.codes, sizeof(tmp.codes)},
-		{"bytes", tmp.bytes, sizeof(tmp.bytes)},    {"name", tmp.display, sizeof(tmp.display)},
+		{"ret", tmp.type, sizeof(tmp.type)},
+		{"success", tmp.success, sizeof(tmp.success)},
+		{"error", tmp.error, sizeof(tmp.error)},
+		{"codes", tmp.codes, sizeof(tmp.codes)},
+		{"bytes", tmp.bytes, sizeof(tmp.bytes)},
+		{"name", tmp.display, sizeof(tmp.display)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (tm_json_str(j, e, fields[i].key, fields[i].dst, fields[i].len) < 0) {
@@ -115,7 +119,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	json_t *slow = j->object_get(e, "slow_ms");
 	if (slow) {
 		if (!json_is_number(slow) || j->number_value(slow) < 0) {
-			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"slow_ms\" must be a number >= 0; "
+			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"slow_ms\" must be a number >= "
+			       "0; "
 			       "ignoring this symbol",
 			       path, key);
 			return -1;
@@ -170,7 +175,8 @@ int tm_config_json(struct tm_state *g, const char *path)
 	}
 	json_t *syms = json_is_object(root) ? j.object_get(root, "symbols") : NULL;
 	if (!json_is_object(syms)) {
-		tm_log("tm: TM_CONFIG %s: expected {\"symbols\": {...}} at the top; ignoring the file",
+		tm_log("tm: TM_CONFIG %s: expected {\"symbols\": {...}} at the top; ignoring the "
+		       "file",
 		       path);
 		tm_json_put(&j, root);
 		return -1;

@@ -73,7 +73,8 @@ static void tm_acc_err(struct tm_acc *a, int32_t err, int shared)
 		}
 		if (c == err) {
 			if (shared)
-				atomic_fetch_add_explicit(&a->errs[i].count, 1, memory_order_release);
+				atomic_fetch_add_explicit(&a->errs[i].count, 1,
+							  memory_order_release);
 			else
 				atomic_store_explicit(
 					&a->errs[i].count,
@@ -106,12 +107,12 @@ static void tm_acc_minmax(struct tm_acc *a, uint64_t dur, int shared)
 		;
 }
 
-#define ACC_ADD(a, f, v, shared)                                                   \
-	do {                                                                       \
-		if (shared)                                                        \
-			atomic_fetch_add_explicit(&(a)->f, (v), RELAXED);          \
-		else                                                               \
-			tm_store_owner(&(a)->f, tm_load(&(a)->f) + (v));           \
+#define ACC_ADD(a, f, v, shared)                                                                   \
+	do {                                                                                       \
+		if (shared)                                                                        \
+			atomic_fetch_add_explicit(&(a)->f, (v), RELAXED);                          \
+		else                                                                               \
+			tm_store_owner(&(a)->f, tm_load(&(a)->f) + (v));                           \
 	} while (0)
 
 /* The ring is full (or this thread has none): fold the call into the exact
@@ -193,8 +194,8 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
 
 /* Frames above the one at `keep` were abandoned (longjmp or an unwinder
  * went past them): retire them as unwound. Returns the new depth. */
-static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d,
-						    uintptr_t below, tm_ticks now)
+static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d, uintptr_t below,
+						    tm_ticks now)
 {
 	while (d > 0 && t->stack[d - 1].sp < below) {
 		struct tm_live *f = &t->stack[d - 1];

@@ -74,15 +74,15 @@ int tm_rule_parse_success(const char *s, struct tm_rule *r, char *err, size_t er
 		p = skip_ws(p + 3);
 		uint8_t op;
 		if (parse_op(&p, &op) < 0) {
-			snprintf(err, errlen, "success rule '%s': expected ==, !=, <, <=, >, >= at '%s'",
-				 s, p);
+			snprintf(err, errlen,
+				 "success rule '%s': expected ==, !=, <, <=, >, >= at '%s'", s, p);
 			return -1;
 		}
 		p = skip_ws(p);
 		int64_t k;
 		if (parse_const(&p, &k) < 0) {
-			snprintf(err, errlen, "success rule '%s': expected a number or NULL at '%s'", s,
-				 p);
+			snprintf(err, errlen,
+				 "success rule '%s': expected a number or NULL at '%s'", s, p);
 			return -1;
 		}
 		r->term[r->nterms].op = op;
@@ -129,17 +129,26 @@ static int lookup(const struct name_val *t, const char *s, int *out)
 }
 
 static const struct name_val types[] = {
-	{"int", TM_RET_INT},   {"uint", TM_RET_UINT},   {"unsigned", TM_RET_UINT},
-	{"long", TM_RET_LONG}, {"ssize_t", TM_RET_LONG}, {"int64", TM_RET_LONG},
-	{"off_t", TM_RET_LONG}, {"ptr", TM_RET_PTR},     {"pointer", TM_RET_PTR},
-	{"void", TM_RET_VOID}, {NULL, 0},
+	{"int", TM_RET_INT},
+	{"uint", TM_RET_UINT},
+	{"unsigned", TM_RET_UINT},
+	{"long", TM_RET_LONG},
+	{"ssize_t", TM_RET_LONG},
+	{"int64", TM_RET_LONG},
+	{"off_t", TM_RET_LONG},
+	{"ptr", TM_RET_PTR},
+	{"pointer", TM_RET_PTR},
+	{"void", TM_RET_VOID},
+	{NULL, 0},
 };
 static const struct name_val errsrcs[] = {
 	{"errno", TM_ERR_ERRNO}, {"ret", TM_ERR_RET}, {"-ret", TM_ERR_NEGRET},
-	{"none", TM_ERR_NONE},   {NULL, 0},
+	{"none", TM_ERR_NONE},	 {NULL, 0},
 };
 static const struct name_val domains[] = {
-	{"errno", TM_CODES_ERRNO}, {"sqlite", TM_CODES_SQLITE}, {"number", TM_CODES_NUMBER},
+	{"errno", TM_CODES_ERRNO},
+	{"sqlite", TM_CODES_SQLITE},
+	{"number", TM_CODES_NUMBER},
 	{NULL, 0},
 };
 
@@ -154,8 +163,8 @@ int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *succes
 	r->err_src = TM_ERR_ERRNO;
 	if (type) {
 		if (lookup(types, type, &v) < 0) {
-			snprintf(err, errlen, "unknown return type '%s' (int, uint, long, ptr, void)",
-				 type);
+			snprintf(err, errlen,
+				 "unknown return type '%s' (int, uint, long, ptr, void)", type);
 			return -1;
 		}
 		r->type = (uint8_t)v;
@@ -168,7 +177,7 @@ int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *succes
 		}
 		r->err_src = (uint8_t)v;
 	}
-	r->codes = r->err_src == TM_ERR_ERRNO ? TM_CODES_ERRNO
+	r->codes = r->err_src == TM_ERR_ERRNO  ? TM_CODES_ERRNO
 		   : r->err_src == TM_ERR_NONE ? TM_CODES_NONE
 					       : TM_CODES_NUMBER;
 	if (codes) {

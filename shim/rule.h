@@ -10,9 +10,9 @@
 
 enum tm_ret_type {
 	TM_RET_INT = 0, /* 32-bit signed in eax; upper half of rax is garbage */
-	TM_RET_UINT,    /* 32-bit unsigned */
-	TM_RET_LONG,    /* 64-bit signed (long, ssize_t, off_t) */
-	TM_RET_PTR,     /* 64-bit pointer */
+	TM_RET_UINT,	/* 32-bit unsigned */
+	TM_RET_LONG,	/* 64-bit signed (long, ssize_t, off_t) */
+	TM_RET_PTR,	/* 64-bit pointer */
 	TM_RET_VOID,
 };
 
@@ -29,12 +29,12 @@ enum tm_op { TM_OP_EQ, TM_OP_NE, TM_OP_LT, TM_OP_LE, TM_OP_GT, TM_OP_GE };
 
 struct tm_rule {
 	uint8_t has_rule; /* 0: calls are neither ok nor failed */
-	uint8_t type;     /* enum tm_ret_type */
+	uint8_t type;	  /* enum tm_ret_type */
 	uint8_t err_src;  /* enum tm_err_src */
-	uint8_t codes;    /* enum tm_code_domain (wire.h) */
-	uint8_t bytes;    /* ok return value counts bytes */
+	uint8_t codes;	  /* enum tm_code_domain (wire.h) */
+	uint8_t bytes;	  /* ok return value counts bytes */
 	uint8_t nterms;
-	uint8_t any;      /* 1: terms joined by ||, 0: by && */
+	uint8_t any; /* 1: terms joined by ||, 0: by && */
 	uint8_t pad;
 	struct {
 		int64_t k;
@@ -58,12 +58,9 @@ int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *succes
 static inline int64_t tm_rule_value(const struct tm_rule *r, uint64_t rax)
 {
 	switch (r->type) {
-	case TM_RET_INT:
-		return (int64_t)(int32_t)rax;
-	case TM_RET_UINT:
-		return (int64_t)(uint32_t)rax;
-	default:
-		return (int64_t)rax;
+	case TM_RET_INT: return (int64_t)(int32_t)rax;
+	case TM_RET_UINT: return (int64_t)(uint32_t)rax;
+	default: return (int64_t)rax;
 	}
 }
 

@@ -143,7 +143,8 @@ int tm_seg_create(struct tm_state *g)
 	for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		unsigned nonce = (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 20)) + (unsigned)attempt * 7919u;
+		unsigned nonce =
+			(unsigned)(ts.tv_nsec ^ (ts.tv_sec << 20)) + (unsigned)attempt * 7919u;
 		snprintf(g->seg_path, sizeof(g->seg_path), "%s/%s.%d.%08x.tm", g->dir, g->session,
 			 (int)getpid(), nonce);
 		fd = open(g->seg_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

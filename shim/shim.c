@@ -25,7 +25,8 @@ int tm_sym_get(struct tm_state *g, const char *name, int pattern)
 	if (g->nsyms >= g->max_syms) {
 		static int warned;
 		if (!warned++)
-			tm_log("tm: more than %u symbols matched (TM_MAX_SYMBOLS); ignoring '%s' and "
+			tm_log("tm: more than %u symbols matched (TM_MAX_SYMBOLS); ignoring '%s' "
+			       "and "
 			       "later ones",
 			       g->max_syms, name);
 		return -1;
@@ -51,7 +52,8 @@ int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target)
 	if (g->nslots >= TM_NSTUBS) {
 		static int warned;
 		if (!warned++)
-			tm_log("tm: out of trampolines (%d); some calls are not monitored", TM_NSTUBS);
+			tm_log("tm: out of trampolines (%d); some calls are not monitored",
+			       TM_NSTUBS);
 		return -1;
 	}
 	tm_slots[g->nslots].target = target;

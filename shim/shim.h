@@ -10,14 +10,14 @@
 #include "rule.h"
 #include "tm/wire.h"
 
-#define TM_HIDDEN __attribute__((visibility("hidden")))
-#define TM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TM_HIDDEN      __attribute__((visibility("hidden")))
+#define TM_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define TM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-#define TM_NSTUBS 4096        /* trampolines assembled in tramp.S */
-#define TM_STUB_SIZE 16
+#define TM_NSTUBS	4096 /* trampolines assembled in tramp.S */
+#define TM_STUB_SIZE	16
 #define TM_MAX_PATTERNS 256
-#define TM_NOSLOT_STACK 16    /* shadow stack of a thread without a slot (TLS) */
+#define TM_NOSLOT_STACK 16 /* shadow stack of a thread without a slot (TLS) */
 
 /* One trampoline: calls through it are calls of `sym` whose real code is
  * `target`. A symbol may own several slots (symbol versions, per-object
@@ -30,7 +30,7 @@ struct tm_slot {
 
 struct tm_pattern {
 	char object[64]; /* "" or a glob on the defining object's basename */
-	char name[200];  /* exact name or glob */
+	char name[200];	 /* exact name or glob */
 	uint8_t glob;
 	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
 	uint8_t matched;
@@ -47,13 +47,13 @@ struct tm_symdef {
 	char name[200];
 	char object[40];  /* basename of the defining object */
 	uint32_t pattern; /* index of the pattern that selected it */
-	uint32_t flags;   /* TM_RF_FOUND, TM_RF_PATCHED */
+	uint32_t flags;	  /* TM_RF_FOUND, TM_RF_PATCHED */
 };
 
 /* Global state: written during setup (constructor, dlopen, fork child),
  * read-only on the hot path. */
 struct tm_state {
-	int active;  /* hooks installed */
+	int active; /* hooks installed */
 	int logfd;
 	int nlogged; /* lines written by tm_log */
 	char dir[256];
@@ -71,16 +71,16 @@ struct tm_state {
 
 /* Per-thread state, initial-exec TLS (see hook.c for why it is small). */
 struct tm_tls {
-	struct tm_thread *thr;  /* segment slot (the shared slot for TM_T_SHARED) */
+	struct tm_thread *thr;	      /* segment slot (the shared slot for TM_T_SHARED) */
 	_Atomic uint32_t *live_depth; /* thr->live_depth, or nsdepth when slotless */
-	struct tm_live *stack;  /* shadow stack: thr's live[] or nsstack below */
+	struct tm_live *stack;	      /* shadow stack: thr's live[] or nsstack below */
 	struct tm_record *ring;
-	struct tm_acc *acc;     /* this thread's accumulators, or the shared ones */
+	struct tm_acc *acc; /* this thread's accumulators, or the shared ones */
 	uint8_t *acc_used;
 	uint64_t head, tail_cache, mask, ring_cap;
 	uint32_t depth, cap;
-	uint32_t busy;   /* the hook is running on this thread: nested calls pass through */
-	uint32_t state;  /* enum tm_tls_state */
+	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
+	uint32_t state; /* enum tm_tls_state */
 	int *errno_p;
 	struct tm_seg_header *seg; /* segment this thread's slot belongs to */
 	_Atomic uint32_t nsdepth;
@@ -88,10 +88,10 @@ struct tm_tls {
 };
 
 enum tm_tls_state {
-	TM_T_NEW = 0,  /* first call on this thread: set up */
-	TM_T_SLOT,     /* owns a slot in the segment */
-	TM_T_SHARED,   /* no slot free: shared accumulators, atomic RMW */
-	TM_T_OFF,      /* nothing to write to: pass every call through */
+	TM_T_NEW = 0, /* first call on this thread: set up */
+	TM_T_SLOT,    /* owns a slot in the segment */
+	TM_T_SHARED,  /* no slot free: shared accumulators, atomic RMW */
+	TM_T_OFF,     /* nothing to write to: pass every call through */
 };
 
 extern struct tm_state tm_g TM_HIDDEN;

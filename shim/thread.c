@@ -41,10 +41,9 @@ struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid)
 		atomic_store_explicit(&thr->tid, tid, memory_order_relaxed);
 		atomic_fetch_add_explicit(&thr->gen, 1, memory_order_release);
 		uint32_t hwm = atomic_load_explicit(&h->threads_hwm, memory_order_relaxed);
-		while (hwm < i + 1 &&
-		       !atomic_compare_exchange_weak_explicit(&h->threads_hwm, &hwm, i + 1,
-							      memory_order_release,
-							      memory_order_relaxed))
+		while (hwm < i + 1 && !atomic_compare_exchange_weak_explicit(
+					      &h->threads_hwm, &hwm, i + 1, memory_order_release,
+					      memory_order_relaxed))
 			;
 		return thr;
 	}

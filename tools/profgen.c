@@ -75,8 +75,8 @@ int main(int argc, char **argv)
 			}
 			for (size_t i = 0; i < n; i++)
 				if (strcmp(e[i].name, key) == 0) {
-					fprintf(stderr, "%s: %s already defined by profile %s\n", argv[a],
-						key, e[i].profile);
+					fprintf(stderr, "%s: %s already defined by profile %s\n",
+						argv[a], key, e[i].profile);
 					return 1;
 				}
 			n++;

@@ -39,9 +39,12 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option lo[] = {
-		{"symbols", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
-		{"output", required_argument, NULL, 'o'},  {"session", required_argument, NULL, 'S'},
-		{"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+		{"symbols", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"output", required_argument, NULL, 'o'},
+		{"session", required_argument, NULL, 'S'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	for (int c; (c = getopt_long(argc, argv, "+s:c:o:qh", lo, NULL)) != -1;) {

@@ -7,15 +7,15 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define TM_MAGIC 0x0031474553304d54ULL /* "TM0SEG1\0" little-endian */
+#define TM_MAGIC	0x0031474553304d54ULL /* "TM0SEG1\0" little-endian */
 #define TM_WIRE_VERSION 1u
 
 /* Hard upper bounds the reader enforces whatever the header says. */
-#define TM_MAX_SYMS_LIMIT 4096u
+#define TM_MAX_SYMS_LIMIT    4096u
 #define TM_MAX_THREADS_LIMIT 4096u
-#define TM_RING_LIMIT (1u << 24)
-#define TM_STACK_LIMIT 65536u
-#define TM_NO_SYM 0xffffu
+#define TM_RING_LIMIT	     (1u << 24)
+#define TM_STACK_LIMIT	     65536u
+#define TM_NO_SYM	     0xffffu
 
 typedef uint64_t tm_ticks; /* raw clock: TSC cycles or CLOCK_MONOTONIC ns */
 typedef uint64_t tm_ns;
@@ -43,8 +43,8 @@ enum tm_status {
 enum tm_loss {
 	TM_LOSS_OVERFLOW = 0, /* ring full: folded into the accumulator (counts exact) */
 	TM_LOSS_REENTRANT,    /* call made while the hook itself ran: passed through */
-	TM_LOSS_DEPTH,        /* shadow stack full: passed through */
-	TM_LOSS_NOSLOT,       /* no thread slot: shared accumulator (counts exact) */
+	TM_LOSS_DEPTH,	      /* shadow stack full: passed through */
+	TM_LOSS_NOSLOT,	      /* no thread slot: shared accumulator (counts exact) */
 	TM_LOSS_COUNT
 };
 
@@ -55,10 +55,10 @@ enum tm_slot_state {
 };
 
 enum tm_rule_flags {
-	TM_RF_HAS_RULE = 1u << 0,  /* success rule exists */
-	TM_RF_BYTES = 1u << 1,     /* ok return value counts bytes */
-	TM_RF_FOUND = 1u << 2,     /* resolved in some loaded object */
-	TM_RF_PATCHED = 1u << 3,   /* at least one GOT slot redirected */
+	TM_RF_HAS_RULE = 1u << 0, /* success rule exists */
+	TM_RF_BYTES = 1u << 1,	  /* ok return value counts bytes */
+	TM_RF_FOUND = 1u << 2,	  /* resolved in some loaded object */
+	TM_RF_PATCHED = 1u << 3,  /* at least one GOT slot redirected */
 };
 
 enum tm_code_domain {
@@ -70,21 +70,21 @@ enum tm_code_domain {
 
 /* One completed call: 32 bytes, two per cache line. */
 struct tm_record {
-	tm_ticks start;    /* clock ticks at entry */
+	tm_ticks start;	   /* clock ticks at entry */
 	uint64_t dur_meta; /* bits 0-47 duration ticks (saturating), 48-55 status, 56-63 depth */
-	int64_t value;     /* return value, sign-extended per the rule's type */
-	int32_t err;       /* error code per the rule (errno, ret or -ret); 0 when ok */
-	uint16_t sym;      /* symbol id */
+	int64_t value;	   /* return value, sign-extended per the rule's type */
+	int32_t err;	   /* error code per the rule (errno, ret or -ret); 0 when ok */
+	uint16_t sym;	   /* symbol id */
 	uint16_t caller;   /* innermost enclosing monitored symbol, TM_NO_SYM if none */
 };
 _Static_assert(sizeof(struct tm_record) == 32, "wire ABI: record");
 
-#define TM_DUR_MASK ((1ull << 48) - 1)
-#define TM_REC_DUR(r) ((r)->dur_meta & TM_DUR_MASK)
+#define TM_DUR_MASK	 ((1ull << 48) - 1)
+#define TM_REC_DUR(r)	 ((r)->dur_meta & TM_DUR_MASK)
 #define TM_REC_STATUS(r) ((unsigned)(((r)->dur_meta >> 48) & 0xff))
-#define TM_REC_DEPTH(r) ((unsigned)((r)->dur_meta >> 56))
+#define TM_REC_DEPTH(r)	 ((unsigned)((r)->dur_meta >> 56))
 
-#define TM_ACC_ERRS 4
+#define TM_ACC_ERRS    4
 #define TM_ACC_BUCKETS 48 /* log2 buckets of duration ticks */
 
 /* Exact per-symbol totals for calls that did not fit the ring. Written by
@@ -96,8 +96,8 @@ struct tm_acc {
 	_Atomic uint64_t ok;
 	_Atomic uint64_t failed;
 	_Atomic uint64_t abnormal; /* exception or unwound */
-	_Atomic uint64_t sum;      /* duration ticks */
-	_Atomic uint64_t min;      /* shortest duration + 1; 0 until the first call */
+	_Atomic uint64_t sum;	   /* duration ticks */
+	_Atomic uint64_t min;	   /* shortest duration + 1; 0 until the first call */
 	_Atomic uint64_t max;
 	_Atomic uint64_t bytes;
 	struct {
@@ -128,7 +128,7 @@ _Static_assert(sizeof(struct tm_live) == 32, "wire ABI: live");
  * already folded, so a later collector never counts them twice. */
 struct tm_thread {
 	_Atomic uint32_t state; /* enum tm_slot_state */
-	_Atomic uint32_t gen;   /* bumped on every claim */
+	_Atomic uint32_t gen;	/* bumped on every claim */
 	_Atomic int32_t tid;
 	uint32_t pad0;
 	uint64_t pad1[6];
@@ -144,10 +144,10 @@ struct tm_thread {
 _Static_assert(sizeof(struct tm_thread) == 192, "wire ABI: thread");
 
 struct tm_wire_sym {
-	char name[200];   /* display name, NUL-terminated */
-	char object[40];  /* basename of the defining object, "" if not found */
-	uint32_t flags;   /* enum tm_rule_flags */
-	uint16_t codes;   /* enum tm_code_domain */
+	char name[200];	 /* display name, NUL-terminated */
+	char object[40]; /* basename of the defining object, "" if not found */
+	uint32_t flags;	 /* enum tm_rule_flags */
+	uint16_t codes;	 /* enum tm_code_domain */
 	uint16_t pad;
 	uint64_t slow_ns; /* 0: none */
 };
@@ -161,7 +161,7 @@ struct tm_seg_header {
 	uint32_t ring_cap;    /* records per thread ring, power of two */
 	uint32_t max_threads;
 	uint32_t max_syms;
-	uint32_t stack_cap;   /* live[] entries per thread */
+	uint32_t stack_cap; /* live[] entries per thread */
 	uint32_t pad0;
 	uint64_t thread_size; /* bytes per thread slot, multiple of 4096 */
 	uint64_t syms_off;    /* struct tm_wire_sym[max_syms] */
@@ -173,10 +173,10 @@ struct tm_seg_header {
 	/* identity, written before the segment is published */
 	int32_t pid;
 	int32_t ppid;
-	uint64_t starttime;   /* /proc/self/stat field 22, clock ticks since boot */
+	uint64_t starttime; /* /proc/self/stat field 22, clock ticks since boot */
 	uint64_t created_realtime_ns;
 	char exe[256];
-	char argv[512];       /* NUL-separated, truncated */
+	char argv[512]; /* NUL-separated, truncated */
 	uint32_t argv_len;
 
 	/* clock */
@@ -189,8 +189,8 @@ struct tm_seg_header {
 	/* state */
 	_Atomic uint32_t state; /* enum tm_proc_state */
 	_Atomic int32_t exit_code;
-	_Atomic uint32_t nsyms;       /* published symbol entries (release) */
-	_Atomic uint32_t threads_hwm; /* slots ever claimed: [0, hwm) */
+	_Atomic uint32_t nsyms;		      /* published symbol entries (release) */
+	_Atomic uint32_t threads_hwm;	      /* slots ever claimed: [0, hwm) */
 	_Atomic uint64_t loss[TM_LOSS_COUNT]; /* process-wide, rare paths */
 	uint64_t pad1[9];
 };

@@ -73,9 +73,9 @@ double vsum(int n, ...)
 	return s;
 }
 
-long many(long a1, long a2, long a3, long a4, long a5, long a6, long a7, long a8, long a9,
-	  long a10, long a11, double d1, double d2, double d3, double d4, double d5, double d6,
-	  double d7, double d8, double d9, double d10)
+long many(long a1, long a2, long a3, long a4, long a5, long a6, long a7, long a8, long a9, long a10,
+	  long a11, double d1, double d2, double d3, double d4, double d5, double d6, double d7,
+	  double d8, double d9, double d10)
 {
 	return a1 + 2 * a2 + 3 * a3 + 4 * a4 + 5 * a5 + 6 * a6 + 7 * a7 + 8 * a8 + 9 * a9 +
 	       10 * a10 + 11 * a11 +

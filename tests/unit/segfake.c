@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap,
-		    uint32_t max_threads, uint32_t max_syms, const char *const *syms, uint32_t nsyms)
+void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap, uint32_t max_threads,
+		    uint32_t max_syms, const char *const *syms, uint32_t nsyms)
 {
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tmunit.XXXXXX");
@@ -19,7 +19,8 @@ void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap,
 	uint32_t stack = 16;
 	uint64_t tsz = tm_thr_size(stack, max_syms, ring_cap);
 	uint64_t syms_off = 4096;
-	uint64_t threads_off = tm_align_up(syms_off + (uint64_t)max_syms * sizeof(struct tm_wire_sym), 4096);
+	uint64_t threads_off =
+		tm_align_up(syms_off + (uint64_t)max_syms * sizeof(struct tm_wire_sym), 4096);
 	f->size = threads_off + (uint64_t)(max_threads + 1) * tsz;
 	int fd = open(f->path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	cr_assert(fd >= 0);
@@ -67,7 +68,8 @@ void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap,
 
 struct tm_thread *segfake_thread(struct segfake *f, uint32_t i)
 {
-	return (struct tm_thread *)((char *)f->h + f->h->threads_off + (uint64_t)i * f->h->thread_size);
+	return (struct tm_thread *)((char *)f->h + f->h->threads_off +
+				    (uint64_t)i * f->h->thread_size);
 }
 
 struct tm_record *segfake_ring(struct segfake *f, uint32_t i)

@@ -34,8 +34,8 @@ static void check_distribution(uint64_t (*gen)(unsigned *), unsigned seed)
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		double exact = (double)exact_quantile(v, N, qs[i]);
 		double got = (double)tm_hist_quantile(&h, qs[i]);
-		cr_assert(fabs(got - exact) <= 0.01 * exact + 0.5,
-			  "q=%g exact=%.0f got=%.0f", qs[i], exact, got);
+		cr_assert(fabs(got - exact) <= 0.01 * exact + 0.5, "q=%g exact=%.0f got=%.0f",
+			  qs[i], exact, got);
 	}
 	cr_assert_eq(h.count, N);
 	tm_hist_free(&h);
@@ -56,12 +56,22 @@ static uint64_t gen_lognormal(unsigned *s)
 
 static uint64_t gen_bimodal(unsigned *s)
 {
-	return rand_r(s) % 10 ? (uint64_t)(50 + rand_r(s) % 20) : 10000000 + (uint64_t)rand_r(s) % 5000000;
+	return rand_r(s) % 10 ? (uint64_t)(50 + rand_r(s) % 20)
+			      : 10000000 + (uint64_t)rand_r(s) % 5000000;
 }
 
-Test(hist, uniform_within_1pct) { check_distribution(gen_uniform, 1); }
-Test(hist, lognormal_within_1pct) { check_distribution(gen_lognormal, 2); }
-Test(hist, bimodal_within_1pct) { check_distribution(gen_bimodal, 3); }
+Test(hist, uniform_within_1pct)
+{
+	check_distribution(gen_uniform, 1);
+}
+Test(hist, lognormal_within_1pct)
+{
+	check_distribution(gen_lognormal, 2);
+}
+Test(hist, bimodal_within_1pct)
+{
+	check_distribution(gen_bimodal, 3);
+}
 
 Test(hist, small_values_exact)
 {
@@ -73,7 +83,8 @@ Test(hist, bucket_error_bound_everywhere)
 {
 	for (uint64_t v = 1; v < (1ull << 62); v = v * 3 / 2 + 1) {
 		double rep = (double)tm_hist_value(tm_hist_index(v));
-		cr_assert(fabs(rep - (double)v) <= (double)v / 256.0 + 0.5, "v=%lu rep=%.0f", v, rep);
+		cr_assert(fabs(rep - (double)v) <= (double)v / 256.0 + 0.5, "v=%lu rep=%.0f", v,
+			  rep);
 	}
 	cr_assert(tm_hist_index(UINT64_MAX) < TM_HIST_GROUPS * TM_HIST_SUB);
 }

@@ -43,7 +43,8 @@ Test(ring, wraps_at_capacity)
 			expect_sum += 100 + k;
 		}
 		tm_coll_drain(&c);
-		cr_assert_eq(segfake_thread(&f, round % 2)->tail, segfake_thread(&f, round % 2)->head);
+		cr_assert_eq(segfake_thread(&f, round % 2)->tail,
+			     segfake_thread(&f, round % 2)->head);
 	}
 	const struct tm_sym *a = sym(&c, "alpha");
 	cr_assert_eq(a->calls, expect);
@@ -89,10 +90,10 @@ Test(ring, accumulator_deltas_exact_across_partial_updates)
 	struct tm_acc *acc = (void *)(base + tm_thr_acc_off(f.h->stack_cap, f.h->max_syms));
 	used[1] = 1;
 	for (int k = 1; k <= 100; k++) {
-		acc[1].calls = k;            /* calls first ... */
+		acc[1].calls = k; /* calls first ... */
 		t->acc_epoch = 2 * k;
-		tm_coll_drain(&c);           /* ... collector looks mid-update ... */
-		acc[1].failed = k;           /* ... then the rest */
+		tm_coll_drain(&c); /* ... collector looks mid-update ... */
+		acc[1].failed = k; /* ... then the rest */
 		acc[1].sum += 1000;
 		acc[1].errs[0].code = 5;
 		acc[1].errs[0].count = k;

@@ -11,8 +11,8 @@ static struct tm_rule parse_ok(const char *type, const char *success, const char
 {
 	struct tm_rule r;
 	char err[256];
-	cr_assert_eq(tm_rule_from_strings(&r, type, success, error, codes, NULL, err, sizeof(err)), 0,
-		     "%s", err);
+	cr_assert_eq(tm_rule_from_strings(&r, type, success, error, codes, NULL, err, sizeof(err)),
+		     0, "%s", err);
 	return r;
 }
 
@@ -58,23 +58,29 @@ Test(rule, no_success_means_no_rule)
 Test(rule, bad_input_is_refused_with_a_message)
 {
 	static const char *const bad[][4] = {
-		{"float", "ret >= 0", NULL, NULL}, {"int", "ret => 0", NULL, NULL},
-		{"int", "x >= 0", NULL, NULL},     {"int", "ret >= zero", NULL, NULL},
-		{"int", "ret >= 0 ||", NULL, NULL}, {"int", "ret == 1 || ret == 2 && ret == 3", NULL, NULL},
+		{"float", "ret >= 0", NULL, NULL},
+		{"int", "ret => 0", NULL, NULL},
+		{"int", "x >= 0", NULL, NULL},
+		{"int", "ret >= zero", NULL, NULL},
+		{"int", "ret >= 0 ||", NULL, NULL},
+		{"int", "ret == 1 || ret == 2 && ret == 3", NULL, NULL},
 		{"int", "ret == 1 || ret == 2 || ret == 3 || ret == 4 || ret == 5", NULL, NULL},
-		{"int", "ret >= 0", "stderr", NULL}, {"int", "ret >= 0", "ret", "klingon"},
-		{"void", "ret == 0", NULL, NULL},   {"int", "ret >= 99999999999999999999", NULL, NULL},
+		{"int", "ret >= 0", "stderr", NULL},
+		{"int", "ret >= 0", "ret", "klingon"},
+		{"void", "ret == 0", NULL, NULL},
+		{"int", "ret >= 99999999999999999999", NULL, NULL},
 		{"int", "", NULL, NULL},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct tm_rule r;
 		char err[256] = "";
-		cr_assert_lt(tm_rule_from_strings(&r, bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL,
-						  err, sizeof(err)),
+		cr_assert_lt(tm_rule_from_strings(&r, bad[i][0], bad[i][1], bad[i][2], bad[i][3],
+						  NULL, err, sizeof(err)),
 			     0, "case %zu accepted", i);
 		cr_assert(strlen(err) > 10, "case %zu: no message", i);
 	}
 	struct tm_rule r;
 	char err[256];
-	cr_assert_lt(tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", err, sizeof(err)), 0);
+	cr_assert_lt(tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", err, sizeof(err)),
+		     0);
 }

@@ -35,8 +35,8 @@ static void mutate(struct tm_seg_header *h, int k)
 	case 1: h->version = 99; break;
 	case 2: h->header_size = 512; break;
 	case 3: h->record_size = 64; break;
-	case 4: h->ring_cap = 100; break;          /* not a power of two */
-	case 5: h->ring_cap = 1u << 30; break;     /* over the limit */
+	case 4: h->ring_cap = 100; break;      /* not a power of two */
+	case 5: h->ring_cap = 1u << 30; break; /* over the limit */
 	case 6: h->max_threads = 0; break;
 	case 7: h->max_threads = 1u << 20; break;
 	case 8: h->max_syms = 0; break;
@@ -63,10 +63,12 @@ Test(wire, corrupted_headers_refused)
 	for (int k = 0; k < NMUT; k++) {
 		memcpy(f.h, &good, sizeof(good));
 		mutate(f.h, k);
-		cr_assert_lt(tm_seg_validate(f.h, f.size, err, sizeof(err)), 0, "mutation %d accepted", k);
+		cr_assert_lt(tm_seg_validate(f.h, f.size, err, sizeof(err)), 0,
+			     "mutation %d accepted", k);
 	}
 	memcpy(f.h, &good, sizeof(good));
-	cr_assert_lt(tm_seg_validate(f.h, f.size - 4096, err, sizeof(err)), 0, "short file accepted");
+	cr_assert_lt(tm_seg_validate(f.h, f.size - 4096, err, sizeof(err)), 0,
+		     "short file accepted");
 	cr_assert_lt(tm_seg_validate(f.h, 100, err, sizeof(err)), 0);
 	segfake_destroy(&f);
 }
@@ -77,7 +79,8 @@ Test(wire, random_bytes_never_validate)
 	unsigned seed = 42;
 	for (int round = 0; round < 200; round++) {
 		for (size_t i = 0; i < sizeof(buf) / sizeof(buf[0]); i++)
-			buf[i] = ((uint64_t)rand_r(&seed) << 33) ^ ((uint64_t)rand_r(&seed) << 2) ^ (uint64_t)rand_r(&seed);
+			buf[i] = ((uint64_t)rand_r(&seed) << 33) ^ ((uint64_t)rand_r(&seed) << 2) ^
+				 (uint64_t)rand_r(&seed);
 		if (round % 2)
 			buf[0] = TM_MAGIC; /* get past the magic sometimes */
 		char err[128];

@@ -19,7 +19,7 @@ struct tm_regs {
 #define TM_ARG6(r) ((r)->r9)
 #endif
 
-#define TM_REGS_RDI 56
+#define TM_REGS_RDI  56
 #define TM_REGS_SIZE 64
 
 #ifndef __ASSEMBLER__
