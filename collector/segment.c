@@ -105,6 +105,14 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 		ret = -EAGAIN;
 		goto fail;
 	}
+	/* The collector that held it may have finished it and unlinked it
+	 * between our open and our lock: then it is not ours to report. */
+	struct stat now;
+	if (stat(path, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+		snprintf(err, errlen, "already collected");
+		ret = -EAGAIN;
+		goto fail;
+	}
 	if ((uint64_t)st.st_size < sizeof(struct tm_seg_header)) {
 		snprintf(err, errlen, "not sized yet");
 		ret = -EAGAIN;
