@@ -13,7 +13,21 @@ long work_noop(long x)
 long work_100ns(long x)
 {
 	/* about 100 ns of dependent arithmetic */
-	for (int i = 0; i < 60; i++)
+	for (int i = 0; i < 175; i++)
+		x = x * 6364136223846793005L + 1442695040888963407L;
+	return x;
+}
+
+/* Identical twins that are never configured: the benchmark's native
+ * baseline in the same process and run. */
+long work_noop_native(long x)
+{
+	return x + 1;
+}
+
+long work_100ns_native(long x)
+{
+	for (int i = 0; i < 175; i++)
 		x = x * 6364136223846793005L + 1442695040888963407L;
 	return x;
 }

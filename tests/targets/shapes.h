@@ -17,6 +17,8 @@ struct dpair {
 
 long work_noop(long x);
 long work_100ns(long x);
+long work_noop_native(long x);
+long work_100ns_native(long x);
 int add_int(int a, int b);
 void *ptr_id(void *p);
 double dmul(double a, float b);
