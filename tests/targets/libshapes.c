@@ -13,7 +13,7 @@ long work_noop(long x)
 long work_100ns(long x)
 {
 	/* about 100 ns of dependent arithmetic */
-	for (int i = 0; i < 175; i++)
+	for (int i = 0; i < 110; i++)
 		x = x * 6364136223846793005L + 1442695040888963407L;
 	return x;
 }
@@ -27,7 +27,7 @@ long work_noop_native(long x)
 
 long work_100ns_native(long x)
 {
-	for (int i = 0; i < 175; i++)
+	for (int i = 0; i < 110; i++)
 		x = x * 6364136223846793005L + 1442695040888963407L;
 	return x;
 }
