@@ -179,8 +179,8 @@ static int superseded(const struct tm_coll *c, const struct tm_proc *p)
 {
 	for (size_t i = 0; i < c->nprocs; i++) {
 		const struct tm_proc *q = c->procs[i];
-		if (q != p && q->pid == p->pid && q->starttime == p->starttime &&
-		    q->created_ns > p->created_ns && q->h)
+		if (q != p && q->pid == p->pid && q->pid > 0 && q->starttime == p->starttime &&
+		    q->created_ns > p->created_ns)
 			return 1;
 	}
 	return 0;
@@ -206,11 +206,13 @@ static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
 	uint64_t start;
 	char state;
 	int exited = __atomic_load_n(&p->h->state, __ATOMIC_ACQUIRE) == TM_PROC_EXITED;
+	/* a later image of the same process (same pid and start time) means
+	 * this one was replaced by exec, whatever has happened since */
+	if (superseded(c, p))
+		return TM_PS_EXEC;
 	if (proc_stat(p->pid, &start, &state) < 0 || start != p->starttime || state == 'Z' ||
 	    state == 'X')
 		return exited ? TM_PS_EXITED : TM_PS_CRASHED;
-	if (superseded(c, p))
-		return TM_PS_EXEC;
 	char path[64], exe[256];
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
 	ssize_t n = readlink(path, exe, sizeof(exe) - 1);

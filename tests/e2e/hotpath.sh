@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The hot path must not touch a vector or x87 register (the trampolines do
+# not save them) and must call nothing but its own helpers and
+# __errno_location. A compiler-generated memcpy/memset, or a libc call,
+# added to hook.c or thread.c would break float arguments and returns.
+. "$(dirname "$0")/lib.sh"
+objs=$(find "$TM_BUILD/shim/CMakeFiles/tmshim_hot.dir" -name '*.o')
+[ -n "$objs" ] || fail "hot-path objects not found"
+allowed='tm_thread_setup|tm_clock_mono|__errno_location|tm_seg_claim|tm_acc_add|tm_retire|tm_attach_slot|tm_attach_shared|tm_acc_err|tm_acc_minmax|tm_loss|tm_die_empty_stack|tm_gettid'
+for o in $objs; do
+	dis=$(objdump -dr --no-show-raw-insn "$o")
+	vec=$(grep -E '%[xyz]mm[0-9]|%st\b|%st\(|\bf(ld|st|add|mul)' <<<"$dis" || true)
+	[ -z "$vec" ] || fail "$(basename "$o") uses vector/x87 registers: $vec"
+	bad=$(grep -E 'R_X86_64_(PLT32|PC32|GOTPCREL)' <<<"$dis" | awk '{print $NF}' | sed -E 's/[-+]0x[0-9a-f]+$//' |
+		sed 's/\.constprop\.[0-9]*//; s/\.isra\.[0-9]*//' | sort -u |
+		grep -vE "^($allowed|tm_g|tm_slots|tm_rules|tm_tls|tm_exit_tramp|\.text|\.text\.unlikely|\.bss|\.data|\.rodata|_GLOBAL_OFFSET_TABLE_)$" || true)
+	[ -z "$bad" ] || fail "$(basename "$o") references: $bad"
+	echo "ok: $(basename "$o"): general registers only, no foreign calls"
+done

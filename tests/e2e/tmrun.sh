@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tmrun: exits with the command's status (128+signal when killed), waits for
+# descendants that outlive the command, reports each process image once
+# through exec chains, and passes stdin through.
+. "$(dirname "$0")/lib.sh"
+bin="$TARGETS/shapes_pie"
+
+status() {
+	set +e
+	"$TMRUN" -q -s work_noop -o "$WORK/s.json" -- "$@" >/dev/null 2>&1
+	echo $?
+	set -e
+}
+expect_eq "exit 7" "$(status sh -c 'exit 7')" 7
+expect_eq "killed by SIGKILL" "$(status sh -c 'kill -KILL $$')" 137
+expect_eq "killed by SIGTERM" "$(status sh -c 'kill -TERM $$')" 143
+expect_eq "command not found" "$(status /nonexistent/cmd)" 127
+expect_eq "the target's own failure" "$(status "$TARGETS/forker" 1 1 1)" 0
+
+# exec chain: sh -> exec sh -> exec target; one image reported, as the target
+"$TMRUN" -q -s work_noop -o "$WORK/s.json" -- sh -c "exec sh -c 'exec $bin 10'" >/dev/null
+expect_eq "exec chain: processes" "$(jqv "$WORK/s.json" .totals.processes)" 1
+expect_eq "exec chain: exe" "$(jqv "$WORK/s.json" '.processes[0].exe')" "$bin"
+expect_eq "exec chain: calls" "$(calls "$WORK/s.json" work_noop)" 10
+
+# fork+exec of several commands: each image once, the shell with 0 calls too
+"$TMRUN" -q -s work_noop -o "$WORK/s.json" -- sh -c "$bin 10; $bin 20; $bin 30" >/dev/null
+expect_eq "sh + 3 children: processes" "$(jqv "$WORK/s.json" .totals.processes)" 4
+expect_eq "sh + 3 children: calls" "$(calls "$WORK/s.json" work_noop)" 60
+
+# a grandchild that starts working only after the command has exited: the
+# fifo's writer is the command itself, so its exit is what releases the
+# grandchild (ordering by construction, not by timing)
+mkfifo "$WORK/gate"
+"$TMRUN" -q -s work_noop -o "$WORK/s.json" -- sh -c "
+	( cat '$WORK/gate' >/dev/null; exec $bin 77 >/dev/null ) &
+	exec 4>'$WORK/gate'
+	exit 3" >/dev/null && rc=0 || rc=$?
+expect_eq "status of the command, not the grandchild" $rc 3
+expect_eq "grandchild's calls collected" "$(calls "$WORK/s.json" work_noop)" 77
+
+# stdin reaches the command
+out=$(echo hello | "$TMRUN" -q -s work_noop -- cat)
+expect_eq "stdin passthrough" "$out" hello
+expect_no_segments
