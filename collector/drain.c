@@ -213,6 +213,13 @@ static void drain_loss(struct tm_proc *p, uint32_t i, struct tm_thread *thr)
 	}
 }
 
+/* Slots [0, hwm) have ever been claimed; hwm is clamped, never trusted. */
+static uint32_t proc_hwm(const struct tm_proc *p)
+{
+	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
+	return hwm > p->max_threads ? p->max_threads : hwm;
+}
+
 static uint64_t drain_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 {
 	struct tm_thread *thr = thr_at(p, i);
@@ -227,11 +234,8 @@ uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p)
 	if (!p->attached)
 		return 0;
 	tm_proc_sync_syms(c, p, 0);
-	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
-	if (hwm > p->max_threads)
-		hwm = p->max_threads;
 	uint64_t n = 0;
-	for (uint32_t i = 0; i < hwm; i++)
+	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++)
 		n += drain_slot(c, p, i);
 	n += drain_slot(c, p, p->max_threads); /* the shared slot */
 	return n;
@@ -272,27 +276,38 @@ static int tid_alive(int32_t pid, int32_t tid)
 	return access(path, F_OK) == 0;
 }
 
+/* Counts the calls still open on a thread's shadow stack: as unfinished
+ * (the process is gone) or as unwound (the thread exited inside them). */
+static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thread *thr,
+			     int unfinished)
+{
+	uint32_t d = atomic_load_explicit(&thr->live_depth, ACQ);
+	const struct tm_live *live = (const void *)((char *)thr + tm_thr_live_off());
+	for (uint32_t k = 0; k < d && k < p->stack_cap; k++) {
+		uint32_t ls = live[k].sym;
+		if (ls >= p->npsyms) {
+			p->closs[TM_CLOSS_CORRUPT]++;
+			continue;
+		}
+		struct tm_sym *s = &c->syms[p->psyms[ls].gsym];
+		if (unfinished)
+			s->unfinished++;
+		else
+			s->unwound++;
+	}
+}
+
 /* Frees the slots of threads that have exited, so new threads reuse them. */
 void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p)
 {
-	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
-	if (hwm > p->max_threads)
-		hwm = p->max_threads;
-	for (uint32_t i = 0; i < hwm; i++) {
+	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++) {
 		struct tm_thread *thr = thr_at(p, i);
 		if (atomic_load_explicit(&thr->state, ACQ) != TM_THR_ACTIVE)
 			continue;
 		int32_t tid = atomic_load_explicit(&thr->tid, RLX);
 		if (tid <= 0 || tid_alive(p->pid, tid))
 			continue;
-		/* the thread is gone: its open calls will never return */
-		uint32_t d = atomic_load_explicit(&thr->live_depth, ACQ);
-		const struct tm_live *live = (const void *)((char *)thr + tm_thr_live_off());
-		for (uint32_t k = 0; k < d && k < p->stack_cap; k++) {
-			uint32_t ls = live[k].sym;
-			if (ls < p->npsyms)
-				c->syms[p->psyms[ls].gsym].unwound++;
-		}
+		count_open_calls(c, p, thr, 0);
 		free_slot(c, p, i);
 	}
 }
@@ -300,21 +315,9 @@ void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p)
 /* Counts the calls still open in a process that is gone. */
 void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p)
 {
-	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, ACQ);
-	if (hwm > p->max_threads)
-		hwm = p->max_threads;
-	for (uint32_t i = 0; i < hwm; i++) {
+	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++) {
 		struct tm_thread *thr = thr_at(p, i);
-		if (atomic_load_explicit(&thr->state, ACQ) != TM_THR_ACTIVE)
-			continue;
-		uint32_t d = atomic_load_explicit(&thr->live_depth, ACQ);
-		const struct tm_live *live = (const void *)((char *)thr + tm_thr_live_off());
-		for (uint32_t k = 0; k < d && k < p->stack_cap; k++) {
-			uint32_t ls = live[k].sym;
-			if (ls < p->npsyms)
-				c->syms[p->psyms[ls].gsym].unfinished++;
-			else
-				p->closs[TM_CLOSS_CORRUPT]++;
-		}
+		if (atomic_load_explicit(&thr->state, ACQ) == TM_THR_ACTIVE)
+			count_open_calls(c, p, thr, 1);
 	}
 }
