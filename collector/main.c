@@ -107,16 +107,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tmcollect: %s\n", err);
-		return 2;
-	}
+	/* before the calibration: a stop that early still drains and writes */
 	struct sigaction sa = {0};
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_dump;
 	sigaction(SIGUSR1, &sa, NULL);
+	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmcollect: %s\n", err);
+		return 2;
+	}
 	tm_coll_run(&c, &loop);
 	tm_coll_free(&c);
 	return 0;
