@@ -5,6 +5,8 @@
 # run, counts and failures exact.
 . "$(dirname "$0")/lib.sh"
 variant=$1
+# optional second argument "mono": CLOCK_MONOTONIC instead of the TSC
+[ "${2:-}" = mono ] && export TM_CLOCK=mono
 bin="$TARGETS/shapes_$variant"
 N=2000
 syms='nothere_fn,work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsum,many,fail_if,sqlite_like'
