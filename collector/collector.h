@@ -48,7 +48,8 @@ struct tm_sym {
 
 struct tm_psym {
 	uint32_t gsym; /* index in tm_coll.syms */
-	uint64_t calls;
+	uint64_t calls, ok, failed;
+	double sum_ns;
 };
 
 /* One attached segment: a process image. Kept after detaching so the

@@ -80,10 +80,15 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		p->closs[TM_CLOSS_CORRUPT]++;
 		return;
 	}
-	struct tm_sym *s = &c->syms[p->psyms[r->sym].gsym];
-	tm_sym_record(s, ticks_to_ns(c, p, TM_REC_DUR(r)), status, r->value, r->err);
+	struct tm_psym *ps = &p->psyms[r->sym];
+	struct tm_sym *s = &c->syms[ps->gsym];
+	uint64_t ns = ticks_to_ns(c, p, TM_REC_DUR(r));
+	tm_sym_record(s, ns, status, r->value, r->err);
 	s->records++;
-	p->psyms[r->sym].calls++;
+	ps->calls++;
+	ps->ok += status == TM_ST_OK;
+	ps->failed += status == TM_ST_FAILED;
+	ps->sum_ns += (double)ns;
 	p->calls++;
 	p->records++;
 }
@@ -132,21 +137,28 @@ static uint64_t acc_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *ba
 static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct tm_acc *a,
 		     struct tm_acc *seen)
 {
-	struct tm_sym *s = &c->syms[p->psyms[lsym].gsym];
+	struct tm_psym *ps = &p->psyms[lsym];
+	struct tm_sym *s = &c->syms[ps->gsym];
 	/* Each field is monotonic and folded on its own: the producer may be
 	 * between two field updates, and the next pass picks up the rest. */
 	int bad = 0;
 	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
 	s->calls += calls;
 	s->overflowed += calls;
-	p->psyms[lsym].calls += calls;
+	ps->calls += calls;
 	p->calls += calls;
 	p->overflowed += calls;
-	s->ok += acc_delta(&a->ok, &seen->ok, &bad);
-	s->failed += acc_delta(&a->failed, &seen->failed, &bad);
+	uint64_t ok = acc_delta(&a->ok, &seen->ok, &bad);
+	uint64_t failed = acc_delta(&a->failed, &seen->failed, &bad);
+	double sum = (double)ticks_to_ns(c, p, acc_delta(&a->sum, &seen->sum, &bad));
+	s->ok += ok;
+	s->failed += failed;
+	s->sum_ns += sum;
+	ps->ok += ok;
+	ps->failed += failed;
+	ps->sum_ns += sum;
 	s->unwound += acc_delta(&a->abnormal, &seen->abnormal, &bad);
 	s->bytes += acc_delta(&a->bytes, &seen->bytes, &bad);
-	s->sum_ns += (double)ticks_to_ns(c, p, acc_delta(&a->sum, &seen->sum, &bad));
 	if (bad)
 		p->closs[TM_CLOSS_CORRUPT]++;
 

@@ -128,13 +128,29 @@ static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_object_set_new(o, "records", json_integer((json_int_t)p->records));
 	json_object_set_new(o, "overflowed", json_integer((json_int_t)p->overflowed));
 	json_t *syms = json_object();
+	uint64_t ok = 0, failed = 0;
 	for (uint32_t i = 0; i < p->npsyms; i++) {
-		const struct tm_sym *s = &c->syms[p->psyms[i].gsym];
-		json_t *prev = json_object_get(syms, s->name);
-		json_int_t v =
-			(json_int_t)p->psyms[i].calls + (prev ? json_integer_value(prev) : 0);
-		json_object_set_new(syms, s->name, json_integer(v));
+		const struct tm_psym *ps = &p->psyms[i];
+		const char *name = c->syms[ps->gsym].name;
+		json_t *e = json_object_get(syms, name); /* two ids may share a display name */
+		if (!e) {
+			e = json_object();
+			json_object_set_new(syms, name, e);
+		}
+		static const char *const keys[] = {"calls", "ok", "failed", "total_ns"};
+		const double add[] = {(double)ps->calls, (double)ps->ok, (double)ps->failed,
+				      ps->sum_ns};
+		for (unsigned k = 0; k < 4; k++) {
+			json_t *prev = json_object_get(e, keys[k]);
+			json_int_t v =
+				(json_int_t)llround(add[k]) + (prev ? json_integer_value(prev) : 0);
+			json_object_set_new(e, keys[k], json_integer(v));
+		}
+		ok += ps->ok;
+		failed += ps->failed;
 	}
+	json_object_set_new(o, "ok", json_integer((json_int_t)ok));
+	json_object_set_new(o, "failed", json_integer((json_int_t)failed));
 	json_object_set_new(o, "symbols", syms);
 	json_t *loss = json_object();
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)

@@ -42,6 +42,8 @@ expect_eq "nothere_fn note" "$(field "$WORK/s.json" nothere_fn note)" "not found
 expect_eq "add_int note" "$(field "$WORK/s.json" add_int note)" "no success rule: calls not judged"
 expect_eq "add_int object" "$(field "$WORK/s.json" add_int object)" "libshapes.so"
 expect_eq "fail_if note" "$(field "$WORK/s.json" fail_if note)" null
+expect_eq "per process: fail_if failed" "$(jqv "$WORK/s.json" '.processes[0].symbols.fail_if.failed')" $((N / 5))
+expect_eq "per process: failed" "$(jqv "$WORK/s.json" '.processes[0].failed')" $((N / 5 + N / 4))
 expect_eq "process status" "$(jqv "$WORK/s.json" '.processes[0].status')" exited
 expect_eq "process exit_code" "$(jqv "$WORK/s.json" '.processes[0].exit_code')" 0
 expect_no_segments

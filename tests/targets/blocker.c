@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Makes N calls, prints "ready", then blocks reading stdin until killed.
- * usage: blocker N */
+/* Makes N calls, prints "ready", then blocks until a byte (or EOF) arrives
+ * on stdin, and exits 0. usage: blocker N */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@ int main(int argc, char **argv)
 	printf("ready %ld\n", s);
 	fflush(stdout);
 	char c;
-	while (read(0, &c, 1) != 0)
+	while (read(0, &c, 1) < 0)
 		;
 	return 0;
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# SIGINT stops tmcollect with a final drain, a written summary and exit 0,
+# leaving a still-running process's segment in place; a second collector
+# takes over and counts only what came after, never anything twice.
+. "$(dirname "$0")/lib.sh"
+N=5000
+mkfifo "$WORK/in"
+exec 3<>"$WORK/in"
+LD_PRELOAD="$SHIM" TM_SESSION=ho TM_SYMBOLS=work_noop "$TARGETS/blocker" $N <&3 >"$WORK/out" &
+victim=$!
+for _ in $(seq 1 500); do grep -q ready "$WORK/out" && break; sleep 0.01; done
+grep -q ready "$WORK/out" || fail "target never got ready"
+
+"$TMCOLLECT" --session ho --summary "$WORK/a.json" &
+first=$!
+# wait until the first collector holds the segment's lock, then stop it
+seg=$(find "$TM_DIR" -name 'ho.*.tm')
+for _ in $(seq 1 500); do flock -n "$seg" true || break; sleep 0.01; done
+flock -n "$seg" true && fail "the collector never attached"
+kill -INT $first
+wait $first && rc=0 || rc=$?
+expect_eq "tmcollect exit status on SIGINT" $rc 0
+expect_eq "first: status" "$(jqv "$WORK/a.json" '.processes[0].status')" running
+expect_eq "first: calls" "$(calls "$WORK/a.json" work_noop)" $N
+[ -e "$seg" ] || fail "segment of a running process was removed"
+
+# the process ends normally; a second collector finishes the job
+echo >&3
+wait $victim
+"$TMCOLLECT" --session ho --until-idle --summary "$WORK/b.json"
+expect_eq "second: status" "$(jqv "$WORK/b.json" '.processes[0].status')" exited
+expect_eq "second: calls (nothing twice)" "$(calls "$WORK/b.json" work_noop)" 0
+expect_no_segments
