@@ -16,6 +16,7 @@ static const char *const loss_names[TM_LOSS_COUNT] = {
 	[TM_LOSS_REENTRANT] = "reentrant",
 	[TM_LOSS_DEPTH] = "depth",
 	[TM_LOSS_NOSLOT] = "noslot",
+	[TM_LOSS_NOMEM] = "nomem",
 };
 
 static const char *const status_names[] = {

@@ -124,8 +124,17 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 	struct tm_acc *a = &t->acc[sym];
 	const struct tm_rule *r = &tm_rules[sym];
 
-	if (!t->acc_used[sym])
+	if (!t->acc_used[sym]) {
+		/* first overflow of this symbol on this thread: back its
+		 * accumulator and the collector's copy with memory first */
+		if (t->nomem || tm_populate(a, sizeof(*a)) < 0 ||
+		    tm_populate(&t->seen[sym], sizeof(*a)) < 0) {
+			t->nomem = 1;
+			tm_loss(t, TM_LOSS_NOMEM);
+			return;
+		}
 		t->acc_used[sym] = 1;
+	}
 	ACC_ADD(a, calls, 1, shared);
 	if (status == TM_ST_OK) {
 		ACC_ADD(a, ok, 1, shared);
@@ -156,11 +165,37 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 		tm_loss(t, TM_LOSS_NOSLOT);
 }
 
+/* Is there room for record h? Called when h reaches t->limit: reloads the
+ * consumer's tail and, until the whole ring has been backed by memory once,
+ * populates the next chunk (a few system calls per thread lifetime, never
+ * one per call). Recomputes the limit. */
+static __attribute__((noinline)) int tm_ring_room(struct tm_tls *t, uint64_t h)
+{
+	if (t->ring_ready < t->ring_cap && h >= t->ring_ready && !t->nomem) {
+		uint64_t want = t->ring_ready + TM_RING_CHUNK;
+		if (want > t->ring_cap)
+			want = t->ring_cap;
+		if (tm_populate(&t->ring[t->ring_ready],
+				(want - t->ring_ready) * sizeof(*t->ring)) < 0)
+			t->nomem = 1; /* keep what we have; the rest goes to the accumulators */
+		else
+			t->ring_ready = want;
+	}
+	t->tail_cache = atomic_load_explicit(&t->thr->tail, memory_order_acquire);
+	uint64_t lim = t->tail_cache + t->ring_cap;
+	/* before the ring is fully backed, head has not wrapped: index == h */
+	if (t->ring_ready < t->ring_cap && lim > t->ring_ready)
+		lim = t->ring_ready;
+	t->limit = lim;
+	return h < lim;
+}
+
 /* Writes one record: the SPSC producer side.
  *
  *   h = my head (private copy)
- *   if h - tail_cache >= cap: tail_cache = load_acquire(thr->tail)
- *       if still full: fold into the accumulator, done
+ *   if h >= limit (tail_cache + cap, or the end of the backed part):
+ *       tail_cache = load_acquire(thr->tail), recompute limit
+ *       if still no room: fold into the accumulator, done
  *   ring[h & mask] = record
  *   store_release(thr->head, h + 1)
  *
@@ -172,12 +207,9 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
 			   int32_t err)
 {
 	uint64_t h = t->head;
-	if (TM_UNLIKELY(h - t->tail_cache >= t->ring_cap)) {
-		t->tail_cache = atomic_load_explicit(&t->thr->tail, memory_order_acquire);
-		if (h - t->tail_cache >= t->ring_cap) {
-			tm_acc_add(t, sym, dur, status, value, err);
-			return;
-		}
+	if (TM_UNLIKELY(h >= t->limit) && !tm_ring_room(t, h)) {
+		tm_acc_add(t, sym, dur, status, value, err);
+		return;
 	}
 	struct tm_record *r = &t->ring[h & t->mask];
 	if (dur > TM_DUR_MASK)

@@ -113,6 +113,8 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	if (!h || id >= h->max_syms)
 		return;
 	struct tm_wire_sym *ws = (struct tm_wire_sym *)((char *)h + h->syms_off) + id;
+	if (tm_populate(ws, sizeof(*ws)) < 0)
+		return; /* file system full: the symbol stays unnamed ("?symN") */
 	const struct tm_symdef *sd = &g->syms[id];
 	const struct tm_pattern *p = &g->patterns[sd->pattern];
 	const struct tm_rule *r = &tm_rules[id];
@@ -172,6 +174,16 @@ int tm_seg_create(struct tm_state *g)
 		return -1;
 	}
 
+	/* what is written from now on must be backed: header, and the shared
+	 * slot's header and flags (threads populate their own slots) */
+	uint64_t shared = threads_off + (uint64_t)g->max_threads * tsz;
+	if (tm_populate(m, sizeof(struct tm_seg_header)) < 0 ||
+	    tm_populate((char *)m + shared, tm_thr_acc_off(g->stack_cap, g->max_syms)) < 0) {
+		tm_log("tm: %s: file system full; not monitoring", g->dir);
+		munmap(m, total);
+		unlink(g->seg_path);
+		return -1;
+	}
 	struct tm_seg_header *h = m;
 	h->version = TM_WIRE_VERSION;
 	h->header_size = sizeof(*h);

@@ -75,9 +75,14 @@ struct tm_tls {
 	_Atomic uint32_t *live_depth; /* thr->live_depth, or nsdepth when slotless */
 	struct tm_live *stack;	      /* shadow stack: thr's live[] or nsstack below */
 	struct tm_record *ring;
-	struct tm_acc *acc; /* this thread's accumulators, or the shared ones */
+	struct tm_acc *acc;  /* this thread's accumulators, or the shared ones */
+	struct tm_acc *seen; /* the collector's copies (populated with acc) */
 	uint8_t *acc_used;
-	uint64_t head, tail_cache, mask, ring_cap;
+	uint64_t head;	/* next record index */
+	uint64_t limit; /* head may advance freely below this */
+	uint64_t tail_cache, mask, ring_cap;
+	uint64_t ring_ready; /* records [0, ring_ready) are backed by memory */
+	uint32_t nomem;	     /* shared memory ran out: stop trying */
 	uint32_t depth, cap;
 	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
 	uint32_t state; /* enum tm_tls_state */
@@ -109,6 +114,11 @@ struct tm_regs;
 uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs) TM_HIDDEN;
 uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp) TM_HIDDEN;
 int tm_thread_setup(struct tm_tls *t) TM_HIDDEN;
+/* Backs [addr, addr+len) with memory now (MADV_POPULATE_WRITE): 0, or -1
+ * when the file system is full. Never raises SIGBUS. Raw syscall: safe on
+ * the hot path's general-registers-only code. */
+int tm_populate(void *addr, uint64_t len) TM_HIDDEN;
+#define TM_RING_CHUNK 1024 /* records populated at a time (32 KiB) */
 tm_ticks tm_clock_mono(void) TM_HIDDEN;
 
 /* clock.c */

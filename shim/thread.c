@@ -21,17 +21,46 @@ static int32_t tm_gettid(void)
 	return (int32_t)ret;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Pages of a sparse tmpfs file are allocated when first written; if the
+ * file system is full, that write raises SIGBUS in the host. Populating
+ * first turns that into an error we can handle. Kernels before 5.14 do not
+ * know the advice (EINVAL): then pages come lazily, as before. */
+int tm_populate(void *addr, uint64_t len)
+{
+	uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)4095;
+	uintptr_t hi = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((long)SYS_madvise), "D"(lo), "S"(hi - lo),
+			   "d"((long)MADV_POPULATE_WRITE)
+			 : "rcx", "r11", "memory");
+	return ret == 0 || ret == -22 /* EINVAL: old kernel */ ? 0 : -1;
+}
+
 struct tm_thread *tm_seg_thread(struct tm_seg_header *h, uint32_t i)
 {
 	return (struct tm_thread *)((char *)h + h->threads_off + (uint64_t)i * h->thread_size);
 }
 
 /* Takes a free slot (FREE -> ACTIVE). The collector returns a slot to FREE
- * only after it has drained it and zeroed its counters. */
+ * only after it has drained it and zeroed its counters. A slot at or above
+ * the high-water mark has never been touched: it is backed with memory
+ * before it is read (reading a hole of a full tmpfs raises SIGBUS too), and
+ * the mark is raised only after that, so every slot the collector reads
+ * ([0, hwm)) is backed: header, shadow stack and flags. */
 struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid)
 {
+	uint32_t hwm = atomic_load_explicit(&h->threads_hwm, memory_order_acquire);
+	uint64_t backed = tm_thr_acc_off(h->stack_cap, h->max_syms);
 	for (uint32_t i = 0; i < h->max_threads; i++) {
 		struct tm_thread *thr = tm_seg_thread(h, i);
+		if (i >= hwm && tm_populate(thr, backed) < 0)
+			return NULL; /* file system full: the shared slot is already backed */
 		uint32_t expect = TM_THR_FREE;
 		if (atomic_load_explicit(&thr->state, memory_order_relaxed) != TM_THR_FREE ||
 		    !atomic_compare_exchange_strong_explicit(&thr->state, &expect, TM_THR_ACTIVE,
@@ -40,7 +69,7 @@ struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid)
 			continue;
 		atomic_store_explicit(&thr->tid, tid, memory_order_relaxed);
 		atomic_fetch_add_explicit(&thr->gen, 1, memory_order_release);
-		uint32_t hwm = atomic_load_explicit(&h->threads_hwm, memory_order_relaxed);
+		hwm = atomic_load_explicit(&h->threads_hwm, memory_order_relaxed);
 		while (hwm < i + 1 && !atomic_compare_exchange_weak_explicit(
 					      &h->threads_hwm, &hwm, i + 1, memory_order_release,
 					      memory_order_relaxed))
@@ -58,11 +87,15 @@ static void tm_attach_slot(struct tm_tls *t, struct tm_seg_header *h, struct tm_
 	t->stack = (struct tm_live *)(base + tm_thr_live_off());
 	t->acc_used = (uint8_t *)(base + tm_thr_used_off(h->stack_cap));
 	t->acc = (struct tm_acc *)(base + tm_thr_acc_off(h->stack_cap, h->max_syms));
+	t->seen = (struct tm_acc *)(base + tm_thr_seen_off(h->stack_cap, h->max_syms));
 	t->ring = (struct tm_record *)(base + tm_thr_ring_off(h->stack_cap, h->max_syms));
 	t->ring_cap = h->ring_cap;
 	t->mask = h->ring_cap - 1;
 	t->head = atomic_load_explicit(&thr->head, memory_order_relaxed);
 	t->tail_cache = atomic_load_explicit(&thr->tail, memory_order_acquire);
+	t->ring_ready = 0; /* the first record populates the first chunk */
+	t->limit = 0;
+	t->nomem = 0;
 	t->cap = h->stack_cap;
 }
 

@@ -45,6 +45,7 @@ enum tm_loss {
 	TM_LOSS_REENTRANT,    /* call made while the hook itself ran: passed through */
 	TM_LOSS_DEPTH,	      /* shadow stack full: passed through */
 	TM_LOSS_NOSLOT,	      /* no thread slot: shared accumulator (counts exact) */
+	TM_LOSS_NOMEM,	      /* shared memory could not be allocated: call not counted */
 	TM_LOSS_COUNT
 };
 
@@ -192,7 +193,7 @@ struct tm_seg_header {
 	_Atomic uint32_t nsyms;		      /* published symbol entries (release) */
 	_Atomic uint32_t threads_hwm;	      /* slots ever claimed: [0, hwm) */
 	_Atomic uint64_t loss[TM_LOSS_COUNT]; /* process-wide, rare paths */
-	uint64_t pad1[9];
+	uint64_t pad1[8];
 };
 _Static_assert(sizeof(struct tm_seg_header) == 1024, "wire ABI: header");
 
