@@ -4,6 +4,7 @@
  * parent keeps running and reuses its shared frames); in the child a new
  * segment is created, the parent's is unmapped, and the frames are carried
  * over so calls still open across fork() return through the exit hook. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,30 +13,32 @@
 #include "shim.h"
 
 static __thread struct tm_live *tm_fork_frames __attribute__((tls_model("initial-exec")));
-static __thread uint32_t tm_fork_depth __attribute__((tls_model("initial-exec")));
 
 static void tm_fork_prepare(void)
 {
+	int saved = errno;
 	struct tm_tls *t = &tm_tls;
 	tm_fork_frames = NULL;
-	tm_fork_depth = 0;
-	if (t->state == TM_T_NEW || t->depth == 0)
-		return;
-	tm_fork_frames = malloc(t->depth * sizeof(struct tm_live));
-	if (!tm_fork_frames)
-		return; /* frames stay readable in the parent's segment; best effort */
-	memcpy(tm_fork_frames, t->stack, t->depth * sizeof(struct tm_live));
-	tm_fork_depth = t->depth;
+	if (t->state != TM_T_NEW && t->depth > 0) {
+		/* on failure the child copies from the parent's segment: best effort */
+		tm_fork_frames = malloc(t->depth * sizeof(struct tm_live));
+		if (tm_fork_frames)
+			memcpy(tm_fork_frames, t->stack, t->depth * sizeof(struct tm_live));
+	}
+	errno = saved;
 }
 
 static void tm_fork_parent(void)
 {
+	int saved = errno;
 	free(tm_fork_frames);
 	tm_fork_frames = NULL;
+	errno = saved;
 }
 
 static void tm_fork_child(void)
 {
+	int saved = errno;
 	struct tm_state *g = &tm_g;
 	struct tm_tls *t = &tm_tls;
 	struct tm_seg_header *old = g->seg;
@@ -71,6 +74,7 @@ static void tm_fork_child(void)
 	tm_fork_frames = NULL;
 	if (old)
 		munmap(old, old_size);
+	errno = saved;
 }
 
 void tm_fork_install(void)

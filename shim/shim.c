@@ -4,6 +4,7 @@
  * fork child a segment of its own. Dormant, and costing nothing, when
  * nothing is configured. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,14 +90,14 @@ static int tm_alloc_tables(struct tm_state *g)
 	return 0;
 }
 
-__attribute__((constructor)) static void tm_init(void)
+static void tm_setup(void)
 {
 	struct tm_state *g = &tm_g;
 	Dl_info self;
 
 	if (tm_config_load(g) < 0)
 		return;
-	if (dladdr((void *)tm_init, &self))
+	if (dladdr((void *)tm_setup, &self))
 		g->self_base = (uintptr_t)self.dli_fbase;
 	g->clock_kind = (uint32_t)tm_clock_init();
 	if (tm_alloc_tables(g) < 0) {
@@ -110,4 +111,12 @@ __attribute__((constructor)) static void tm_init(void)
 	tm_fork_install();
 	g->active = 1;
 	tm_got_patch_all(g);
+}
+
+/* The host never sees errno change because of us, not even before main. */
+__attribute__((constructor)) static void tm_init(void)
+{
+	int saved = errno;
+	tm_setup();
+	errno = saved;
 }
