@@ -169,47 +169,24 @@ static int tm_got_write(const struct tm_obj *o, uintptr_t *got, uintptr_t val)
 	return 0;
 }
 
-/* The shim's own interceptions: _exit and _Exit mark the segment with the
- * exit code (on_exit handlers do not run for them), then go on. */
-static void (*tm_real_exit[2])(int);
-
-static void tm_mark_exit_self(int code)
-{
-	/* a vfork child shares our memory but not our segment */
-	if (tm_g.seg && tm_g.seg->pid == getpid())
-		tm_seg_mark_exit(tm_g.seg, code & 0xff);
-}
-
-static __attribute__((noreturn)) void tm_wrap__exit(int code)
-{
-	tm_mark_exit_self(code);
-	tm_real_exit[0](code);
-	__builtin_unreachable();
-}
-
-static __attribute__((noreturn)) void tm_wrap__Exit(int code)
-{
-	tm_mark_exit_self(code);
-	tm_real_exit[1](code);
-	__builtin_unreachable();
-}
-
+/* The shim's own interceptions (internal.c): the GOT slots of these
+ * names point at its wrappers, which do their work and call the real
+ * function. They are never monitored symbols. */
 static int tm_internal_hook(const struct tm_obj *o, const ElfW(Rela) * r, const char *name)
 {
-	int which = strcmp(name, "_exit") == 0 ? 0 : strcmp(name, "_Exit") == 0 ? 1 : -1;
-	if (which < 0)
+	struct tm_internal *in = tm_internal_find(name);
+	if (!in)
 		return 0;
 	uintptr_t *got = (uintptr_t *)(o->base + r->r_offset);
-	uintptr_t wrap = which ? (uintptr_t)tm_wrap__Exit : (uintptr_t)tm_wrap__exit;
-	if (*got == wrap)
+	if (*got == (uintptr_t)in->wrapper)
 		return 1;
-	if (!tm_real_exit[which]) {
+	if (!*in->real) {
 		void *t = dlsym(RTLD_NEXT, name);
 		if (!t)
 			return 1;
-		*(void **)&tm_real_exit[which] = t;
+		*in->real = t;
 	}
-	tm_got_write(o, got, wrap);
+	tm_got_write(o, got, (uintptr_t)in->wrapper);
 	return 1;
 }
 

@@ -233,11 +233,54 @@ static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d
 		struct tm_live *f = &t->stack[d - 1];
 		uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
 		if (t->state != TM_T_OFF)
-			tm_emit(t, f->sym, caller, f->start, now - f->start, TM_ST_UNWOUND, d - 1,
-				0, 0);
+			tm_emit(t, f->sym, caller, f->start, now - f->start,
+				t->exc ? TM_ST_EXCEPTION : TM_ST_UNWOUND, d - 1, 0, 0);
 		d--;
 	}
 	return d;
+}
+
+/* Before an unwinder walks this thread's stack: every return address the
+ * shadow stack hijacked is put back, so the unwinder sees the real call
+ * chain. (With tail calls two frames share one slot; the outer frame holds
+ * the real address, the inner one holds tm_exit_tramp: the check on the
+ * current value leaves the slot with the real one.) */
+void tm_frames_restore(int exception)
+{
+	struct tm_tls *t = &tm_tls;
+	if (t->state == TM_T_NEW || !t->depth)
+		return;
+	tm_busy(t, 1);
+	for (uint32_t k = 0; k < t->depth; k++) {
+		uintptr_t *slot = (uintptr_t *)t->stack[k].sp;
+		if (*slot == (uintptr_t)tm_exit_tramp && t->stack[k].ret != (uintptr_t)tm_exit_tramp)
+			*slot = t->stack[k].ret;
+	}
+	t->exc = (uint32_t)exception;
+	tm_busy(t, 0);
+}
+
+/* An exception was caught by the frame whose CFA is `cfa`: frames below
+ * it were unwound by the exception; frames above are live and return
+ * through the exit trampoline again. */
+void tm_frames_caught(uintptr_t cfa)
+{
+	struct tm_tls *t = &tm_tls;
+	if (t->state == TM_T_NEW || !t->exc) {
+		t->exc = 0;
+		return;
+	}
+	tm_busy(t, 1);
+	uint32_t d = tm_retire(t, t->depth, cfa, tm_now());
+	t->depth = d;
+	atomic_store_explicit(t->live_depth, d, memory_order_release);
+	for (uint32_t k = 0; k < d; k++) {
+		uintptr_t *slot = (uintptr_t *)t->stack[k].sp;
+		if (*slot == t->stack[k].ret)
+			*slot = (uintptr_t)tm_exit_tramp;
+	}
+	t->exc = 0;
+	tm_busy(t, 0);
 }
 
 uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs)

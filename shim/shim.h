@@ -83,6 +83,7 @@ struct tm_tls {
 	uint64_t tail_cache, mask, ring_cap;
 	uint64_t ring_ready; /* records [0, ring_ready) are backed by memory */
 	uint32_t nomem;	     /* shared memory ran out: stop trying */
+	uint32_t exc;	     /* a C++ exception is being unwound on this thread */
 	uint32_t depth, cap;
 	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
 	uint32_t state; /* enum tm_tls_state */
@@ -149,6 +150,18 @@ int tm_got_patch_all(struct tm_state *g) TM_HIDDEN;
 /* symbols (shim.c) */
 int tm_sym_get(struct tm_state *g, const char *name, int pattern) TM_HIDDEN;
 int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target) TM_HIDDEN;
+
+/* internal.c: the shim's own GOT interceptions (_exit, the unwinder) */
+struct tm_internal {
+	const char *name;
+	void *wrapper;
+	void **real;
+};
+struct tm_internal *tm_internal_find(const char *name) TM_HIDDEN;
+
+/* hook.c: the shadow stack around C++ exceptions and forced unwinds */
+void tm_frames_restore(int exception) TM_HIDDEN;
+void tm_frames_caught(uintptr_t cfa) TM_HIDDEN;
 
 /* fork.c */
 void tm_fork_install(void) TM_HIDDEN;

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* The shim's own interceptions, installed in every object's GOT:
+ *
+ * - _exit, _Exit: mark the segment with the exit code (on_exit handlers do
+ *   not run for them).
+ * - _Unwind_RaiseException, _Unwind_Resume_or_Rethrow, _Unwind_ForcedUnwind:
+ *   an unwinder walking through a hijacked return address would find
+ *   tm_exit_tramp, which has no caller to unwind to, and end the program
+ *   (std::terminate). Before it starts, every hijacked return address of
+ *   the thread is put back.
+ * - __cxa_begin_catch: the exception has landed. Frames below the catcher
+ *   were unwound (recorded with status "exception"); frames above it are
+ *   live again and get their return addresses hijacked back.
+ */
+#include <unistd.h>
+
+#include "shim.h"
+
+static void (*real_exit)(int), (*real_Exit)(int);
+static int (*real_raise)(void *), (*real_rethrow)(void *);
+static int (*real_forced)(void *, void *, void *);
+static void *(*real_begin_catch)(void *);
+
+static void tm_mark_exit_self(int code)
+{
+	/* a vfork child shares our memory but not our segment */
+	if (tm_g.seg && tm_g.seg->pid == getpid())
+		tm_seg_mark_exit(tm_g.seg, code & 0xff);
+}
+
+static __attribute__((noreturn)) void tm_wrap__exit(int code)
+{
+	tm_mark_exit_self(code);
+	real_exit(code);
+	__builtin_unreachable();
+}
+
+static __attribute__((noreturn)) void tm_wrap__Exit(int code)
+{
+	tm_mark_exit_self(code);
+	real_Exit(code);
+	__builtin_unreachable();
+}
+
+/* The unwinder starts from its caller's frame: these wrappers are ordinary
+ * functions with unwind tables, so it steps through them like any other. */
+static int tm_wrap_raise(void *exc)
+{
+	tm_frames_restore(1);
+	return real_raise(exc);
+}
+
+static int tm_wrap_rethrow(void *exc)
+{
+	tm_frames_restore(1);
+	return real_rethrow(exc);
+}
+
+static int tm_wrap_forced(void *exc, void *stop, void *arg)
+{
+	tm_frames_restore(0);
+	return real_forced(exc, stop, arg);
+}
+
+static void *tm_wrap_begin_catch(void *exc)
+{
+	/* the catcher's frame lies at and above our CFA */
+	tm_frames_caught((uintptr_t)__builtin_dwarf_cfa());
+	return real_begin_catch(exc);
+}
+
+static struct tm_internal tm_internals[] = {
+	{"_exit", (void *)tm_wrap__exit, (void **)&real_exit},
+	{"_Exit", (void *)tm_wrap__Exit, (void **)&real_Exit},
+	{"_Unwind_RaiseException", (void *)tm_wrap_raise, (void **)&real_raise},
+	{"_Unwind_Resume_or_Rethrow", (void *)tm_wrap_rethrow, (void **)&real_rethrow},
+	{"_Unwind_ForcedUnwind", (void *)tm_wrap_forced, (void **)&real_forced},
+	{"__cxa_begin_catch", (void *)tm_wrap_begin_catch, (void **)&real_begin_catch},
+};
+
+struct tm_internal *tm_internal_find(const char *name)
+{
+	if (name[0] != '_')
+		return NULL;
+	for (size_t i = 0; i < sizeof(tm_internals) / sizeof(tm_internals[0]); i++)
+		if (__builtin_strcmp(tm_internals[i].name, name) == 0)
+			return &tm_internals[i];
+	return NULL;
+}

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// libthrow.so: C++ functions that throw through monitored frames.
+#include <stdexcept>
+
+extern "C" {
+int may_throw(int x)
+{
+	if (x % 3 == 0)
+		throw std::runtime_error("multiple of three");
+	return x;
+}
+
+// calls may_throw through the PLT: an exception crosses two monitored frames
+int relay(int x)
+{
+	return may_throw(x) + 1;
+}
+
+// catches, counts and rethrows: caught again two levels up
+static int rethrown;
+int level2(int x)
+{
+	try {
+		return may_throw(x);
+	} catch (...) {
+		rethrown++;
+		throw;
+	}
+}
+
+int rethrown_count(void)
+{
+	return rethrown;
+}
+}
