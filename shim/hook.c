@@ -226,10 +226,21 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
 
 /* Frames above the one at `keep` were abandoned (longjmp or an unwinder
  * went past them): retire them as unwound. Returns the new depth. */
-static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d, uintptr_t below,
-						    tm_ticks now)
+/* Is the top frame abandoned, given that a new call's return address is at
+ * `retp`? Below it on the stack: yes. At the very same slot: a tail call
+ * (the outer frame jumped on, its slot still holds tm_exit_tramp) keeps it;
+ * a fresh call instruction having written a real return address there
+ * means the old frame was left by longjmp. */
+static inline int tm_abandoned(const struct tm_live *f, uintptr_t retp, int entry)
 {
-	while (d > 0 && t->stack[d - 1].sp < below) {
+	return f->sp < retp ||
+	       (entry && f->sp == retp && *(const uintptr_t *)retp != (uintptr_t)tm_exit_tramp);
+}
+
+static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d, uintptr_t below,
+						    tm_ticks now, int entry)
+{
+	while (d > 0 && tm_abandoned(&t->stack[d - 1], below, entry)) {
 		struct tm_live *f = &t->stack[d - 1];
 		uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
 		if (t->state != TM_T_OFF)
@@ -253,7 +264,8 @@ void tm_frames_restore(int exception)
 	tm_busy(t, 1);
 	for (uint32_t k = 0; k < t->depth; k++) {
 		uintptr_t *slot = (uintptr_t *)t->stack[k].sp;
-		if (*slot == (uintptr_t)tm_exit_tramp && t->stack[k].ret != (uintptr_t)tm_exit_tramp)
+		if (*slot == (uintptr_t)tm_exit_tramp &&
+		    t->stack[k].ret != (uintptr_t)tm_exit_tramp)
 			*slot = t->stack[k].ret;
 	}
 	t->exc = (uint32_t)exception;
@@ -271,7 +283,7 @@ void tm_frames_caught(uintptr_t cfa)
 		return;
 	}
 	tm_busy(t, 1);
-	uint32_t d = tm_retire(t, t->depth, cfa, tm_now());
+	uint32_t d = tm_retire(t, t->depth, cfa, tm_now(), 0);
 	t->depth = d;
 	atomic_store_explicit(t->live_depth, d, memory_order_release);
 	for (uint32_t k = 0; k < d; k++) {
@@ -302,8 +314,8 @@ uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs)
 	tm_busy(t, 1);
 	tm_ticks now = tm_now();
 	uint32_t d = t->depth;
-	if (TM_UNLIKELY(d && t->stack[d - 1].sp < (uintptr_t)retp))
-		d = tm_retire(t, d, (uintptr_t)retp, now);
+	if (TM_UNLIKELY(d && t->stack[d - 1].sp <= (uintptr_t)retp))
+		d = tm_retire(t, d, (uintptr_t)retp, now, 1);
 	if (TM_UNLIKELY(d >= t->cap)) {
 		t->depth = d;
 		tm_loss(t, TM_LOSS_DEPTH);
@@ -338,7 +350,7 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	tm_busy(t, 1);
 	uint32_t d = t->depth;
 	if (TM_UNLIKELY(d && t->stack[d - 1].sp < sp))
-		d = tm_retire(t, d, sp, now);
+		d = tm_retire(t, d, sp, now, 0);
 	if (TM_UNLIKELY(d == 0))
 		tm_die_empty_stack();
 	struct tm_live *f = &t->stack[d - 1];

@@ -110,3 +110,17 @@ int sqlite_like(int code)
 {
 	return code;
 }
+
+/* Calls cb(arg) from inside a monitored frame: the callback may longjmp
+ * out of it. */
+long call_cb(long (*cb)(long), long arg)
+{
+	return cb(arg) + 1;
+}
+
+/* A monitored function whose call to another monitored function is a tail
+ * call (jmp through the PLT): both frames share one return-address slot. */
+__attribute__((optimize("optimize-sibling-calls"))) long tail_noop(long x)
+{
+	return work_noop(x + 1);
+}

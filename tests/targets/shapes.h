@@ -31,6 +31,8 @@ double vsum(int n, ...);
 long many(long a1, long a2, long a3, long a4, long a5, long a6, long a7, long a8, long a9, long a10,
 	  long a11, double d1, double d2, double d3, double d4, double d5, double d6, double d7,
 	  double d8, double d9, double d10);
+long call_cb(long (*cb)(long), long arg);
+long tail_noop(long x);
 int fail_if(int code);	   /* returns -1 with errno = code when code > 0, else 0 */
 int sqlite_like(int code); /* returns code */
 
