@@ -7,7 +7,8 @@
  *
  * The real target of a slot is what the dynamic linker bound for that very
  * object (symbol versions differ between callers); a lazy slot not yet bound
- * is resolved with dlvsym(RTLD_NEXT, name, the version the object asks for).
+ * is resolved in the global scope with the version the object asks for,
+ * then in the object itself.
  * The names are read from the objects' in-memory dynamic tables: exactly the
  * references a GOT can redirect, no file I/O and no allocation.
  */
@@ -218,11 +219,18 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	if (type == R_X86_64_GLOB_DAT && !cur)
 		return; /* unresolved weak reference */
 	if (type == R_X86_64_JUMP_SLOT && (tm_obj_contains(o, cur) || !cur)) {
-		/* lazy slot, not bound yet: bind as the dynamic linker would */
+		/* lazy slot, not bound yet: bind as the dynamic linker would,
+		 * global scope first, then the object's own definition (a
+		 * library loaded RTLD_LOCAL calling itself). The global scope is
+		 * searched through the main program's handle: RTLD_DEFAULT
+		 * would make glibc record a dependency of the shim on the
+		 * defining object, and dlclose could no longer unload it. */
 		const char *ver = tm_obj_version(o, idx);
-		void *t = ver ? dlvsym(RTLD_NEXT, name, ver) : NULL;
+		void *t = ver ? dlvsym(g->main_handle, name, ver) : NULL;
 		if (!t)
-			t = dlsym(RTLD_NEXT, name);
+			t = dlsym(g->main_handle, name);
+		if (!t && s->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(s->st_info) == STT_FUNC)
+			t = (void *)(o->base + s->st_value);
 		if (!t)
 			return;
 		target = (uintptr_t)t;

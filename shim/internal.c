@@ -8,6 +8,7 @@
  *   tm_exit_tramp, which has no caller to unwind to, and end the program
  *   (std::terminate). Before it starts, every hijacked return address of
  *   the thread is put back.
+ * - dlopen: patch what it loaded (dlopen.c).
  * - __cxa_begin_catch: the exception has landed. Frames below the catcher
  *   were unwound (recorded with status "exception"); frames above it are
  *   live again and get their return addresses hijacked back.
@@ -76,12 +77,11 @@ static struct tm_internal tm_internals[] = {
 	{"_Unwind_Resume_or_Rethrow", (void *)tm_wrap_rethrow, (void **)&real_rethrow},
 	{"_Unwind_ForcedUnwind", (void *)tm_wrap_forced, (void **)&real_forced},
 	{"__cxa_begin_catch", (void *)tm_wrap_begin_catch, (void **)&real_begin_catch},
+	{"dlopen", (void *)tm_wrap_dlopen, (void **)&tm_real_dlopen},
 };
 
 struct tm_internal *tm_internal_find(const char *name)
 {
-	if (name[0] != '_')
-		return NULL;
 	for (size_t i = 0; i < sizeof(tm_internals) / sizeof(tm_internals[0]); i++)
 		if (__builtin_strcmp(tm_internals[i].name, name) == 0)
 			return &tm_internals[i];

@@ -99,6 +99,7 @@ static void tm_setup(void)
 		return;
 	if (dladdr((void *)tm_setup, &self))
 		g->self_base = (uintptr_t)self.dli_fbase;
+	g->main_handle = dlopen(NULL, RTLD_LAZY);
 	g->clock_kind = (uint32_t)tm_clock_init();
 	if (tm_alloc_tables(g) < 0) {
 		tm_log("tm: out of memory; not monitoring");

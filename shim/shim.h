@@ -65,6 +65,7 @@ struct tm_state {
 	uint32_t clock_kind;
 	uint32_t nslots, nsyms, npatterns;
 	uintptr_t self_base; /* load address of libtmshim itself */
+	void *main_handle;   /* dlopen(NULL): the global scope, for lookups */
 	struct tm_pattern patterns[TM_MAX_PATTERNS];
 	struct tm_symdef *syms; /* [max_syms] */
 };
@@ -158,6 +159,8 @@ struct tm_internal {
 	void **real;
 };
 struct tm_internal *tm_internal_find(const char *name) TM_HIDDEN;
+extern void *(*tm_real_dlopen)(const char *, int) TM_HIDDEN;
+void *tm_wrap_dlopen(const char *file, int mode) TM_HIDDEN;
 
 /* hook.c: the shadow stack around C++ exceptions and forced unwinds */
 void tm_frames_restore(int exception) TM_HIDDEN;
