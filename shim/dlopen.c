@@ -51,8 +51,9 @@ static const char *tm_dyn_str(const struct link_map *lm, ElfW(Sxword) tag)
 	int have = 0;
 	for (const ElfW(Dyn) *d = lm->l_ld; d && d->d_tag != DT_NULL; d++) {
 		if (d->d_tag == DT_STRTAB)
-			strtab = (const char *)(d->d_un.d_ptr < lm->l_addr ? lm->l_addr + d->d_un.d_ptr
-									: d->d_un.d_ptr);
+			strtab = (const char *)(d->d_un.d_ptr < lm->l_addr
+							? lm->l_addr + d->d_un.d_ptr
+							: d->d_un.d_ptr);
 		if (d->d_tag == tag) {
 			off = d->d_un.d_val;
 			have = 1;
@@ -80,8 +81,8 @@ static void tm_origin(const struct link_map *lm, char *out, size_t len)
 
 /* Tries each directory of the ':'-separated list; $ORIGIN is expanded,
  * entries with other dynamic string tokens are left to glibc. */
-static int tm_try_dirs(const char *list, const struct link_map *lm, const char *file,
-		       char *out, size_t len)
+static int tm_try_dirs(const char *list, const struct link_map *lm, const char *file, char *out,
+		       size_t len)
 {
 	char origin[PATH_MAX];
 	int have_origin = 0;
@@ -180,4 +181,22 @@ void *tm_wrap_dlopen(const char *file, int mode)
 		errno = saved;
 	}
 	return h;
+}
+
+void *tm_real_dlsym;
+
+/* dlsym(handle or RTLD_DEFAULT, name): a configured function comes back as
+ * its trampoline, so calls through the pointer (plugins, Python ctypes,
+ * FFI) are monitored. (RTLD_NEXT never comes here: see tramp.S.) */
+void *tm_dlsym_hook(void *handle, const char *name)
+{
+	void *r = ((void *(*)(void *, const char *))tm_real_dlsym)(handle, name);
+	if (!r || !name || !tm_g.active)
+		return r;
+	int saved = errno;
+	pthread_mutex_lock(&tm_patch_lock);
+	r = tm_got_hook_pointer(&tm_g, name, r);
+	pthread_mutex_unlock(&tm_patch_lock);
+	errno = saved;
+	return r;
 }

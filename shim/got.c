@@ -257,6 +257,29 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	tm_seg_publish_sym(g, (uint32_t)sym);
 }
 
+void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
+{
+	const char *defobj = "";
+	int pat = tm_config_match(g, name);
+	if (pat < 0 || tm_config_refused(name) || tm_is_stub((uintptr_t)target) ||
+	    !tm_is_function((uintptr_t)target, &defobj))
+		return target;
+	const struct tm_pattern *p = &g->patterns[pat];
+	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
+		return target;
+	int sym = tm_sym_get(g, name, pat);
+	int slot = sym < 0 ? -1 : tm_slot_get(g, (uint32_t)sym, (uintptr_t)target);
+	if (slot < 0)
+		return target;
+	struct tm_symdef *sd = &g->syms[sym];
+	if (!sd->object[0])
+		strncpy(sd->object, tm_basename(defobj), sizeof(sd->object) - 1);
+	sd->flags |= TM_RF_FOUND;
+	g->patterns[pat].matched = 1;
+	tm_seg_publish_sym(g, (uint32_t)sym);
+	return tm_stubs + (uintptr_t)slot * TM_STUB_SIZE;
+}
+
 static int tm_skip_object(const struct tm_state *g, struct dl_phdr_info *info)
 {
 	const char *n = info->dlpi_name ? info->dlpi_name : "";

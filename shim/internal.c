@@ -9,6 +9,7 @@
  *   (std::terminate). Before it starts, every hijacked return address of
  *   the thread is put back.
  * - dlopen: patch what it loaded (dlopen.c).
+ * - dlsym: a monitored function's address is its trampoline (dlopen.c).
  * - __cxa_begin_catch: the exception has landed. Frames below the catcher
  *   were unwound (recorded with status "exception"); frames above it are
  *   live again and get their return addresses hijacked back.
@@ -78,6 +79,7 @@ static struct tm_internal tm_internals[] = {
 	{"_Unwind_ForcedUnwind", (void *)tm_wrap_forced, (void **)&real_forced},
 	{"__cxa_begin_catch", (void *)tm_wrap_begin_catch, (void **)&real_begin_catch},
 	{"dlopen", (void *)tm_wrap_dlopen, (void **)&tm_real_dlopen},
+	{"dlsym", (void *)tm_wrap_dlsym, (void **)&tm_real_dlsym},
 };
 
 struct tm_internal *tm_internal_find(const char *name)

@@ -159,8 +159,13 @@ struct tm_internal {
 	void **real;
 };
 struct tm_internal *tm_internal_find(const char *name) TM_HIDDEN;
-extern void *(*tm_real_dlopen)(const char *, int) TM_HIDDEN;
+extern void *(*tm_real_dlopen)(const char *, int)TM_HIDDEN;
 void *tm_wrap_dlopen(const char *file, int mode) TM_HIDDEN;
+extern void *tm_real_dlsym TM_HIDDEN;
+void tm_wrap_dlsym(void) TM_HIDDEN; /* tramp.S */
+void *tm_dlsym_hook(void *handle, const char *name) TM_HIDDEN;
+/* got.c: the trampoline for `target` if `name` is monitored, else target */
+void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target) TM_HIDDEN;
 
 /* hook.c: the shadow stack around C++ exceptions and forced unwinds */
 void tm_frames_restore(int exception) TM_HIDDEN;

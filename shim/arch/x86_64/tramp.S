@@ -93,4 +93,19 @@ ENTRY(tm_exit_tramp)
 	.cfi_endproc
 END(tm_exit_tramp)
 
+/* dlsym's GOT slots point here. dlsym(RTLD_NEXT, ...) searches after the
+ * *caller's* object, which glibc learns from the return address: that case
+ * jumps to the real dlsym with the caller's stack untouched. Any other
+ * handle goes to tm_dlsym_hook, which maps a monitored function to its
+ * trampoline. */
+	.p2align 4
+ENTRY(tm_wrap_dlsym)
+	.cfi_startproc
+	cmpq $-1, %rdi
+	je 1f
+	jmp tm_dlsym_hook
+1:	jmp *tm_real_dlsym(%rip)
+	.cfi_endproc
+END(tm_wrap_dlsym)
+
 	.section .note.GNU-stack, "", @progbits
