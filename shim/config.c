@@ -162,11 +162,20 @@ int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin)
 	strcpy(p->name, name);
 	p->glob = strpbrk(name, "*?[") != NULL;
 	if (!p->glob && tm_config_refused(name)) {
-		tm_log("tm: %s: refusing to monitor '%s' (cannot be hooked safely); ignoring it",
-		       origin, name);
+		/* collected, and said in one line once the list is read */
+		size_t used = strlen(g->refused);
+		snprintf(g->refused + used, sizeof(g->refused) - used, "%s'%s'", used ? ", " : "",
+			 name);
 		return -1;
 	}
 	return (int)g->npatterns++;
+}
+
+static void tm_say_refused(struct tm_state *g)
+{
+	if (g->refused[0])
+		tm_log("tm: refusing to monitor %s (cannot be hooked safely); ignoring %s",
+		       g->refused, strchr(g->refused, ',') ? "them" : "it");
 }
 
 static void tm_parse_symbols(struct tm_state *g, const char *list)
@@ -284,6 +293,7 @@ int tm_config_load(struct tm_state *g)
 		tm_config_json(g, cfg);
 	if (syms && *syms)
 		tm_parse_symbols(g, syms);
+	tm_say_refused(g);
 	if (g->npatterns == 0) {
 		if (!g->nlogged) /* one line per problem: the cause was already said */
 			tm_log("tm: no usable symbols configured; not monitoring");

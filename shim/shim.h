@@ -56,6 +56,7 @@ struct tm_state {
 	int active; /* hooks installed */
 	int logfd;
 	int nlogged; /* lines written by tm_log */
+	char refused[256]; /* configured names refused, said in one line */
 	char dir[256];
 	char session[65];
 	char seg_path[384];

@@ -4,6 +4,7 @@
  *   hostile recurse D    recursion D levels deep, every level a monitored call
  *                        (down -> call_cb through the PLT -> down -> ...)
  *   hostile tail N       N calls of a monitored function that tail-calls another
+ *   hostile malloc N     N x malloc + free through the PLT
  *   hostile signals N    N monitored calls while a 20 kHz timer's handler also
  *                        makes monitored calls; prints both counts */
 #include <setjmp.h>
@@ -88,6 +89,17 @@ int main(int argc, char **argv)
 		for (long i = 0; i < n; i++)
 			s += tail_noop(i);
 		printf("tail n=%ld s=%ld\n", n, s);
+		return 0;
+	}
+	if (strcmp(argv[1], "malloc") == 0) {
+		long s = 0;
+		for (long i = 0; i < n; i++) {
+			char *volatile p = malloc(32 + (size_t)(i & 255));
+			p[0] = (char)i;
+			s += p[0];
+			free(p);
+		}
+		printf("malloc n=%ld s=%ld\n", n, s);
 		return 0;
 	}
 	if (strcmp(argv[1], "signals") == 0)
