@@ -80,6 +80,7 @@ struct tm_proc {
 	uint64_t *thr_loss_seen; /* [(max_threads+1) * TM_LOSS_COUNT] */
 	uint64_t *thr_epoch;	 /* [max_threads+1]: acc_epoch last folded */
 	uint64_t last_check_ns;
+	uint32_t slot_misses; /* last value seen: a change means reclaim slots now */
 };
 
 struct tm_coll_opts {

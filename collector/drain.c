@@ -250,6 +250,11 @@ uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p)
 	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++)
 		n += drain_slot(c, p, i);
 	n += drain_slot(c, p, p->max_threads); /* the shared slot */
+	uint32_t misses = atomic_load_explicit(&p->h->slot_misses, RLX);
+	if (misses != p->slot_misses) { /* threads are waiting for slots */
+		p->slot_misses = misses;
+		tm_proc_retire_threads(c, p);
+	}
 	return n;
 }
 
@@ -301,11 +306,16 @@ static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thr
 			p->closs[TM_CLOSS_CORRUPT]++;
 			continue;
 		}
-		struct tm_sym *s = &c->syms[p->psyms[ls].gsym];
+		struct tm_psym *ps = &p->psyms[ls];
+		struct tm_sym *s = &c->syms[ps->gsym];
 		if (unfinished)
 			s->unfinished++;
 		else
 			s->unwound++;
+		/* a call that started is a call, even if it never returned */
+		s->calls++;
+		ps->calls++;
+		p->calls++;
 	}
 }
 

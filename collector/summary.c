@@ -12,10 +12,8 @@
 #include "collector.h"
 
 static const char *const loss_names[TM_LOSS_COUNT] = {
-	[TM_LOSS_OVERFLOW] = "overflowed",
-	[TM_LOSS_REENTRANT] = "reentrant",
-	[TM_LOSS_DEPTH] = "depth",
-	[TM_LOSS_NOSLOT] = "noslot",
+	[TM_LOSS_OVERFLOW] = "overflowed", [TM_LOSS_REENTRANT] = "reentrant",
+	[TM_LOSS_DEPTH] = "depth",	   [TM_LOSS_NOSLOT] = "noslot",
 	[TM_LOSS_NOMEM] = "nomem",
 };
 

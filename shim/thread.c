@@ -125,6 +125,8 @@ int tm_thread_setup(struct tm_tls *t)
 		tm_attach_slot(t, h, thr);
 		t->state = TM_T_SLOT;
 	} else {
+		/* tells the collector to reclaim exited threads' slots now */
+		atomic_fetch_add_explicit(&h->slot_misses, 1, memory_order_relaxed);
 		tm_attach_shared(t, h);
 		t->state = TM_T_SHARED;
 	}

@@ -3,7 +3,8 @@
 # What return-address hijacking must survive, each checked against the
 # native run and an exact oracle: longjmp/siglongjmp out of a monitored call,
 # tail calls between monitored functions, recursion 100 000 deep (past the
-# shadow stack), and a 20 kHz signal handler making monitored calls.
+# shadow stack), a 20 kHz signal handler making monitored calls, and threads
+# that pthread_exit or are cancelled inside monitored calls.
 . "$(dirname "$0")/lib.sh"
 H="$TARGETS/hostile"
 
@@ -42,4 +43,12 @@ expect_eq "signals: call_cb calls" "$(calls "$WORK/signals.json" call_cb)" $S
 expect_eq "signals: work_noop calls + reentrant pass-throughs" \
 	$(($(calls "$WORK/signals.json" work_noop) + re)) $((2 * S + handler))
 echo "ok: handler made $handler calls, $re of them interrupted the hook and passed through"
+# pthread_exit and cancellation inside monitored calls, then 1000
+# short-lived threads 64 at a time (more than the 64 slots over time:
+# exited threads' slots are reclaimed, the rest share one; exact either way)
+same_output threads 1000 call_cb,work_noop
+expect_eq "threads: work_noop calls" "$(calls "$WORK/threads.json" work_noop)" 100000
+expect_eq "threads: calls abandoned by pthread_exit/cancel" "$(calls "$WORK/threads.json" call_cb)" 16
+expect_eq "threads: ... all unwound or unfinished" \
+	$(($(field "$WORK/threads.json" call_cb unwound) + $(field "$WORK/threads.json" call_cb unfinished))) 16
 expect_no_segments

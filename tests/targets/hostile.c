@@ -5,14 +5,18 @@
  *                        (down -> call_cb through the PLT -> down -> ...)
  *   hostile tail N       N calls of a monitored function that tail-calls another
  *   hostile malloc N     N x malloc + free through the PLT
+ *   hostile threads N    pthread_exit and cancellation inside monitored calls,
+ *                        then N short-lived threads, 64 at a time
  *   hostile signals N    N monitored calls while a 20 kHz timer's handler also
  *                        makes monitored calls; prints both counts */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "shapes.h"
 
@@ -43,6 +47,79 @@ static int do_longjmp(long n)
 static long down(long n)
 {
 	return n <= 0 ? 0 : call_cb(down, n - 1);
+}
+
+static long exit_inside(long x)
+{
+	pthread_exit((void *)x); /* from inside call_cb's monitored frame */
+}
+
+static long block_inside(long fd)
+{
+	char c;
+	return read((int)fd, &c, 1); /* a cancellation point, never satisfied */
+}
+
+static void *thread_exit_main(void *arg)
+{
+	call_cb(exit_inside, (long)arg);
+	return NULL; /* not reached */
+}
+
+static void *thread_cancel_main(void *arg)
+{
+	return (void *)call_cb(block_inside, (long)arg);
+}
+
+static void *short_lived(void *arg)
+{
+	long s = 0;
+	for (long i = 0; i < 100; i++)
+		s += work_noop(i);
+	return (void *)(s + (long)arg);
+}
+
+/* T threads exit with pthread_exit inside a monitored call, T are
+ * cancelled while blocked inside one, then `many` short-lived threads run
+ * 64 at a time, 100 calls each. */
+static int do_threads(long many)
+{
+	enum { T = 8 };
+	pthread_t th[64];
+	int fds[2];
+	if (pipe(fds) < 0)
+		return 2;
+	for (long i = 0; i < T; i++)
+		pthread_create(&th[i], NULL, thread_exit_main, (void *)i);
+	long exited = 0;
+	for (int i = 0; i < T; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		exited += (long)r;
+	}
+	for (int i = 0; i < T; i++)
+		pthread_create(&th[i], NULL, thread_cancel_main, (void *)(long)fds[0]);
+	int cancelled = 0;
+	for (int i = 0; i < T; i++) {
+		void *r;
+		pthread_cancel(th[i]);
+		pthread_join(th[i], &r);
+		cancelled += r == PTHREAD_CANCELED;
+	}
+	long sum = 0;
+	for (long done = 0; done < many;) {
+		int k = 0;
+		for (; k < 64 && done + k < many; k++)
+			pthread_create(&th[k], NULL, short_lived, (void *)(done + k));
+		for (int j = 0; j < k; j++) {
+			void *r;
+			pthread_join(th[j], &r);
+			sum += (long)r;
+		}
+		done += k;
+	}
+	printf("threads exited=%ld cancelled=%d many=%ld sum=%ld\n", exited, cancelled, many, sum);
+	return cancelled == T ? 0 : 1;
 }
 
 static volatile sig_atomic_t in_handler_calls;
@@ -91,6 +168,8 @@ int main(int argc, char **argv)
 		printf("tail n=%ld s=%ld\n", n, s);
 		return 0;
 	}
+	if (strcmp(argv[1], "threads") == 0)
+		return do_threads(n);
 	if (strcmp(argv[1], "malloc") == 0) {
 		long s = 0;
 		for (long i = 0; i < n; i++) {
