@@ -161,6 +161,8 @@ int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin)
 	memcpy(p->object, spec, olen);
 	strcpy(p->name, name);
 	p->glob = strpbrk(name, "*?[") != NULL;
+	p->cxx = strstr(name, "::") || strchr(name, '(');
+	g->ncxx += p->cxx;
 	if (!p->glob && tm_config_refused(name)) {
 		/* collected, and said in one line once the list is read */
 		size_t used = strlen(g->refused);
@@ -210,6 +212,26 @@ int tm_config_match(const struct tm_state *g, const char *name)
 	for (uint32_t i = 0; i < g->npatterns; i++) {
 		const struct tm_pattern *p = &g->patterns[i];
 		if (p->glob ? fnmatch(p->name, name, 0) == 0 : strcmp(p->name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int tm_config_match_cxx(const struct tm_state *g, const char *demangled)
+{
+	char base[512];
+	const char *paren = strchr(demangled, '(');
+	size_t n = paren ? (size_t)(paren - demangled) : strlen(demangled);
+	if (n >= sizeof(base))
+		return -1;
+	memcpy(base, demangled, n);
+	base[n] = '\0';
+	for (uint32_t i = 0; i < g->npatterns; i++) {
+		const struct tm_pattern *p = &g->patterns[i];
+		if (!p->cxx)
+			continue;
+		if (p->glob ? fnmatch(p->name, base, 0) == 0 || fnmatch(p->name, demangled, 0) == 0
+			    : strcmp(p->name, base) == 0 || strcmp(p->name, demangled) == 0)
 			return (int)i;
 	}
 	return -1;

@@ -16,6 +16,7 @@
 #include <elf.h>
 #include <fnmatch.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -191,6 +192,9 @@ static int tm_internal_hook(const struct tm_obj *o, const ElfW(Rela) * r, const 
 	return 1;
 }
 
+static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
+			   size_t idx, const char *name, const char *key, int pat);
+
 static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r)
 {
 	unsigned type = ELF64_R_TYPE(r->r_info);
@@ -208,9 +212,27 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	if (tm_internal_hook(o, r, name))
 		return;
 	int pat = tm_config_match(g, name);
-	if (pat < 0 || tm_config_refused(name))
-		return;
+	char *dem = NULL;
+	const char *key = name; /* what the symbol is called in reports */
+	if (pat < 0 && g->ncxx && g->demangle && name[0] == '_' && name[1] == 'Z') {
+		int st;
+		dem = g->demangle(name, NULL, NULL, &st);
+		pat = dem ? tm_config_match_cxx(g, dem) : -1;
+		/* an exact pattern names the symbol as the user wrote it */
+		if (pat >= 0)
+			key = g->patterns[pat].glob ? dem : g->patterns[pat].name;
+	}
+	if (pat >= 0 && !tm_config_refused(name))
+		tm_reloc_patch(g, o, r, idx, name, key, pat);
+	free(dem);
+}
 
+/* Redirects one GOT slot of `name` (reported as `key`) to its trampoline. */
+static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
+			   size_t idx, const char *name, const char *key, int pat)
+{
+	const ElfW(Sym) *s = &o->symtab[idx];
+	unsigned type = ELF64_R_TYPE(r->r_info);
 	uintptr_t *got = (uintptr_t *)(o->base + r->r_offset);
 	uintptr_t cur = __atomic_load_n(got, __ATOMIC_ACQUIRE);
 	if (tm_is_stub(cur))
@@ -241,7 +263,7 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	const struct tm_pattern *p = &g->patterns[pat];
 	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
 		return;
-	int sym = tm_sym_get(g, name, pat);
+	int sym = tm_sym_get(g, key, pat);
 	if (sym < 0)
 		return;
 	int slot = tm_slot_get(g, (uint32_t)sym, target);
@@ -306,5 +328,9 @@ static int tm_patch_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 int tm_got_patch_all(struct tm_state *g)
 {
+	/* the demangler of a C++ program is in its global scope already; a C
+	 * program is never made to load libstdc++ */
+	if (g->ncxx && !g->demangle)
+		*(void **)&g->demangle = dlsym(g->main_handle, "__cxa_demangle");
 	return dl_iterate_phdr(tm_patch_cb, g);
 }

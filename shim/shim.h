@@ -32,6 +32,7 @@ struct tm_pattern {
 	char object[64]; /* "" or a glob on the defining object's basename */
 	char name[200];	 /* exact name or glob */
 	uint8_t glob;
+	uint8_t cxx;	  /* written as C++ ("ns::f", "f(int)"): matched demangled */
 	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
 	uint8_t matched;
 	char type[16];
@@ -55,7 +56,7 @@ struct tm_symdef {
 struct tm_state {
 	int active; /* hooks installed */
 	int logfd;
-	int nlogged; /* lines written by tm_log */
+	int nlogged;	   /* lines written by tm_log */
 	char refused[256]; /* configured names refused, said in one line */
 	char dir[256];
 	char session[65];
@@ -67,6 +68,8 @@ struct tm_state {
 	uint32_t nslots, nsyms, npatterns;
 	uintptr_t self_base; /* load address of libtmshim itself */
 	void *main_handle;   /* dlopen(NULL): the global scope, for lookups */
+	uint32_t ncxx;	     /* patterns written as C++ */
+	char *(*demangle)(const char *, char *, size_t *, int *); /* __cxa_demangle */
 	struct tm_pattern patterns[TM_MAX_PATTERNS];
 	struct tm_symdef *syms; /* [max_syms] */
 };
@@ -133,6 +136,9 @@ void tm_log(const char *fmt, ...) TM_HIDDEN __attribute__((format(printf, 1, 2))
 /* config.c */
 int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dormant */
 int tm_config_match(const struct tm_state *g, const char *name) TM_HIDDEN; /* pattern idx or -1 */
+/* C++ patterns against a demangled name ("ns::S::get(int)"), with or
+ * without its parameter list. Pattern index or -1. */
+int tm_config_match_cxx(const struct tm_state *g, const char *demangled) TM_HIDDEN;
 int tm_config_refused(const char *name) TM_HIDDEN;
 int tm_config_rule(const struct tm_state *g, const char *name, int pat,
 		   struct tm_rule *out) TM_HIDDEN;

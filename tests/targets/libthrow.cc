@@ -33,3 +33,25 @@ int rethrown_count(void)
 	return rethrown;
 }
 }
+
+#include "cxxlib.h"
+
+int ns::Store::get(int k)
+{
+	return data[k & 15];
+}
+
+void ns::Store::put(int k, int v)
+{
+	data[k & 15] = v;
+}
+
+int twice(int x)
+{
+	return 2 * x;
+}
+
+int twice(double x)
+{
+	return (int)(2 * x);
+}

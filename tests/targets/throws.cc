@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Exceptions through monitored frames. usage: throws N | throws thread
+// | throws cxx N (C++ names)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+
+#include "cxxlib.h"
 
 extern "C" int may_throw(int), relay(int), level2(int), rethrown_count(void);
 
@@ -14,6 +17,18 @@ int main(int argc, char **argv)
 		// escapes the thread: std::terminate, with or without the shim
 		std::thread t([] { may_throw(3); });
 		t.join();
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "cxx") == 0) {
+		// C++ names: ns::Store::get/put and the twice overloads
+		int n = atoi(argv[2]);
+		ns::Store s{};
+		long sum = 0;
+		for (int i = 0; i < n; i++) {
+			s.put(i, i);
+			sum += s.get(i) + twice(i) + twice(0.5 * i);
+		}
+		printf("cxx sum=%ld\n", sum);
 		return 0;
 	}
 	int n = argc > 1 ? atoi(argv[1]) : 300;
