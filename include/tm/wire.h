@@ -190,9 +190,9 @@ struct tm_seg_header {
 	/* state */
 	_Atomic uint32_t state; /* enum tm_proc_state */
 	_Atomic int32_t exit_code;
-	_Atomic uint32_t nsyms;		      /* published symbol entries (release) */
-	_Atomic uint32_t threads_hwm;	      /* slots ever claimed: [0, hwm) */
-	_Atomic uint32_t slot_misses;	      /* bumped when a thread found no free slot */
+	_Atomic uint32_t nsyms;	      /* published symbol entries (release) */
+	_Atomic uint32_t threads_hwm; /* slots ever claimed: [0, hwm) */
+	_Atomic uint32_t slot_misses; /* bumped when a thread found no free slot */
 	uint32_t pad2;
 	_Atomic uint64_t loss[TM_LOSS_COUNT]; /* process-wide, rare paths */
 	uint64_t pad1[7];

@@ -49,8 +49,8 @@ static void bench(const char *name, long (*native)(long), long (*monitored)(long
 	qsort(a, ROUNDS, sizeof(a[0]), cmp);
 	qsort(b, ROUNDS, sizeof(b[0]), cmp);
 	double na = a[ROUNDS / 2], mo = b[ROUNDS / 2];
-	printf("overhead fn=%s native_ns=%.2f monitored_ns=%.2f added_ns=%.2f ratio=%.2f\n", name, na,
-	       mo, mo - na, mo / na);
+	printf("overhead fn=%s native_ns=%.2f monitored_ns=%.2f added_ns=%.2f ratio=%.2f\n", name,
+	       na, mo, mo - na, mo / na);
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,8 @@
 // C++-linkage functions in libthrow.so: configured by their source names.
 #ifndef TM_CXXLIB_H
 #define TM_CXXLIB_H
-namespace ns {
+namespace ns
+{
 struct Store {
 	int get(int k);
 	void put(int k, int v);

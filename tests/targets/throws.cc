@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++)
 		sum += may_throw(1); // after all that, plain calls are recorded normally
-	printf("caught=%d,%d,%d rethrown=%d sum=%ld\n", caught1, caught2, caught3,
-	       rethrown_count(), sum);
+	printf("caught=%d,%d,%d rethrown=%d sum=%ld\n", caught1, caught2, caught3, rethrown_count(),
+	       sum);
 	return 0;
 }

@@ -58,7 +58,8 @@ TestSuite(config, .init = setup, .fini = teardown);
 
 Test(config, symbols_list_is_parsed)
 {
-	setenv("TM_SYMBOLS", " read , write,,libsqlite3.so.0:sqlite3_*, ns::Store::get,lib.so:ns::A::b,read", 1);
+	setenv("TM_SYMBOLS",
+	       " read , write,,libsqlite3.so.0:sqlite3_*, ns::Store::get,lib.so:ns::A::b,read", 1);
 	cr_assert_eq(tm_config_load(&tm_g), 0);
 	cr_assert_eq(tm_g.npatterns, 5, "duplicates and empties dropped");
 	cr_assert_not_null(pat("read"));
@@ -133,10 +134,12 @@ Test(config, rules_layer_over_profiles)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/tmp/tm-unit-cfg.%d.json", (int)getpid());
-	write_file(path, "{\"symbols\": {\"read\": {\"slow_ms\": 5, \"name\": \"READ\"},"
-			 " \"free\": {},"
-			 " \"malloc\": {\"success\": null},"
-			 " \"my_*\": {\"ret\": \"int\", \"success\": \"ret == 0\", \"error\": \"-ret\"}}}");
+	write_file(
+		path,
+		"{\"symbols\": {\"read\": {\"slow_ms\": 5, \"name\": \"READ\"},"
+		" \"free\": {},"
+		" \"malloc\": {\"success\": null},"
+		" \"my_*\": {\"ret\": \"int\", \"success\": \"ret == 0\", \"error\": \"-ret\"}}}");
 	setenv("TM_CONFIG", path, 1);
 	unsetenv("TM_SYMBOLS");
 	cr_assert_eq(tm_config_load(&tm_g), 0);
