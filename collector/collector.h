@@ -79,8 +79,7 @@ struct tm_proc {
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t *thr_loss_seen; /* [(max_threads+1) * TM_LOSS_COUNT] */
 	uint64_t *thr_epoch;	 /* [max_threads+1]: acc_epoch last folded */
-	uint64_t last_check_ns;
-	uint32_t slot_misses; /* last value seen: a change means reclaim slots now */
+	uint32_t slot_misses;	 /* last value seen: a change means reclaim slots now */
 };
 
 struct tm_coll_opts {
@@ -99,11 +98,10 @@ struct tm_coll {
 	size_t nprocs, capprocs;
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t start_mono_ns, start_real_ns;
-	uint64_t last_drained; /* records moved by the last tm_coll_drain */
-	size_t present;	       /* session segments in the directory at the last scan */
-	size_t pending;	       /* segments seen but not ready yet (still being created) */
-	int inotify_fd;	       /* watches dir for new segments; -1 if unavailable */
-	int seen_any;	       /* ever saw one (ours or another collector's) */
+	size_t present; /* session segments in the directory at the last scan */
+	size_t pending; /* segments seen but not ready yet (still being created) */
+	int inotify_fd; /* watches dir for new segments; -1 if unavailable */
+	int seen_any;	/* ever saw one (ours or another collector's) */
 };
 
 /* collect.c */

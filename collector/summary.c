@@ -239,7 +239,7 @@ int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
 	    rename(tmp, path) < 0) {
-		ret = -errno ? -errno : -EIO;
+		ret = errno ? -errno : -EIO;
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 	}

@@ -275,7 +275,6 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 	}
 	if (tm_got_write(o, got, (uintptr_t)tm_stubs + (uintptr_t)slot * TM_STUB_SIZE) == 0)
 		sd->flags |= TM_RF_FOUND | TM_RF_PATCHED;
-	g->patterns[pat].matched = 1;
 	tm_seg_publish_sym(g, (uint32_t)sym);
 }
 
@@ -297,7 +296,6 @@ void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
 	if (!sd->object[0])
 		strncpy(sd->object, tm_basename(defobj), sizeof(sd->object) - 1);
 	sd->flags |= TM_RF_FOUND;
-	g->patterns[pat].matched = 1;
 	tm_seg_publish_sym(g, (uint32_t)sym);
 	return tm_stubs + (uintptr_t)slot * TM_STUB_SIZE;
 }

@@ -34,7 +34,6 @@ struct tm_pattern {
 	uint8_t glob;
 	uint8_t cxx;	  /* written as C++ ("ns::f", "f(int)"): matched demangled */
 	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
-	uint8_t matched;
 	char type[16];
 	char success[128]; /* "-": explicitly no rule */
 	char error[8];
@@ -93,7 +92,6 @@ struct tm_tls {
 	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
 	uint32_t state; /* enum tm_tls_state */
 	int *errno_p;
-	struct tm_seg_header *seg; /* segment this thread's slot belongs to */
 	_Atomic uint32_t nsdepth;
 	struct tm_live nsstack[TM_NOSLOT_STACK];
 };

@@ -119,7 +119,6 @@ int tm_thread_setup(struct tm_tls *t)
 		return -1;
 	}
 	t->errno_p = __errno_location();
-	t->seg = h;
 	struct tm_thread *thr = tm_seg_claim(h, tm_gettid());
 	if (thr) {
 		tm_attach_slot(t, h, thr);
