@@ -9,6 +9,16 @@
  * object (symbol versions differ between callers); a lazy slot not yet bound
  * is resolved in the global scope with the version the object asks for,
  * then in the object itself.
+ * Function pointers in initialised data (`&f` in a table, R_X86_64_64 with
+ * no addend) are redirected the same way: SQLite reaches pread64 through
+ * such a table.
+ *
+ * A non-PIE executable that takes `&f` owns the address of f: its PLT entry
+ * is the "canonical" f, and every other object's GLOB_DAT / data pointer to
+ * f holds that PLT address. Those are left alone (pointer equality with the
+ * executable's own `&f` is preserved) because the executable's JUMP_SLOT
+ * behind that PLT entry is patched, so calls through them are monitored.
+ *
  * The names are read from the objects' in-memory dynamic tables: exactly the
  * references a GOT can redirect, no file I/O and no allocation.
  */
@@ -82,13 +92,50 @@ static int tm_obj_parse(struct tm_obj *o, struct dl_phdr_info *info)
 	return o->symtab && o->strtab ? 0 : -1;
 }
 
-static int tm_obj_contains(const struct tm_obj *o, uintptr_t a)
+/* The PT_LOAD segment of `o` holding `a`, or NULL. */
+static const ElfW(Phdr) * tm_obj_segment(const struct tm_obj *o, uintptr_t a)
 {
 	for (unsigned i = 0; i < o->phnum; i++) {
 		const ElfW(Phdr) *p = &o->phdr[i];
 		if (p->p_type == PT_LOAD && a >= o->base + p->p_vaddr &&
 		    a < o->base + p->p_vaddr + p->p_memsz)
+			return p;
+	}
+	return NULL;
+}
+
+static int tm_obj_contains(const struct tm_obj *o, uintptr_t a)
+{
+	return tm_obj_segment(o, a) != NULL;
+}
+
+static const char *tm_obj_version(const struct tm_obj *o, size_t idx);
+
+/* The main program, parsed once (its tables never change). */
+static struct tm_obj tm_main;
+static int tm_main_ok;
+
+/* Is `a` the main program's canonical PLT entry for `name`: an undefined
+ * symbol with a value, which the dynamic linker hands out as `&name` to
+ * every object? Sets *ver to the version the program asks for. */
+static int tm_canonical_plt(const char *name, uintptr_t a, const char **ver)
+{
+	if (!tm_main_ok || !tm_obj_contains(&tm_main, a))
+		return 0;
+	const struct tm_obj *m = &tm_main;
+	for (int pass = 0; pass < 2; pass++) {
+		const ElfW(Rela) *r = pass ? m->rela : m->jmprel;
+		size_t n = (pass ? m->relasz : m->jmprelsz) / sizeof(ElfW(Rela));
+		for (size_t i = 0; r && i < n; i++) {
+			size_t idx = ELF64_R_SYM(r[i].r_info);
+			const ElfW(Sym) *s = &m->symtab[idx];
+			if (!idx || s->st_shndx != SHN_UNDEF || !s->st_value ||
+			    m->base + s->st_value != a || (m->strsz && s->st_name >= m->strsz) ||
+			    strcmp(m->strtab + s->st_name, name) != 0)
+				continue;
+			*ver = tm_obj_version(m, idx);
 			return 1;
+		}
 	}
 	return 0;
 }
@@ -157,10 +204,15 @@ static const char *tm_basename(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* plthook_replace's shape: find the slot, make it writable, write, restore. */
+/* plthook_replace's shape: find the slot, make it writable, write, restore.
+ * Only slots in a writable segment or in RELRO are written: a text
+ * relocation is left alone rather than made writable. */
 static int tm_got_write(const struct tm_obj *o, uintptr_t *got, uintptr_t val)
 {
 	int relro = (uintptr_t)got >= o->relro_lo && (uintptr_t)got < o->relro_hi;
+	const ElfW(Phdr) *seg = tm_obj_segment(o, (uintptr_t)got);
+	if (!seg || (!relro && !(seg->p_flags & PF_W)))
+		return -1;
 	long pg = sysconf(_SC_PAGESIZE);
 	void *page = (void *)((uintptr_t)got & ~(uintptr_t)(pg - 1));
 	if (relro && mprotect(page, (size_t)pg, PROT_READ | PROT_WRITE) < 0)
@@ -198,7 +250,8 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r)
 {
 	unsigned type = ELF64_R_TYPE(r->r_info);
-	if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+	if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT &&
+	    (type != R_X86_64_64 || r->r_addend != 0))
 		return;
 	size_t idx = ELF64_R_SYM(r->r_info);
 	if (!idx)
@@ -209,7 +262,7 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	const char *name = o->strtab + s->st_name;
 	if (!*name)
 		return;
-	if (tm_internal_hook(o, r, name))
+	if (type != R_X86_64_64 && tm_internal_hook(o, r, name))
 		return;
 	int pat = tm_config_match(g, name);
 	char *dem = NULL;
@@ -238,7 +291,7 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 	if (tm_is_stub(cur))
 		return;
 	uintptr_t target = cur;
-	if (type == R_X86_64_GLOB_DAT && !cur)
+	if (type != R_X86_64_JUMP_SLOT && !cur)
 		return; /* unresolved weak reference */
 	if (type == R_X86_64_JUMP_SLOT && (tm_obj_contains(o, cur) || !cur)) {
 		/* lazy slot, not bound yet: bind as the dynamic linker would,
@@ -253,9 +306,24 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 			t = dlsym(g->main_handle, name);
 		if (!t && s->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(s->st_info) == STT_FUNC)
 			t = (void *)(o->base + s->st_value);
+		/* the global scope answers the program's canonical PLT entry,
+		 * which jumps through the program's own slot: bind past it, to
+		 * the definition the dynamic linker would bind a PLT slot to */
+		const char *cver = NULL;
+		if (t && tm_canonical_plt(name, (uintptr_t)t, &cver)) {
+			t = cver ? dlvsym(RTLD_NEXT, name, cver) : NULL;
+			if (!t)
+				t = dlsym(RTLD_NEXT, name);
+		}
 		if (!t)
 			return;
 		target = (uintptr_t)t;
+	} else {
+		/* a pointer to the canonical PLT entry is monitored through the
+		 * program's slot behind it, and must keep its value */
+		const char *cver;
+		if (tm_canonical_plt(name, cur, &cver))
+			return;
 	}
 	const char *defobj = "";
 	if (tm_is_stub(target) || !tm_is_function(target, &defobj))
@@ -280,9 +348,10 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 
 void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
 {
-	const char *defobj = "";
+	const char *defobj = "", *cver;
 	int pat = tm_config_match(g, name);
 	if (pat < 0 || tm_config_refused(name) || tm_is_stub((uintptr_t)target) ||
+	    tm_canonical_plt(name, (uintptr_t)target, &cver) ||
 	    !tm_is_function((uintptr_t)target, &defobj))
 		return target;
 	const struct tm_pattern *p = &g->patterns[pat];
@@ -324,8 +393,18 @@ static int tm_patch_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+static int tm_main_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	tm_main_ok = tm_obj_parse(&tm_main, info) == 0;
+	return 1; /* the first object is the main program */
+}
+
 int tm_got_patch_all(struct tm_state *g)
 {
+	if (!tm_main_ok)
+		dl_iterate_phdr(tm_main_cb, NULL);
 	/* the demangler of a C++ program is in its global scope already; a C
 	 * program is never made to load libstdc++ */
 	if (g->ncxx && !g->demangle)

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Every signature shape through the shim, for one link variant of the target
-# (default/pie/noplt/relro): output and exit code byte-identical to a native
-# run, counts and failures exact.
+# (default/pie/noplt/relro, or cxx: called from C++) and one way of calling
+# (direct: PLT/GOT, table: `&f` stored in data, dlsym: pointers from
+# dlsym(RTLD_DEFAULT)): output and exit code byte-identical to a native
+# run, counts and failures exact, `&f` equal in code, data and dlsym.
 . "$(dirname "$0")/lib.sh"
 variant=$1
-# optional second argument "mono": CLOCK_MONOTONIC instead of the TSC
-[ "${2:-}" = mono ] && export TM_CLOCK=mono
+mode=${2:-direct}
+# optional third argument "mono": CLOCK_MONOTONIC instead of the TSC
+[ "${3:-}" = mono ] && export TM_CLOCK=mono
 bin="$TARGETS/shapes_$variant"
 N=2000
 syms='nothere_fn,work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsum,many,fail_if,sqlite_like'
 
 set +e
-"$bin" $N >"$WORK/native.out" 2>"$WORK/native.err"
+"$bin" $N "$mode" >"$WORK/native.out" 2>"$WORK/native.err"
 native_rc=$?
-"$TMRUN" -q -s "$syms" -c "$DATA/shapes.json" -o "$WORK/s.json" -- "$bin" $N >"$WORK/shim.out" 2>"$WORK/shim.err"
+"$TMRUN" -q -s "$syms" -c "$DATA/shapes.json" -o "$WORK/s.json" -- "$bin" $N "$mode" >"$WORK/shim.out" 2>"$WORK/shim.err"
 shim_rc=$?
 set -e
 expect_eq "exit code" "$shim_rc" "$native_rc"
@@ -22,6 +25,7 @@ expect_eq "native exit code" "$native_rc" 0
 cmp "$WORK/native.out" "$WORK/shim.out" || fail "stdout differs under the shim"
 cmp "$WORK/native.err" "$WORK/shim.err" || fail "stderr differs under the shim"
 echo "ok: output identical: $(cat "$WORK/shim.out")"
+grep -q ' eq=1$' "$WORK/shim.out" || fail "function pointers no longer compare equal"
 
 for s in add_int ptr_id dmul fneg ldtwice big_make mixed_pass dpair_swap vsum many fail_if sqlite_like; do
 	expect_eq "calls($s)" "$(calls "$WORK/s.json" "$s")" $N

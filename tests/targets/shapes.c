@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Calls every shape a known number of times and prints every result, so a
  * run under the shim can be compared byte for byte with a run without it.
- * usage: shapes [N]  (default 1000). Exit code 3 if a result is wrong. */
+ * usage: shapes [N [direct|table|dlsym]]  (default 1000, direct)
+ *   direct  calls through the PLT (or the GOT with -fno-plt)
+ *   table   calls through function pointers `&f` stored in initialised data
+ *           (R_X86_64_64 relocations in a PIE, canonical PLT entries without)
+ *   dlsym   calls through pointers from dlsym(RTLD_DEFAULT, "f")
+ * It also prints whether `&f` is the same pointer in code, in data and from
+ * dlsym (the shim must not break pointer equality).
+ * Exit code 3 if a result is wrong, 4 if a dlsym lookup fails.
+ * Also compiled as C++ (shapes_cxx.cc). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,41 +18,90 @@
 
 #include "shapes.h"
 
+struct shapes_ops {
+	long (*work_noop)(long);
+	int (*add_int)(int, int);
+	void *(*ptr_id)(void *);
+	double (*dmul)(double, float);
+	float (*fneg)(float);
+	long double (*ldtwice)(long double);
+	struct big (*big_make)(long);
+	struct mixed (*mixed_pass)(struct mixed, double);
+	struct dpair (*dpair_swap)(struct dpair);
+	double (*vsum)(int, ...);
+	long (*many)(long, long, long, long, long, long, long, long, long, long, long, double,
+		     double, double, double, double, double, double, double, double, double);
+	int (*fail_if)(int);
+	int (*sqlite_like)(int);
+};
+
+/* `&f` in initialised data */
+static const struct shapes_ops shapes_table = {
+	work_noop,  add_int,	ptr_id, dmul, fneg,    ldtwice,	    big_make,
+	mixed_pass, dpair_swap, vsum,	many, fail_if, sqlite_like,
+};
+
+static struct mixed mixed_of(double x, long y)
+{
+	struct mixed m;
+	m.x = x;
+	m.y = y;
+	return m;
+}
+
+static struct dpair dpair_of(double a, double b)
+{
+	struct dpair p;
+	p.a = a;
+	p.b = b;
+	return p;
+}
+
+#define SHAPES_RUN shapes_direct
+#define CALL(f)	   f
+#include "shapes_loop.h"
+#undef SHAPES_RUN
+#undef CALL
+#define SHAPES_RUN shapes_via_table
+#define CALL(f)	   o->f
+#include "shapes_loop.h"
+
+static int shapes_lookup(struct shapes_ops *o)
+{
+#define LOOKUP(f) (*(void **)&o->f = dlsym(RTLD_DEFAULT, #f)) != NULL
+	return LOOKUP(work_noop) && LOOKUP(add_int) && LOOKUP(ptr_id) && LOOKUP(dmul) &&
+	       LOOKUP(fneg) && LOOKUP(ldtwice) && LOOKUP(big_make) && LOOKUP(mixed_pass) &&
+	       LOOKUP(dpair_swap) && LOOKUP(vsum) && LOOKUP(many) && LOOKUP(fail_if) &&
+	       LOOKUP(sqlite_like);
+#undef LOOKUP
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000;
-	int bad = 0;
+	const char *mode = argc > 2 ? argv[2] : "direct";
 	long acc = 0;
 	double dacc = 0;
 	long double lacc = 0;
+	int bad;
 
-	for (long i = 0; i < n; i++) {
-		acc += work_noop(i);
-		acc += add_int((int)i, 7);
-		acc += (long)(char *)ptr_id((char *)0 + i);
-		dacc += dmul((double)i, 0.5f);
-		dacc += fneg((float)i);
-		lacc += ldtwice((long double)i / 3.0L);
-		struct big b = big_make(i);
-		bad |= b.d != 4 * i || b.a != i;
-		struct mixed m = mixed_pass((struct mixed){1.5, i}, 2.0);
-		bad |= m.x != 3.0 || m.y != i + 1;
-		struct dpair p = dpair_swap((struct dpair){(double)i, -1.0});
-		bad |= p.a != -1.0 || p.b != (double)i;
-		double v = vsum(4, 1.0, 2.0, 3.0, (double)i);
-		bad |= v != 6.0 + (double)i;
-		long mv = many(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, i, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
-		bad |= mv != 385 + 11 * i + 55;
-		errno = 0;
-		int r = fail_if(i % 10 == 0 ? ENOENT : (i % 10 == 1 ? EACCES : 0));
-		if (i % 10 == 0)
-			bad |= r != -1 || errno != ENOENT;
-		else if (i % 10 == 1)
-			bad |= r != -1 || errno != EACCES;
-		else
-			bad |= r != 0;
-		acc += sqlite_like(i % 4 == 0 ? 5 : 101);
+	if (strcmp(mode, "table") == 0) {
+		bad = shapes_via_table(n, &shapes_table, &acc, &dacc, &lacc);
+	} else if (strcmp(mode, "dlsym") == 0) {
+		struct shapes_ops o;
+		if (!shapes_lookup(&o)) {
+			fprintf(stderr, "dlsym: %s\n", dlerror());
+			return 4;
+		}
+		bad = shapes_via_table(n, &o, &acc, &dacc, &lacc);
+	} else {
+		bad = shapes_direct(n, NULL, &acc, &dacc, &lacc);
 	}
-	printf("n=%ld acc=%ld dacc=%.6f lacc=%.6Lf bad=%d\n", n, acc, dacc, lacc, bad);
+	/* volatile: the compiler must not fold the comparisons */
+	const struct shapes_ops *volatile table = &shapes_table;
+	int (*volatile code_ptr)(int, int) = add_int;
+	void *dl_ptr = dlsym(RTLD_DEFAULT, "add_int");
+	int eq = table->add_int == code_ptr && (void *)code_ptr == dl_ptr;
+	printf("n=%ld acc=%ld dacc=%.6f lacc=%.6Lf bad=%d eq=%d\n", n, acc, dacc, lacc, bad, eq);
 	return bad ? 3 : 0;
 }

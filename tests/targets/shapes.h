@@ -4,6 +4,10 @@
 #ifndef TM_SHAPES_H
 #define TM_SHAPES_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct big {
 	long a, b, c, d;
 }; /* returned through memory */
@@ -35,5 +39,9 @@ long call_cb(long (*cb)(long), long arg);
 long tail_noop(long x);
 int fail_if(int code);	   /* returns -1 with errno = code when code > 0, else 0 */
 int sqlite_like(int code); /* returns code */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

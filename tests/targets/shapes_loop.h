@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The body of the shapes target, included once per way of calling:
+ * SHAPES_RUN names the function, CALL(f) says how `f` is reached. */
+static int SHAPES_RUN(long n, const struct shapes_ops *o, long *acc, double *dacc,
+		      long double *lacc)
+{
+	int bad = 0;
+	(void)o;
+	for (long i = 0; i < n; i++) {
+		*acc += CALL(work_noop)(i);
+		*acc += CALL(add_int)((int)i, 7);
+		*acc += (long)(char *)CALL(ptr_id)((char *)0 + i);
+		*dacc += CALL(dmul)((double)i, 0.5f);
+		*dacc += CALL(fneg)((float)i);
+		*lacc += CALL(ldtwice)((long double)i / 3.0L);
+		struct big b = CALL(big_make)(i);
+		bad |= b.d != 4 * i || b.a != i;
+		struct mixed m = CALL(mixed_pass)(mixed_of(1.5, i), 2.0);
+		bad |= m.x != 3.0 || m.y != i + 1;
+		struct dpair p = CALL(dpair_swap)(dpair_of((double)i, -1.0));
+		bad |= p.a != -1.0 || p.b != (double)i;
+		double v = CALL(vsum)(4, 1.0, 2.0, 3.0, (double)i);
+		bad |= v != 6.0 + (double)i;
+		long mv =
+			CALL(many)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, i, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+		bad |= mv != 385 + 11 * i + 55;
+		errno = 0;
+		int r = CALL(fail_if)(i % 10 == 0 ? ENOENT : (i % 10 == 1 ? EACCES : 0));
+		if (i % 10 == 0)
+			bad |= r != -1 || errno != ENOENT;
+		else if (i % 10 == 1)
+			bad |= r != -1 || errno != EACCES;
+		else
+			bad |= r != 0;
+		*acc += CALL(sqlite_like)(i % 4 == 0 ? 5 : 101);
+	}
+	return bad;
+}
