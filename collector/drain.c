@@ -29,7 +29,8 @@ static uint64_t ticks_to_ns(const struct tm_coll *c, const struct tm_proc *p, ui
 
 static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 {
-	s->flags |= w->flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED);
+	s->flags |= w->flags &
+		    (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED | TM_RF_GLOB);
 	if (w->codes <= TM_CODES_NUMBER && w->codes != TM_CODES_NONE)
 		s->codes = w->codes;
 	if (!s->object[0]) {

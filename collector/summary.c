@@ -34,6 +34,20 @@ static double sym_mean(const struct tm_sym *s)
 	return s->calls ? s->sum_ns / (double)s->calls : 0;
 }
 
+/* A glob that matched something is reported through its matches. */
+static int sym_reported(const struct tm_sym *s)
+{
+	return (s->flags & (TM_RF_GLOB | TM_RF_FOUND)) != (TM_RF_GLOB | TM_RF_FOUND);
+}
+
+/* Why a symbol has no calls. */
+static const char *sym_note(const struct tm_sym *s)
+{
+	if (s->flags & TM_RF_GLOB)
+		return "pattern matched no function in any loaded object";
+	return (s->flags & TM_RF_FOUND) ? "found, 0 calls" : "not found in any loaded object";
+}
+
 static json_t *sym_json(const struct tm_sym *s)
 {
 	json_t *o = json_object();
@@ -92,8 +106,11 @@ static json_t *sym_json(const struct tm_sym *s)
 		json_object_set_new(errs, n, json_integer(add));
 	}
 	json_object_set_new(o, "errors", errs);
-	if (!(s->flags & TM_RF_FOUND))
-		json_object_set_new(o, "note", json_string("not found in any loaded object"));
+	if (s->flags & TM_RF_GLOB) {
+		json_object_set_new(o, "pattern", json_true());
+		json_object_set_new(o, "note", json_string(sym_note(s)));
+	} else if (!(s->flags & TM_RF_FOUND))
+		json_object_set_new(o, "note", json_string(sym_note(s)));
 	else if (!s->calls)
 		json_object_set_new(o, "note", json_string("found, 0 calls"));
 	else if (!rule)
@@ -130,6 +147,8 @@ static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	uint64_t ok = 0, failed = 0;
 	for (uint32_t i = 0; i < p->npsyms; i++) {
 		const struct tm_psym *ps = &p->psyms[i];
+		if (!sym_reported(&c->syms[ps->gsym]))
+			continue;
 		const char *name = c->syms[ps->gsym].name;
 		json_t *e = json_object_get(syms, name); /* two ids may share a display name */
 		if (!e) {
@@ -184,6 +203,8 @@ static json_t *summary_json(const struct tm_coll *c)
 	json_t *syms = json_array();
 	for (size_t i = 0; i < c->nsyms; i++) {
 		const struct tm_sym *s = &c->syms[i];
+		if (!sym_reported(s))
+			continue;
 		json_array_append_new(syms, sym_json(s));
 		calls += s->calls;
 		ok += s->ok;
@@ -284,10 +305,10 @@ void tm_table_print(const struct tm_coll *c, void *file)
 	for (size_t i = 0; i < c->nsyms; i++) {
 		const struct tm_sym *s = v[i];
 		char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], failed[16];
+		if (!sym_reported(s))
+			continue;
 		if (!s->calls) {
-			fprintf(f, "%-28.28s %10s  (%s)\n", s->name, "0",
-				(s->flags & TM_RF_FOUND) ? "found, 0 calls"
-							 : "not found in any loaded object");
+			fprintf(f, "%-28.28s %10s  (%s)\n", s->name, "0", sym_note(s));
 			continue;
 		}
 		fmt_ns(mean, sizeof(mean), sym_mean(s));

@@ -342,8 +342,7 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 		strncpy(sd->object, tm_basename(defobj), sizeof(sd->object) - 1);
 	}
 	if (tm_got_write(o, got, (uintptr_t)tm_stubs + (uintptr_t)slot * TM_STUB_SIZE) == 0)
-		sd->flags |= TM_RF_FOUND | TM_RF_PATCHED;
-	tm_seg_publish_sym(g, (uint32_t)sym);
+		tm_sym_found(g, (uint32_t)sym, TM_RF_PATCHED);
 }
 
 void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
@@ -364,8 +363,7 @@ void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
 	struct tm_symdef *sd = &g->syms[sym];
 	if (!sd->object[0])
 		strncpy(sd->object, tm_basename(defobj), sizeof(sd->object) - 1);
-	sd->flags |= TM_RF_FOUND;
-	tm_seg_publish_sym(g, (uint32_t)sym);
+	tm_sym_found(g, (uint32_t)sym, 0);
 	return tm_stubs + (uintptr_t)slot * TM_STUB_SIZE;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -70,13 +71,40 @@ static void tm_on_exit(int status, void *arg)
 		tm_seg_mark_exit(tm_g.seg, status & 0xff);
 }
 
-/* Creates exact-name symbols up front so that a configured function that is
- * never found is still reported ("not found in any loaded object"). */
-static void tm_declare_exact(struct tm_state *g)
+/* Creates a symbol up front for every pattern, so that a configured
+ * function never found is still reported ("not found in any loaded
+ * object"). A glob is reported under its own text until something matches
+ * it (TM_RF_GLOB; the collector drops it once FOUND). */
+static void tm_declare_patterns(struct tm_state *g)
 {
-	for (uint32_t i = 0; i < g->npatterns; i++)
-		if (!g->patterns[i].glob)
-			tm_sym_get(g, g->patterns[i].name, (int)i);
+	for (uint32_t i = 0; i < g->npatterns; i++) {
+		struct tm_pattern *p = &g->patterns[i];
+		if (!p->glob) {
+			tm_sym_get(g, p->name, (int)i);
+			continue;
+		}
+		char text[sizeof(g->syms->name)];
+		snprintf(text, sizeof(text), "%s%s%s", p->object, p->object[0] ? ":" : "", p->name);
+		int id = tm_sym_get(g, text, (int)i);
+		if (id < 0)
+			continue;
+		g->syms[id].flags |= TM_RF_GLOB;
+		tm_seg_publish_sym(g, (uint32_t)id);
+		p->hold = (uint32_t)id + 1;
+	}
+}
+
+/* Symbol `sym` was found in a loaded object; so was its glob, if any. */
+void tm_sym_found(struct tm_state *g, uint32_t sym, uint32_t flags)
+{
+	struct tm_symdef *sd = &g->syms[sym];
+	sd->flags |= TM_RF_FOUND | flags;
+	tm_seg_publish_sym(g, sym);
+	uint32_t hold = g->patterns[sd->pattern].hold;
+	if (hold && hold - 1 != sym && !(g->syms[hold - 1].flags & TM_RF_FOUND)) {
+		g->syms[hold - 1].flags |= TM_RF_FOUND;
+		tm_seg_publish_sym(g, hold - 1);
+	}
 }
 
 static int tm_alloc_tables(struct tm_state *g)
@@ -105,7 +133,7 @@ static void tm_setup(void)
 		tm_log("tm: out of memory; not monitoring");
 		return;
 	}
-	tm_declare_exact(g);
+	tm_declare_patterns(g);
 	if (tm_seg_create(g) < 0)
 		return;
 	on_exit(tm_on_exit, NULL);

@@ -32,6 +32,7 @@ struct tm_pattern {
 	char object[64]; /* "" or a glob on the defining object's basename */
 	char name[200];	 /* exact name or glob */
 	uint8_t glob;
+	uint32_t hold; /* glob: 1 + the symbol that reports it until it matches */
 	uint8_t cxx;	  /* written as C++ ("ns::f", "f(int)"): matched demangled */
 	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
 	char type[16];
@@ -155,6 +156,7 @@ int tm_got_patch_all(struct tm_state *g) TM_HIDDEN;
 
 /* symbols (shim.c) */
 int tm_sym_get(struct tm_state *g, const char *name, int pattern) TM_HIDDEN;
+void tm_sym_found(struct tm_state *g, uint32_t sym, uint32_t flags) TM_HIDDEN;
 int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target) TM_HIDDEN;
 
 /* internal.c: the shim's own GOT interceptions (_exit, the unwinder) */

@@ -60,6 +60,7 @@ enum tm_rule_flags {
 	TM_RF_BYTES = 1u << 1,	  /* ok return value counts bytes */
 	TM_RF_FOUND = 1u << 2,	  /* resolved in some loaded object */
 	TM_RF_PATCHED = 1u << 3,  /* at least one GOT slot redirected */
+	TM_RF_GLOB = 1u << 4,	  /* stands for a glob pattern, FOUND once it matched */
 };
 
 enum tm_code_domain {

@@ -12,7 +12,7 @@ mode=${2:-direct}
 [ "${3:-}" = mono ] && export TM_CLOCK=mono
 bin="$TARGETS/shapes_$variant"
 N=2000
-syms='nothere_fn,work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsum,many,fail_if,sqlite_like'
+syms='nothere_fn,nomatch_*,work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsu?,many,fail_if,sqlite_like'
 
 set +e
 "$bin" $N "$mode" >"$WORK/native.out" 2>"$WORK/native.err"
@@ -43,6 +43,8 @@ expect_eq "dmul success_rate" "$(field "$WORK/s.json" dmul success_rate)" null
 expect_eq "dmul not_judged" "$(field "$WORK/s.json" dmul not_judged)" $N
 # configured but absent: reported with the reason, not silently dropped
 expect_eq "nothere_fn note" "$(field "$WORK/s.json" nothere_fn note)" "not found in any loaded object"
+expect_eq "nomatch_* note" "$(field "$WORK/s.json" 'nomatch_*' note)" "pattern matched no function in any loaded object"
+expect_eq "globs listed" "$(jqv "$WORK/s.json" '[.symbols[] | select(.pattern) | .name] | join(",")')" 'nomatch_*'
 expect_eq "add_int note" "$(field "$WORK/s.json" add_int note)" "no success rule: calls not judged"
 expect_eq "add_int object" "$(field "$WORK/s.json" add_int object)" "libshapes.so"
 expect_eq "fail_if note" "$(field "$WORK/s.json" fail_if note)" null
