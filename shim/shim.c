@@ -84,7 +84,10 @@ static void tm_declare_patterns(struct tm_state *g)
 			continue;
 		}
 		char text[sizeof(g->syms->name)];
-		snprintf(text, sizeof(text), "%s%s%s", p->object, p->object[0] ? ":" : "", p->name);
+		int n = snprintf(text, sizeof(text), "%s%s%s", p->object, p->object[0] ? ":" : "",
+				 p->name);
+		if (n < 0 || (size_t)n >= sizeof(text))
+			continue; /* too long to report under its own text */
 		int id = tm_sym_get(g, text, (int)i);
 		if (id < 0)
 			continue;
