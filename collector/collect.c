@@ -204,14 +204,19 @@ static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
 {
 	uint64_t start;
 	char state;
-	int exited = __atomic_load_n(&p->h->state, __ATOMIC_ACQUIRE) == TM_PROC_EXITED;
+	uint32_t hs = __atomic_load_n(&p->h->state, __ATOMIC_ACQUIRE);
 	/* a later image of the same process (same pid and start time) means
 	 * this one was replaced by exec, whatever has happened since */
 	if (superseded(c, p))
 		return TM_PS_EXEC;
 	if (proc_stat(p->pid, &start, &state) < 0 || start != p->starttime || state == 'Z' ||
-	    state == 'X')
-		return exited ? TM_PS_EXITED : TM_PS_CRASHED;
+	    state == 'X') {
+		/* gone: it said it was about to exec (and the exec'd image may
+		 * have finished before we looked), or exited, or neither */
+		return hs == TM_PROC_EXEC     ? TM_PS_EXEC
+		       : hs == TM_PROC_EXITED ? TM_PS_EXITED
+					      : TM_PS_CRASHED;
+	}
 	char path[64], exe[256];
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
 	ssize_t n = readlink(path, exe, sizeof(exe) - 1);

@@ -217,6 +217,30 @@ int tm_config_match(const struct tm_state *g, const char *name)
 	return -1;
 }
 
+/* The exact pattern `name` is a large-file alias of: `open64` for a
+ * configured `open`, or `open` for a configured `open64`. The caller checks
+ * that both names are one function in the defining library. */
+int tm_config_match_lfs(const struct tm_state *g, const char *name)
+{
+	char alt[sizeof(g->patterns[0].name)];
+	size_t n = strlen(name);
+	if (n >= 3 && strcmp(name + n - 2, "64") == 0) {
+		memcpy(alt, name, n - 2);
+		alt[n - 2] = '\0';
+	} else if (n + 3 <= sizeof(alt)) {
+		memcpy(alt, name, n);
+		memcpy(alt + n, "64", 3);
+	} else {
+		return -1;
+	}
+	for (uint32_t i = 0; i < g->npatterns; i++) {
+		const struct tm_pattern *p = &g->patterns[i];
+		if (!p->glob && !p->cxx && strcmp(p->name, alt) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 int tm_config_match_cxx(const struct tm_state *g, const char *demangled)
 {
 	char base[512];

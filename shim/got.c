@@ -226,13 +226,16 @@ static int tm_got_write(const struct tm_obj *o, uintptr_t *got, uintptr_t val)
 /* The shim's own interceptions (internal.c): the GOT slots of these
  * names point at its wrappers, which do their work and call the real
  * function. They are never monitored symbols. */
-static int tm_internal_hook(const struct tm_obj *o, const ElfW(Rela) * r, const char *name)
+static int tm_internal_hook(const struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
+			    const char *name)
 {
 	struct tm_internal *in = tm_internal_find(name);
-	if (!in)
+	if (!in || (in->preset && tm_config_match(g, name) >= 0))
 		return 0;
 	uintptr_t *got = (uintptr_t *)(o->base + r->r_offset);
 	if (*got == (uintptr_t)in->wrapper)
+		return 1;
+	if (in->preset && !*in->real)
 		return 1;
 	if (!*in->real) {
 		void *t = dlsym(RTLD_NEXT, name);
@@ -246,6 +249,18 @@ static int tm_internal_hook(const struct tm_obj *o, const ElfW(Rela) * r, const 
 
 static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
 			   size_t idx, const char *name, const char *key, int pat);
+
+/* `name` is a large-file alias (open64 / open) of an exact pattern, and
+ * both names are the same function in the global scope: the calls count
+ * under the name the user configured. Pattern index or -1. */
+static int tm_lfs_alias(struct tm_state *g, const char *name)
+{
+	int pat = tm_config_match_lfs(g, name);
+	if (pat < 0)
+		return -1;
+	void *a = dlsym(g->main_handle, name);
+	return a && a == dlsym(g->main_handle, g->patterns[pat].name) ? pat : -1;
+}
 
 static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r)
 {
@@ -262,7 +277,7 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	const char *name = o->strtab + s->st_name;
 	if (!*name)
 		return;
-	if (type != R_X86_64_64 && tm_internal_hook(o, r, name))
+	if (type != R_X86_64_64 && tm_internal_hook(g, o, r, name))
 		return;
 	int pat = tm_config_match(g, name);
 	char *dem = NULL;
@@ -275,6 +290,8 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 		if (pat >= 0)
 			key = g->patterns[pat].glob ? dem : g->patterns[pat].name;
 	}
+	if (pat < 0 && (pat = tm_lfs_alias(g, name)) >= 0)
+		key = g->patterns[pat].name;
 	if (pat >= 0 && !tm_config_refused(name))
 		tm_reloc_patch(g, o, r, idx, name, key, pat);
 	free(dem);
@@ -347,8 +364,10 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 
 void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
 {
-	const char *defobj = "", *cver;
+	const char *defobj = "", *cver, *key = name;
 	int pat = tm_config_match(g, name);
+	if (pat < 0 && (pat = tm_lfs_alias(g, name)) >= 0)
+		key = g->patterns[pat].name;
 	if (pat < 0 || tm_config_refused(name) || tm_is_stub((uintptr_t)target) ||
 	    tm_canonical_plt(name, (uintptr_t)target, &cver) ||
 	    !tm_is_function((uintptr_t)target, &defobj))
@@ -356,7 +375,7 @@ void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
 	const struct tm_pattern *p = &g->patterns[pat];
 	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
 		return target;
-	int sym = tm_sym_get(g, name, pat);
+	int sym = tm_sym_get(g, key, pat);
 	int slot = sym < 0 ? -1 : tm_slot_get(g, (uint32_t)sym, (uintptr_t)target);
 	if (slot < 0)
 		return target;

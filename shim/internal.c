@@ -10,6 +10,7 @@
  *   the thread is put back.
  * - dlopen: patch what it loaded (dlopen.c).
  * - dlsym: a monitored function's address is its trampoline (dlopen.c).
+ * - the exec family: mark the segment as exec'd (exec.c).
  * - __cxa_begin_catch: the exception has landed. Frames below the catcher
  *   were unwound (recorded with status "exception"); frames above it are
  *   live again and get their return addresses hijacked back.
@@ -72,14 +73,14 @@ static void *tm_wrap_begin_catch(void *exc)
 }
 
 static struct tm_internal tm_internals[] = {
-	{"_exit", (void *)tm_wrap__exit, (void **)&real_exit},
-	{"_Exit", (void *)tm_wrap__Exit, (void **)&real_Exit},
-	{"_Unwind_RaiseException", (void *)tm_wrap_raise, (void **)&real_raise},
-	{"_Unwind_Resume_or_Rethrow", (void *)tm_wrap_rethrow, (void **)&real_rethrow},
-	{"_Unwind_ForcedUnwind", (void *)tm_wrap_forced, (void **)&real_forced},
-	{"__cxa_begin_catch", (void *)tm_wrap_begin_catch, (void **)&real_begin_catch},
-	{"dlopen", (void *)tm_wrap_dlopen, (void **)&tm_real_dlopen},
-	{"dlsym", (void *)tm_wrap_dlsym, (void **)&tm_real_dlsym},
+	{"_exit", (void *)tm_wrap__exit, (void **)&real_exit, 0},
+	{"_Exit", (void *)tm_wrap__Exit, (void **)&real_Exit, 0},
+	{"_Unwind_RaiseException", (void *)tm_wrap_raise, (void **)&real_raise, 0},
+	{"_Unwind_Resume_or_Rethrow", (void *)tm_wrap_rethrow, (void **)&real_rethrow, 0},
+	{"_Unwind_ForcedUnwind", (void *)tm_wrap_forced, (void **)&real_forced, 0},
+	{"__cxa_begin_catch", (void *)tm_wrap_begin_catch, (void **)&real_begin_catch, 0},
+	{"dlopen", (void *)tm_wrap_dlopen, (void **)&tm_real_dlopen, 0},
+	{"dlsym", (void *)tm_wrap_dlsym, (void **)&tm_real_dlsym, 0},
 };
 
 struct tm_internal *tm_internal_find(const char *name)
@@ -87,5 +88,8 @@ struct tm_internal *tm_internal_find(const char *name)
 	for (size_t i = 0; i < sizeof(tm_internals) / sizeof(tm_internals[0]); i++)
 		if (__builtin_strcmp(tm_internals[i].name, name) == 0)
 			return &tm_internals[i];
+	for (struct tm_internal *in = tm_execs; in->name; in++)
+		if (__builtin_strcmp(in->name, name) == 0)
+			return in;
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,6 +127,11 @@ static void tm_setup(void)
 	struct tm_state *g = &tm_g;
 	Dl_info self;
 
+	/* set-user-ID, set-group-ID or file capabilities: the environment
+	 * belongs to someone less privileged than the process; a privileged
+	 * process must not write where it names. Quietly unmonitored. */
+	if (getauxval(AT_SECURE))
+		return;
 	if (tm_config_load(g) < 0)
 		return;
 	if (dladdr((void *)tm_setup, &self))
@@ -141,6 +147,7 @@ static void tm_setup(void)
 		return;
 	on_exit(tm_on_exit, NULL);
 	tm_fork_install();
+	tm_exec_install();
 	g->active = 1;
 	tm_got_patch_all(g);
 }

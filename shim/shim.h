@@ -32,7 +32,7 @@ struct tm_pattern {
 	char object[64]; /* "" or a glob on the defining object's basename */
 	char name[200];	 /* exact name or glob */
 	uint8_t glob;
-	uint32_t hold; /* glob: 1 + the symbol that reports it until it matches */
+	uint32_t hold;	  /* glob: 1 + the symbol that reports it until it matches */
 	uint8_t cxx;	  /* written as C++ ("ns::f", "f(int)"): matched demangled */
 	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
 	char type[16];
@@ -137,6 +137,7 @@ int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dorman
 int tm_config_match(const struct tm_state *g, const char *name) TM_HIDDEN; /* pattern idx or -1 */
 /* C++ patterns against a demangled name ("ns::S::get(int)"), with or
  * without its parameter list. Pattern index or -1. */
+int tm_config_match_lfs(const struct tm_state *g, const char *name) TM_HIDDEN;
 int tm_config_match_cxx(const struct tm_state *g, const char *demangled) TM_HIDDEN;
 int tm_config_refused(const char *name) TM_HIDDEN;
 int tm_config_rule(const struct tm_state *g, const char *name, int pat,
@@ -164,8 +165,13 @@ struct tm_internal {
 	const char *name;
 	void *wrapper;
 	void **real;
+	/* 1: *real resolved at start (may be NULL: not installed), and a user
+	 * pattern of the same name takes the slot instead */
+	int preset;
 };
 struct tm_internal *tm_internal_find(const char *name) TM_HIDDEN;
+extern struct tm_internal tm_execs[] TM_HIDDEN;
+void tm_exec_install(void) TM_HIDDEN;
 extern void *(*tm_real_dlopen)(const char *, int)TM_HIDDEN;
 void *tm_wrap_dlopen(const char *file, int mode) TM_HIDDEN;
 extern void *tm_real_dlsym TM_HIDDEN;

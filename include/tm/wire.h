@@ -28,6 +28,7 @@ enum tm_clock_kind {
 enum tm_proc_state {
 	TM_PROC_RUNNING = 1,
 	TM_PROC_EXITED = 2, /* exit_code valid */
+	TM_PROC_EXEC = 3,   /* about to exec: if the image is gone, it was replaced */
 };
 
 enum tm_status {

@@ -46,9 +46,15 @@ echo "ok: handler made $handler calls, $re of them interrupted the hook and pass
 # pthread_exit and cancellation inside monitored calls, then 1000
 # short-lived threads 64 at a time (more than the 64 slots over time:
 # exited threads' slots are reclaimed, the rest share one; exact either way)
-same_output threads 1000 call_cb,work_noop
-expect_eq "threads: work_noop calls" "$(calls "$WORK/threads.json" work_noop)" 100000
-expect_eq "threads: calls abandoned by pthread_exit/cancel" "$(calls "$WORK/threads.json" call_cb)" 16
-expect_eq "threads: ... all unwound or unfinished" \
-	$(($(field "$WORK/threads.json" call_cb unwound) + $(field "$WORK/threads.json" call_cb unfinished))) 16
+if [ -n "${TM_SANITIZED:-}" ]; then
+	# ASan leaves the stack poisoned behind a forced unwind (pthread_exit,
+	# cancellation) and aborts in its own thread teardown, shim or not
+	echo "skipped under ASan: threads (pthread_exit/cancel; fails natively too)"
+else
+	same_output threads 1000 call_cb,work_noop
+	expect_eq "threads: work_noop calls" "$(calls "$WORK/threads.json" work_noop)" 100000
+	expect_eq "threads: calls abandoned by pthread_exit/cancel" "$(calls "$WORK/threads.json" call_cb)" 16
+	expect_eq "threads: ... all unwound or unfinished" \
+		$(($(field "$WORK/threads.json" call_cb unwound) + $(field "$WORK/threads.json" call_cb unfinished))) 16
+fi
 expect_no_segments

@@ -13,7 +13,7 @@ DATA="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/data"
 WORK="$(mktemp -d /tmp/tm-e2e.XXXXXX)"
 export TM_DIR="$WORK/shm"
 mkdir -m 700 "$TM_DIR"
-trap 'rm -rf "$WORK"' EXIT
+[ -n "${TM_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 
 fail() {
 	echo "FAIL: $*" >&2

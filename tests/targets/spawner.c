@@ -2,7 +2,10 @@
 /* Process creation under the shim. usage: spawner SHAPES_BIN
  * Makes 100 calls, then: vfork + exec of SHAPES_BIN 10, posix_spawn of
  * SHAPES_BIN 20, system("SHAPES_BIN 30"), and finally execs itself as
- * "spawner - again", which makes 7 calls and exits 4. */
+ * "spawner - again", which makes 7 calls and exits 4.
+ * usage: spawner SHAPES_BIN clear
+ * Makes 100 calls, then execs SHAPES_BIN 10 with execle and an empty
+ * environment: the new image runs without the shim. */
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,13 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return 2;
+	if (argc > 2 && strcmp(argv[2], "clear") == 0) {
+		printf("parent: %ld\n", calls(100));
+		fflush(stdout);
+		char *const none[] = {NULL};
+		execle(argv[1], argv[1], "10", (char *)NULL, none);
+		return 3;
+	}
 	printf("parent: %ld\n", calls(100));
 	fflush(stdout);
 	char *const a10[] = {argv[1], "10", NULL};
