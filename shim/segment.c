@@ -113,8 +113,16 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	if (!h || id >= h->max_syms)
 		return;
 	struct tm_wire_sym *ws = (struct tm_wire_sym *)((char *)h + h->syms_off) + id;
-	if (tm_populate(ws, sizeof(*ws)) < 0)
-		return; /* file system full: the symbol stays unnamed ("?symN") */
+	if (id >= g->syms_backed) {
+		/* ids are handed out in order: back the table up to the end of
+		 * this entry's page, one system call per 16 symbols */
+		uint32_t per = 4096 / sizeof(*ws), end = id - id % per + per;
+		struct tm_wire_sym *from =
+			(struct tm_wire_sym *)((char *)h + h->syms_off) + g->syms_backed;
+		if (tm_populate(from, (uint64_t)(end - g->syms_backed) * sizeof(*ws)) < 0)
+			return; /* file system full: the symbol stays unnamed ("?symN") */
+		g->syms_backed = end;
+	}
 	const struct tm_symdef *sd = &g->syms[id];
 	const struct tm_pattern *p = &g->patterns[sd->pattern];
 	const struct tm_rule *r = &tm_rules[id];
@@ -134,6 +142,7 @@ int tm_seg_create(struct tm_state *g)
 {
 	if (tm_dir_check(g->dir) < 0)
 		return -1;
+	g->syms_backed = 0;
 
 	uint64_t tsz = tm_thr_size(g->stack_cap, g->max_syms, g->ring_cap);
 	uint64_t syms_off = tm_align_up(sizeof(struct tm_seg_header), 4096);

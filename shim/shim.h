@@ -66,9 +66,10 @@ struct tm_state {
 	uint32_t ring_cap, max_threads, max_syms, stack_cap;
 	uint32_t clock_kind;
 	uint32_t nslots, nsyms, npatterns;
-	uintptr_t self_base; /* load address of libtmshim itself */
-	void *main_handle;   /* dlopen(NULL): the global scope, for lookups */
-	uint32_t ncxx;	     /* patterns written as C++ */
+	uint32_t syms_backed; /* entries [0, syms_backed) of the segment's table have memory */
+	uintptr_t self_base;  /* load address of libtmshim itself */
+	void *main_handle;    /* dlopen(NULL): the global scope, for lookups */
+	uint32_t ncxx;	      /* patterns written as C++ */
 	char *(*demangle)(const char *, char *, size_t *, int *); /* __cxa_demangle */
 	struct tm_pattern patterns[TM_MAX_PATTERNS];
 	struct tm_symdef *syms; /* [max_syms] */

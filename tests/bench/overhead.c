@@ -1,62 +1,78 @@
 /* SPDX-License-Identifier: MIT */
-/* Benchmark, not a test: per-call cost of a monitored call against the same
+/* Benchmark, not a test: what a monitored call costs on top of the same
  * call unmonitored, in one process and one run. work_noop (returns x+1)
- * and work_100ns live in libshapes.so and are called through the PLT;
- * their twins *_native are identical and never configured. Run under tmrun
- * (the `bench` target does): rounds alternate native and monitored, and the
- * median of 9 rounds is reported as one machine-readable line per figure:
- *   overhead fn=work_noop native_ns=1.93 monitored_ns=25.80 added_ns=23.87 ratio=13.37
- */
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+ * and work_100ns (about 100 ns of work) live in libshapes.so and are
+ * called through the PLT — the tool under test hooks them; their twins
+ * *_native are identical and are called through pointers from dlsym, which
+ * no tool touches. Rounds alternate native and hooked; medians of 9.
+ *
+ * usage: bench_overhead [N] [LABEL]   run it under the tool (tmrun, uftrace)
+ * Prints, per function: BENCH name=LABEL.FN value=<added ns> baseline=<native ns>
+ * and a raw line "RAW fn=... native_ns=... hooked_ns=..." for scripts. */
+#include <dlfcn.h>
+#include <string.h>
 
 #include "../targets/shapes.h"
+#include "bench.h"
 
 #define ROUNDS 9
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+static volatile long sink;
 
-static int cmp(const void *a, const void *b)
+static double round_ptr(long (*f)(long), long n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double round_ns(long (*f)(long), long n)
-{
-	static volatile long sink;
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	long s = 0;
 	for (long i = 0; i < n; i++)
 		s += f(i);
 	sink += s;
-	return (now_ns() - t0) / (double)n;
+	return (bench_now_ns() - t0) / (double)n;
 }
 
-static void bench(const char *name, long (*native)(long), long (*monitored)(long), long n)
-{
-	double a[ROUNDS], b[ROUNDS];
-	for (int k = 0; k < ROUNDS; k++) {
-		a[k] = round_ns(native, n);
-		b[k] = round_ns(monitored, n);
+/* Direct calls: through the PLT, where every tool hooks (a pointer to the
+ * function would be read from a GLOB_DAT slot, which uftrace ignores). */
+#define ROUND_DIRECT(fn)                                                                           \
+	static double round_##fn(long n)                                                           \
+	{                                                                                          \
+		double t0 = bench_now_ns();                                                        \
+		long s = 0;                                                                        \
+		for (long i = 0; i < n; i++)                                                       \
+			s += fn(i);                                                                \
+		sink += s;                                                                         \
+		return (bench_now_ns() - t0) / (double)n;                                          \
 	}
-	qsort(a, ROUNDS, sizeof(a[0]), cmp);
-	qsort(b, ROUNDS, sizeof(b[0]), cmp);
-	double na = a[ROUNDS / 2], mo = b[ROUNDS / 2];
-	printf("overhead fn=%s native_ns=%.2f monitored_ns=%.2f added_ns=%.2f ratio=%.2f\n", name,
-	       na, mo, mo - na, mo / na);
+ROUND_DIRECT(work_noop)
+ROUND_DIRECT(work_100ns)
+
+static void bench(const char *label, const char *fn, double (*hooked)(long), long n)
+{
+	char native_name[64];
+	snprintf(native_name, sizeof(native_name), "%s_native", fn);
+	long (*native)(long) = (long (*)(long))dlsym(RTLD_DEFAULT, native_name);
+	if (!native) {
+		fprintf(stderr, "bench_overhead: %s not found\n", native_name);
+		exit(2);
+	}
+	double a[ROUNDS], b[ROUNDS];
+	hooked(n / 10); /* warm up: first calls bind, set up the thread */
+	for (int k = 0; k < ROUNDS; k++) {
+		a[k] = round_ptr(native, n);
+		b[k] = hooked(n);
+	}
+	double na = bench_median(a, ROUNDS), mo = bench_median(b, ROUNDS);
+	char name[128];
+	snprintf(name, sizeof(name), "%s.%s", label, fn);
+	int noop = strcmp(fn, "work_noop") == 0;
+	bench_line(name, mo - na, "ns", na, noop ? "<=30" : "-", noop ? mo - na <= 30 : 1,
+		   noop ? "added_per_call_empty_function" : "added_per_call_100ns_function");
+	printf("RAW label=%s fn=%s native_ns=%.2f hooked_ns=%.2f\n", label, fn, na, mo);
 }
 
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 10000000;
-	bench("work_noop", work_noop_native, work_noop, n);
-	bench("work_100ns", work_100ns_native, work_100ns, n / 10);
+	const char *label = argc > 2 ? argv[2] : "overhead";
+	bench(label, "work_noop", round_work_noop, n);
+	bench(label, "work_100ns", round_work_100ns, n / 10);
 	return 0;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "segfake.h"
 
-#include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +8,21 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* Used by the unit tests and the drain benchmark: no test framework here. */
+#define SF_CHECK(cond)                                                                             \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "segfake: %s:%d: %s\n", __FILE__, __LINE__, #cond);        \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
 void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap, uint32_t max_threads,
 		    uint32_t max_syms, const char *const *syms, uint32_t nsyms)
 {
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tmunit.XXXXXX");
-	cr_assert_not_null(mkdtemp(f->dir));
+	SF_CHECK(mkdtemp(f->dir) != NULL);
 	snprintf(f->path, sizeof(f->path), "%s/%s.%d.0000abcd.tm", f->dir, session, (int)getpid());
 	uint32_t stack = 16;
 	uint64_t tsz = tm_thr_size(stack, max_syms, ring_cap);
@@ -23,11 +31,11 @@ void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap, u
 		tm_align_up(syms_off + (uint64_t)max_syms * sizeof(struct tm_wire_sym), 4096);
 	f->size = threads_off + (uint64_t)(max_threads + 1) * tsz;
 	int fd = open(f->path, O_RDWR | O_CREAT | O_EXCL, 0600);
-	cr_assert(fd >= 0);
-	cr_assert(ftruncate(fd, (off_t)f->size) == 0);
+	SF_CHECK(fd >= 0);
+	SF_CHECK(ftruncate(fd, (off_t)f->size) == 0);
 	f->h = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	cr_assert(f->h != MAP_FAILED);
+	SF_CHECK(f->h != MAP_FAILED);
 	struct tm_seg_header *h = f->h;
 	h->magic = TM_MAGIC;
 	h->version = TM_WIRE_VERSION;
@@ -46,7 +54,7 @@ void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap, u
 	h->state = TM_PROC_RUNNING;
 	FILE *st = fopen("/proc/self/stat", "r");
 	char buf[1024] = {0};
-	cr_assert(fread(buf, 1, sizeof(buf) - 1, st) > 0);
+	SF_CHECK(fread(buf, 1, sizeof(buf) - 1, st) > 0);
 	fclose(st);
 	char *p = strrchr(buf, ')');
 	for (int field = 2; *p && field < 22; p++)
@@ -83,7 +91,7 @@ void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, uns
 {
 	struct tm_thread *t = segfake_thread(f, i);
 	uint64_t h = t->head;
-	cr_assert(h - t->tail < f->h->ring_cap, "ring full in test");
+	SF_CHECK(h - t->tail < f->h->ring_cap); /* ring full */
 	struct tm_record *r = &segfake_ring(f, i)[h & (f->h->ring_cap - 1)];
 	r->start = h;
 	r->dur_meta = dur | (uint64_t)status << 48;
