@@ -48,6 +48,22 @@ static inline double bench_min(const double *v, int n)
 	return m;
 }
 
+static volatile long bench_sink;
+
+/* Defines `static double NAME(long n)`: the time per call of CALL(i) over n
+ * calls, read from CLOCK (bench_now_ns or bench_thread_ns). CALL is called
+ * by name, so a library function goes through the PLT. */
+#define BENCH_ROUND(NAME, CLOCK, CALL)                                                             \
+	static double NAME(long n)                                                                 \
+	{                                                                                          \
+		double t0 = CLOCK();                                                               \
+		long s = 0;                                                                        \
+		for (long i = 0; i < n; i++)                                                       \
+			s += CALL(i);                                                              \
+		bench_sink += s;                                                                   \
+		return (CLOCK() - t0) / (double)n;                                                 \
+	}
+
 static inline void bench_line(const char *name, double value, const char *unit, double baseline,
 			      const char *target, int ok, const char *what)
 {

@@ -17,38 +17,19 @@
 
 #define ROUNDS 9
 
-static volatile long sink;
-
-static double round_ptr(long (*f)(long), long n)
-{
-	double t0 = bench_now_ns();
-	long s = 0;
-	for (long i = 0; i < n; i++)
-		s += f(i);
-	sink += s;
-	return (bench_now_ns() - t0) / (double)n;
-}
+static long (*native)(long); /* the twin of the function being measured */
 
 /* Direct calls: through the PLT, where every tool hooks (a pointer to the
  * function would be read from a GLOB_DAT slot, which uftrace ignores). */
-#define ROUND_DIRECT(fn)                                                                           \
-	static double round_##fn(long n)                                                           \
-	{                                                                                          \
-		double t0 = bench_now_ns();                                                        \
-		long s = 0;                                                                        \
-		for (long i = 0; i < n; i++)                                                       \
-			s += fn(i);                                                                \
-		sink += s;                                                                         \
-		return (bench_now_ns() - t0) / (double)n;                                          \
-	}
-ROUND_DIRECT(work_noop)
-ROUND_DIRECT(work_100ns)
+BENCH_ROUND(round_work_noop, bench_now_ns, work_noop)
+BENCH_ROUND(round_work_100ns, bench_now_ns, work_100ns)
+BENCH_ROUND(round_native, bench_now_ns, native)
 
 static void bench(const char *label, const char *fn, double (*hooked)(long), long n)
 {
 	char native_name[64];
 	snprintf(native_name, sizeof(native_name), "%s_native", fn);
-	long (*native)(long) = (long (*)(long))dlsym(RTLD_DEFAULT, native_name);
+	native = (long (*)(long))dlsym(RTLD_DEFAULT, native_name);
 	if (!native) {
 		fprintf(stderr, "bench_overhead: %s not found\n", native_name);
 		exit(2);
@@ -56,7 +37,7 @@ static void bench(const char *label, const char *fn, double (*hooked)(long), lon
 	double a[ROUNDS], b[ROUNDS];
 	hooked(n / 10); /* warm up: first calls bind, set up the thread */
 	for (int k = 0; k < ROUNDS; k++) {
-		a[k] = round_ptr(native, n);
+		a[k] = round_native(n);
 		b[k] = hooked(n);
 	}
 	double na = bench_median(a, ROUNDS), mo = bench_median(b, ROUNDS);

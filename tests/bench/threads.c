@@ -19,27 +19,8 @@
 static long n_calls;
 static long (*native)(long);
 static pthread_barrier_t barrier;
-static volatile long sink;
-
-static double round_native(long n)
-{
-	double t0 = bench_thread_ns();
-	long s = 0;
-	for (long i = 0; i < n; i++)
-		s += native(i);
-	sink += s;
-	return (bench_thread_ns() - t0) / (double)n;
-}
-
-static double round_hooked(long n)
-{
-	double t0 = bench_thread_ns();
-	long s = 0;
-	for (long i = 0; i < n; i++)
-		s += work_noop(i);
-	sink += s;
-	return (bench_thread_ns() - t0) / (double)n;
-}
+BENCH_ROUND(round_native, bench_thread_ns, native)
+BENCH_ROUND(round_hooked, bench_thread_ns, work_noop)
 
 static void *worker(void *arg)
 {
