@@ -136,9 +136,10 @@ void tm_log(const char *fmt, ...) TM_HIDDEN __attribute__((format(printf, 1, 2))
 /* config.c */
 int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dormant */
 int tm_config_match(const struct tm_state *g, const char *name) TM_HIDDEN; /* pattern idx or -1 */
+/* The exact pattern `name` is the large-file twin of (open64 <-> open). */
+int tm_config_match_lfs(const struct tm_state *g, const char *name) TM_HIDDEN;
 /* C++ patterns against a demangled name ("ns::S::get(int)"), with or
  * without its parameter list. Pattern index or -1. */
-int tm_config_match_lfs(const struct tm_state *g, const char *name) TM_HIDDEN;
 int tm_config_match_cxx(const struct tm_state *g, const char *demangled) TM_HIDDEN;
 int tm_config_refused(const char *name) TM_HIDDEN;
 int tm_config_rule(const struct tm_state *g, const char *name, int pat,
