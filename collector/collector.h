@@ -32,12 +32,15 @@ struct tm_err_count {
 /* Statistics of one symbol (by display name) across every process. */
 struct tm_sym {
 	char name[200];
-	char object[40];
-	uint32_t flags; /* union of the wire flags seen */
+	char object[36];
+	uint32_t flags;	 /* union of the wire flags seen */
+	uint32_t sample; /* TM_RF_SAMPLED: largest 1-in-N seen */
 	uint16_t codes; /* enum tm_code_domain */
 	uint64_t calls, ok, failed, exceptions, unwound, unfinished; /* not judged: the rest */
+	uint64_t timed;	     /* calls with a duration: what latency is computed from */
 	uint64_t records;    /* calls seen as individual records */
 	uint64_t overflowed; /* calls seen only through accumulators */
+	uint64_t counted;    /* untimed calls seen only through counters */
 	uint64_t bytes;
 	double sum_ns, sumsq_ns;
 	uint64_t min_ns, max_ns;
@@ -79,6 +82,9 @@ struct tm_proc {
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t *thr_loss_seen; /* [(max_threads+1) * TM_LOSS_COUNT] */
 	uint64_t *thr_epoch;	 /* [max_threads+1]: acc_epoch last folded */
+	int counters;		 /* TM_SEG_COUNTERS: slots carry cnt[] */
+	uint32_t *cnt_syms;	 /* local ids of sampled and count-only symbols */
+	uint32_t ncnt_syms;
 	uint32_t slot_misses;	 /* last value seen: a change means reclaim slots now */
 };
 
@@ -131,6 +137,8 @@ void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p);
 /* stats.c */
 int tm_coll_sym(struct tm_coll *c, const char *name); /* global index, created if new */
 void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value, int32_t err);
+/* a call without a duration (sampled out): counted and judged only */
+void tm_sym_count(struct tm_sym *s, unsigned status, int64_t value, int32_t err);
 void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n);
 void tm_sym_free(struct tm_sym *s);
 /* quantile of the histogram, clamped to the exact [min, max] */

@@ -29,8 +29,10 @@ static uint64_t ticks_to_ns(const struct tm_coll *c, const struct tm_proc *p, ui
 
 static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 {
-	s->flags |= w->flags &
-		    (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED | TM_RF_GLOB);
+	s->flags |= w->flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED |
+				TM_RF_GLOB | TM_RF_SAMPLED | TM_RF_COUNT);
+	if ((w->flags & TM_RF_SAMPLED) && w->sample > s->sample)
+		s->sample = w->sample;
 	if (w->codes <= TM_CODES_NUMBER && w->codes != TM_CODES_NONE)
 		s->codes = w->codes;
 	if (!s->object[0]) {
@@ -64,12 +66,15 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		merge_sym_info(&c->syms[g], &w);
 		p->psyms[i].gsym = (uint32_t)g;
 		p->npsyms = i + 1;
+		if (p->counters && (w.flags & (TM_RF_SAMPLED | TM_RF_COUNT)))
+			p->cnt_syms[p->ncnt_syms++] = i;
 	}
 }
 
 static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_record *r)
 {
 	unsigned status = TM_REC_STATUS(r);
+	int timed = TM_REC_TIMED(r);
 	if (r->sym >= p->npsyms) {
 		tm_proc_sync_syms(c, p, 0);
 		if (r->sym >= p->npsyms) {
@@ -83,8 +88,11 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 	}
 	struct tm_psym *ps = &p->psyms[r->sym];
 	struct tm_sym *s = &c->syms[ps->gsym];
-	uint64_t ns = ticks_to_ns(c, p, TM_REC_DUR(r));
-	tm_sym_record(s, ns, status, r->value, r->err);
+	uint64_t ns = timed ? ticks_to_ns(c, p, TM_REC_DUR(r)) : 0;
+	if (timed)
+		tm_sym_record(s, ns, status, r->value, r->err);
+	else
+		tm_sym_count(s, status, r->value, r->err);
 	s->records++;
 	ps->calls++;
 	ps->ok += status == TM_ST_OK;
@@ -144,7 +152,9 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 	 * between two field updates, and the next pass picks up the rest. */
 	int bad = 0;
 	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
+	uint64_t untimed = acc_delta(&a->untimed, &seen->untimed, &bad);
 	s->calls += calls;
+	s->timed += calls >= untimed ? calls - untimed : 0;
 	s->overflowed += calls;
 	ps->calls += calls;
 	p->calls += calls;
@@ -214,6 +224,49 @@ static void drain_acc(struct tm_coll *c, struct tm_proc *p, uint32_t i, struct t
 			fold_acc(c, p, s, &acc[s], &seen[s]);
 }
 
+/* Untimed calls of sampled and count-only symbols: per-thread counters,
+ * folded by difference like the accumulators. */
+static void drain_cnt(struct tm_coll *c, struct tm_proc *p, struct tm_thread *thr)
+{
+	if (!p->counters || !p->ncnt_syms)
+		return;
+	char *base = (char *)thr;
+	struct tm_cnt *cnt = (void *)(base + tm_thr_cnt_off(p->stack_cap, p->max_syms));
+	struct tm_cnt *seen = (void *)(base + tm_thr_cseen_off(p->stack_cap, p->max_syms));
+	for (uint32_t k = 0; k < p->ncnt_syms; k++) {
+		uint32_t ls = p->cnt_syms[k];
+		if (ls >= p->npsyms || ls >= p->max_syms)
+			continue;
+		/* the shim bumps calls before ok: reading ok first (acquire)
+		 * never sees an ok whose call is missing */
+		uint64_t okn = atomic_load_explicit(&cnt[ls].ok, ACQ);
+		uint64_t callsn = atomic_load_explicit(&cnt[ls].calls, ACQ);
+		uint64_t bytesn = atomic_load_explicit(&cnt[ls].bytes, RLX);
+		uint64_t oks = atomic_load_explicit(&seen[ls].ok, RLX);
+		uint64_t callss = atomic_load_explicit(&seen[ls].calls, RLX);
+		uint64_t bytess = atomic_load_explicit(&seen[ls].bytes, RLX);
+		if (okn < oks || callsn < callss || bytesn < bytess) {
+			p->closs[TM_CLOSS_CORRUPT]++;
+			continue;
+		}
+		if (okn == oks && callsn == callss)
+			continue;
+		atomic_store_explicit(&seen[ls].ok, okn, RLX);
+		atomic_store_explicit(&seen[ls].calls, callsn, RLX);
+		atomic_store_explicit(&seen[ls].bytes, bytesn, RLX);
+		uint64_t calls = callsn - callss, ok = okn - oks, bytes = bytesn - bytess;
+		struct tm_psym *ps = &p->psyms[ls];
+		struct tm_sym *s = &c->syms[ps->gsym];
+		s->calls += calls;
+		s->ok += ok;
+		s->bytes += bytes;
+		s->counted += calls;
+		ps->calls += calls;
+		ps->ok += ok;
+		p->calls += calls;
+	}
+}
+
 static void drain_loss(struct tm_proc *p, uint32_t i, struct tm_thread *thr)
 {
 	uint64_t *seen = &p->thr_loss_seen[(size_t)i * TM_LOSS_COUNT];
@@ -238,6 +291,7 @@ static uint64_t drain_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 	struct tm_thread *thr = thr_at(p, i);
 	uint64_t n = i < p->max_threads ? drain_ring(c, p, thr) : 0;
 	drain_acc(c, p, i, thr);
+	drain_cnt(c, p, thr);
 	drain_loss(p, i, thr);
 	return n;
 }
@@ -275,6 +329,10 @@ static void free_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 		memset(&acc[s], 0, sizeof(acc[s]));
 		memset(&seen[s], 0, sizeof(seen[s]));
 		atomic_store_explicit(&used[s], 0, RLX);
+	}
+	if (p->counters) {
+		uint64_t off = tm_thr_cnt_off(p->stack_cap, p->max_syms);
+		memset(base + off, 0, 2 * (size_t)p->max_syms * sizeof(struct tm_cnt));
 	}
 	atomic_store_explicit(&thr->head, 0, RLX);
 	atomic_store_explicit(&thr->tail, 0, RLX);

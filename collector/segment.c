@@ -149,12 +149,15 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 	p->argv_len = h->argv_len < sizeof(p->argv) - 1 ? h->argv_len : sizeof(p->argv) - 1;
 	memcpy(p->argv, h->argv, p->argv_len);
 	p->argv[p->argv_len] = '\0';
+	p->counters = (h->flags & TM_SEG_COUNTERS) != 0;
 	p->attached = 1;
 	p->status = TM_PS_RUNNING;
 	p->thr_loss_seen = calloc((size_t)(p->max_threads + 1) * TM_LOSS_COUNT, sizeof(uint64_t));
 	p->thr_epoch = calloc(p->max_threads + 1, sizeof(uint64_t));
 	p->psyms = calloc(p->max_syms, sizeof(*p->psyms));
-	if (!p->thr_loss_seen || !p->thr_epoch || !p->psyms) {
+	p->cnt_syms = calloc(p->max_syms, sizeof(*p->cnt_syms));
+	p->ncnt_syms = 0;
+	if (!p->thr_loss_seen || !p->thr_epoch || !p->psyms || !p->cnt_syms) {
 		snprintf(err, errlen, "out of memory");
 		tm_proc_detach(p, 0);
 		return -ENOMEM;
@@ -180,6 +183,8 @@ void tm_proc_detach(struct tm_proc *p, int remove)
 	p->attached = 0;
 	free(p->thr_loss_seen);
 	free(p->thr_epoch);
+	free(p->cnt_syms);
 	p->thr_loss_seen = NULL;
 	p->thr_epoch = NULL;
+	p->cnt_syms = NULL;
 }

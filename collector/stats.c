@@ -48,7 +48,7 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 	s->nerrs++;
 }
 
-void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value, int32_t err)
+void tm_sym_count(struct tm_sym *s, unsigned status, int64_t value, int32_t err)
 {
 	s->calls++;
 	switch (status) {
@@ -65,6 +65,12 @@ void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t v
 	case TM_ST_EXCEPTION: s->exceptions++; break;
 	default: s->unwound++; break;
 	}
+}
+
+void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value, int32_t err)
+{
+	tm_sym_count(s, status, value, err);
+	s->timed++;
 	s->sum_ns += (double)dur_ns;
 	s->sumsq_ns += (double)dur_ns * (double)dur_ns;
 	if (dur_ns < s->min_ns)
@@ -84,7 +90,7 @@ void tm_sym_free(struct tm_sym *s)
 uint64_t tm_sym_quantile(const struct tm_sym *s, double q)
 {
 	uint64_t v = tm_hist_quantile(&s->hist, q);
-	if (!s->calls)
+	if (!s->timed)
 		return 0;
 	return v < s->min_ns ? s->min_ns : v > s->max_ns ? s->max_ns : v;
 }

@@ -31,7 +31,21 @@ static json_t *jnum_or_null(int have, uint64_t v)
 
 static double sym_mean(const struct tm_sym *s)
 {
-	return s->calls ? s->sum_ns / (double)s->calls : 0;
+	return s->timed ? s->sum_ns / (double)s->timed : 0;
+}
+
+/* Time spent in the function: measured, or for a sampled symbol the
+ * sample's mean times every call. */
+static double sym_total(const struct tm_sym *s)
+{
+	if ((s->flags & TM_RF_SAMPLED) && s->timed)
+		return sym_mean(s) * (double)s->calls;
+	return s->sum_ns;
+}
+
+static const char *sym_timing(const struct tm_sym *s)
+{
+	return (s->flags & TM_RF_COUNT) ? "count" : (s->flags & TM_RF_SAMPLED) ? "sampled" : "all";
 }
 
 /* A glob that matched something is reported through its matches. */
@@ -51,7 +65,7 @@ static const char *sym_note(const struct tm_sym *s)
 static json_t *sym_json(const struct tm_sym *s)
 {
 	json_t *o = json_object();
-	int have = s->calls > 0;
+	int have = s->timed > 0;
 	int rule = (s->flags & TM_RF_HAS_RULE) != 0;
 	uint64_t judged = s->ok + s->failed;
 
@@ -76,7 +90,7 @@ static json_t *sym_json(const struct tm_sym *s)
 	json_object_set_new(o, "min_ns", jnum_or_null(have, s->min_ns));
 	json_object_set_new(o, "max_ns", jnum_or_null(have, s->max_ns));
 	json_object_set_new(o, "mean_ns", have ? json_real(sym_mean(s)) : json_null());
-	double var = have ? s->sumsq_ns / (double)s->calls - sym_mean(s) * sym_mean(s) : 0;
+	double var = have ? s->sumsq_ns / (double)s->timed - sym_mean(s) * sym_mean(s) : 0;
 	json_object_set_new(o, "stddev_ns",
 			    have ? json_real(var > 0 ? sqrt(var) : 0) : json_null());
 	static const struct {
@@ -92,10 +106,17 @@ static json_t *sym_json(const struct tm_sym *s)
 		json_object_set_new(o, qs[i].key, jnum_or_null(have && s->hist.count, v));
 	}
 	json_object_set_new(o, "total_ns", json_integer((json_int_t)llround(s->sum_ns)));
+	json_object_set_new(o, "timing", json_string(sym_timing(s)));
+	json_object_set_new(o, "timed", json_integer((json_int_t)s->timed));
+	if (s->flags & TM_RF_SAMPLED) {
+		json_object_set_new(o, "sample_every", json_integer((json_int_t)s->sample));
+		json_object_set_new(o, "est_total_ns", json_integer((json_int_t)llround(sym_total(s))));
+	}
 	if (s->flags & TM_RF_BYTES)
 		json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
 	json_object_set_new(o, "records", json_integer((json_int_t)s->records));
 	json_object_set_new(o, "overflowed", json_integer((json_int_t)s->overflowed));
+	json_object_set_new(o, "counted", json_integer((json_int_t)s->counted));
 	json_t *errs = json_object();
 	for (size_t i = 0; i < s->nerrs; i++) {
 		char buf[64];
@@ -113,7 +134,16 @@ static json_t *sym_json(const struct tm_sym *s)
 		json_object_set_new(o, "note", json_string(sym_note(s)));
 	else if (!s->calls)
 		json_object_set_new(o, "note", json_string("found, 0 calls"));
-	else if (!rule)
+	else if (s->flags & TM_RF_COUNT)
+		json_object_set_new(o, "note", json_string("count only: calls not timed or judged"));
+	else if (s->flags & TM_RF_SAMPLED) {
+		char note[160];
+		snprintf(note, sizeof(note),
+			 "latency from a sample: 1 call in %u timed (%llu of %llu)%s", s->sample,
+			 (unsigned long long)s->timed, (unsigned long long)s->calls,
+			 rule ? "" : "; no success rule: calls not judged");
+		json_object_set_new(o, "note", json_string(note));
+	} else if (!rule)
 		json_object_set_new(o, "note", json_string("no success rule: calls not judged"));
 	return o;
 }
@@ -284,7 +314,8 @@ static int by_total_desc(const void *a, const void *b)
 {
 	const struct tm_sym *x = *(const struct tm_sym *const *)a;
 	const struct tm_sym *y = *(const struct tm_sym *const *)b;
-	return x->sum_ns < y->sum_ns ? 1 : x->sum_ns > y->sum_ns ? -1 : strcmp(x->name, y->name);
+	double tx = sym_total(x), ty = sym_total(y);
+	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->name, y->name);
 }
 
 /* ltrace -c's table, with failures and percentiles. */
@@ -293,11 +324,12 @@ void tm_table_print(const struct tm_coll *c, void *file)
 	FILE *f = file;
 	const struct tm_sym **v = calloc(c->nsyms ? c->nsyms : 1, sizeof(*v));
 	double total = 0;
+	unsigned sampled = 0;
 	if (!v)
 		return;
 	for (size_t i = 0; i < c->nsyms; i++) {
 		v[i] = &c->syms[i];
-		total += c->syms[i].sum_ns;
+		total += sym_total(&c->syms[i]);
 	}
 	qsort(v, c->nsyms, sizeof(*v), by_total_desc);
 	fprintf(f, "%-28s %10s %9s %9s %9s %9s %9s %9s %10s %6s\n", "function", "calls", "failed",
@@ -311,20 +343,34 @@ void tm_table_print(const struct tm_coll *c, void *file)
 			fprintf(f, "%-28.28s %10s  (%s)\n", s->name, "0", sym_note(s));
 			continue;
 		}
+		if (!s->timed) {
+			fprintf(f, "%-28.28s %10llu %9s  (%s)\n", s->name,
+				(unsigned long long)s->calls, "-",
+				(s->flags & TM_RF_COUNT) ? "count only: not timed" : "none timed");
+			continue;
+		}
 		fmt_ns(mean, sizeof(mean), sym_mean(s));
 		fmt_ns(p50, sizeof(p50), (double)tm_sym_quantile(s, 0.5));
 		fmt_ns(p95, sizeof(p95), (double)tm_sym_quantile(s, 0.95));
 		fmt_ns(p99, sizeof(p99), (double)tm_sym_quantile(s, 0.99));
 		fmt_ns(mx, sizeof(mx), (double)s->max_ns);
-		fmt_ns(tot, sizeof(tot), s->sum_ns);
+		fmt_ns(tot, sizeof(tot), sym_total(s));
+		if (s->flags & TM_RF_SAMPLED)
+			sampled++;
 		if (s->flags & TM_RF_HAS_RULE)
 			snprintf(failed, sizeof(failed), "%llu", (unsigned long long)s->failed);
 		else
 			snprintf(failed, sizeof(failed), "-");
-		fprintf(f, "%-28.28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", s->name,
+		char name[40];
+		snprintf(name, sizeof(name), "%.27s%s", s->name,
+			 (s->flags & TM_RF_SAMPLED) ? "~" : "");
+		fprintf(f, "%-28.28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", name,
 			(unsigned long long)s->calls, failed, mean, p50, p95, p99, mx, tot,
-			total > 0 ? 100.0 * s->sum_ns / total : 0.0);
+			total > 0 ? 100.0 * sym_total(s) / total : 0.0);
 	}
+	if (sampled)
+		fprintf(f, "note: ~ sampled: latency from 1 call in N, total estimated; calls and "
+			   "failures exact\n");
 	uint64_t loss[TM_LOSS_COUNT] = {0};
 	for (size_t i = 0; i < c->nprocs; i++)
 		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)

@@ -104,10 +104,17 @@ int tm_config_rule(const struct tm_state *g, const char *name, int pat, struct t
 	if (tm_rule_from_strings(out, type, success, error, codes, bytes, err, sizeof(err)) < 0) {
 		tm_log("tm: rule for %s: %s; calls counted without a success rule", name, err);
 		memset(out, 0, sizeof(*out));
+		if (p) {
+			out->sample = p->sample;
+			out->count_only = p->count_only;
+		}
 		return -1;
 	}
-	if (p)
+	if (p) {
 		out->slow_ns = p->slow_ns;
+		out->sample = p->sample;
+		out->count_only = p->count_only;
+	}
 	return 0;
 }
 
@@ -180,6 +187,34 @@ static void tm_say_refused(struct tm_state *g)
 		       g->refused, strchr(g->refused, ',') ? "them" : "it");
 }
 
+/* "name/N" (time one call in N) or "name/count" (count only): splits the
+ * suffix off spec. Returns 0, or -1 after logging a bad suffix. */
+static int tm_parse_mode(char *spec, uint32_t *sample, uint8_t *count_only)
+{
+	*sample = 0;
+	*count_only = 0;
+	char *slash = strrchr(spec, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	const char *m = slash + 1;
+	if (strcmp(m, "count") == 0) {
+		*count_only = 1;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(m, &end, 10);
+	if (*m < '0' || *m > '9' || *end || errno || n < 1 || n > 1000000000ul) {
+		tm_log("tm: TM_SYMBOLS: '%s/%s': after '/' expected a number 1..1000000000 (time "
+		       "one call in N) or 'count'; ignoring it",
+		       spec, m);
+		return -1;
+	}
+	*sample = (uint32_t)n;
+	return 0;
+}
+
 static void tm_parse_symbols(struct tm_state *g, const char *list)
 {
 	char spec[300];
@@ -198,7 +233,15 @@ static void tm_parse_symbols(struct tm_state *g, const char *list)
 			} else {
 				memcpy(spec, s, (size_t)(e - s));
 				spec[e - s] = '\0';
-				tm_pattern_add(g, spec, "TM_SYMBOLS");
+				uint32_t sample;
+				uint8_t count_only;
+				int idx = tm_parse_mode(spec, &sample, &count_only) < 0
+						  ? -1
+						  : tm_pattern_add(g, spec, "TM_SYMBOLS");
+				if (idx >= 0 && (sample || count_only)) {
+					g->patterns[idx].sample = sample;
+					g->patterns[idx].count_only = count_only;
+				}
 			}
 		}
 		p += n;

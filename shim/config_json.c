@@ -70,8 +70,9 @@ static int tm_json_str(struct tm_jansson *j, json_t *o, const char *key, char *d
 	return 1;
 }
 
-static const char *const tm_rule_keys[] = {"ret",   "success", "error",	  "codes",
-					   "bytes", "name",    "slow_ms", NULL};
+static const char *const tm_rule_keys[] = {"ret",     "success", "error",	   "codes",
+					   "bytes",   "name",	 "slow_ms", "sample",
+					   "count_only", NULL};
 
 static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *path,
 			 const char *key, json_t *e)
@@ -89,7 +90,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 		if (!*known) {
 			tm_log("tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
 			       "success, "
-			       "error, codes, bytes, name, slow_ms); ignoring this symbol",
+			       "error, codes, bytes, name, slow_ms, sample, count_only); ignoring "
+			       "this symbol",
 			       path, key, k);
 			return -1;
 		}
@@ -127,6 +129,33 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 		}
 		tmp.slow_ns = (uint64_t)(j->number_value(slow) * 1e6);
 	}
+	json_t *sample = j->object_get(e, "sample");
+	if (sample) {
+		double n = json_is_integer(sample) ? j->number_value(sample) : 0;
+		if (n < 1 || n > 1e9) {
+			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"sample\" must be an integer "
+			       "1..1000000000 (time one call in N); ignoring this symbol",
+			       path, key);
+			return -1;
+		}
+		tmp.sample = (uint32_t)n;
+	}
+	json_t *count = j->object_get(e, "count_only");
+	if (count) {
+		if (!json_is_boolean(count)) {
+			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"count_only\" must be true or "
+			       "false; ignoring this symbol",
+			       path, key);
+			return -1;
+		}
+		tmp.count_only = json_is_true(count);
+	}
+	if (tmp.count_only && tmp.sample > 1) {
+		tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"sample\" and \"count_only\" "
+		       "exclude each other; ignoring this symbol",
+		       path, key);
+		return -1;
+	}
 	/* check the fields parse before taking the pattern */
 	struct tm_rule r;
 	char err[256];
@@ -148,6 +177,10 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	memcpy(p->bytes, tmp.bytes, sizeof(p->bytes));
 	memcpy(p->display, tmp.display, sizeof(p->display));
 	p->slow_ns = tmp.slow_ns;
+	if (sample || count) {
+		p->sample = tmp.sample;
+		p->count_only = tmp.count_only;
+	}
 	p->has_rule = 1;
 	return 0;
 }

@@ -19,6 +19,46 @@ __thread struct tm_tls tm_tls __attribute__((tls_model("initial-exec")));
 
 #define RELAXED memory_order_relaxed
 
+_Static_assert(sizeof(struct tm_slot) == 1u << TM_SLOT_SHIFT, "tramp.S: slot size");
+_Static_assert(offsetof(struct tm_slot, target) == TM_SLOT_TARGET, "tramp.S: slot target");
+_Static_assert(offsetof(struct tm_slot, cnt_off) == TM_SLOT_CNT_OFF, "tramp.S: slot cnt_off");
+_Static_assert(offsetof(struct tm_slot, mode) == TM_SLOT_MODE, "tramp.S: slot mode");
+_Static_assert(offsetof(struct tm_slot, sym) == TM_SLOT_SYM, "tramp.S: slot sym");
+_Static_assert(offsetof(struct tm_cnt, calls) == TM_CNT_CALLS, "tramp.S: cnt calls");
+_Static_assert(offsetof(struct tm_cnt, left) == TM_CNT_LEFT, "tramp.S: cnt left");
+_Static_assert(offsetof(struct tm_tls, cnt) == 0, "tramp.S: tm_tls.cnt at offset 0");
+_Static_assert(offsetof(struct tm_tls, live_depth) == TM_TLS_LIVE_DEPTH &&
+		       offsetof(struct tm_tls, stack) == TM_TLS_STACK &&
+		       offsetof(struct tm_tls, depth) == TM_TLS_DEPTH &&
+		       offsetof(struct tm_tls, cap) == TM_TLS_CAP &&
+		       offsetof(struct tm_tls, busy) == TM_TLS_BUSY,
+	       "tramp.S: tm_tls layout");
+_Static_assert(sizeof(struct tm_live) == 1u << TM_LIVE_SHIFT &&
+		       offsetof(struct tm_live, start) == TM_LIVE_START &&
+		       offsetof(struct tm_live, sym) == TM_LIVE_SYM &&
+		       offsetof(struct tm_live, flags) == TM_LIVE_FLAGS &&
+		       offsetof(struct tm_live, ret) == TM_LIVE_RET &&
+		       offsetof(struct tm_live, sp) == TM_LIVE_SP && TM_FR_UNTIMED == TM_ASM_FR_UNTIMED,
+	       "tramp.S: tm_live layout");
+_Static_assert(TM_SM_COUNT == TM_ASM_SM_COUNT && TM_SM_HIJACK == TM_ASM_SM_HIJACK,
+	       "tramp.S: slot modes");
+_Static_assert(TM_D_SAMPLED == TM_ASM_D_SAMPLED && TM_D_UNTIMED == TM_ASM_D_UNTIMED &&
+		       TM_D_DECIDE == TM_ASM_D_DECIDE,
+	       "tramp.S: decisions");
+
+/* One increment of a counter only this thread writes: a single instruction,
+ * so a signal handler on this thread cannot split it, and no lock prefix,
+ * since no other thread writes the line (the collector only reads it). */
+static inline void tm_bump(_Atomic uint64_t *p, uint64_t v)
+{
+	__asm__ volatile("addq %1, %0" : "+m"(*(uint64_t *)p) : "er"(v));
+}
+
+static inline struct tm_cnt *tm_cnt_of(const struct tm_tls *t, uint32_t sym)
+{
+	return t->cnt + sym;
+}
+
 static inline tm_ticks tm_now(void)
 {
 	if (TM_LIKELY(tm_g.clock_kind == TM_CLOCK_TSC)) {
@@ -121,6 +161,7 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 						 unsigned status, int64_t value, int32_t err)
 {
 	int shared = t->state == TM_T_SHARED;
+	int untimed = (status & TM_ST_UNTIMED) != 0;
 	struct tm_acc *a = &t->acc[sym];
 	const struct tm_rule *r = &tm_rules[sym];
 
@@ -135,6 +176,7 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 		}
 		t->acc_used[sym] = 1;
 	}
+	status &= ~TM_ST_UNTIMED;
 	ACC_ADD(a, calls, 1, shared);
 	if (status == TM_ST_OK) {
 		ACC_ADD(a, ok, 1, shared);
@@ -146,14 +188,19 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 	} else if (status != TM_ST_NORULE) {
 		ACC_ADD(a, abnormal, 1, shared);
 	}
-	ACC_ADD(a, sum, dur, shared);
-	tm_acc_minmax(a, dur, shared);
-	unsigned b = tm_acc_bucket(dur);
-	if (shared)
-		atomic_fetch_add_explicit(&a->hist[b], 1, RELAXED);
-	else
-		atomic_store_explicit(&a->hist[b], atomic_load_explicit(&a->hist[b], RELAXED) + 1,
-				      RELAXED);
+	if (untimed) {
+		ACC_ADD(a, untimed, 1, shared);
+	} else {
+		ACC_ADD(a, sum, dur, shared);
+		tm_acc_minmax(a, dur, shared);
+		unsigned b = tm_acc_bucket(dur);
+		if (shared)
+			atomic_fetch_add_explicit(&a->hist[b], 1, RELAXED);
+		else
+			atomic_store_explicit(&a->hist[b],
+					      atomic_load_explicit(&a->hist[b], RELAXED) + 1,
+					      RELAXED);
+	}
 	if (shared) {
 		atomic_fetch_add_explicit(&t->thr->acc_epoch, 1, memory_order_release);
 	} else {
@@ -243,9 +290,17 @@ static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d
 	while (d > 0 && tm_abandoned(&t->stack[d - 1], below, entry)) {
 		struct tm_live *f = &t->stack[d - 1];
 		uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
-		if (t->state != TM_T_OFF)
-			tm_emit(t, f->sym, caller, f->start, now - f->start,
-				t->exc ? TM_ST_EXCEPTION : TM_ST_UNWOUND, d - 1, 0, 0);
+		unsigned st = t->exc ? TM_ST_EXCEPTION : TM_ST_UNWOUND;
+		if (f->flags & TM_FR_UNTIMED) {
+			if (t->state != TM_T_OFF)
+				tm_emit(t, f->sym, caller, 0, 0, st | TM_ST_UNTIMED, d - 1, 0, 0);
+		} else {
+			if (!now)
+				now = tm_now();
+			if (t->state != TM_T_OFF)
+				tm_emit(t, f->sym, caller, f->start, now - f->start, st, d - 1, 0,
+					0);
+		}
 		d--;
 	}
 	return d;
@@ -295,24 +350,80 @@ void tm_frames_caught(uintptr_t cfa)
 	tm_busy(t, 0);
 }
 
-uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs)
+/* Arms the sampling countdown of s's symbol on this thread: the gap to the
+ * next timed call is uniform in [1, 2N-1], mean N, so a program whose calls
+ * alternate in a fixed pattern cannot hide from the sample. */
+static inline void tm_rearm(struct tm_tls *t, const struct tm_slot *s)
+{
+	uint64_t x = t->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	t->rng = x;
+	uint64_t n = tm_rules[s->sym].sample;
+	tm_cnt_of(t, s->sym)->left = 1 + (int64_t)(x % (2 * n - 1));
+}
+
+#define TM_D_DONE 4u /* counted here: pass the call through */
+
+/* tramp.S found no counters for this thread (first call, shared slot):
+ * the same choice, in C. A thread without its own slot times sampled
+ * calls (they go to the shared accumulators, exact) and counts count-only
+ * calls with an atomic add on the shared slot's counters. */
+static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const struct tm_slot *s)
+{
+	if (t->cnt) {
+		struct tm_cnt *c = tm_cnt_of(t, s->sym);
+		if (s->mode & TM_SM_COUNT) {
+			tm_bump(&c->calls, 1);
+			return TM_D_DONE;
+		}
+		if (--c->left <= 0)
+			return TM_D_SAMPLED;
+		if (s->mode & TM_SM_HIJACK)
+			return TM_D_UNTIMED;
+		tm_bump(&c->calls, 1);
+		return TM_D_DONE;
+	}
+	if (!(s->mode & TM_SM_COUNT))
+		return TM_D_TIMED;
+	struct tm_seg_header *h = tm_g.seg;
+	if (t->state == TM_T_SHARED && (h->flags & TM_SEG_COUNTERS)) {
+		struct tm_cnt *c = (struct tm_cnt *)((char *)t->thr +
+						     tm_thr_cnt_off(h->stack_cap, h->max_syms));
+		atomic_fetch_add_explicit(&c[s->sym].calls, 1, RELAXED);
+		tm_loss(t, TM_LOSS_NOSLOT);
+	} else {
+		tm_loss(t, TM_LOSS_NOMEM);
+	}
+	return TM_D_DONE;
+}
+
+struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
+			uint32_t decision)
 {
 	struct tm_tls *t = &tm_tls;
-	const struct tm_slot *s = &tm_slots[slot];
 	(void)regs;
 
 	if (TM_UNLIKELY(t->state != TM_T_SLOT)) {
 		if (t->state == TM_T_NEW)
 			tm_thread_setup(t);
 		if (t->state == TM_T_OFF)
-			return s->target;
+			return (struct tm_enter_ret){s->target, 0};
+	}
+	if (TM_UNLIKELY(decision == TM_D_DECIDE)) {
+		decision = tm_decide(t, s);
+		if (decision == TM_D_DONE)
+			return (struct tm_enter_ret){s->target, 0};
 	}
 	if (TM_UNLIKELY(t->busy)) {
 		tm_loss(t, TM_LOSS_REENTRANT);
-		return s->target;
+		return (struct tm_enter_ret){s->target, 0};
 	}
 	tm_busy(t, 1);
-	tm_ticks now = tm_now();
+	if (decision == TM_D_SAMPLED && t->cnt)
+		tm_rearm(t, s);
+	tm_ticks now = decision == TM_D_UNTIMED ? 0 : tm_now();
 	uint32_t d = t->depth;
 	if (TM_UNLIKELY(d && t->stack[d - 1].sp <= (uintptr_t)retp))
 		d = tm_retire(t, d, (uintptr_t)retp, now, 1);
@@ -320,18 +431,19 @@ uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs)
 		t->depth = d;
 		tm_loss(t, TM_LOSS_DEPTH);
 		tm_busy(t, 0);
-		return s->target;
+		return (struct tm_enter_ret){s->target, 0};
 	}
 	struct tm_live *f = &t->stack[d];
 	f->start = now;
 	f->sym = s->sym;
+	f->flags = decision == TM_D_UNTIMED ? TM_FR_UNTIMED : 0;
 	f->ret = *retp;
 	f->sp = (uintptr_t)retp;
 	t->depth = d + 1;
 	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
 	*retp = (uintptr_t)tm_exit_tramp;
 	tm_busy(t, 0);
-	return s->target;
+	return (struct tm_enter_ret){s->target, 1};
 }
 
 static __attribute__((noreturn)) void tm_die_empty_stack(void)
@@ -344,11 +456,12 @@ static __attribute__((noreturn)) void tm_die_empty_stack(void)
 uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 {
 	struct tm_tls *t = &tm_tls;
-	tm_ticks now = tm_now();
+	uint32_t d = t->depth;
+	/* the clock first, unless the call on top is an untimed one */
+	tm_ticks now = d && (t->stack[d - 1].flags & TM_FR_UNTIMED) ? 0 : tm_now();
 	uintptr_t sp = rsp - 8; /* where the hijacked return address was */
 
 	tm_busy(t, 1);
-	uint32_t d = t->depth;
 	if (TM_UNLIKELY(d && t->stack[d - 1].sp < sp))
 		d = tm_retire(t, d, sp, now, 0);
 	if (TM_UNLIKELY(d == 0))
@@ -357,6 +470,9 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	uintptr_t ret = f->ret;
 	uint32_t sym = f->sym;
 	tm_ticks start = f->start;
+	uint32_t untimed = f->flags & TM_FR_UNTIMED;
+	if (TM_UNLIKELY(!untimed && !now))
+		now = tm_now(); /* an untimed call above it was abandoned */
 	uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
 	d--;
 	t->depth = d;
@@ -381,7 +497,22 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 							    : 0;
 		}
 	}
-	tm_emit(t, sym, caller, start, now - start, status, d, v, err);
+	if (TM_UNLIKELY(untimed)) {
+		if (status != TM_ST_FAILED && t->cnt) {
+			struct tm_cnt *c = tm_cnt_of(t, sym);
+			tm_bump(&c->calls, 1);
+			if (status == TM_ST_OK) {
+				tm_bump(&c->ok, 1);
+				if (r->bytes && v > 0)
+					tm_bump(&c->bytes, (uint64_t)v);
+			}
+		} else {
+			/* failures keep their error code as a record */
+			tm_emit(t, sym, caller, 0, 0, status | TM_ST_UNTIMED, d, v, err);
+		}
+	} else {
+		tm_emit(t, sym, caller, start, now - start, status, d, v, err);
+	}
 	tm_busy(t, 0);
 	return ret;
 }

@@ -34,13 +34,15 @@ struct tm_rule {
 	uint8_t codes;	  /* enum tm_code_domain (wire.h) */
 	uint8_t bytes;	  /* ok return value counts bytes */
 	uint8_t nterms;
-	uint8_t any; /* 1: terms joined by ||, 0: by && */
-	uint8_t pad;
+	uint8_t any;	    /* 1: terms joined by ||, 0: by && */
+	uint8_t count_only; /* counted, never timed or judged */
 	struct {
 		int64_t k;
 		uint8_t op;
 	} term[TM_RULE_TERMS];
 	uint64_t slow_ns;
+	uint32_t sample; /* > 1: one call in `sample` is timed */
+	uint32_t pad2;
 };
 
 /* Parses "ret >= 0", "ret == 100 || ret == 101", "ret != NULL" into r's

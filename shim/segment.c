@@ -128,7 +128,9 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	const struct tm_rule *r = &tm_rules[id];
 	snprintf(ws->name, sizeof(ws->name), "%s", p->display[0] ? p->display : sd->name);
 	snprintf(ws->object, sizeof(ws->object), "%s", sd->object);
-	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) | sd->flags;
+	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) | sd->flags |
+		    (r->count_only ? TM_RF_COUNT : r->sample > 1 ? TM_RF_SAMPLED : 0);
+	ws->sample = r->count_only ? 0 : r->sample > 1 ? r->sample : 1;
 	ws->codes = r->codes;
 	ws->slow_ns = r->slow_ns;
 	uint32_t n = atomic_load_explicit(&h->nsyms, memory_order_relaxed);
@@ -194,6 +196,15 @@ int tm_seg_create(struct tm_state *g)
 		return -1;
 	}
 	struct tm_seg_header *h = m;
+	h->flags = g->counters ? TM_SEG_COUNTERS : 0;
+	h->max_syms = g->max_syms;
+	h->stack_cap = g->stack_cap;
+	if (tm_populate_cnt(h, (struct tm_thread *)((char *)m + shared)) < 0) {
+		tm_log("tm: %s: file system full; not monitoring", g->dir);
+		munmap(m, total);
+		unlink(g->seg_path);
+		return -1;
+	}
 	h->version = TM_WIRE_VERSION;
 	h->header_size = sizeof(*h);
 	h->record_size = sizeof(struct tm_record);

@@ -59,8 +59,14 @@ int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target)
 			       TM_NSTUBS);
 		return -1;
 	}
-	tm_slots[g->nslots].target = target;
-	tm_slots[g->nslots].sym = sym;
+	const struct tm_rule *r = &tm_rules[sym];
+	struct tm_slot *s = &tm_slots[g->nslots];
+	s->target = target;
+	s->sym = sym;
+	s->cnt_off = (uint64_t)sym * sizeof(struct tm_cnt);
+	s->mode = r->count_only ? TM_SM_COUNT
+		  : r->sample > 1 ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
+				  : 0;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return (int)g->nslots++;
 }
@@ -143,6 +149,9 @@ static void tm_setup(void)
 		return;
 	}
 	tm_declare_patterns(g);
+	for (uint32_t i = 0; i < g->npatterns; i++)
+		if (g->patterns[i].count_only || g->patterns[i].sample > 1)
+			g->counters = 1;
 	if (tm_seg_create(g) < 0)
 		return;
 	on_exit(tm_on_exit, NULL);

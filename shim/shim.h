@@ -16,17 +16,37 @@
 
 #define TM_NSTUBS	4096 /* trampolines assembled in tramp.S */
 #define TM_STUB_SIZE	16
+#define TM_SLOT_SIZE	32 /* tramp.S addresses tm_slots[i] as tm_slots + 32 * i */
 #define TM_MAX_PATTERNS 256
 #define TM_NOSLOT_STACK 16 /* shadow stack of a thread without a slot (TLS) */
 
 /* One trampoline: calls through it are calls of `sym` whose real code is
  * `target`. A symbol may own several slots (symbol versions, per-object
- * bindings); they all feed the same statistics. */
+ * bindings); they all feed the same statistics. tramp.S reads target,
+ * cnt_off and mode at fixed offsets. */
 struct tm_slot {
-	uintptr_t target;
-	uint32_t sym;
-	uint32_t pad;
+	uintptr_t target;  /* 0 */
+	uint64_t cnt_off;  /* 8: sym * sizeof(struct tm_cnt), for tramp.S */
+	uint32_t sym;	   /* 16 */
+	uint32_t mode;	   /* 20: TM_SM_* (0: every call timed) */
+	uint64_t pad;
 };
+
+/* Slot modes (tramp.S tests these bits; keep arch.h in step). */
+#define TM_SM_COUNT  1u /* count only: no hook, no hijack */
+#define TM_SM_SAMPLE 2u /* 1 in N timed, the rest counted */
+#define TM_SM_HIJACK 4u /* sampled with a success rule: untimed calls are judged */
+
+/* What tramp.S decided before calling tm_hook_enter (keep arch.h in step). */
+enum tm_decision {
+	TM_D_TIMED = 0,	  /* an ordinary timed call */
+	TM_D_SAMPLED = 1, /* a sampled symbol's countdown ran out: time it, re-arm */
+	TM_D_UNTIMED = 2, /* sampled, not timed, but judged: hijack without clock */
+	TM_D_DECIDE = 3,  /* sampled or count-only, thread not attached: decide in C */
+};
+
+/* Shadow-stack frame flags (struct tm_live.flags). */
+#define TM_FR_UNTIMED 1u
 
 struct tm_pattern {
 	char object[64]; /* "" or a glob on the defining object's basename */
@@ -42,11 +62,13 @@ struct tm_pattern {
 	char bytes[8];
 	char display[200];
 	uint64_t slow_ns;
+	uint32_t sample;    /* > 1: time one call in `sample` (TM_SYMBOLS name/N, "sample") */
+	uint8_t count_only; /* TM_SYMBOLS name/count, "count_only": true */
 };
 
 struct tm_symdef {
 	char name[200];
-	char object[40];  /* basename of the defining object */
+	char object[36];  /* basename of the defining object */
 	uint32_t pattern; /* index of the pattern that selected it */
 	uint32_t flags;	  /* TM_RF_FOUND, TM_RF_PATCHED */
 };
@@ -67,6 +89,7 @@ struct tm_state {
 	uint32_t clock_kind;
 	uint32_t nslots, nsyms, npatterns;
 	uint32_t syms_backed; /* entries [0, syms_backed) of the segment's table have memory */
+	uint32_t counters;    /* some pattern is sampled or count-only: TM_SEG_COUNTERS */
 	uintptr_t self_base;  /* load address of libtmshim itself */
 	void *main_handle;    /* dlopen(NULL): the global scope, for lookups */
 	uint32_t ncxx;	      /* patterns written as C++ */
@@ -77,6 +100,9 @@ struct tm_state {
 
 /* Per-thread state, initial-exec TLS (see hook.c for why it is small). */
 struct tm_tls {
+	/* first: tramp.S reads it at offset 0. This thread's cnt[] when it owns
+	 * a slot in a segment with TM_SEG_COUNTERS, else NULL (C decides). */
+	struct tm_cnt *cnt;
 	struct tm_thread *thr;	      /* segment slot (the shared slot for TM_T_SHARED) */
 	_Atomic uint32_t *live_depth; /* thr->live_depth, or nsdepth when slotless */
 	struct tm_live *stack;	      /* shadow stack: thr's live[] or nsstack below */
@@ -94,6 +120,7 @@ struct tm_tls {
 	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
 	uint32_t state; /* enum tm_tls_state */
 	int *errno_p;
+	uint64_t rng; /* sampling gaps: xorshift state */
 	_Atomic uint32_t nsdepth;
 	struct tm_live nsstack[TM_NOSLOT_STACK];
 };
@@ -117,7 +144,14 @@ void tm_exit_tramp(void) TM_HIDDEN;
 
 /* hook.c: hot path, compiled -mgeneral-regs-only */
 struct tm_regs;
-uintptr_t tm_hook_enter(uint32_t slot, uintptr_t *retp, struct tm_regs *regs) TM_HIDDEN;
+/* target: where to go; hijack: 1 if the call was recorded (tramp.S then
+ * calls the target so that it returns into tm_exit_tramp), 0 to jump. */
+struct tm_enter_ret {
+	uintptr_t target;
+	uintptr_t hijack;
+};
+struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
+				  uint32_t decision) TM_HIDDEN;
 uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp) TM_HIDDEN;
 int tm_thread_setup(struct tm_tls *t) TM_HIDDEN;
 /* Backs [addr, addr+len) with memory now (MADV_POPULATE_WRITE): 0, or -1
@@ -152,6 +186,7 @@ int tm_seg_create(struct tm_state *g) TM_HIDDEN;
 void tm_seg_publish_sym(struct tm_state *g, uint32_t id) TM_HIDDEN;
 struct tm_thread *tm_seg_thread(struct tm_seg_header *h, uint32_t i) TM_HIDDEN;
 struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid) TM_HIDDEN;
+int tm_populate_cnt(struct tm_seg_header *h, struct tm_thread *thr) TM_HIDDEN;
 void tm_seg_mark_exit(struct tm_seg_header *h, int code) TM_HIDDEN;
 
 /* got.c */

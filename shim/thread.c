@@ -42,6 +42,17 @@ int tm_populate(void *addr, uint64_t len)
 	return ret == 0 || ret == -22 /* EINVAL: old kernel */ ? 0 : -1;
 }
 
+/* With sampled or count-only symbols, a slot's cnt[] and cnt_seen[] are
+ * written on the fast path without a check: back them when the slot is
+ * first touched. */
+int tm_populate_cnt(struct tm_seg_header *h, struct tm_thread *thr)
+{
+	if (!(h->flags & TM_SEG_COUNTERS))
+		return 0;
+	uint64_t off = tm_thr_cnt_off(h->stack_cap, h->max_syms);
+	return tm_populate((char *)thr + off, 2 * (uint64_t)h->max_syms * sizeof(struct tm_cnt));
+}
+
 struct tm_thread *tm_seg_thread(struct tm_seg_header *h, uint32_t i)
 {
 	return (struct tm_thread *)((char *)h + h->threads_off + (uint64_t)i * h->thread_size);
@@ -59,7 +70,7 @@ struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid)
 	uint64_t backed = tm_thr_acc_off(h->stack_cap, h->max_syms);
 	for (uint32_t i = 0; i < h->max_threads; i++) {
 		struct tm_thread *thr = tm_seg_thread(h, i);
-		if (i >= hwm && tm_populate(thr, backed) < 0)
+		if (i >= hwm && (tm_populate(thr, backed) < 0 || tm_populate_cnt(h, thr) < 0))
 			return NULL; /* file system full: the shared slot is already backed */
 		uint32_t expect = TM_THR_FREE;
 		if (atomic_load_explicit(&thr->state, memory_order_relaxed) != TM_THR_FREE ||
@@ -102,6 +113,7 @@ static void tm_attach_slot(struct tm_tls *t, struct tm_seg_header *h, struct tm_
 static void tm_attach_shared(struct tm_tls *t, struct tm_seg_header *h)
 {
 	tm_attach_slot(t, h, tm_seg_thread(h, h->max_threads));
+	t->cnt = NULL; /* shared counters take atomic adds: C path (hook.c tm_decide) */
 	t->live_depth = &t->nsdepth;
 	t->stack = t->nsstack;
 	t->cap = TM_NOSLOT_STACK;
@@ -114,15 +126,28 @@ static void tm_attach_shared(struct tm_tls *t, struct tm_seg_header *h)
 int tm_thread_setup(struct tm_tls *t)
 {
 	struct tm_seg_header *h = tm_g.seg;
+	t->cnt = NULL;
 	if (!tm_g.active || !h) {
 		t->state = TM_T_OFF;
 		return -1;
 	}
 	t->errno_p = __errno_location();
-	struct tm_thread *thr = tm_seg_claim(h, tm_gettid());
+	int32_t tid = tm_gettid();
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	t->rng = ((uint64_t)hi << 32 | lo) ^ ((uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull);
+	if (!t->rng)
+		t->rng = 1;
+	struct tm_thread *thr = tm_seg_claim(h, tid);
 	if (thr) {
 		tm_attach_slot(t, h, thr);
 		t->state = TM_T_SLOT;
+		t->depth = 0;
+		/* last: tramp.S takes its fast paths once this is set */
+		atomic_signal_fence(memory_order_seq_cst);
+		if (h->flags & TM_SEG_COUNTERS)
+			t->cnt = (struct tm_cnt *)((char *)thr +
+						   tm_thr_cnt_off(h->stack_cap, h->max_syms));
 	} else {
 		/* tells the collector to reclaim exited threads' slots now */
 		atomic_fetch_add_explicit(&h->slot_misses, 1, memory_order_relaxed);

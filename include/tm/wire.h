@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define TM_MAGIC	0x0031474553304d54ULL /* "TM0SEG1\0" little-endian */
-#define TM_WIRE_VERSION 1u
+#define TM_WIRE_VERSION 2u
 
 /* Hard upper bounds the reader enforces whatever the header says. */
 #define TM_MAX_SYMS_LIMIT    4096u
@@ -39,6 +39,10 @@ enum tm_status {
 	TM_ST_UNWOUND = 4,   /* abandoned by longjmp or thread exit */
 	TM_ST_COUNT
 };
+/* Or'ed into a record's status: a call of a sampled symbol that was not
+ * chosen for timing (its duration and start are 0), recorded because it
+ * failed or was abandoned, so error types and counts stay exact. */
+#define TM_ST_UNTIMED 0x80u
 
 /* Why a call was not recorded as a ring record. Every output reports these. */
 enum tm_loss {
@@ -62,6 +66,12 @@ enum tm_rule_flags {
 	TM_RF_FOUND = 1u << 2,	  /* resolved in some loaded object */
 	TM_RF_PATCHED = 1u << 3,  /* at least one GOT slot redirected */
 	TM_RF_GLOB = 1u << 4,	  /* stands for a glob pattern, FOUND once it matched */
+	TM_RF_SAMPLED = 1u << 5,  /* 1 call in `sample` timed; every call counted */
+	TM_RF_COUNT = 1u << 6,	  /* count only: never timed, never judged */
+};
+
+enum tm_seg_flags {
+	TM_SEG_COUNTERS = 1u << 0, /* every claimed thread slot has cnt[] backed */
 };
 
 enum tm_code_domain {
@@ -84,7 +94,8 @@ _Static_assert(sizeof(struct tm_record) == 32, "wire ABI: record");
 
 #define TM_DUR_MASK	 ((1ull << 48) - 1)
 #define TM_REC_DUR(r)	 ((r)->dur_meta & TM_DUR_MASK)
-#define TM_REC_STATUS(r) ((unsigned)(((r)->dur_meta >> 48) & 0xff))
+#define TM_REC_STATUS(r) ((unsigned)(((r)->dur_meta >> 48) & 0x7f))
+#define TM_REC_TIMED(r)	 (!(((r)->dur_meta >> 48) & TM_ST_UNTIMED))
 #define TM_REC_DEPTH(r)	 ((unsigned)((r)->dur_meta >> 56))
 
 #define TM_ACC_ERRS    4
@@ -108,27 +119,42 @@ struct tm_acc {
 		_Atomic uint32_t count;
 	} errs[TM_ACC_ERRS];
 	_Atomic uint64_t errs_other; /* failures whose code did not fit errs[] */
-	uint64_t pad[3];
+	_Atomic uint64_t untimed;    /* of `calls`, those without a duration (sampled out) */
+	uint64_t pad[2];
 	_Atomic uint32_t hist[TM_ACC_BUCKETS]; /* [k]: dur in [2^k, 2^(k+1)) ticks, [0] also 0 */
 };
 _Static_assert(sizeof(struct tm_acc) == 320, "wire ABI: acc");
+
+/* Calls of a sampled or count-only symbol that need no record: counted by
+ * the owning thread with single-instruction increments (never an atomic
+ * read-modify-write: no other thread writes here), folded by the collector
+ * like an accumulator. `left` is the shim's private sampling countdown. */
+struct tm_cnt {
+	_Atomic uint64_t calls; /* untimed calls not sent as records */
+	_Atomic uint64_t ok;	/* of those, judged successful */
+	_Atomic uint64_t bytes; /* bytes of those (rules with "bytes") */
+	int64_t left;		/* shim-private: calls until the next timed one */
+};
+_Static_assert(sizeof(struct tm_cnt) == 32, "wire ABI: cnt");
 
 /* An open call: the shim's shadow-stack frame, readable by the collector
  * ("running now", "unfinished"). The reader uses start and sym only; ret and
  * sp are the shim's private bookkeeping and mean nothing to anyone else. */
 struct tm_live {
-	tm_ticks start;
+	tm_ticks start; /* 0 for an untimed call of a sampled symbol */
 	uint32_t sym;
-	uint32_t pad;
+	uint32_t flags; /* shim-private: TM_FR_* */
 	uint64_t ret; /* shim-private: the caller's return address */
 	uint64_t sp;  /* shim-private: where that return address lives */
 };
 _Static_assert(sizeof(struct tm_live) == 32, "wire ABI: live");
 
 /* Per-thread slot header; followed in the segment by live[stack_cap],
- * acc_used[max_syms] (uint8), acc[max_syms], seen[max_syms], ring[ring_cap].
- * seen[] is written only by the collector: the accumulator values it has
- * already folded, so a later collector never counts them twice. */
+ * acc_used[max_syms] (uint8), acc[max_syms], seen[max_syms], cnt[max_syms],
+ * cnt_seen[max_syms], ring[ring_cap]. seen[] and cnt_seen[] are written only
+ * by the collector: the values it has already folded, so a later collector
+ * never counts them twice. cnt[] is backed only when the header has
+ * TM_SEG_COUNTERS. */
 struct tm_thread {
 	_Atomic uint32_t state; /* enum tm_slot_state */
 	_Atomic uint32_t gen;	/* bumped on every claim */
@@ -148,7 +174,8 @@ _Static_assert(sizeof(struct tm_thread) == 192, "wire ABI: thread");
 
 struct tm_wire_sym {
 	char name[200];	 /* display name, NUL-terminated */
-	char object[40]; /* basename of the defining object, "" if not found */
+	char object[36]; /* basename of the defining object, "" if not found */
+	uint32_t sample; /* TM_RF_SAMPLED: one call in `sample` is timed */
 	uint32_t flags;	 /* enum tm_rule_flags */
 	uint16_t codes;	 /* enum tm_code_domain */
 	uint16_t pad;
@@ -165,7 +192,7 @@ struct tm_seg_header {
 	uint32_t max_threads;
 	uint32_t max_syms;
 	uint32_t stack_cap; /* live[] entries per thread */
-	uint32_t pad0;
+	uint32_t flags;	    /* enum tm_seg_flags */
 	uint64_t thread_size; /* bytes per thread slot, multiple of 4096 */
 	uint64_t syms_off;    /* struct tm_wire_sym[max_syms] */
 	uint64_t threads_off; /* max_threads + 1 thread slots; the last one is the
@@ -223,10 +250,18 @@ static inline uint64_t tm_thr_seen_off(uint32_t stack_cap, uint32_t max_syms)
 {
 	return tm_thr_acc_off(stack_cap, max_syms) + (uint64_t)max_syms * sizeof(struct tm_acc);
 }
+static inline uint64_t tm_thr_cnt_off(uint32_t stack_cap, uint32_t max_syms)
+{
+	return tm_thr_seen_off(stack_cap, max_syms) + (uint64_t)max_syms * sizeof(struct tm_acc);
+}
+static inline uint64_t tm_thr_cseen_off(uint32_t stack_cap, uint32_t max_syms)
+{
+	return tm_thr_cnt_off(stack_cap, max_syms) + (uint64_t)max_syms * sizeof(struct tm_cnt);
+}
 static inline uint64_t tm_thr_ring_off(uint32_t stack_cap, uint32_t max_syms)
 {
-	return tm_align_up(tm_thr_seen_off(stack_cap, max_syms) +
-				   (uint64_t)max_syms * sizeof(struct tm_acc),
+	return tm_align_up(tm_thr_cseen_off(stack_cap, max_syms) +
+				   (uint64_t)max_syms * sizeof(struct tm_cnt),
 			   4096);
 }
 static inline uint64_t tm_thr_size(uint32_t stack_cap, uint32_t max_syms, uint32_t ring_cap)

@@ -22,6 +22,34 @@ struct tm_regs {
 #define TM_REGS_RDI  56
 #define TM_REGS_SIZE 64
 
+/* struct tm_slot, struct tm_cnt and the mode/decision values, as tramp.S
+ * sees them; hook.c checks them against the C definitions. */
+#define TM_SLOT_SHIFT	  5 /* sizeof(struct tm_slot) == 32 */
+#define TM_SLOT_TARGET	  0
+#define TM_SLOT_CNT_OFF	  8
+#define TM_SLOT_SYM	  16
+#define TM_SLOT_MODE	  20
+#define TM_CNT_CALLS	  0
+#define TM_CNT_LEFT	  24
+#define TM_ASM_SM_COUNT	  1
+#define TM_ASM_SM_HIJACK  4
+#define TM_ASM_D_SAMPLED  1
+#define TM_ASM_D_UNTIMED  2
+#define TM_ASM_D_DECIDE	  3
+/* struct tm_tls and struct tm_live fields the untimed entry path uses */
+#define TM_TLS_LIVE_DEPTH 16
+#define TM_TLS_STACK	  24
+#define TM_TLS_DEPTH	  120
+#define TM_TLS_CAP	  124
+#define TM_TLS_BUSY	  128
+#define TM_LIVE_SHIFT	  5 /* sizeof(struct tm_live) == 32 */
+#define TM_LIVE_START	  0
+#define TM_LIVE_SYM	  8
+#define TM_LIVE_FLAGS	  12
+#define TM_LIVE_RET	  16
+#define TM_LIVE_SP	  24
+#define TM_ASM_FR_UNTIMED 1
+
 #ifndef __ASSEMBLER__
 _Static_assert(offsetof(struct tm_regs, rdi) == TM_REGS_RDI, "tramp.S register order");
 _Static_assert(sizeof(struct tm_regs) == TM_REGS_SIZE, "tramp.S register block");

@@ -13,14 +13,15 @@
 
 	.text
 
-/* Stub i: r11 = i, then the common path. r11 is a scratch register at
- * function entry in the SysV ABI, so nothing the caller passed is lost. */
+/* Stub i: r11 = &tm_slots[i], then the common path. r11 is a scratch
+ * register at function entry in the SysV ABI, so nothing the caller passed
+ * is lost. */
 	.p2align 4
 ENTRY(tm_stubs)
 	.set tm_i, 0
 	.rept TM_NSTUBS
 	.p2align 4
-	movl $tm_i, %r11d
+	leaq tm_slots + (tm_i << TM_SLOT_SHIFT)(%rip), %r11
 	jmp tm_enter_common
 	.set tm_i, tm_i + 1
 	.endr
@@ -28,15 +29,37 @@ ENTRY(tm_stubs)
 ENTRY(tm_stubs_end)
 END(tm_stubs)
 
-/* On entry: r11 = slot, (%rsp) = the caller's return address, every argument
- * register live. Saves them, asks tm_hook_enter for the real target (the
- * hook has replaced the return address with tm_exit_tramp when it records
- * the call), restores them and jumps with the caller's stack untouched. The
- * hook is compiled -mgeneral-regs-only, so vector and x87 registers (float
+/* On entry: r11 = the slot, (%rsp) = the caller's return address, every
+ * argument register live; r10 is dead (the ABI's static-chain register,
+ * never live across a call through the PLT or a function pointer to an
+ * exported function), so it carries the decision to the hook.
+ *
+ * A slot with mode 0 (every call timed) goes straight to the hook. A
+ * sampled or count-only slot is first handled here, in registers r10/r11
+ * only: count-only calls and sampled calls without a success rule that are
+ * not chosen for timing bump this thread's cnt[sym].calls with one
+ * increment (no lock prefix: no other thread writes it, and one instruction
+ * cannot be split by a signal) and jump to the target — no hook, no
+ * hijack, no clock.
+ *
+ * The hook path saves the argument registers and asks tm_hook_enter for
+ * the real target. If the hook recorded the call (it pushed a shadow-stack
+ * frame holding the caller's return address), the return address slot is
+ * dropped and the target is *called*: the call instruction writes
+ * tm_exit_tramp into that very slot, so the callee sees the stack exactly
+ * as its caller left it, and the processor's return-stack predictor has
+ * the right address when the callee returns — a return address
+ * overwritten in memory would cost a mispredicted return on every call.
+ * Otherwise it jumps with the caller's stack untouched. The hook is
+ * compiled -mgeneral-regs-only, so vector and x87 registers (float
  * arguments, %al's count for varargs aside) never change on this path. */
 	.p2align 4
 ENTRY(tm_enter_common)
 	.cfi_startproc
+	cmpl $0, TM_SLOT_MODE(%r11)
+	jne .Lmodes
+	xorl %r10d, %r10d /* TM_D_TIMED */
+.Lhook:
 	pushq %rbp
 	.cfi_def_cfa_offset 16
 	.cfi_offset %rbp, -16
@@ -50,11 +73,13 @@ ENTRY(tm_enter_common)
 	pushq %r9
 	pushq %rax
 	pushq %r10
-	movl %r11d, %edi
+	movq %r11, %rdi
 	leaq 8(%rbp), %rsi
 	movq %rsp, %rdx
-	call tm_hook_enter
+	movl %r10d, %ecx
+	call tm_hook_enter	/* rax = target, rdx = hijack */
 	movq %rax, %r11
+	testq %rdx, %rdx	/* pops leave the flags alone */
 	popq %r10
 	popq %rax
 	popq %r9
@@ -65,15 +90,104 @@ ENTRY(tm_enter_common)
 	popq %rdi
 	popq %rbp
 	.cfi_def_cfa %rsp, 8
+	jnz .Lcall
 	jmp *%r11
+
+	/* sampled or count-only (nothing pushed: the CFA rule above holds) */
+.Lmodes:
+	movq tm_tls@GOTTPOFF(%rip), %r10
+	movq %fs:(%r10), %r10		/* tm_tls.cnt: NULL until attached */
+	testq %r10, %r10
+	jz .Ldecide
+	addq TM_SLOT_CNT_OFF(%r11), %r10 /* &cnt[sym] */
+	testl $TM_ASM_SM_COUNT, TM_SLOT_MODE(%r11)
+	jnz .Lcount
+	decq TM_CNT_LEFT(%r10)		/* sampling countdown */
+	jle .Lsampled
+	testl $TM_ASM_SM_HIJACK, TM_SLOT_MODE(%r11)
+	jnz .Luntimed
+.Lcount:
+	incq TM_CNT_CALLS(%r10)
+	jmp *TM_SLOT_TARGET(%r11)
+.Lsampled:
+	movl $TM_ASM_D_SAMPLED, %r10d
+	jmp .Lhook
+
+	/* Sampled, not chosen for timing, judged: push an untimed shadow-stack
+	 * frame here, in three registers, and call the target so that it
+	 * returns into tm_exit_tramp. The same steps as tm_hook_enter, under
+	 * the same busy flag (a signal handler's monitored call in between
+	 * passes through); anything unusual — the hook busy, the shadow stack
+	 * full, frames a longjmp left behind — takes the C path. */
+.Luntimed:
+	pushq %rax			/* the caller's return address is now at 8(%rsp) */
+	.cfi_adjust_cfa_offset 8
+	movq tm_tls@GOTTPOFF(%rip), %r10
+	cmpl $0, %fs:TM_TLS_BUSY(%r10)
+	jne .Luntimed_c
+	movl %fs:TM_TLS_DEPTH(%r10), %eax
+	cmpl %fs:TM_TLS_CAP(%r10), %eax
+	jae .Luntimed_c
+	movl $1, %fs:TM_TLS_BUSY(%r10)
+	shlq $TM_LIVE_SHIFT, %rax
+	addq %fs:TM_TLS_STACK(%r10), %rax	/* rax = &stack[depth] */
+	cmpl $0, %fs:TM_TLS_DEPTH(%r10)
+	je 1f
+	leaq 8(%rsp), %r10
+	cmpq %r10, TM_LIVE_SP - (1 << TM_LIVE_SHIFT)(%rax)
+	movq tm_tls@GOTTPOFF(%rip), %r10
+	jbe .Luntimed_unbusy		/* frames above this call were abandoned */
+1:	movq $0, TM_LIVE_START(%rax)
+	movl $TM_ASM_FR_UNTIMED, TM_LIVE_FLAGS(%rax)
+	movq 8(%rsp), %r10
+	movq %r10, TM_LIVE_RET(%rax)
+	leaq 8(%rsp), %r10
+	movq %r10, TM_LIVE_SP(%rax)
+	movl TM_SLOT_SYM(%r11), %r10d
+	movl %r10d, TM_LIVE_SYM(%rax)
+	movq tm_tls@GOTTPOFF(%rip), %r10
+	movl %fs:TM_TLS_DEPTH(%r10), %eax
+	incl %eax
+	movl %eax, %fs:TM_TLS_DEPTH(%r10)
+	movq %fs:TM_TLS_LIVE_DEPTH(%r10), %rax
+	movl %fs:TM_TLS_DEPTH(%r10), %r10d
+	movl %r10d, (%rax)		/* live_depth: a plain store is a release on x86 */
+	movq tm_tls@GOTTPOFF(%rip), %r10
+	movl $0, %fs:TM_TLS_BUSY(%r10)
+	popq %rax
+	.cfi_adjust_cfa_offset -8
+	movq TM_SLOT_TARGET(%r11), %r11
+	jmp .Lcall
+.Luntimed_unbusy:
+	.cfi_adjust_cfa_offset 8
+	movl $0, %fs:TM_TLS_BUSY(%r10)
+.Luntimed_c:
+	popq %rax
+	.cfi_adjust_cfa_offset -8
+	movl $TM_ASM_D_UNTIMED, %r10d
+	jmp .Lhook
+.Ldecide:
+	movl $TM_ASM_D_DECIDE, %r10d
+	jmp .Lhook
+
+	/* the caller's return address is in the shadow stack: its slot is
+	 * where our call puts tm_exit_tramp. An unwinder that finds
+	 * tm_exit_tramp as a return address looks up this call instruction:
+	 * no caller from here (tm_frames_restore puts the real ones back
+	 * before any exception unwinds). */
+.Lcall:
+	addq $8, %rsp
+	.cfi_undefined rip
+	call *%r11
 	.cfi_endproc
 END(tm_enter_common)
 
-/* A monitored call returns here (its return address was replaced). rax:rdx
- * are saved; xmm0:xmm1 and st0 are untouched because the exit hook uses only
- * general registers. The hook pops the shadow stack, records the call and
- * returns the original return address, which we jump to. */
-	.p2align 4
+/* A monitored call returns here: the instruction right after the call
+ * above, so no padding in between. rax:rdx are saved; xmm0:xmm1 and st0
+ * are untouched because the exit hook uses only general registers. The
+ * hook pops the shadow stack, records the call and gives the original
+ * return address back, which we return to with a ret: the return-stack
+ * predictor still holds it from the caller's own call instruction. */
 ENTRY(tm_exit_tramp)
 	.cfi_startproc
 	.cfi_undefined rip
@@ -89,7 +203,9 @@ ENTRY(tm_exit_tramp)
 	.cfi_adjust_cfa_offset -8
 	popq %rax
 	.cfi_adjust_cfa_offset -8
-	jmp *%r11
+	pushq %r11
+	.cfi_adjust_cfa_offset 8
+	ret
 	.cfi_endproc
 END(tm_exit_tramp)
 
