@@ -453,12 +453,27 @@ static __attribute__((noreturn)) void tm_die_empty_stack(void)
 	__builtin_trap();
 }
 
-uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
+/* The status of a call that returned `v` under rule r; *err set on failure. */
+static inline unsigned tm_judge(const struct tm_tls *t, const struct tm_rule *r, int64_t v,
+				int32_t *err)
 {
-	struct tm_tls *t = &tm_tls;
+	if (!r->has_rule)
+		return TM_ST_NORULE;
+	if (tm_rule_ok(r, v))
+		return TM_ST_OK;
+	*err = r->err_src == TM_ERR_ERRNO    ? *t->errno_p
+	       : r->err_src == TM_ERR_RET    ? (int32_t)v
+	       : r->err_src == TM_ERR_NEGRET ? (int32_t)-v
+					     : 0;
+	return TM_ST_FAILED;
+}
+
+/* Every case of a monitored call's return: timed or not, frames that a
+ * longjmp abandoned, a fork child without a segment. */
+static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64_t rax,
+							 uintptr_t rsp, tm_ticks now)
+{
 	uint32_t d = t->depth;
-	/* the clock first, unless the call on top is an untimed one */
-	tm_ticks now = d && (t->stack[d - 1].flags & TM_FR_UNTIMED) ? 0 : tm_now();
 	uintptr_t sp = rsp - 8; /* where the hijacked return address was */
 
 	tm_busy(t, 1);
@@ -484,19 +499,8 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	}
 	const struct tm_rule *r = &tm_rules[sym];
 	int64_t v = tm_rule_value(r, rax);
-	unsigned status = TM_ST_NORULE;
 	int32_t err = 0;
-	if (r->has_rule) {
-		if (tm_rule_ok(r, v)) {
-			status = TM_ST_OK;
-		} else {
-			status = TM_ST_FAILED;
-			err = r->err_src == TM_ERR_ERRNO    ? *t->errno_p
-			      : r->err_src == TM_ERR_RET    ? (int32_t)v
-			      : r->err_src == TM_ERR_NEGRET ? (int32_t)-v
-							    : 0;
-		}
-	}
+	unsigned status = tm_judge(t, r, v, &err);
 	if (TM_UNLIKELY(untimed)) {
 		if (status != TM_ST_FAILED && t->cnt) {
 			struct tm_cnt *c = tm_cnt_of(t, sym);
@@ -515,4 +519,67 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	}
 	tm_busy(t, 0);
 	return ret;
+}
+
+/* A monitored call returns (tramp.S tm_exit_tramp). The common cases —
+ * the call on top of the shadow stack, this thread owning its slot — are
+ * handled in tm_hook_exit (an untimed call of a sampled symbol that
+ * succeeded: no clock, counted, not recorded) and tm_exit_timed (the clock
+ * read first thing, one record); everything else (frames a longjmp
+ * abandoned, a fork child without a segment) in tm_exit_full. A signal
+ * handler's calls in between leave the top frame as they found it, so it
+ * is read before the busy flag is raised. */
+static __attribute__((noinline)) uintptr_t tm_exit_timed(struct tm_tls *t, uint64_t rax,
+							  uintptr_t rsp, tm_ticks now)
+{
+	uint32_t d = t->depth;
+	struct tm_live *f = &t->stack[d - 1];
+	if (TM_UNLIKELY(f->sp != rsp - 8 || t->state != TM_T_SLOT))
+		return tm_exit_full(t, rax, rsp, now);
+	uint32_t sym = f->sym;
+	uintptr_t ret = f->ret;
+	const struct tm_rule *r = &tm_rules[sym];
+	int64_t v = tm_rule_value(r, rax);
+	int32_t err = 0;
+	unsigned status = tm_judge(t, r, v, &err);
+	tm_busy(t, 1);
+	t->depth = d - 1;
+	atomic_store_explicit(t->live_depth, d - 1, memory_order_release);
+	uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
+	tm_emit(t, sym, caller, f->start, now - f->start, status, d - 1, v, err);
+	tm_busy(t, 0);
+	return ret;
+}
+
+uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
+{
+	struct tm_tls *t = &tm_tls;
+	uint32_t d = t->depth;
+	if (TM_UNLIKELY(!d))
+		return tm_exit_full(t, rax, rsp, 0);
+	struct tm_live *f = &t->stack[d - 1];
+	if (TM_LIKELY(!(f->flags & TM_FR_UNTIMED)))
+		return tm_exit_timed(t, rax, rsp, tm_now());
+	/* untimed (t->cnt is set only for a thread that owns its slot) */
+	if (f->sp == rsp - 8 && t->cnt) {
+		uint32_t sym = f->sym;
+		const struct tm_rule *r = &tm_rules[sym];
+		int64_t v = tm_rule_value(r, rax);
+		if (!r->has_rule || tm_rule_ok(r, v)) {
+			uintptr_t ret = f->ret;
+			struct tm_cnt *c = tm_cnt_of(t, sym);
+			tm_busy(t, 1);
+			t->depth = d - 1;
+			atomic_store_explicit(t->live_depth, d - 1, memory_order_release);
+			tm_bump(&c->calls, 1);
+			if (r->has_rule) {
+				tm_bump(&c->ok, 1);
+				if (r->bytes && v > 0)
+					tm_bump(&c->bytes, (uint64_t)v);
+			}
+			tm_busy(t, 0);
+			return ret;
+		}
+	}
+	return tm_exit_full(t, rax, rsp, 0);
 }

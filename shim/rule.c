@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,103 @@ int tm_rule_parse_success(const char *s, struct tm_rule *r, char *err, size_t er
 	}
 	r->any = joiner == 1 || joiner < 0;
 	r->has_rule = 1;
+	tm_rule_compile(r);
 	return 0;
+}
+
+struct ivset {
+	unsigned n;
+	int64_t lo[2 * TM_RULE_IVALS], hi[2 * TM_RULE_IVALS];
+};
+
+static void iv_add(struct ivset *s, int64_t lo, int64_t hi)
+{
+	if (lo <= hi && s->n < 2 * TM_RULE_IVALS) {
+		s->lo[s->n] = lo;
+		s->hi[s->n] = hi;
+		s->n++;
+	}
+}
+
+/* Sorts and merges overlapping or adjacent intervals. */
+static void iv_norm(struct ivset *s)
+{
+	for (unsigned i = 1; i < s->n; i++)
+		for (unsigned j = i; j > 0 && s->lo[j] < s->lo[j - 1]; j--) {
+			int64_t a = s->lo[j], b = s->hi[j];
+			s->lo[j] = s->lo[j - 1];
+			s->hi[j] = s->hi[j - 1];
+			s->lo[j - 1] = a;
+			s->hi[j - 1] = b;
+		}
+	unsigned m = 0;
+	for (unsigned i = 0; i < s->n; i++) {
+		if (m && (s->hi[m - 1] == INT64_MAX || s->lo[i] <= s->hi[m - 1] + 1)) {
+			if (s->hi[i] > s->hi[m - 1])
+				s->hi[m - 1] = s->hi[i];
+			continue;
+		}
+		s->lo[m] = s->lo[i];
+		s->hi[m] = s->hi[i];
+		m++;
+	}
+	s->n = m;
+}
+
+/* The values that satisfy one term (k already in the compared order). */
+static void iv_term(struct ivset *s, int op, int64_t k)
+{
+	s->n = 0;
+	switch (op) {
+	case TM_OP_EQ: iv_add(s, k, k); break;
+	case TM_OP_NE:
+		if (k != INT64_MIN)
+			iv_add(s, INT64_MIN, k - 1);
+		if (k != INT64_MAX)
+			iv_add(s, k + 1, INT64_MAX);
+		break;
+	case TM_OP_LT:
+		if (k != INT64_MIN)
+			iv_add(s, INT64_MIN, k - 1);
+		break;
+	case TM_OP_LE: iv_add(s, INT64_MIN, k); break;
+	case TM_OP_GT:
+		if (k != INT64_MAX)
+			iv_add(s, k + 1, INT64_MAX);
+		break;
+	default: iv_add(s, k, INT64_MAX); break;
+	}
+}
+
+void tm_rule_compile(struct tm_rule *r)
+{
+	struct ivset acc = {0}, t;
+	int unsig = r->type == TM_RET_PTR;
+	for (unsigned i = 0; i < r->nterms; i++) {
+		int64_t k = r->term[i].k;
+		if (unsig)
+			k = (int64_t)((uint64_t)k ^ (1ull << 63));
+		iv_term(&t, r->term[i].op, k);
+		if (i == 0) {
+			acc = t;
+		} else if (r->any) { /* union */
+			for (unsigned j = 0; j < t.n; j++)
+				iv_add(&acc, t.lo[j], t.hi[j]);
+		} else { /* intersection */
+			struct ivset x = {0};
+			for (unsigned a = 0; a < acc.n; a++)
+				for (unsigned b = 0; b < t.n; b++)
+					iv_add(&x, acc.lo[a] > t.lo[b] ? acc.lo[a] : t.lo[b],
+					       acc.hi[a] < t.hi[b] ? acc.hi[a] : t.hi[b]);
+			acc = x;
+		}
+		iv_norm(&acc);
+	}
+	r->nivals = acc.n < TM_RULE_IVALS ? acc.n : TM_RULE_IVALS;
+	for (unsigned i = 0; i < r->nivals; i++) {
+		r->lo[i] = acc.lo[i];
+		r->hi[i] = acc.hi[i];
+	}
 }
 
 struct name_val {

@@ -26,6 +26,7 @@ enum tm_err_src {
 enum tm_op { TM_OP_EQ, TM_OP_NE, TM_OP_LT, TM_OP_LE, TM_OP_GT, TM_OP_GE };
 
 #define TM_RULE_TERMS 4
+#define TM_RULE_IVALS 8 /* 4 terms make at most 5 disjoint intervals */
 
 struct tm_rule {
 	uint8_t has_rule; /* 0: calls are neither ok nor failed */
@@ -42,7 +43,11 @@ struct tm_rule {
 	} term[TM_RULE_TERMS];
 	uint64_t slow_ns;
 	uint32_t sample; /* > 1: one call in `sample` is timed */
-	uint32_t pad2;
+	uint32_t nivals;
+	/* the terms compiled into disjoint intervals [lo, hi] of the value
+	 * (pointers: with the top bit flipped, so signed order is theirs):
+	 * the hot path checks these, with no switch on the operator */
+	int64_t lo[TM_RULE_IVALS], hi[TM_RULE_IVALS];
 };
 
 /* Parses "ret >= 0", "ret == 100 || ret == 101", "ret != NULL" into r's
@@ -89,8 +94,23 @@ static inline int tm_rule_term(int op, int64_t v, int64_t k, int unsig)
 	}
 }
 
+/* Compiles r's terms into r->lo/hi/nivals (done by the parser). */
+void tm_rule_compile(struct tm_rule *r);
+
 /* 1 if the call succeeded. Only meaningful when has_rule. */
 static inline int tm_rule_ok(const struct tm_rule *r, int64_t v)
+{
+	if (r->type == TM_RET_PTR)
+		v = (int64_t)((uint64_t)v ^ (1ull << 63));
+	for (unsigned i = 0; i < r->nivals; i++)
+		if (v >= r->lo[i] && v <= r->hi[i])
+			return 1;
+	return 0;
+}
+
+/* The same answer from the terms themselves (the reference the compiled
+ * form is tested against). */
+static inline int tm_rule_ok_terms(const struct tm_rule *r, int64_t v)
 {
 	int unsig = r->type == TM_RET_PTR;
 	for (unsigned i = 0; i < r->nterms; i++) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Success rules: parsing (good and bad input) and evaluation. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rule.h"
@@ -83,4 +84,63 @@ Test(rule, bad_input_is_refused_with_a_message)
 	char err[256];
 	cr_assert_lt(tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", err, sizeof(err)),
 		     0);
+}
+
+/* form 0: "ret A KA"; 1: "ret A KA || ret B KB"; 2: "ret A KA && ret B KB
+ * && ret != 4". Returns the number of values checked. */
+static unsigned check_rule(const char *type, const char *a, const char *ka, const char *b,
+			   const char *kb, unsigned form, const int64_t *probes, unsigned np)
+{
+	char rule[160], err[256];
+	if (form == 0)
+		snprintf(rule, sizeof(rule), "ret %s %s", a, ka);
+	else if (form == 1)
+		snprintf(rule, sizeof(rule), "ret %s %s || ret %s %s", a, ka, b, kb);
+	else
+		snprintf(rule, sizeof(rule), "ret %s %s && ret %s %s && ret != 4", a, ka, b, kb);
+	struct tm_rule r;
+	cr_assert_eq(tm_rule_from_strings(&r, type, rule, NULL, NULL, NULL, err, sizeof(err)), 0,
+		     "%s: %s", rule, err);
+	for (unsigned p = 0; p < np; p++) {
+		int64_t v = tm_rule_value(&r, (uint64_t)probes[p]);
+		cr_assert_eq(tm_rule_ok(&r, v), tm_rule_ok_terms(&r, v), "%s %s on %lld", type,
+			     rule, (long long)v);
+	}
+	return np;
+}
+
+/* The compiled intervals answer exactly as the terms do: every operator,
+ * both joiners, signed and pointer order, constants at the ends of the
+ * range, checked on the constants, their neighbours, the extremes and a
+ * pseudo-random spread. */
+Test(rule, compiled_intervals_match_terms)
+{
+	static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
+	static const char *const ks[] = {"0",  "-1", "5", "100", "-9223372036854775807",
+					 "9223372036854775807", "NULL", "0x7fffffff"};
+	static const char *const types[] = {"long", "ptr", "int"};
+	int64_t probes[64];
+	unsigned np = 0;
+	const int64_t fixed[] = {0, 1, -1, 2, 4, 5, 6, 99, 100, 101, INT64_MIN, INT64_MIN + 1,
+				 INT64_MAX, INT64_MAX - 1, 0x7fffffff, 0x80000000ll};
+	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		probes[np++] = fixed[i];
+	uint64_t x = 88172645463325252ull;
+	while (np < 64) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		probes[np++] = (int64_t)x;
+	}
+	unsigned checked = 0;
+	for (unsigned ty = 0; ty < 3; ty++)
+		for (unsigned a = 0; a < 6; a++)
+			for (unsigned b = 0; b < 6; b++)
+				for (unsigned ka = 0; ka < 8; ka++)
+					for (unsigned kb = 0; kb < 8; kb += 3)
+						for (unsigned form = 0; form < 3; form++)
+							checked += check_rule(types[ty], ops[a], ks[ka],
+									      ops[b], ks[kb], form,
+									      probes, np);
+	cr_assert_gt(checked, 100000);
 }
