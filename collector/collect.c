@@ -33,6 +33,7 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 		return -EINVAL;
 	}
 	snprintf(c->session, sizeof(c->session), "%s", s);
+	c->subtract = o->subtract_overhead;
 	/* the directory may not exist yet: make it (as the shim would) so it
 	 * can be watched; a segment then shows up the moment it is created */
 	if (mkdir(c->dir, 0700) < 0 && errno != EEXIST) {

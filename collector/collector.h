@@ -50,7 +50,8 @@ struct tm_sym {
 };
 
 struct tm_psym {
-	uint32_t gsym; /* index in tm_coll.syms */
+	uint32_t gsym;	   /* index in tm_coll.syms */
+	uint32_t internal; /* TM_RF_INTERNAL: the shim's floor probe */
 	uint64_t calls, ok, failed;
 	double sum_ns;
 };
@@ -91,7 +92,10 @@ struct tm_proc {
 struct tm_coll_opts {
 	const char *dir;
 	const char *session;
+	int subtract_overhead; /* take the shim's floor off every duration */
 };
+
+#define TM_FLOOR_SAMPLES 2048
 
 struct tm_coll {
 	char dir[256];
@@ -108,6 +112,12 @@ struct tm_coll {
 	size_t pending; /* segments seen but not ready yet (still being created) */
 	int inotify_fd; /* watches dir for new segments; -1 if unavailable */
 	int seen_any;	/* ever saw one (ours or another collector's) */
+	/* the shim's floor: durations of its probe (an empty function) */
+	int subtract;
+	uint64_t floor_samples[TM_FLOOR_SAMPLES];
+	size_t nfloor;
+	int floor_dirty;
+	uint64_t floor_ns;
 };
 
 /* collect.c */
@@ -143,6 +153,10 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n);
 void tm_sym_free(struct tm_sym *s);
 /* quantile of the histogram, clamped to the exact [min, max] */
 uint64_t tm_sym_quantile(const struct tm_sym *s, double q);
+
+/* stats.c: the median of the floor probes seen so far (0: none) */
+uint64_t tm_coll_floor(struct tm_coll *c);	       /* cached between new probes */
+uint64_t tm_coll_floor_now(const struct tm_coll *c); /* computed */
 
 /* calib.c */
 double tm_calibrate_tsc(uint64_t *hz);

@@ -30,7 +30,7 @@ static uint64_t ticks_to_ns(const struct tm_coll *c, const struct tm_proc *p, ui
 static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 {
 	s->flags |= w->flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED |
-				TM_RF_GLOB | TM_RF_SAMPLED | TM_RF_COUNT);
+				TM_RF_GLOB | TM_RF_SAMPLED | TM_RF_COUNT | TM_RF_INTERNAL);
 	if ((w->flags & TM_RF_SAMPLED) && w->sample > s->sample)
 		s->sample = w->sample;
 	if (w->codes <= TM_CODES_NUMBER && w->codes != TM_CODES_NONE)
@@ -65,10 +65,20 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 			return;
 		merge_sym_info(&c->syms[g], &w);
 		p->psyms[i].gsym = (uint32_t)g;
+		p->psyms[i].internal = (w.flags & TM_RF_INTERNAL) != 0;
 		p->npsyms = i + 1;
 		if (p->counters && (w.flags & (TM_RF_SAMPLED | TM_RF_COUNT)))
 			p->cnt_syms[p->ncnt_syms++] = i;
 	}
+}
+
+/* A duration with the shim's floor taken off, when asked. */
+static uint64_t net_ns(struct tm_coll *c, uint64_t ns)
+{
+	if (!c->subtract)
+		return ns;
+	uint64_t f = tm_coll_floor(c);
+	return ns > f ? ns - f : 0;
 }
 
 static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_record *r)
@@ -89,6 +99,14 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 	struct tm_psym *ps = &p->psyms[r->sym];
 	struct tm_sym *s = &c->syms[ps->gsym];
 	uint64_t ns = timed ? ticks_to_ns(c, p, TM_REC_DUR(r)) : 0;
+	if (ps->internal) {
+		if (timed && status == TM_ST_NORULE && c->nfloor < TM_FLOOR_SAMPLES) {
+			c->floor_samples[c->nfloor++] = ns;
+			c->floor_dirty = 1;
+		}
+		return;
+	}
+	ns = net_ns(c, ns);
 	if (timed)
 		tm_sym_record(s, ns, status, r->value, r->err);
 	else
@@ -153,8 +171,14 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 	int bad = 0;
 	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
 	uint64_t untimed = acc_delta(&a->untimed, &seen->untimed, &bad);
+	uint64_t timed = calls >= untimed ? calls - untimed : 0;
+	uint64_t floor = c->subtract ? tm_coll_floor(c) : 0;
+	if (ps->internal) { /* the probe's overflow: keep the folded values, nothing more */
+		memcpy(seen, a, sizeof(*seen));
+		return;
+	}
 	s->calls += calls;
-	s->timed += calls >= untimed ? calls - untimed : 0;
+	s->timed += timed;
 	s->overflowed += calls;
 	ps->calls += calls;
 	p->calls += calls;
@@ -162,6 +186,7 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 	uint64_t ok = acc_delta(&a->ok, &seen->ok, &bad);
 	uint64_t failed = acc_delta(&a->failed, &seen->failed, &bad);
 	double sum = (double)ticks_to_ns(c, p, acc_delta(&a->sum, &seen->sum, &bad));
+	sum = sum > (double)(floor * timed) ? sum - (double)(floor * timed) : 0;
 	s->ok += ok;
 	s->failed += failed;
 	s->sum_ns += sum;
@@ -175,7 +200,8 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 
 	uint64_t mn = atomic_load_explicit(&a->min, RLX), mx = atomic_load_explicit(&a->max, RLX);
 	if (calls && mn) {
-		uint64_t mn_ns = ticks_to_ns(c, p, mn - 1), mx_ns = ticks_to_ns(c, p, mx);
+		uint64_t mn_ns = net_ns(c, ticks_to_ns(c, p, mn - 1));
+		uint64_t mx_ns = net_ns(c, ticks_to_ns(c, p, mx));
 		if (mn_ns < s->min_ns)
 			s->min_ns = mn_ns;
 		if (mx_ns > s->max_ns)
@@ -190,7 +216,7 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 		uint64_t d = (uint32_t)(n - sn);
 		/* representative: the middle of [2^b, 2^(b+1)) ticks */
 		uint64_t rep = b == 0 ? 1 : (3ull << b) / 2;
-		uint64_t ns = ticks_to_ns(c, p, rep);
+		uint64_t ns = net_ns(c, ticks_to_ns(c, p, rep));
 		tm_hist_add(&s->hist, ns, d);
 		s->sumsq_ns += (double)ns * (double)ns * (double)d;
 	}
@@ -366,6 +392,8 @@ static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thr
 			continue;
 		}
 		struct tm_psym *ps = &p->psyms[ls];
+		if (ps->internal)
+			continue;
 		struct tm_sym *s = &c->syms[ps->gsym];
 		if (unfinished)
 			s->unfinished++;

@@ -30,6 +30,7 @@ enum {
 	OPT_SUMMARY,
 	OPT_SUMMARY_EVERY,
 	OPT_UNTIL_IDLE,
+	OPT_SUBTRACT,
 	OPT_HELP
 };
 
@@ -55,6 +56,9 @@ static const struct {
 	{{"until-idle", no_argument, NULL, OPT_UNTIL_IDLE},
 	 NULL,
 	 "exit once every monitored process has exited and been drained"},
+	{{"subtract-overhead", no_argument, NULL, OPT_SUBTRACT},
+	 NULL,
+	 "take the shim's measured floor off every duration"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "this text"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -98,6 +102,7 @@ int main(int argc, char **argv)
 		case OPT_SUMMARY: loop.summary = optarg; break;
 		case OPT_SUMMARY_EVERY: loop.summary_every = 1; break;
 		case OPT_UNTIL_IDLE: loop.until_idle = 1; break;
+		case OPT_SUBTRACT: co.subtract_overhead = 1; break;
 		case OPT_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

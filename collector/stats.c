@@ -94,3 +94,28 @@ uint64_t tm_sym_quantile(const struct tm_sym *s, double q)
 		return 0;
 	return v < s->min_ns ? s->min_ns : v > s->max_ns ? s->max_ns : v;
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+uint64_t tm_coll_floor_now(const struct tm_coll *c)
+{
+	if (!c->nfloor)
+		return 0;
+	uint64_t v[TM_FLOOR_SAMPLES];
+	memcpy(v, c->floor_samples, c->nfloor * sizeof(v[0]));
+	qsort(v, c->nfloor, sizeof(v[0]), cmp_u64);
+	return v[c->nfloor / 2];
+}
+
+uint64_t tm_coll_floor(struct tm_coll *c)
+{
+	if (c->floor_dirty) {
+		c->floor_ns = tm_coll_floor_now(c);
+		c->floor_dirty = 0;
+	}
+	return c->floor_ns;
+}

@@ -51,6 +51,8 @@ static const char *sym_timing(const struct tm_sym *s)
 /* A glob that matched something is reported through its matches. */
 static int sym_reported(const struct tm_sym *s)
 {
+	if (s->flags & TM_RF_INTERNAL)
+		return 0;
 	return (s->flags & (TM_RF_GLOB | TM_RF_FOUND)) != (TM_RF_GLOB | TM_RF_FOUND);
 }
 
@@ -228,6 +230,10 @@ static json_t *summary_json(const struct tm_coll *c)
 			    json_integer((json_int_t)(tm_mono_ns() - c->start_mono_ns)));
 	json_t *clock = json_object();
 	json_object_set_new(clock, "tsc_hz", json_integer((json_int_t)c->tsc_hz));
+	uint64_t floor = tm_coll_floor_now(c);
+	json_object_set_new(clock, "floor_ns",
+			    c->nfloor ? json_integer((json_int_t)floor) : json_null());
+	json_object_set_new(clock, "overhead_subtracted", json_boolean(c->subtract));
 	json_object_set_new(root, "clock", clock);
 
 	json_t *syms = json_array();
@@ -367,6 +373,18 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		fprintf(f, "%-28.28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", name,
 			(unsigned long long)s->calls, failed, mean, p50, p95, p99, mx, tot,
 			total > 0 ? 100.0 * sym_total(s) / total : 0.0);
+	}
+	if (c->nfloor) {
+		char fl[16];
+		fmt_ns(fl, sizeof(fl), (double)tm_coll_floor_now(c));
+		if (c->subtract)
+			fprintf(f, "note: the shim's floor (%s per call) was subtracted from every "
+				   "duration\n",
+				fl);
+		else
+			fprintf(f, "note: durations include the shim's floor of %s per call "
+				   "(--subtract-overhead takes it off)\n",
+				fl);
 	}
 	if (sampled)
 		fprintf(f, "note: ~ sampled: latency from 1 call in N, total estimated; calls and "

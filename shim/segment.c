@@ -124,9 +124,9 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 		g->syms_backed = end;
 	}
 	const struct tm_symdef *sd = &g->syms[id];
-	const struct tm_pattern *p = &g->patterns[sd->pattern];
+	const struct tm_pattern *p = sd->pattern < g->npatterns ? &g->patterns[sd->pattern] : NULL;
 	const struct tm_rule *r = &tm_rules[id];
-	snprintf(ws->name, sizeof(ws->name), "%s", p->display[0] ? p->display : sd->name);
+	snprintf(ws->name, sizeof(ws->name), "%s", p && p->display[0] ? p->display : sd->name);
 	snprintf(ws->object, sizeof(ws->object), "%s", sd->object);
 	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) | sd->flags |
 		    (r->count_only ? TM_RF_COUNT : r->sample > 1 ? TM_RF_SAMPLED : 0);

@@ -20,6 +20,7 @@
 struct run_opts {
 	const char *symbols, *config, *output, *session;
 	int quiet;
+	int subtract;
 };
 
 static struct tm_loop loop;
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 		   "  -o, --output FILE    write the JSON summary here\n"
 		   "      --session NAME   session name (default: tmrun-PID)\n"
 		   "  -q, --quiet          no table on stderr\n"
+		   "      --subtract-overhead  take the shim's measured floor off every duration\n"
 		   "  -h, --help           this text\n");
 }
 
@@ -44,6 +46,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"output", required_argument, NULL, 'o'},
 		{"session", required_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"subtract-overhead", no_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -54,6 +57,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'o': o->output = optarg; break;
 		case 'S': o->session = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'O': o->subtract = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -170,6 +174,7 @@ int main(int argc, char **argv)
 		snprintf(session, sizeof(session), "tmrun-%d", (int)getpid());
 	co.session = session;
 	co.dir = getenv("TM_DIR");
+	co.subtract_overhead = o.subtract;
 	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tmrun: %s\n", err);
 		return 2;

@@ -68,6 +68,10 @@ enum tm_rule_flags {
 	TM_RF_GLOB = 1u << 4,	  /* stands for a glob pattern, FOUND once it matched */
 	TM_RF_SAMPLED = 1u << 5,  /* 1 call in `sample` timed; every call counted */
 	TM_RF_COUNT = 1u << 6,	  /* count only: never timed, never judged */
+	TM_RF_INTERNAL = 1u << 7, /* the shim's own probe ("tm.floor"): an empty
+				   * function called through the hooks at start,
+				   * whose durations are the shim's floor; not a
+				   * symbol to report */
 };
 
 enum tm_seg_flags {

@@ -143,3 +143,87 @@ Test(ring, exited_thread_slot_is_drained_and_freed)
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }
+
+static struct tm_wire_sym *wsym(struct segfake *f, uint32_t i)
+{
+	return (struct tm_wire_sym *)((char *)f->h + f->h->syms_off) + i;
+}
+
+/* The shim's probe (an empty function, flagged internal) sets the floor;
+ * it is never reported; with subtract_overhead every duration loses it. */
+Test(ring, floor_from_the_probe_and_subtracted)
+{
+	static const char *const names[] = {"alpha", "beta", "tm.floor"};
+	for (int subtract = 0; subtract < 2; subtract++) {
+		struct segfake f;
+		struct tm_coll c;
+		segfake_create(&f, "unit", 64, 1, 8, names, 3);
+		wsym(&f, 2)->flags = TM_RF_FOUND | TM_RF_INTERNAL;
+		struct tm_coll_opts o = {.dir = f.dir, .session = "unit"};
+		o.subtract_overhead = subtract;
+		char err[128];
+		cr_assert_eq(tm_coll_init(&c, &o, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(tm_coll_scan(&c), 1);
+		for (int k = 0; k < 9; k++) /* median 100 */
+			segfake_push(&f, 0, 2, k < 4 ? 90 : k == 4 ? 100 : 5000, TM_ST_NORULE, 0, 0);
+		for (int k = 0; k < 10; k++)
+			segfake_push(&f, 0, 0, 1000 + k, TM_ST_OK, 0, 0);
+		segfake_push(&f, 0, 0, 50, TM_ST_OK, 0, 0); /* shorter than the floor */
+		tm_coll_drain(&c);
+		cr_assert_eq(tm_coll_floor(&c), 100);
+		const struct tm_sym *a = sym(&c, "alpha");
+		cr_assert_eq(a->calls, 11);
+		if (subtract) {
+			cr_assert_eq((uint64_t)a->sum_ns, 10 * 900 + 45);
+			cr_assert_eq(a->min_ns, 0);
+			cr_assert_eq(a->max_ns, 909);
+		} else {
+			cr_assert_eq((uint64_t)a->sum_ns, 10 * 1000 + 45 + 50);
+			cr_assert_eq(a->min_ns, 50);
+		}
+		cr_assert_eq(c.procs[0]->calls, 11, "the probe is not a call of the program");
+		tm_coll_free(&c);
+		segfake_destroy(&f);
+	}
+}
+
+/* Sampled symbols: untimed records (failures) count and keep their codes
+ * but add no duration; the per-thread counters fold by difference, a
+ * second look adds nothing. */
+Test(ring, untimed_records_and_counters)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 1, 8, syms, 2);
+	f.h->flags = TM_SEG_COUNTERS;
+	wsym(&f, 0)->flags |= TM_RF_SAMPLED;
+	wsym(&f, 0)->sample = 10;
+	coll_on(&c, &f);
+	for (int k = 0; k < 5; k++)
+		segfake_push(&f, 0, 0, 0, TM_ST_FAILED | TM_ST_UNTIMED, -1, 5);
+	segfake_push(&f, 0, 0, 700, TM_ST_OK, 0, 0);
+	struct tm_cnt *cnt = (struct tm_cnt *)((char *)segfake_thread(&f, 0) +
+					       tm_thr_cnt_off(f.h->stack_cap, f.h->max_syms));
+	cnt[0].calls = 40;
+	cnt[0].ok = 38;
+	tm_coll_drain(&c);
+	tm_coll_drain(&c);
+	const struct tm_sym *a = sym(&c, "alpha");
+	cr_assert_eq(a->calls, 46);
+	cr_assert_eq(a->ok, 39);
+	cr_assert_eq(a->failed, 5);
+	cr_assert_eq(a->timed, 1);
+	cr_assert_eq(a->counted, 40);
+	cr_assert_eq((uint64_t)a->sum_ns, 700);
+	cr_assert_eq(a->min_ns, 700);
+	cr_assert_eq(a->sample, 10);
+	cr_assert_eq(a->nerrs, 1);
+	cr_assert_eq(a->errs[0].count, 5);
+	cnt[0].calls = 50;
+	cnt[0].ok = 48;
+	tm_coll_drain(&c);
+	cr_assert_eq(a->calls, 56);
+	cr_assert_eq(a->ok, 49);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}

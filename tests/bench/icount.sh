@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark: instructions the shim adds per call, counted by callgrind (wall
+# time on a shared machine moves by tens of percent; instruction counts do
+# not). One line per mode: every call timed; sampled without a rule (untimed
+# calls counted in the trampoline); sampled with a rule (untimed calls
+# hijacked and judged); count only. The ring is made large enough that no
+# call overflows it: the common path is what is counted.
+# usage: icount.sh BUILD SOURCE_DIR
+set -euo pipefail
+B=$1 S=$2
+if ! command -v valgrind >/dev/null; then
+	echo "SKIP icount: valgrind is not installed (apt-get install valgrind)"
+	exit 0
+fi
+W=$(mktemp -d /dev/shm/tmbench.XXXXXX)
+trap '[ -n "${TM_KEEP:-}" ] || rm -rf "$W"' EXIT
+mkdir -m 700 "$W/shm"
+N=100000
+run() { # label tmrun-args...
+	local label=$1
+	shift
+	TM_DIR="$W/shm" TM_RING=1048576 "$B/tools/tmrun" -q "$@" -- \
+		valgrind --tool=callgrind --callgrind-out-file="$W/$label.cg" \
+		--toggle-collect=loop_hooked --toggle-collect=loop_native \
+		"$B/tests/bench_icount" $N >/dev/null 2>"$W/$label.err" ||
+		{ cat "$W/$label.err" >&2; exit 1; }
+	callgrind_annotate --inclusive=yes "$W/$label.cg" 2>/dev/null >"$W/$label.txt" || true
+	awk -v n=$N -v label="$label" '
+		# the outermost entries only (callgrind names re-entries loop_hooked'\''2)
+		{ fn = ""; for (i = 2; i <= NF; i++) if ($i ~ /:loop_(hooked|native)$/) fn = $i }
+		fn ~ /hooked$/ && !h { gsub(",", "", $1); h = $1 }
+		fn ~ /native$/ && !nv { gsub(",", "", $1); nv = $1 }
+		END {
+			if (!h || !nv) { print "icount: no loop costs in the profile" > "/dev/stderr"; exit 1 }
+			added = (h - nv) / n
+			printf "BENCH name=icount.%s value=%.1f unit=instructions baseline=%.1f ratio=%.3f target=%s ok=1 what=instructions_added_per_call_callgrind\n",
+				label, added, nv / n, added / (nv / n), "-"
+		}' "$W/$label.txt"
+}
+run timed -s work_noop
+run sampled -s work_noop/1000
+run sampled_judged -c "$S/tests/bench/judged.json"
+run count_only -s work_noop/count
