@@ -147,6 +147,7 @@ int tm_coll_scan(struct tm_coll *c)
 uint64_t tm_coll_drain(struct tm_coll *c)
 {
 	uint64_t n = 0;
+	c->fill = 0;
 	for (size_t i = 0; i < c->nprocs; i++)
 		n += tm_proc_drain(c, c->procs[i]);
 	return n;

@@ -112,6 +112,7 @@ struct tm_coll {
 	size_t pending; /* segments seen but not ready yet (still being created) */
 	int inotify_fd; /* watches dir for new segments; -1 if unavailable */
 	int seen_any;	/* ever saw one (ours or another collector's) */
+	double fill; /* fullest ring at the last drain, as a fraction of its capacity */
 	/* the shim's floor: durations of its probe (an empty function) */
 	int subtract;
 	uint64_t floor_samples[TM_FLOOR_SAMPLES];

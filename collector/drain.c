@@ -140,6 +140,9 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_threa
 		p->closs[TM_CLOSS_CORRUPT]++;
 		tail = head - p->ring_cap;
 	}
+	double fill = (double)(head - tail) / (double)p->ring_cap;
+	if (fill > c->fill)
+		c->fill = fill;
 	for (uint64_t i = tail; i != head; i++) {
 		struct tm_record r;
 		memcpy(&r, &ring[i & mask], sizeof(r));
