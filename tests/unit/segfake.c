@@ -20,10 +20,19 @@
 void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap, uint32_t max_threads,
 		    uint32_t max_syms, const char *const *syms, uint32_t nsyms)
 {
+	char dir[] = "/tmp/tmunit.XXXXXX";
+	SF_CHECK(mkdtemp(dir) != NULL);
+	segfake_create_in(f, dir, 0xabcd, session, ring_cap, max_threads, max_syms, syms, nsyms);
+}
+
+void segfake_create_in(struct segfake *f, const char *dir, unsigned nonce, const char *session,
+		       uint32_t ring_cap, uint32_t max_threads, uint32_t max_syms,
+		       const char *const *syms, uint32_t nsyms)
+{
 	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tmunit.XXXXXX");
-	SF_CHECK(mkdtemp(f->dir) != NULL);
-	snprintf(f->path, sizeof(f->path), "%s/%s.%d.0000abcd.tm", f->dir, session, (int)getpid());
+	snprintf(f->dir, sizeof(f->dir), "%s", dir);
+	snprintf(f->path, sizeof(f->path), "%s/%s.%d.%08x.tm", f->dir, session, (int)getpid(),
+		 nonce);
 	uint32_t stack = 16;
 	uint64_t tsz = tm_thr_size(stack, max_syms, ring_cap);
 	uint64_t syms_off = 4096;

@@ -18,6 +18,10 @@ struct segfake {
 /* A segment for `session` whose pid is this process (so it looks alive). */
 void segfake_create(struct segfake *f, const char *session, uint32_t ring_cap, uint32_t max_threads,
 		    uint32_t max_syms, const char *const *syms, uint32_t nsyms);
+/* The same in an existing directory, several per directory (distinct nonces). */
+void segfake_create_in(struct segfake *f, const char *dir, unsigned nonce, const char *session,
+		       uint32_t ring_cap, uint32_t max_threads, uint32_t max_syms,
+		       const char *const *syms, uint32_t nsyms);
 struct tm_thread *segfake_thread(struct segfake *f, uint32_t i);
 struct tm_record *segfake_ring(struct segfake *f, uint32_t i);
 /* Appends one record to thread i's ring (producer side, like the shim). */
