@@ -56,8 +56,16 @@ int main(int argc, char **argv)
 	native = (long (*)(long))dlsym(RTLD_DEFAULT, "work_noop_native");
 	if (!native)
 		return 2;
-	double one = run(1), two = run(2);
-	printf("RAW threads=1 added_ns=%.2f threads=2 mean_added_ns=%.2f\n", one, two);
+	/* three alternating pairs, the median of each: one disturbed pair
+	 * (another tenant, the collector catching up) does not decide */
+	double ones[3], twos[3];
+	for (int k = 0; k < 3; k++) {
+		ones[k] = run(1);
+		twos[k] = run(2);
+		printf("RAW threads=1 added_ns=%.2f threads=2 mean_added_ns=%.2f\n", ones[k],
+		       twos[k]);
+	}
+	double one = bench_median(ones, 3), two = bench_median(twos, 3);
 	bench_line("threads.2_vs_1", two, "ns", one, "ratio<=1.15", two <= 1.15 * one,
 		   "added_per_call_each_of_2_threads_vs_1_thread");
 	return 0;
