@@ -278,12 +278,13 @@ void tm_coll_finish(struct tm_coll *c)
 int tm_coll_wait(struct tm_coll *c, uint64_t timeout_ns)
 {
 	struct pollfd pfd = {.fd = c->inotify_fd, .events = POLLIN};
-	int ms = (int)((timeout_ns + 999999) / 1000000);
+	struct timespec ts = {(time_t)(timeout_ns / 1000000000ull),
+			      (long)(timeout_ns % 1000000000ull)};
 	if (c->inotify_fd < 0) {
-		poll(NULL, 0, ms);
+		ppoll(NULL, 0, &ts, NULL);
 		return 0;
 	}
-	if (poll(&pfd, 1, ms) <= 0)
+	if (ppoll(&pfd, 1, &ts, NULL) <= 0)
 		return 0;
 	char buf[4096];
 	while (read(c->inotify_fd, buf, sizeof(buf)) > 0)

@@ -35,7 +35,7 @@ struct tm_sym {
 	char object[36];
 	uint32_t flags;	 /* union of the wire flags seen */
 	uint32_t sample; /* TM_RF_SAMPLED: largest 1-in-N seen */
-	uint16_t codes; /* enum tm_code_domain */
+	uint16_t codes;	 /* enum tm_code_domain */
 	uint64_t calls, ok, failed, exceptions, unwound, unfinished; /* not judged: the rest */
 	uint64_t timed;	     /* calls with a duration: what latency is computed from */
 	uint64_t records;    /* calls seen as individual records */
@@ -86,7 +86,7 @@ struct tm_proc {
 	int counters;		 /* TM_SEG_COUNTERS: slots carry cnt[] */
 	uint32_t *cnt_syms;	 /* local ids of sampled and count-only symbols */
 	uint32_t ncnt_syms;
-	uint32_t slot_misses;	 /* last value seen: a change means reclaim slots now */
+	uint32_t slot_misses; /* last value seen: a change means reclaim slots now */
 };
 
 struct tm_coll_opts {
@@ -112,7 +112,7 @@ struct tm_coll {
 	size_t pending; /* segments seen but not ready yet (still being created) */
 	int inotify_fd; /* watches dir for new segments; -1 if unavailable */
 	int seen_any;	/* ever saw one (ours or another collector's) */
-	double fill; /* fullest ring at the last drain, as a fraction of its capacity */
+	double fill;	/* fullest ring at the last drain, as a fraction of its capacity */
 	/* the shim's floor: durations of its probe (an empty function) */
 	int subtract;
 	uint64_t floor_samples[TM_FLOOR_SAMPLES];
@@ -156,7 +156,7 @@ void tm_sym_free(struct tm_sym *s);
 uint64_t tm_sym_quantile(const struct tm_sym *s, double q);
 
 /* stats.c: the median of the floor probes seen so far (0: none) */
-uint64_t tm_coll_floor(struct tm_coll *c);	       /* cached between new probes */
+uint64_t tm_coll_floor(struct tm_coll *c);	     /* cached between new probes */
 uint64_t tm_coll_floor_now(const struct tm_coll *c); /* computed */
 
 /* calib.c */

@@ -2,11 +2,14 @@
 /* The collector's main loop, shared by tmcollect and tmrun: scan for new
  * segments as soon as inotify reports one (and every 250 ms regardless),
  * drain continuously, check liveness every 100 ms. Between drains it
- * sleeps as long as the rings allow: the nap doubles (up to 20 ms) while
- * the fullest ring was under 1/16 full at the last drain, halves (down to
- * 0.5 ms) when it was over 1/4, and stays otherwise — so a steady stream
- * is drained in batches of a few thousand records, a burst four times
- * that rate still fits, and an idle collector wakes 50 times a second. */
+ * sleeps as long as the rings allow: from how full the fullest ring was
+ * and how long it had been filling, the nap is set so that the ring would
+ * be a quarter full at the next drain (50 us .. 20 ms; an idle collector
+ * doubles its nap up to 20 ms). A steady stream is drained in batches of
+ * a quarter ring, a burst four times the rate still fits, a slow stream
+ * costs a few wake-ups a second. (Halving or doubling the nap on fill
+ * thresholds instead oscillated: right after a catch-up drain the rings
+ * look empty, the nap grows, and the next one overflows.) */
 #include <stdio.h>
 
 #include "collector.h"
@@ -21,7 +24,7 @@ static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 
 int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 {
-	uint64_t next_scan = 0, next_check = 0, next_summary = 0, nap = 1000000;
+	uint64_t next_scan = 0, next_check = 0, next_summary = 0, nap = 1000000, last = 0;
 	uint64_t every = l->interval_ns ? l->interval_ns : 1000000000ull;
 
 	while (!atomic_load(&l->stop)) {
@@ -55,11 +58,14 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 			if (tm_coll_idle(c) || !c->seen_any)
 				break;
 		}
-		if (c->fill > 0.25)
-			nap = nap / 2 < 500000ull ? 500000ull : nap / 2;
-		else if (c->fill < 1.0 / 16)
+		if (n && c->fill > 0 && last) {
+			/* the fullest ring filled c->fill of itself in now - last */
+			double want = 0.25 * (double)(now - last) / c->fill;
+			nap = want < 50000 ? 50000ull : want > 20000000 ? 20000000ull : (uint64_t)want;
+		} else if (!n) {
 			nap = nap * 2 > 20000000ull ? 20000000ull : nap * 2;
-		(void)n;
+		}
+		last = now;
 		if (c->pending)
 			nap = 1000000ull; /* a segment is being created: look again soon */
 		if (tm_coll_wait(c, nap)) /* a signal also ends the wait early */

@@ -112,7 +112,8 @@ static json_t *sym_json(const struct tm_sym *s)
 	json_object_set_new(o, "timed", json_integer((json_int_t)s->timed));
 	if (s->flags & TM_RF_SAMPLED) {
 		json_object_set_new(o, "sample_every", json_integer((json_int_t)s->sample));
-		json_object_set_new(o, "est_total_ns", json_integer((json_int_t)llround(sym_total(s))));
+		json_object_set_new(o, "est_total_ns",
+				    json_integer((json_int_t)llround(sym_total(s))));
 	}
 	if (s->flags & TM_RF_BYTES)
 		json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
@@ -137,7 +138,8 @@ static json_t *sym_json(const struct tm_sym *s)
 	else if (!s->calls)
 		json_object_set_new(o, "note", json_string("found, 0 calls"));
 	else if (s->flags & TM_RF_COUNT)
-		json_object_set_new(o, "note", json_string("count only: calls not timed or judged"));
+		json_object_set_new(o, "note",
+				    json_string("count only: calls not timed or judged"));
 	else if (s->flags & TM_RF_SAMPLED) {
 		char note[160];
 		snprintf(note, sizeof(note),
@@ -378,12 +380,14 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		char fl[16];
 		fmt_ns(fl, sizeof(fl), (double)tm_coll_floor_now(c));
 		if (c->subtract)
-			fprintf(f, "note: the shim's floor (%s per call) was subtracted from every "
-				   "duration\n",
+			fprintf(f,
+				"note: the shim's floor (%s per call) was subtracted from every "
+				"duration\n",
 				fl);
 		else
-			fprintf(f, "note: durations include the shim's floor of %s per call "
-				   "(--subtract-overhead takes it off)\n",
+			fprintf(f,
+				"note: durations include the shim's floor of %s per call "
+				"(--subtract-overhead takes it off)\n",
 				fl);
 	}
 	if (sampled)

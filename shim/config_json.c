@@ -70,9 +70,8 @@ static int tm_json_str(struct tm_jansson *j, json_t *o, const char *key, char *d
 	return 1;
 }
 
-static const char *const tm_rule_keys[] = {"ret",     "success", "error",	   "codes",
-					   "bytes",   "name",	 "slow_ms", "sample",
-					   "count_only", NULL};
+static const char *const tm_rule_keys[] = {"ret",  "success", "error",	"codes",      "bytes",
+					   "name", "slow_ms", "sample", "count_only", NULL};
 
 static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *path,
 			 const char *key, json_t *e)

@@ -38,7 +38,8 @@ _Static_assert(sizeof(struct tm_live) == 1u << TM_LIVE_SHIFT &&
 		       offsetof(struct tm_live, sym) == TM_LIVE_SYM &&
 		       offsetof(struct tm_live, flags) == TM_LIVE_FLAGS &&
 		       offsetof(struct tm_live, ret) == TM_LIVE_RET &&
-		       offsetof(struct tm_live, sp) == TM_LIVE_SP && TM_FR_UNTIMED == TM_ASM_FR_UNTIMED,
+		       offsetof(struct tm_live, sp) == TM_LIVE_SP &&
+		       TM_FR_UNTIMED == TM_ASM_FR_UNTIMED,
 	       "tramp.S: tm_live layout");
 _Static_assert(TM_SM_COUNT == TM_ASM_SM_COUNT && TM_SM_HIJACK == TM_ASM_SM_HIJACK,
 	       "tramp.S: slot modes");
@@ -400,7 +401,7 @@ static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const stru
 }
 
 struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
-			uint32_t decision)
+				  uint32_t decision)
 {
 	struct tm_tls *t = &tm_tls;
 	(void)regs;
@@ -471,7 +472,7 @@ static inline unsigned tm_judge(const struct tm_tls *t, const struct tm_rule *r,
 /* Every case of a monitored call's return: timed or not, frames that a
  * longjmp abandoned, a fork child without a segment. */
 static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64_t rax,
-							 uintptr_t rsp, tm_ticks now)
+							uintptr_t rsp, tm_ticks now)
 {
 	uint32_t d = t->depth;
 	uintptr_t sp = rsp - 8; /* where the hijacked return address was */
@@ -530,7 +531,7 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
  * handler's calls in between leave the top frame as they found it, so it
  * is read before the busy flag is raised. */
 static __attribute__((noinline)) uintptr_t tm_exit_timed(struct tm_tls *t, uint64_t rax,
-							  uintptr_t rsp, tm_ticks now)
+							 uintptr_t rsp, tm_ticks now)
 {
 	uint32_t d = t->depth;
 	struct tm_live *f = &t->stack[d - 1];

@@ -129,7 +129,9 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	snprintf(ws->name, sizeof(ws->name), "%s", p && p->display[0] ? p->display : sd->name);
 	snprintf(ws->object, sizeof(ws->object), "%s", sd->object);
 	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) | sd->flags |
-		    (r->count_only ? TM_RF_COUNT : r->sample > 1 ? TM_RF_SAMPLED : 0);
+		    (r->count_only   ? TM_RF_COUNT
+		     : r->sample > 1 ? TM_RF_SAMPLED
+				     : 0);
 	ws->sample = r->count_only ? 0 : r->sample > 1 ? r->sample : 1;
 	ws->codes = r->codes;
 	ws->slow_ns = r->slow_ns;

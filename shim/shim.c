@@ -64,7 +64,7 @@ int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target)
 	s->target = target;
 	s->sym = sym;
 	s->cnt_off = (uint64_t)sym * sizeof(struct tm_cnt);
-	s->mode = r->count_only ? TM_SM_COUNT
+	s->mode = r->count_only	  ? TM_SM_COUNT
 		  : r->sample > 1 ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
 				  : 0;
 	__atomic_thread_fence(__ATOMIC_RELEASE);

@@ -25,10 +25,10 @@
  * bindings); they all feed the same statistics. tramp.S reads target,
  * cnt_off and mode at fixed offsets. */
 struct tm_slot {
-	uintptr_t target;  /* 0 */
-	uint64_t cnt_off;  /* 8: sym * sizeof(struct tm_cnt), for tramp.S */
-	uint32_t sym;	   /* 16 */
-	uint32_t mode;	   /* 20: TM_SM_* (0: every call timed) */
+	uintptr_t target; /* 0 */
+	uint64_t cnt_off; /* 8: sym * sizeof(struct tm_cnt), for tramp.S */
+	uint32_t sym;	  /* 16 */
+	uint32_t mode;	  /* 20: TM_SM_* (0: every call timed) */
 	uint64_t pad;
 };
 

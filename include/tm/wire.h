@@ -148,8 +148,8 @@ struct tm_live {
 	tm_ticks start; /* 0 for an untimed call of a sampled symbol */
 	uint32_t sym;
 	uint32_t flags; /* shim-private: TM_FR_* */
-	uint64_t ret; /* shim-private: the caller's return address */
-	uint64_t sp;  /* shim-private: where that return address lives */
+	uint64_t ret;	/* shim-private: the caller's return address */
+	uint64_t sp;	/* shim-private: where that return address lives */
 };
 _Static_assert(sizeof(struct tm_live) == 32, "wire ABI: live");
 
@@ -195,8 +195,8 @@ struct tm_seg_header {
 	uint32_t ring_cap;    /* records per thread ring, power of two */
 	uint32_t max_threads;
 	uint32_t max_syms;
-	uint32_t stack_cap; /* live[] entries per thread */
-	uint32_t flags;	    /* enum tm_seg_flags */
+	uint32_t stack_cap;   /* live[] entries per thread */
+	uint32_t flags;	      /* enum tm_seg_flags */
 	uint64_t thread_size; /* bytes per thread slot, multiple of 4096 */
 	uint64_t syms_off;    /* struct tm_wire_sym[max_syms] */
 	uint64_t threads_off; /* max_threads + 1 thread slots; the last one is the

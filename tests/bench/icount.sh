@@ -9,13 +9,8 @@
 # usage: icount.sh BUILD SOURCE_DIR
 set -euo pipefail
 B=$1 S=$2
-if ! command -v valgrind >/dev/null; then
-	echo "SKIP icount: valgrind is not installed (apt-get install valgrind)"
-	exit 0
-fi
-W=$(mktemp -d /dev/shm/tmbench.XXXXXX)
-trap '[ -n "${TM_KEEP:-}" ] || rm -rf "$W"' EXIT
-mkdir -m 700 "$W/shm"
+. "$(dirname "$0")/lib.sh"
+bench_need valgrind icount
 N=100000
 run() { # label tmrun-args...
 	local label=$1

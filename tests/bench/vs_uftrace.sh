@@ -8,13 +8,8 @@
 # added cost <= 0.25 x uftrace's. usage: vs_uftrace.sh BUILD
 set -euo pipefail
 B=$1
-if ! command -v uftrace >/dev/null; then
-	echo "SKIP overhead-vs-uftrace: uftrace is not installed (apt-get install uftrace)"
-	exit 0
-fi
-W=$(mktemp -d /dev/shm/tmbench.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-mkdir -m 700 "$W/shm"
+. "$(dirname "$0")/lib.sh"
+bench_need uftrace overhead-vs-uftrace
 N=1000000 # uftrace writes ~30 bytes per call; 10 rounds of N stay well under 1 GB
 TM_DIR="$W/shm" "$B/tools/tmrun" -q -s work_noop,work_100ns -- "$B/tests/bench_overhead" $N tm >"$W/tm"
 uftrace record --force -F work_noop -F work_100ns -d "$W/uftrace.data" \

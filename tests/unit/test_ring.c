@@ -165,7 +165,11 @@ Test(ring, floor_from_the_probe_and_subtracted)
 		cr_assert_eq(tm_coll_init(&c, &o, err, sizeof(err)), 0, "%s", err);
 		cr_assert_eq(tm_coll_scan(&c), 1);
 		for (int k = 0; k < 9; k++) /* median 100 */
-			segfake_push(&f, 0, 2, k < 4 ? 90 : k == 4 ? 100 : 5000, TM_ST_NORULE, 0, 0);
+			segfake_push(&f, 0, 2,
+				     k < 4    ? 90
+				     : k == 4 ? 100
+					      : 5000,
+				     TM_ST_NORULE, 0, 0);
 		for (int k = 0; k < 10; k++)
 			segfake_push(&f, 0, 0, 1000 + k, TM_ST_OK, 0, 0);
 		segfake_push(&f, 0, 0, 50, TM_ST_OK, 0, 0); /* shorter than the floor */

@@ -116,13 +116,20 @@ static unsigned check_rule(const char *type, const char *a, const char *ka, cons
 Test(rule, compiled_intervals_match_terms)
 {
 	static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
-	static const char *const ks[] = {"0",  "-1", "5", "100", "-9223372036854775807",
-					 "9223372036854775807", "NULL", "0x7fffffff"};
+	static const char *const ks[] = {
+		"0",	"-1",	     "5", "100", "-9223372036854775807", "9223372036854775807",
+		"NULL", "0x7fffffff"};
 	static const char *const types[] = {"long", "ptr", "int"};
 	int64_t probes[64];
 	unsigned np = 0;
-	const int64_t fixed[] = {0, 1, -1, 2, 4, 5, 6, 99, 100, 101, INT64_MIN, INT64_MIN + 1,
-				 INT64_MAX, INT64_MAX - 1, 0x7fffffff, 0x80000000ll};
+	const int64_t fixed[] = {0,	     1,
+				 -1,	     2,
+				 4,	     5,
+				 6,	     99,
+				 100,	     101,
+				 INT64_MIN,  INT64_MIN + 1,
+				 INT64_MAX,  INT64_MAX - 1,
+				 0x7fffffff, 0x80000000ll};
 	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		probes[np++] = fixed[i];
 	uint64_t x = 88172645463325252ull;
@@ -139,8 +146,8 @@ Test(rule, compiled_intervals_match_terms)
 				for (unsigned ka = 0; ka < 8; ka++)
 					for (unsigned kb = 0; kb < 8; kb += 3)
 						for (unsigned form = 0; form < 3; form++)
-							checked += check_rule(types[ty], ops[a], ks[ka],
-									      ops[b], ks[kb], form,
-									      probes, np);
+							checked += check_rule(
+								types[ty], ops[a], ks[ka], ops[b],
+								ks[kb], form, probes, np);
 	cr_assert_gt(checked, 100000);
 }

@@ -24,18 +24,18 @@ struct tm_regs {
 
 /* struct tm_slot, struct tm_cnt and the mode/decision values, as tramp.S
  * sees them; hook.c checks them against the C definitions. */
-#define TM_SLOT_SHIFT	  5 /* sizeof(struct tm_slot) == 32 */
-#define TM_SLOT_TARGET	  0
-#define TM_SLOT_CNT_OFF	  8
-#define TM_SLOT_SYM	  16
-#define TM_SLOT_MODE	  20
-#define TM_CNT_CALLS	  0
-#define TM_CNT_LEFT	  24
-#define TM_ASM_SM_COUNT	  1
-#define TM_ASM_SM_HIJACK  4
-#define TM_ASM_D_SAMPLED  1
-#define TM_ASM_D_UNTIMED  2
-#define TM_ASM_D_DECIDE	  3
+#define TM_SLOT_SHIFT	 5 /* sizeof(struct tm_slot) == 32 */
+#define TM_SLOT_TARGET	 0
+#define TM_SLOT_CNT_OFF	 8
+#define TM_SLOT_SYM	 16
+#define TM_SLOT_MODE	 20
+#define TM_CNT_CALLS	 0
+#define TM_CNT_LEFT	 24
+#define TM_ASM_SM_COUNT	 1
+#define TM_ASM_SM_HIJACK 4
+#define TM_ASM_D_SAMPLED 1
+#define TM_ASM_D_UNTIMED 2
+#define TM_ASM_D_DECIDE	 3
 /* struct tm_tls and struct tm_live fields the untimed entry path uses */
 #define TM_TLS_LIVE_DEPTH 16
 #define TM_TLS_STACK	  24
