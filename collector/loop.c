@@ -61,7 +61,9 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		if (n && c->fill > 0 && last) {
 			/* the fullest ring filled c->fill of itself in now - last */
 			double want = 0.25 * (double)(now - last) / c->fill;
-			nap = want < 50000 ? 50000ull : want > 20000000 ? 20000000ull : (uint64_t)want;
+			nap = want < 50000	? 50000ull
+			      : want > 20000000 ? 20000000ull
+						: (uint64_t)want;
 		} else if (!n) {
 			nap = nap * 2 > 20000000ull ? 20000000ull : nap * 2;
 		}
