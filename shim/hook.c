@@ -469,6 +469,20 @@ static inline unsigned tm_judge(const struct tm_tls *t, const struct tm_rule *r,
 	return TM_ST_FAILED;
 }
 
+/* An untimed call of a sampled symbol that did not fail: counted in the
+ * thread's counters, no record. */
+static inline void tm_count_untimed(struct tm_tls *t, uint32_t sym, const struct tm_rule *r,
+				    unsigned status, int64_t v)
+{
+	struct tm_cnt *c = tm_cnt_of(t, sym);
+	tm_bump(&c->calls, 1);
+	if (status == TM_ST_OK) {
+		tm_bump(&c->ok, 1);
+		if (r->bytes && v > 0)
+			tm_bump(&c->bytes, (uint64_t)v);
+	}
+}
+
 /* Every case of a monitored call's return: timed or not, frames that a
  * longjmp abandoned, a fork child without a segment. */
 static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64_t rax,
@@ -504,13 +518,7 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 	unsigned status = tm_judge(t, r, v, &err);
 	if (TM_UNLIKELY(untimed)) {
 		if (status != TM_ST_FAILED && t->cnt) {
-			struct tm_cnt *c = tm_cnt_of(t, sym);
-			tm_bump(&c->calls, 1);
-			if (status == TM_ST_OK) {
-				tm_bump(&c->ok, 1);
-				if (r->bytes && v > 0)
-					tm_bump(&c->bytes, (uint64_t)v);
-			}
+			tm_count_untimed(t, sym, r, status, v);
 		} else {
 			/* failures keep their error code as a record */
 			tm_emit(t, sym, caller, 0, 0, status | TM_ST_UNTIMED, d, v, err);
@@ -522,14 +530,7 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 	return ret;
 }
 
-/* A monitored call returns (tramp.S tm_exit_tramp). The common cases —
- * the call on top of the shadow stack, this thread owning its slot — are
- * handled in tm_hook_exit (an untimed call of a sampled symbol that
- * succeeded: no clock, counted, not recorded) and tm_exit_timed (the clock
- * read first thing, one record); everything else (frames a longjmp
- * abandoned, a fork child without a segment) in tm_exit_full. A signal
- * handler's calls in between leave the top frame as they found it, so it
- * is read before the busy flag is raised. */
+/* The call on top of the shadow stack returns, timed: the common case. */
 static __attribute__((noinline)) uintptr_t tm_exit_timed(struct tm_tls *t, uint64_t rax,
 							 uintptr_t rsp, tm_ticks now)
 {
@@ -552,6 +553,14 @@ static __attribute__((noinline)) uintptr_t tm_exit_timed(struct tm_tls *t, uint6
 	return ret;
 }
 
+/* A monitored call returns (tramp.S tm_exit_tramp). The common cases —
+ * the call on top of the shadow stack, this thread owning its slot — are
+ * handled in tm_hook_exit (an untimed call of a sampled symbol that
+ * succeeded: no clock, counted, not recorded) and tm_exit_timed (the clock
+ * read first thing, one record); everything else (frames a longjmp
+ * abandoned, a fork child without a segment) in tm_exit_full. A signal
+ * handler's calls in between leave the top frame as they found it, so it
+ * is read before the busy flag is raised. */
 uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 {
 	struct tm_tls *t = &tm_tls;
@@ -568,16 +577,10 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 		int64_t v = tm_rule_value(r, rax);
 		if (!r->has_rule || tm_rule_ok(r, v)) {
 			uintptr_t ret = f->ret;
-			struct tm_cnt *c = tm_cnt_of(t, sym);
 			tm_busy(t, 1);
 			t->depth = d - 1;
 			atomic_store_explicit(t->live_depth, d - 1, memory_order_release);
-			tm_bump(&c->calls, 1);
-			if (r->has_rule) {
-				tm_bump(&c->ok, 1);
-				if (r->bytes && v > 0)
-					tm_bump(&c->bytes, (uint64_t)v);
-			}
+			tm_count_untimed(t, sym, r, r->has_rule ? TM_ST_OK : TM_ST_NORULE, v);
 			tm_busy(t, 0);
 			return ret;
 		}

@@ -46,6 +46,21 @@ expect_eq "count-only fail_if: calls" "$(calls "$C" fail_if)" $((T * N / 10))
 expect_eq "count-only fail_if: not judged" "$(field "$C" fail_if not_judged)" $((T * N / 10))
 expect_eq "count-only: records" "$(jqv "$C" .totals.records)" 0
 
+# who is hijacked: who_called() reports the address it returns to. Timed
+# calls return into tm's exit trampoline; count-only calls and a sampled
+# symbol's untimed calls without a rule return straight to their caller.
+R="$TARGETS/retaddr"
+"$R" 1000 | grep -qx "self=1000 other=0" || fail "retaddr natively: $("$R" 1000)"
+out=$("$TMRUN" -q -s who_called/count -o "$WORK/ra.json" -- "$R" 1000)
+expect_eq "count-only: calls that saw their own caller" "$out" "self=1000 other=0"
+expect_eq "count-only: calls counted" "$(calls "$WORK/ra.json" who_called)" 1000
+out=$("$TMRUN" -q -s who_called -o "$WORK/ra.json" -- "$R" 1000)
+expect_eq "timed: calls that saw the exit trampoline" "$out" "self=0 other=1000"
+out=$("$TMRUN" -q -s who_called/10 -o "$WORK/ra.json" -- "$R" 1000)
+other=${out#*other=}
+expect_eq "sampled: hijacked calls = timed calls" "$other" "$(field "$WORK/ra.json" who_called timed)"
+expect_eq "sampled: calls" "$(calls "$WORK/ra.json" who_called)" 1000
+
 # the rules file's fields do the same
 "$TMRUN" -q -c "$J" -o "$WORK/j.json" -- "$TARGETS/threads" 2 300000 >/dev/null
 expect_eq "sample from TM_CONFIG: noop calls" "$(calls "$WORK/j.json" noop)" 600000

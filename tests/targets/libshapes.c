@@ -124,3 +124,10 @@ __attribute__((optimize("optimize-sibling-calls"))) long tail_noop(long x)
 {
 	return work_noop(x + 1);
 }
+
+/* The address this call returns to, as the function itself sees it: the
+ * caller's code natively, tm's exit trampoline when the call is hijacked. */
+__attribute__((noinline)) void *who_called(void)
+{
+	return __builtin_extract_return_addr(__builtin_return_address(0));
+}

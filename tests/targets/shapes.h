@@ -37,6 +37,7 @@ long many(long a1, long a2, long a3, long a4, long a5, long a6, long a7, long a8
 	  double d8, double d9, double d10);
 long call_cb(long (*cb)(long), long arg);
 long tail_noop(long x);
+void *who_called(void);
 int fail_if(int code);	   /* returns -1 with errno = code when code > 0, else 0 */
 int sqlite_like(int code); /* returns code */
 
