@@ -56,6 +56,11 @@ struct tm_psym {
 	double sum_ns;
 };
 
+/* Probe durations kept per process: the shim sends at most 256; longer
+ * than TM_FLOOR_MAX_NS is a preempted call, not a floor, and is dropped. */
+#define TM_FLOOR_SAMPLES 256
+#define TM_FLOOR_MAX_NS	 100000
+
 /* One attached segment: a process image. Kept after detaching so the
  * summary can report it. */
 struct tm_proc {
@@ -87,6 +92,11 @@ struct tm_proc {
 	uint32_t *cnt_syms;	 /* local ids of sampled and count-only symbols */
 	uint32_t ncnt_syms;
 	uint32_t slot_misses; /* last value seen: a change means reclaim slots now */
+	/* the shim's floor in this process: its probe's durations (ns) */
+	uint64_t floor_samples[TM_FLOOR_SAMPLES];
+	uint32_t nfloor;
+	int floor_dirty;
+	uint64_t floor_ns;
 };
 
 struct tm_coll_opts {
@@ -94,8 +104,6 @@ struct tm_coll_opts {
 	const char *session;
 	int subtract_overhead; /* take the shim's floor off every duration */
 };
-
-#define TM_FLOOR_SAMPLES 2048
 
 struct tm_coll {
 	char dir[256];
@@ -113,12 +121,9 @@ struct tm_coll {
 	int inotify_fd; /* watches dir for new segments; -1 if unavailable */
 	int seen_any;	/* ever saw one (ours or another collector's) */
 	double fill;	/* fullest ring at the last drain, as a fraction of its capacity */
-	/* the shim's floor: durations of its probe (an empty function) */
-	int subtract;
-	uint64_t floor_samples[TM_FLOOR_SAMPLES];
-	size_t nfloor;
+	int subtract;	/* take the shim's floor off every duration */
 	int floor_dirty;
-	uint64_t floor_ns;
+	uint64_t floor_ns; /* median of the processes' floors (cached) */
 };
 
 /* collect.c */
@@ -155,7 +160,10 @@ void tm_sym_free(struct tm_sym *s);
 /* quantile of the histogram, clamped to the exact [min, max] */
 uint64_t tm_sym_quantile(const struct tm_sym *s, double q);
 
-/* stats.c: the median of the floor probes seen so far (0: none) */
+/* stats.c: the shim's floor (0: no probe seen). A process's own is the
+ * median of its probe's durations; the session's is the median of the
+ * processes' (for a process whose probe never arrived). */
+uint64_t tm_proc_floor(struct tm_proc *p);
 uint64_t tm_coll_floor(struct tm_coll *c);	     /* cached between new probes */
 uint64_t tm_coll_floor_now(const struct tm_coll *c); /* computed */
 

@@ -72,12 +72,17 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 	}
 }
 
-/* A duration with the shim's floor taken off, when asked. */
-static uint64_t net_ns(struct tm_coll *c, uint64_t ns)
+/* The shim's floor to take off p's durations (0 unless asked). */
+static uint64_t floor_of(struct tm_coll *c, struct tm_proc *p)
 {
 	if (!c->subtract)
-		return ns;
-	uint64_t f = tm_coll_floor(c);
+		return 0;
+	return p->nfloor ? tm_proc_floor(p) : tm_coll_floor(c);
+}
+
+static uint64_t net_ns(struct tm_coll *c, struct tm_proc *p, uint64_t ns)
+{
+	uint64_t f = floor_of(c, p);
 	return ns > f ? ns - f : 0;
 }
 
@@ -100,13 +105,15 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 	struct tm_sym *s = &c->syms[ps->gsym];
 	uint64_t ns = timed ? ticks_to_ns(c, p, TM_REC_DUR(r)) : 0;
 	if (ps->internal) {
-		if (timed && status == TM_ST_NORULE && c->nfloor < TM_FLOOR_SAMPLES) {
-			c->floor_samples[c->nfloor++] = ns;
+		if (timed && status == TM_ST_NORULE && ns <= TM_FLOOR_MAX_NS &&
+		    p->nfloor < TM_FLOOR_SAMPLES) {
+			p->floor_samples[p->nfloor++] = ns;
+			p->floor_dirty = 1;
 			c->floor_dirty = 1;
 		}
 		return;
 	}
-	ns = net_ns(c, ns);
+	ns = net_ns(c, p, ns);
 	if (timed)
 		tm_sym_record(s, ns, status, r->value, r->err);
 	else
@@ -175,7 +182,7 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
 	uint64_t untimed = acc_delta(&a->untimed, &seen->untimed, &bad);
 	uint64_t timed = calls >= untimed ? calls - untimed : 0;
-	uint64_t floor = c->subtract ? tm_coll_floor(c) : 0;
+	uint64_t floor = floor_of(c, p);
 	if (ps->internal) { /* the probe's overflow: keep the folded values, nothing more */
 		memcpy(seen, a, sizeof(*seen));
 		return;
@@ -203,8 +210,8 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 
 	uint64_t mn = atomic_load_explicit(&a->min, RLX), mx = atomic_load_explicit(&a->max, RLX);
 	if (calls && mn) {
-		uint64_t mn_ns = net_ns(c, ticks_to_ns(c, p, mn - 1));
-		uint64_t mx_ns = net_ns(c, ticks_to_ns(c, p, mx));
+		uint64_t mn_ns = net_ns(c, p, ticks_to_ns(c, p, mn - 1));
+		uint64_t mx_ns = net_ns(c, p, ticks_to_ns(c, p, mx));
 		if (mn_ns < s->min_ns)
 			s->min_ns = mn_ns;
 		if (mx_ns > s->max_ns)
@@ -219,7 +226,7 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 		uint64_t d = (uint32_t)(n - sn);
 		/* representative: the middle of [2^b, 2^(b+1)) ticks */
 		uint64_t rep = b == 0 ? 1 : (3ull << b) / 2;
-		uint64_t ns = net_ns(c, ticks_to_ns(c, p, rep));
+		uint64_t ns = net_ns(c, p, ticks_to_ns(c, p, rep));
 		tm_hist_add(&s->hist, ns, d);
 		s->sumsq_ns += (double)ns * (double)ns * (double)d;
 	}

@@ -101,14 +101,39 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static uint64_t median_u64(const uint64_t *src, size_t n)
+{
+	uint64_t *v = malloc(n * sizeof(*v));
+	if (!v)
+		return src[0];
+	memcpy(v, src, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_u64);
+	uint64_t m = v[n / 2];
+	free(v);
+	return m;
+}
+
+uint64_t tm_proc_floor(struct tm_proc *p)
+{
+	if (p->floor_dirty && p->nfloor) {
+		p->floor_ns = median_u64(p->floor_samples, p->nfloor);
+		p->floor_dirty = 0;
+	}
+	return p->floor_ns;
+}
+
 uint64_t tm_coll_floor_now(const struct tm_coll *c)
 {
-	if (!c->nfloor)
+	uint64_t *f = malloc((c->nprocs ? c->nprocs : 1) * sizeof(*f));
+	size_t n = 0;
+	if (!f)
 		return 0;
-	uint64_t v[TM_FLOOR_SAMPLES];
-	memcpy(v, c->floor_samples, c->nfloor * sizeof(v[0]));
-	qsort(v, c->nfloor, sizeof(v[0]), cmp_u64);
-	return v[c->nfloor / 2];
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (c->procs[i]->nfloor)
+			f[n++] = median_u64(c->procs[i]->floor_samples, c->procs[i]->nfloor);
+	uint64_t m = n ? median_u64(f, n) : 0;
+	free(f);
+	return m;
 }
 
 uint64_t tm_coll_floor(struct tm_coll *c)

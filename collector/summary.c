@@ -234,7 +234,7 @@ static json_t *summary_json(const struct tm_coll *c)
 	json_object_set_new(clock, "tsc_hz", json_integer((json_int_t)c->tsc_hz));
 	uint64_t floor = tm_coll_floor_now(c);
 	json_object_set_new(clock, "floor_ns",
-			    c->nfloor ? json_integer((json_int_t)floor) : json_null());
+			    floor ? json_integer((json_int_t)floor) : json_null());
 	json_object_set_new(clock, "overhead_subtracted", json_boolean(c->subtract));
 	json_object_set_new(root, "clock", clock);
 
@@ -376,9 +376,10 @@ void tm_table_print(const struct tm_coll *c, void *file)
 			(unsigned long long)s->calls, failed, mean, p50, p95, p99, mx, tot,
 			total > 0 ? 100.0 * sym_total(s) / total : 0.0);
 	}
-	if (c->nfloor) {
+	uint64_t floor = tm_coll_floor_now(c);
+	if (floor) {
 		char fl[16];
-		fmt_ns(fl, sizeof(fl), (double)tm_coll_floor_now(c));
+		fmt_ns(fl, sizeof(fl), (double)floor);
 		if (c->subtract)
 			fprintf(f,
 				"note: the shim's floor (%s per call) was subtracted from every "

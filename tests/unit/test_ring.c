@@ -174,6 +174,8 @@ Test(ring, floor_from_the_probe_and_subtracted)
 			segfake_push(&f, 0, 0, 1000 + k, TM_ST_OK, 0, 0);
 		segfake_push(&f, 0, 0, 50, TM_ST_OK, 0, 0); /* shorter than the floor */
 		tm_coll_drain(&c);
+		cr_assert_eq(c.procs[0]->nfloor, 9);
+		cr_assert_eq(tm_proc_floor(c.procs[0]), 100);
 		cr_assert_eq(tm_coll_floor(&c), 100);
 		const struct tm_sym *a = sym(&c, "alpha");
 		cr_assert_eq(a->calls, 11);
