@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: MIT
 # Timing accuracy against the program's own clock: sleeper times each of
 # its nanosleep(10 ms) calls with CLOCK_MONOTONIC around the call. tm's
-# window lies inside the program's, so tm's figures may only be smaller,
-# and by no more than 1% (a TSC calibration off by more would show here).
+# window lies inside the program's (a few tens of ns shorter), so tm's
+# figures must be within 1% of the program's (a TSC calibration off by
+# more would show here; CLOCK_MONOTONIC itself may be slewed by NTP by up
+# to 0.05%, so tm may also read slightly longer).
 # The shim's floor (an empty function through the hooks) is reported, and
 # --subtract-overhead takes it off.
 . "$(dirname "$0")/lib.sh"
 N=20 US=10000
-within() { # what tm own: own*0.99 <= tm <= own
+within() { # what tm own: |tm - own| <= 1% of own
 	awk -v t="$2" -v o="$3" -v w="$1" 'BEGIN {
-		if (t <= o && t >= 0.99 * o) { printf "ok: %s: tm %d ns, the program %d ns\n", w, t, o; exit 0 }
+		if (t <= 1.01 * o && t >= 0.99 * o) { printf "ok: %s: tm %d ns, the program %d ns\n", w, t, o; exit 0 }
 		printf "FAIL: %s: tm %d ns, the program %d ns (more than 1%% apart)\n", w, t, o; exit 1 }' || exit 1
 }
 for opt in "" --subtract-overhead; do
