@@ -182,11 +182,11 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
 	uint64_t untimed = acc_delta(&a->untimed, &seen->untimed, &bad);
 	uint64_t timed = calls >= untimed ? calls - untimed : 0;
-	uint64_t floor = floor_of(c, p);
 	if (ps->internal) { /* the probe's overflow: keep the folded values, nothing more */
 		memcpy(seen, a, sizeof(*seen));
 		return;
 	}
+	uint64_t floor = floor_of(c, p);
 	s->calls += calls;
 	s->timed += timed;
 	s->overflowed += calls;

@@ -101,21 +101,19 @@ int tm_config_rule(const struct tm_state *g, const char *name, int pat, struct t
 		if (p->success[0] == '-') /* "success": null */
 			success = NULL;
 	}
+	int ret = 0;
 	if (tm_rule_from_strings(out, type, success, error, codes, bytes, err, sizeof(err)) < 0) {
 		tm_log("tm: rule for %s: %s; calls counted without a success rule", name, err);
 		memset(out, 0, sizeof(*out));
-		if (p) {
-			out->sample = p->sample;
-			out->count_only = p->count_only;
-		}
-		return -1;
-	}
-	if (p) {
+		ret = -1;
+	} else if (p) {
 		out->slow_ns = p->slow_ns;
+	}
+	if (p) { /* timing mode holds with or without a rule */
 		out->sample = p->sample;
 		out->count_only = p->count_only;
 	}
-	return 0;
+	return ret;
 }
 
 /* Splits "object:name" at a single ':' (C++ "::" is part of the name). */

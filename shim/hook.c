@@ -365,8 +365,6 @@ static inline void tm_rearm(struct tm_tls *t, const struct tm_slot *s)
 	tm_cnt_of(t, s->sym)->left = 1 + (int64_t)(x % (2 * n - 1));
 }
 
-#define TM_D_DONE 4u /* counted here: pass the call through */
-
 /* tramp.S found no counters for this thread (first call, shared slot):
  * the same choice, in C. A thread without its own slot times sampled
  * calls (they go to the shared accumulators, exact) and counts count-only

@@ -187,26 +187,15 @@ int tm_seg_create(struct tm_state *g)
 		return -1;
 	}
 
-	/* what is written from now on must be backed: header, and the shared
-	 * slot's header and flags (threads populate their own slots) */
-	uint64_t shared = threads_off + (uint64_t)g->max_threads * tsz;
-	if (tm_populate(m, sizeof(struct tm_seg_header)) < 0 ||
-	    tm_populate((char *)m + shared, tm_thr_acc_off(g->stack_cap, g->max_syms)) < 0) {
-		tm_log("tm: %s: file system full; not monitoring", g->dir);
-		munmap(m, total);
-		unlink(g->seg_path);
-		return -1;
-	}
+	/* what is written from now on must be backed: the header first, and
+	 * once it says the geometry, the shared slot's header, flags and
+	 * counters (threads populate their own slots) */
 	struct tm_seg_header *h = m;
+	struct tm_thread *shared =
+		(struct tm_thread *)((char *)m + threads_off + (uint64_t)g->max_threads * tsz);
+	if (tm_populate(m, sizeof(struct tm_seg_header)) < 0)
+		goto full;
 	h->flags = g->counters ? TM_SEG_COUNTERS : 0;
-	h->max_syms = g->max_syms;
-	h->stack_cap = g->stack_cap;
-	if (tm_populate_cnt(h, (struct tm_thread *)((char *)m + shared)) < 0) {
-		tm_log("tm: %s: file system full; not monitoring", g->dir);
-		munmap(m, total);
-		unlink(g->seg_path);
-		return -1;
-	}
 	h->version = TM_WIRE_VERSION;
 	h->header_size = sizeof(*h);
 	h->record_size = sizeof(struct tm_record);
@@ -218,6 +207,9 @@ int tm_seg_create(struct tm_state *g)
 	h->syms_off = syms_off;
 	h->threads_off = threads_off;
 	h->total_size = total;
+	if (tm_populate(shared, tm_thr_acc_off(g->stack_cap, g->max_syms)) < 0 ||
+	    tm_populate_cnt(h, shared) < 0)
+		goto full;
 	tm_fill_identity(h);
 	tm_fill_clock(h);
 	atomic_store_explicit(&h->state, TM_PROC_RUNNING, memory_order_relaxed);
@@ -229,6 +221,11 @@ int tm_seg_create(struct tm_state *g)
 	atomic_thread_fence(memory_order_release);
 	*(volatile uint64_t *)&h->magic = TM_MAGIC;
 	return 0;
+full:
+	tm_log("tm: %s: file system full; not monitoring", g->dir);
+	munmap(m, total);
+	unlink(g->seg_path);
+	return -1;
 }
 
 void tm_seg_mark_exit(struct tm_seg_header *h, int code)

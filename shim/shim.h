@@ -43,6 +43,7 @@ enum tm_decision {
 	TM_D_SAMPLED = 1, /* a sampled symbol's countdown ran out: time it, re-arm */
 	TM_D_UNTIMED = 2, /* sampled, not timed, but judged: hijack without clock */
 	TM_D_DECIDE = 3,  /* sampled or count-only, thread not attached: decide in C */
+	TM_D_DONE = 4,	  /* C only: counted already, pass the call through */
 };
 
 /* Shadow-stack frame flags (struct tm_live.flags). */
