@@ -20,66 +20,70 @@ static int (*real_execvpe)(const char *, char *const[], char *const[]);
 static int (*real_fexecve)(int, char *const[], char *const[]);
 static int (*real_execveat)(int, const char *, char *const[], char *const[], int);
 
-static uint32_t tm_exec_begin(void)
+/* The segment's state is written, never read back: the pid that decides
+ * whether this process owns the segment is the shim's own copy, and a
+ * failed exec puts back RUNNING (the only state a live process has). */
+static int tm_exec_begin(void)
 {
 	struct tm_seg_header *h = tm_g.seg;
 	/* a vfork child shares our memory but not our segment */
-	if (!h || h->pid != getpid())
+	if (!h || tm_g.seg_pid != getpid())
 		return 0;
-	return atomic_exchange_explicit(&h->state, TM_PROC_EXEC, memory_order_release);
+	atomic_store_explicit(&h->state, TM_PROC_EXEC, memory_order_release);
+	return 1;
 }
 
-static int tm_exec_failed(uint32_t prev)
+static int tm_exec_failed(int marked)
 {
 	int saved = errno;
 	struct tm_seg_header *h = tm_g.seg;
-	if (prev && h && h->pid == getpid())
-		atomic_store_explicit(&h->state, prev, memory_order_release);
+	if (marked && h && tm_g.seg_pid == getpid())
+		atomic_store_explicit(&h->state, TM_PROC_RUNNING, memory_order_release);
 	errno = saved;
 	return -1;
 }
 
 static int tm_wrap_execve(const char *path, char *const argv[], char *const envp[])
 {
-	uint32_t prev = tm_exec_begin();
+	int marked = tm_exec_begin();
 	real_execve(path, argv, envp);
-	return tm_exec_failed(prev);
+	return tm_exec_failed(marked);
 }
 
 static int tm_wrap_execv(const char *path, char *const argv[])
 {
-	uint32_t prev = tm_exec_begin();
+	int marked = tm_exec_begin();
 	real_execv(path, argv);
-	return tm_exec_failed(prev);
+	return tm_exec_failed(marked);
 }
 
 static int tm_wrap_execvp(const char *file, char *const argv[])
 {
-	uint32_t prev = tm_exec_begin();
+	int marked = tm_exec_begin();
 	real_execvp(file, argv);
-	return tm_exec_failed(prev);
+	return tm_exec_failed(marked);
 }
 
 static int tm_wrap_execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	uint32_t prev = tm_exec_begin();
+	int marked = tm_exec_begin();
 	real_execvpe(file, argv, envp);
-	return tm_exec_failed(prev);
+	return tm_exec_failed(marked);
 }
 
 static int tm_wrap_fexecve(int fd, char *const argv[], char *const envp[])
 {
-	uint32_t prev = tm_exec_begin();
+	int marked = tm_exec_begin();
 	real_fexecve(fd, argv, envp);
-	return tm_exec_failed(prev);
+	return tm_exec_failed(marked);
 }
 
 static int tm_wrap_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
 			    int flags)
 {
-	uint32_t prev = tm_exec_begin();
+	int marked = tm_exec_begin();
 	real_execveat(dirfd, path, argv, envp, flags);
-	return tm_exec_failed(prev);
+	return tm_exec_failed(marked);
 }
 
 /* execl, execlp, execle: count the list, copy it into a vector on the stack */

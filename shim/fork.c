@@ -1,40 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* fork: the child must never write into the parent's segment. Before the
- * fork the forking thread's open frames are copied to private memory (the
- * parent keeps running and reuses its shared frames); in the child a new
- * segment is created, the parent's is unmapped, and the frames are carried
- * over so calls still open across fork() return through the exit hook. */
+/* fork: the child must never write into the parent's segment. In the child
+ * a new segment is created and the parent's is unmapped. The forking
+ * thread's shadow stack is private memory, which fork copies: the calls
+ * still open across fork() return through the exit hook from the same
+ * frames, and their start and symbol are mirrored into the new segment. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 
 #include "shim.h"
-
-static __thread struct tm_live *tm_fork_frames __attribute__((tls_model("initial-exec")));
-
-static void tm_fork_prepare(void)
-{
-	int saved = errno;
-	struct tm_tls *t = &tm_tls;
-	tm_fork_frames = NULL;
-	if (t->state != TM_T_NEW && t->depth > 0) {
-		/* on failure the child copies from the parent's segment: best effort */
-		tm_fork_frames = malloc(t->depth * sizeof(struct tm_live));
-		if (tm_fork_frames)
-			memcpy(tm_fork_frames, t->stack, t->depth * sizeof(struct tm_live));
-	}
-	errno = saved;
-}
-
-static void tm_fork_parent(void)
-{
-	int saved = errno;
-	free(tm_fork_frames);
-	tm_fork_frames = NULL;
-	errno = saved;
-}
 
 static void tm_fork_child(void)
 {
@@ -43,41 +18,33 @@ static void tm_fork_child(void)
 	struct tm_tls *t = &tm_tls;
 	struct tm_seg_header *old = g->seg;
 	uint64_t old_size = g->seg_size;
+	void *old_view = (void *)g->view;
+	uint64_t old_view_size = g->view_size;
 	uint32_t depth = t->state == TM_T_NEW ? 0 : t->depth;
-	struct tm_live *frames = tm_fork_frames;
 
-	if (depth && !frames) {
-		/* could not copy: take them from the (still mapped) parent segment */
-		frames = malloc(depth * sizeof(struct tm_live));
-		if (frames)
-			memcpy(frames, t->stack, depth * sizeof(struct tm_live));
-	}
+	tm_pool_forked(t);
 	g->seg = NULL;
+	g->view = NULL;
 	if (tm_seg_create(g) < 0)
 		g->active = 0;
 	t->state = TM_T_NEW;
-	tm_thread_setup(t); /* TM_T_OFF if there is no segment */
-	if (depth && frames) {
-		if (t->state == TM_T_OFF || depth > t->cap) {
-			/* keep the frames privately so the open calls can return */
-			t->stack = frames;
-			t->cap = depth;
-			t->live_depth = &t->nsdepth;
-			frames = NULL;
-		} else {
-			memcpy(t->stack, frames, depth * sizeof(struct tm_live));
+	tm_thread_setup(t); /* TM_T_OFF if there is no segment; keeps t->stack */
+	if (depth) {
+		t->depth = depth; /* <= t->cap: the same stack */
+		for (uint32_t k = 0; k < depth; k++) {
+			t->live[k].start = t->stack[k].start;
+			t->live[k].sym = t->stack[k].sym;
 		}
-		t->depth = depth;
-		__atomic_store_n(t->live_depth, depth, __ATOMIC_RELEASE);
+		atomic_store_explicit(t->live_depth, depth, memory_order_release);
 	}
-	free(frames);
-	tm_fork_frames = NULL;
 	if (old)
 		munmap(old, old_size);
+	if (old_view)
+		munmap(old_view, old_view_size);
 	errno = saved;
 }
 
 void tm_fork_install(void)
 {
-	pthread_atfork(tm_fork_prepare, tm_fork_parent, tm_fork_child);
+	pthread_atfork(NULL, NULL, tm_fork_child);
 }

@@ -9,6 +9,17 @@
  * a system call, takes a lock, allocates, or does an atomic read-modify-write
  * on memory another thread writes — except on the slotless overload path,
  * where exact counts matter more than speed.
+ *
+ * The rule that keeps the host safe from whoever else can write its segment
+ * (any process of the same user can open it): what the shim acts on is
+ * private; what it shares, it only writes. Return addresses, stack slots,
+ * depths, symbol ids, ring positions live in TLS or the private shadow
+ * stack (struct tm_frame); the segment's live[] is a mirror of start and
+ * symbol for the collector. The few values read back from the segment — the
+ * consumer's tail, counters the shim increments in place, the sampling
+ * countdown — can change what is reported, never where the shim jumps or
+ * which memory it writes: the tail only bounds records written at a masked
+ * index into backed memory.
  */
 #include <stdatomic.h>
 
@@ -29,18 +40,22 @@ _Static_assert(offsetof(struct tm_cnt, left) == TM_CNT_LEFT, "tramp.S: cnt left"
 _Static_assert(offsetof(struct tm_tls, cnt) == 0, "tramp.S: tm_tls.cnt at offset 0");
 _Static_assert(offsetof(struct tm_tls, live_depth) == TM_TLS_LIVE_DEPTH &&
 		       offsetof(struct tm_tls, stack) == TM_TLS_STACK &&
+		       offsetof(struct tm_tls, live) == TM_TLS_LIVE &&
 		       offsetof(struct tm_tls, depth) == TM_TLS_DEPTH &&
 		       offsetof(struct tm_tls, cap) == TM_TLS_CAP &&
 		       offsetof(struct tm_tls, busy) == TM_TLS_BUSY,
 	       "tramp.S: tm_tls layout");
-_Static_assert(sizeof(struct tm_live) == 1u << TM_LIVE_SHIFT &&
+_Static_assert(sizeof(struct tm_frame) == 1u << TM_FRAME_SHIFT &&
+		       sizeof(struct tm_live) == 1u << TM_FRAME_SHIFT &&
+		       offsetof(struct tm_frame, start) == TM_FRAME_START &&
+		       offsetof(struct tm_frame, sym) == TM_FRAME_SYM &&
+		       offsetof(struct tm_frame, flags) == TM_FRAME_FLAGS &&
+		       offsetof(struct tm_frame, ret) == TM_FRAME_RET &&
+		       offsetof(struct tm_frame, sp) == TM_FRAME_SP &&
 		       offsetof(struct tm_live, start) == TM_LIVE_START &&
 		       offsetof(struct tm_live, sym) == TM_LIVE_SYM &&
-		       offsetof(struct tm_live, flags) == TM_LIVE_FLAGS &&
-		       offsetof(struct tm_live, ret) == TM_LIVE_RET &&
-		       offsetof(struct tm_live, sp) == TM_LIVE_SP &&
 		       TM_FR_UNTIMED == TM_ASM_FR_UNTIMED,
-	       "tramp.S: tm_live layout");
+	       "tramp.S: tm_frame / tm_live layout");
 _Static_assert(TM_SM_COUNT == TM_ASM_SM_COUNT && TM_SM_HIJACK == TM_ASM_SM_HIJACK,
 	       "tramp.S: slot modes");
 _Static_assert(TM_D_SAMPLED == TM_ASM_D_SAMPLED && TM_D_UNTIMED == TM_ASM_D_UNTIMED &&
@@ -140,12 +155,14 @@ static void tm_acc_minmax(struct tm_acc *a, uint64_t dur, int shared)
 			tm_store_owner(&a->max, dur);
 		return;
 	}
-	while ((mn == 0 || dur + 1 < mn) &&
-	       !atomic_compare_exchange_weak_explicit(&a->min, &mn, dur + 1, RELAXED, RELAXED))
-		;
-	while (dur > mx &&
-	       !atomic_compare_exchange_weak_explicit(&a->max, &mx, dur, RELAXED, RELAXED))
-		;
+	/* bounded: another process writing the segment must not keep this
+	 * thread spinning (only the reported extremes would suffer) */
+	for (int k = 0; k < 64 && (mn == 0 || dur + 1 < mn); k++)
+		if (atomic_compare_exchange_weak_explicit(&a->min, &mn, dur + 1, RELAXED, RELAXED))
+			break;
+	for (int k = 0; k < 64 && dur > mx; k++)
+		if (atomic_compare_exchange_weak_explicit(&a->max, &mx, dur, RELAXED, RELAXED))
+			break;
 }
 
 #define ACC_ADD(a, f, v, shared)                                                                   \
@@ -166,17 +183,21 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 	struct tm_acc *a = &t->acc[sym];
 	const struct tm_rule *r = &tm_rules[sym];
 
-	if (!t->acc_used[sym]) {
-		/* first overflow of this symbol on this thread: back its
-		 * accumulator and the collector's copy with memory first */
+	if (!atomic_load_explicit(&t->ready[sym], RELAXED)) {
+		/* first overflow of this symbol in this slot: back its
+		 * accumulator and the collector's copy with memory first. The
+		 * private flag, not the segment's acc_used, says it was done. */
 		if (t->nomem || tm_populate(a, sizeof(*a)) < 0 ||
 		    tm_populate(&t->seen[sym], sizeof(*a)) < 0) {
 			t->nomem = 1;
 			tm_loss(t, TM_LOSS_NOMEM);
 			return;
 		}
-		t->acc_used[sym] = 1;
+		atomic_store_explicit(&t->ready[sym], 1, RELAXED);
 	}
+	/* for the collector, on every overflow: it clears the flag when it
+	 * hands the slot to a new thread, and the shim never reads it back */
+	atomic_store_explicit(&t->acc_used[sym], 1, RELAXED);
 	status &= ~TM_ST_UNTIMED;
 	ACC_ADD(a, calls, 1, shared);
 	if (status == TM_ST_OK) {
@@ -219,6 +240,8 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
  * one per call). Recomputes the limit. */
 static __attribute__((noinline)) int tm_ring_room(struct tm_tls *t, uint64_t h)
 {
+	if (!t->ring_cap)
+		return 0; /* the shared slot: no ring, whatever its tail says */
 	if (t->ring_ready < t->ring_cap && h >= t->ring_ready && !t->nomem) {
 		uint64_t want = t->ring_ready + TM_RING_CHUNK;
 		if (want > t->ring_cap)
@@ -229,9 +252,12 @@ static __attribute__((noinline)) int tm_ring_room(struct tm_tls *t, uint64_t h)
 		else
 			t->ring_ready = want;
 	}
+	/* The tail is the one ring position read back from the segment. A
+	 * foreign value can only lose or overwrite records: the index below
+	 * is masked, and before the ring is fully backed lim is clamped to
+	 * the backed part (head has not wrapped then: index == h). */
 	t->tail_cache = atomic_load_explicit(&t->thr->tail, memory_order_acquire);
 	uint64_t lim = t->tail_cache + t->ring_cap;
-	/* before the ring is fully backed, head has not wrapped: index == h */
 	if (t->ring_ready < t->ring_cap && lim > t->ring_ready)
 		lim = t->ring_ready;
 	t->limit = lim;
@@ -279,7 +305,7 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
  * (the outer frame jumped on, its slot still holds tm_exit_tramp) keeps it;
  * a fresh call instruction having written a real return address there
  * means the old frame was left by longjmp. */
-static inline int tm_abandoned(const struct tm_live *f, uintptr_t retp, int entry)
+static inline int tm_abandoned(const struct tm_frame *f, uintptr_t retp, int entry)
 {
 	return f->sp < retp ||
 	       (entry && f->sp == retp && *(const uintptr_t *)retp != (uintptr_t)tm_exit_tramp);
@@ -289,7 +315,7 @@ static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d
 						    tm_ticks now, int entry)
 {
 	while (d > 0 && tm_abandoned(&t->stack[d - 1], below, entry)) {
-		struct tm_live *f = &t->stack[d - 1];
+		struct tm_frame *f = &t->stack[d - 1];
 		uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
 		unsigned st = t->exc ? TM_ST_EXCEPTION : TM_ST_UNWOUND;
 		if (f->flags & TM_FR_UNTIMED) {
@@ -377,7 +403,11 @@ static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const stru
 			tm_bump(&c->calls, 1);
 			return TM_D_DONE;
 		}
-		if (--c->left <= 0)
+		/* the countdown lives in the segment: any value may come back,
+		 * so no signed overflow; it only decides which call is timed */
+		int64_t left = (int64_t)((uint64_t)c->left - 1);
+		c->left = left;
+		if (left <= 0)
 			return TM_D_SAMPLED;
 		if (s->mode & TM_SM_HIJACK)
 			return TM_D_UNTIMED;
@@ -386,10 +416,9 @@ static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const stru
 	}
 	if (!(s->mode & TM_SM_COUNT))
 		return TM_D_TIMED;
-	struct tm_seg_header *h = tm_g.seg;
-	if (t->state == TM_T_SHARED && (h->flags & TM_SEG_COUNTERS)) {
+	if (t->state == TM_T_SHARED && tm_g.counters) {
 		struct tm_cnt *c = (struct tm_cnt *)((char *)t->thr +
-						     tm_thr_cnt_off(h->stack_cap, h->max_syms));
+						     tm_thr_cnt_off(tm_g.stack_cap, tm_g.max_syms));
 		atomic_fetch_add_explicit(&c[s->sym].calls, 1, RELAXED);
 		tm_loss(t, TM_LOSS_NOSLOT);
 	} else {
@@ -432,9 +461,13 @@ struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, stru
 		tm_busy(t, 0);
 		return (struct tm_enter_ret){s->target, 0};
 	}
-	struct tm_live *f = &t->stack[d];
+	uint32_t sym = s->sym;
+	tm_mirror *m = &t->live[d]; /* d < cap <= the segment's stack_cap */
+	m->start = now;
+	m->sym = sym;
+	struct tm_frame *f = &t->stack[d];
 	f->start = now;
-	f->sym = s->sym;
+	f->sym = sym;
 	f->flags = decision == TM_D_UNTIMED ? TM_FR_UNTIMED : 0;
 	f->ret = *retp;
 	f->sp = (uintptr_t)retp;
@@ -494,7 +527,7 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 		d = tm_retire(t, d, sp, now, 0);
 	if (TM_UNLIKELY(d == 0))
 		tm_die_empty_stack();
-	struct tm_live *f = &t->stack[d - 1];
+	struct tm_frame *f = &t->stack[d - 1];
 	uintptr_t ret = f->ret;
 	uint32_t sym = f->sym;
 	tm_ticks start = f->start;
@@ -533,7 +566,7 @@ static __attribute__((noinline)) uintptr_t tm_exit_timed(struct tm_tls *t, uint6
 							 uintptr_t rsp, tm_ticks now)
 {
 	uint32_t d = t->depth;
-	struct tm_live *f = &t->stack[d - 1];
+	struct tm_frame *f = &t->stack[d - 1];
 	if (TM_UNLIKELY(f->sp != rsp - 8 || t->state != TM_T_SLOT))
 		return tm_exit_full(t, rax, rsp, now);
 	uint32_t sym = f->sym;
@@ -565,7 +598,7 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	uint32_t d = t->depth;
 	if (TM_UNLIKELY(!d))
 		return tm_exit_full(t, rax, rsp, 0);
-	struct tm_live *f = &t->stack[d - 1];
+	struct tm_frame *f = &t->stack[d - 1];
 	if (TM_LIKELY(!(f->flags & TM_FR_UNTIMED)))
 		return tm_exit_timed(t, rax, rsp, tm_now());
 	/* untimed (t->cnt is set only for a thread that owns its slot) */

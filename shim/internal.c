@@ -27,7 +27,7 @@ static void *(*real_begin_catch)(void *);
 static void tm_mark_exit_self(int code)
 {
 	/* a vfork child shares our memory but not our segment */
-	if (tm_g.seg && tm_g.seg->pid == getpid())
+	if (tm_g.seg && tm_g.seg_pid == getpid())
 		tm_seg_mark_exit(tm_g.seg, code & 0xff);
 }
 

@@ -89,36 +89,43 @@ static void tm_fill_identity(struct tm_seg_header *h)
 	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
 	h->exe[n > 0 ? n : 0] = '\0';
 	n = tm_read_file("/proc/self/cmdline", h->argv, sizeof(h->argv) - 1);
-	h->argv_len = n > 0 ? (uint32_t)n : 0;
-	h->argv[h->argv_len] = '\0';
+	/* indexed with the local length: the header is already writable by
+	 * others (the file exists), so nothing is read back from it */
+	n = n > 0 ? n : 0;
+	h->argv_len = (uint32_t)n;
+	h->argv[n] = '\0';
 }
 
 static void tm_fill_clock(struct tm_seg_header *h)
 {
+	uint64_t t0 = 0, mono0;
 	h->clock_kind = tm_g.clock_kind;
-	if (h->clock_kind == TM_CLOCK_TSC) {
+	if (tm_g.clock_kind == TM_CLOCK_TSC) {
 		uint32_t lo, hi;
 		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		h->clock_t0 = ((uint64_t)hi << 32) | lo;
+		t0 = ((uint64_t)hi << 32) | lo;
 	}
-	h->clock_mono0 = tm_ts_ns(CLOCK_MONOTONIC);
-	if (h->clock_kind != TM_CLOCK_TSC)
-		h->clock_t0 = h->clock_mono0;
+	mono0 = tm_ts_ns(CLOCK_MONOTONIC);
+	h->clock_t0 = tm_g.clock_kind == TM_CLOCK_TSC ? t0 : mono0;
+	h->clock_mono0 = mono0;
 	h->clock_real0 = tm_ts_ns(CLOCK_REALTIME);
 }
 
+/* Writes symbol `id`'s entry. Everything from the shim's own tables: the
+ * segment is written, never read back (another process may have changed
+ * any byte of it). */
 void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 {
 	struct tm_seg_header *h = g->seg;
-	if (!h || id >= h->max_syms)
+	if (!h || id >= g->max_syms)
 		return;
-	struct tm_wire_sym *ws = (struct tm_wire_sym *)((char *)h + h->syms_off) + id;
+	struct tm_wire_sym *ws = (struct tm_wire_sym *)((char *)h + g->syms_off) + id;
 	if (id >= g->syms_backed) {
 		/* ids are handed out in order: back the table up to the end of
 		 * this entry's page, one system call per 16 symbols */
 		uint32_t per = 4096 / sizeof(*ws), end = id - id % per + per;
 		struct tm_wire_sym *from =
-			(struct tm_wire_sym *)((char *)h + h->syms_off) + g->syms_backed;
+			(struct tm_wire_sym *)((char *)h + g->syms_off) + g->syms_backed;
 		if (tm_populate(from, (uint64_t)(end - g->syms_backed) * sizeof(*ws)) < 0)
 			return; /* file system full: the symbol stays unnamed ("?symN") */
 		g->syms_backed = end;
@@ -135,9 +142,9 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	ws->sample = r->count_only ? 0 : r->sample > 1 ? r->sample : 1;
 	ws->codes = r->codes;
 	ws->slow_ns = r->slow_ns;
-	uint32_t n = atomic_load_explicit(&h->nsyms, memory_order_relaxed);
-	if (id + 1 > n)
-		atomic_store_explicit(&h->nsyms, id + 1, memory_order_release);
+	if (id + 1 > g->nsyms_pub)
+		g->nsyms_pub = id + 1;
+	atomic_store_explicit(&h->nsyms, g->nsyms_pub, memory_order_release);
 }
 
 /* Creates and maps this process's segment and publishes every symbol known
@@ -147,6 +154,7 @@ int tm_seg_create(struct tm_state *g)
 	if (tm_dir_check(g->dir) < 0)
 		return -1;
 	g->syms_backed = 0;
+	g->nsyms_pub = 0;
 
 	uint64_t tsz = tm_thr_size(g->stack_cap, g->max_syms, g->ring_cap);
 	uint64_t syms_off = tm_align_up(sizeof(struct tm_seg_header), 4096);
@@ -180,9 +188,16 @@ int tm_seg_create(struct tm_state *g)
 	}
 	void *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	if (m == MAP_FAILED) {
+	/* the shim's private view of what it has backed in the segment */
+	uint64_t vsz = tm_align_up((uint64_t)(g->max_threads + 1) * (1 + g->max_syms), 4096);
+	void *v = m == MAP_FAILED ? MAP_FAILED
+				  : mmap(NULL, vsz, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (v == MAP_FAILED) {
 		tm_log("tm: cannot map segment %s: %s; not monitoring", g->seg_path,
 		       strerror(errno));
+		if (m != MAP_FAILED)
+			munmap(m, total);
 		unlink(g->seg_path);
 		return -1;
 	}
@@ -195,6 +210,9 @@ int tm_seg_create(struct tm_state *g)
 		(struct tm_thread *)((char *)m + threads_off + (uint64_t)g->max_threads * tsz);
 	if (tm_populate(m, sizeof(struct tm_seg_header)) < 0)
 		goto full;
+	g->syms_off = syms_off;
+	g->threads_off = threads_off;
+	g->thread_size = tsz;
 	h->flags = g->counters ? TM_SEG_COUNTERS : 0;
 	h->version = TM_WIRE_VERSION;
 	h->header_size = sizeof(*h);
@@ -208,13 +226,16 @@ int tm_seg_create(struct tm_state *g)
 	h->threads_off = threads_off;
 	h->total_size = total;
 	if (tm_populate(shared, tm_thr_acc_off(g->stack_cap, g->max_syms)) < 0 ||
-	    tm_populate_cnt(h, shared) < 0)
+	    tm_populate_cnt(g, shared) < 0)
 		goto full;
 	tm_fill_identity(h);
 	tm_fill_clock(h);
 	atomic_store_explicit(&h->state, TM_PROC_RUNNING, memory_order_relaxed);
 	g->seg = h;
 	g->seg_size = total;
+	g->seg_pid = getpid();
+	g->view = v;
+	g->view_size = vsz;
 	for (uint32_t i = 0; i < g->nsyms; i++)
 		tm_seg_publish_sym(g, i);
 	/* the reader ignores a segment until the magic is there */
@@ -223,6 +244,7 @@ int tm_seg_create(struct tm_state *g)
 	return 0;
 full:
 	tm_log("tm: %s: file system full; not monitoring", g->dir);
+	munmap(v, vsz);
 	munmap(m, total);
 	unlink(g->seg_path);
 	return -1;

@@ -107,7 +107,7 @@ static void tm_floor_probe(struct tm_state *g)
 static void tm_on_exit(int status, void *arg)
 {
 	(void)arg;
-	if (tm_g.seg && tm_g.seg->pid == getpid())
+	if (tm_g.seg && tm_g.seg_pid == getpid())
 		tm_seg_mark_exit(tm_g.seg, status & 0xff);
 }
 
@@ -150,6 +150,26 @@ void tm_sym_found(struct tm_state *g, uint32_t sym, uint32_t flags)
 	}
 }
 
+/* The private shadow stacks, one per thread slot: anonymous private memory,
+ * so only this process can write them, and reserved lazily (a thread that
+ * nests a few calls deep touches one page). Threads past pool_n live ones
+ * use the small stack in TLS. */
+int tm_pool_init(struct tm_state *g)
+{
+	g->pool_n = g->max_threads;
+	g->pool_stride = tm_align_up((uint64_t)g->stack_cap * sizeof(struct tm_frame), 4096);
+	g->pool_size = tm_align_up((uint64_t)g->pool_n * sizeof(uint64_t), 4096) +
+		       (uint64_t)g->pool_n * g->pool_stride;
+	void *m = mmap(NULL, g->pool_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		g->pool = NULL;
+		return -1;
+	}
+	g->pool = m;
+	return 0;
+}
+
 static int tm_alloc_tables(struct tm_state *g)
 {
 	size_t sz = (size_t)g->max_syms * (sizeof(struct tm_symdef) + sizeof(struct tm_rule));
@@ -185,6 +205,9 @@ static void tm_setup(void)
 	for (uint32_t i = 0; i < g->npatterns; i++)
 		if (g->patterns[i].count_only || g->patterns[i].sample > 1)
 			g->counters = 1;
+	if (tm_pool_init(g) < 0)
+		tm_log("tm: no memory for shadow stacks; calls nest at most %d deep",
+		       TM_NOSLOT_STACK);
 	if (tm_seg_create(g) < 0)
 		return;
 	on_exit(tm_on_exit, NULL);

@@ -46,8 +46,40 @@ enum tm_decision {
 	TM_D_DONE = 4,	  /* C only: counted already, pass the call through */
 };
 
-/* Shadow-stack frame flags (struct tm_live.flags). */
+/* One frame of a thread's shadow stack: an open monitored call. In memory
+ * only this process can write (a private mapping, or TLS): everything the
+ * shim acts on — the return address it jumps back to, the stack slot it
+ * compares and restores, the symbol it indexes with — is here, never in the
+ * segment. start and sym sit where struct tm_live has them, so that a
+ * thread without a mirror in the segment can mirror onto its own frames. */
+struct tm_frame {
+	tm_ticks start; /* 0 for an untimed call of a sampled symbol */
+	uint32_t sym;
+	uint32_t flags; /* TM_FR_* */
+	uintptr_t ret;	/* the caller's return address */
+	uintptr_t sp;	/* where that return address lives */
+};
+_Static_assert(sizeof(struct tm_frame) == sizeof(struct tm_live) &&
+		       offsetof(struct tm_frame, start) == offsetof(struct tm_live, start) &&
+		       offsetof(struct tm_frame, sym) == offsetof(struct tm_live, sym),
+	       "tm_frame: the mirror's fields at the same offsets");
+
+/* Shadow-stack frame flags (struct tm_frame.flags). */
 #define TM_FR_UNTIMED 1u
+
+/* The segment's live[] (struct tm_live) as the shim writes it — it never
+ * reads it. may_alias: a thread without a slot of its own points it at its
+ * own frames. */
+typedef struct __attribute__((may_alias)) tm_mirror {
+	tm_ticks start;
+	uint32_t sym;
+	uint32_t reserved0;
+	uint64_t reserved[2];
+} tm_mirror;
+_Static_assert(sizeof(tm_mirror) == sizeof(struct tm_live) &&
+		       offsetof(tm_mirror, start) == offsetof(struct tm_live, start) &&
+		       offsetof(tm_mirror, sym) == offsetof(struct tm_live, sym),
+	       "tm_mirror is struct tm_live");
 
 struct tm_pattern {
 	char object[64]; /* "" or a glob on the defining object's basename */
@@ -86,6 +118,24 @@ struct tm_state {
 	char seg_path[384];
 	struct tm_seg_header *seg;
 	uint64_t seg_size;
+	/* The segment's geometry, kept here: the header is writable by any
+	 * process of the user, so the shim never computes an address from it. */
+	uint64_t syms_off, threads_off, thread_size;
+	int32_t seg_pid;    /* the process that created g->seg */
+	uint32_t nsyms_pub; /* symbol entries published: the header's nsyms */
+	/* Private view of the segment ([max_threads + 1] slot bytes, then
+	 * [(max_threads + 1) * max_syms] accumulator bytes): 1 once this
+	 * process has backed that slot's header, shadow-stack mirror and
+	 * counters, or that accumulator and its seen copy, with memory. */
+	_Atomic uint8_t *view;
+	uint64_t view_size;
+	/* Private shadow stacks ("pool"): pool_n stacks of stack_cap frames,
+	 * pool_stride bytes apart, after pool_n owner words ((gen << 32) | tid;
+	 * tid 0: free). A thread takes one on its first call; a stack whose
+	 * owner has exited is taken over by the next thread that needs one. */
+	char *pool;
+	uint64_t pool_size, pool_stride;
+	uint32_t pool_n;
 	uint32_t ring_cap, max_threads, max_syms, stack_cap;
 	uint32_t clock_kind;
 	uint32_t nslots, nsyms, npatterns;
@@ -99,20 +149,25 @@ struct tm_state {
 	struct tm_symdef *syms; /* [max_syms] */
 };
 
-/* Per-thread state, initial-exec TLS (see hook.c for why it is small). */
+/* Per-thread state, initial-exec TLS (see thread.c for why it is small).
+ * Pointers into the segment are only ever written through (and the ring's
+ * tail read, bounded); every index and address the shim acts on is here or
+ * in the private stack `stack` points to. */
 struct tm_tls {
 	/* first: tramp.S reads it at offset 0. This thread's cnt[] when it owns
 	 * a slot in a segment with TM_SEG_COUNTERS, else NULL (C decides). */
 	struct tm_cnt *cnt;
 	struct tm_thread *thr;	      /* segment slot (the shared slot for TM_T_SHARED) */
 	_Atomic uint32_t *live_depth; /* thr->live_depth, or nsdepth when slotless */
-	struct tm_live *stack;	      /* shadow stack: thr's live[] or nsstack below */
+	struct tm_frame *stack;	      /* private shadow stack: a pool stack or nsstack */
+	tm_mirror *live;	      /* thr's live[] (write-only), or `stack` itself */
 	struct tm_record *ring;
-	struct tm_acc *acc;  /* this thread's accumulators, or the shared ones */
-	struct tm_acc *seen; /* the collector's copies (populated with acc) */
-	uint8_t *acc_used;
-	uint64_t head;	/* next record index */
-	uint64_t limit; /* head may advance freely below this */
+	struct tm_acc *acc;	   /* this thread's accumulators, or the shared ones */
+	struct tm_acc *seen;	   /* the collector's copies (populated with acc) */
+	_Atomic uint8_t *acc_used; /* the segment's flags for the collector (write-only) */
+	_Atomic uint8_t *ready;	   /* tm_g.view: which of acc[] this process has backed */
+	uint64_t head;		   /* next record index */
+	uint64_t limit;		   /* head may advance freely below this */
 	uint64_t tail_cache, mask, ring_cap;
 	uint64_t ring_ready; /* records [0, ring_ready) are backed by memory */
 	uint32_t nomem;	     /* shared memory ran out: stop trying */
@@ -123,7 +178,8 @@ struct tm_tls {
 	int *errno_p;
 	uint64_t rng; /* sampling gaps: xorshift state */
 	_Atomic uint32_t nsdepth;
-	struct tm_live nsstack[TM_NOSLOT_STACK];
+	uint32_t pool; /* 1 + the pool stack this thread owns, 0: none */
+	struct tm_frame nsstack[TM_NOSLOT_STACK];
 };
 
 enum tm_tls_state {
@@ -185,9 +241,9 @@ int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin) TM_
 /* segment.c */
 int tm_seg_create(struct tm_state *g) TM_HIDDEN;
 void tm_seg_publish_sym(struct tm_state *g, uint32_t id) TM_HIDDEN;
-struct tm_thread *tm_seg_thread(struct tm_seg_header *h, uint32_t i) TM_HIDDEN;
-struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid) TM_HIDDEN;
-int tm_populate_cnt(struct tm_seg_header *h, struct tm_thread *thr) TM_HIDDEN;
+struct tm_thread *tm_seg_thread(const struct tm_state *g, uint32_t i) TM_HIDDEN;
+struct tm_thread *tm_seg_claim(struct tm_state *g, int32_t tid, uint32_t *idx) TM_HIDDEN;
+int tm_populate_cnt(const struct tm_state *g, struct tm_thread *thr) TM_HIDDEN;
 void tm_seg_mark_exit(struct tm_seg_header *h, int code) TM_HIDDEN;
 
 /* got.c */
@@ -224,5 +280,9 @@ void tm_frames_caught(uintptr_t cfa) TM_HIDDEN;
 
 /* fork.c */
 void tm_fork_install(void) TM_HIDDEN;
+
+/* thread.c: the private shadow stacks */
+int tm_pool_init(struct tm_state *g) TM_HIDDEN;	 /* constructor: 0, or -1 (TLS stacks only) */
+void tm_pool_forked(struct tm_tls *t) TM_HIDDEN; /* fork child: the other threads are gone */
 
 #endif

@@ -4,10 +4,12 @@
  * registers saved, so it is built like hook.c and calls no libc function
  * except __errno_location (which touches no vector register).
  *
- * Why the TLS block is small and the shadow stack lives in the segment: a
- * large initial-exec TLS block is reserved out of every thread's stack, and
- * glibc refuses pthread_create when a program asks for a small stack; that
- * would change the host's behaviour. */
+ * Why the TLS block is small and the shadow stack lives in a private pool:
+ * a large initial-exec TLS block is reserved out of every thread's stack,
+ * and glibc refuses pthread_create when a program asks for a small stack;
+ * that would change the host's behaviour. The shadow stack used to live in
+ * the segment, where any process of the user could rewrite the return
+ * addresses in it; now the segment only gets a write-only mirror of it. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -45,33 +47,41 @@ int tm_populate(void *addr, uint64_t len)
 /* With sampled or count-only symbols, a slot's cnt[] and cnt_seen[] are
  * written on the fast path without a check: back them when the slot is
  * first touched. */
-int tm_populate_cnt(struct tm_seg_header *h, struct tm_thread *thr)
+int tm_populate_cnt(const struct tm_state *g, struct tm_thread *thr)
 {
-	if (!(h->flags & TM_SEG_COUNTERS))
+	if (!g->counters)
 		return 0;
-	uint64_t off = tm_thr_cnt_off(h->stack_cap, h->max_syms);
-	return tm_populate((char *)thr + off, 2 * (uint64_t)h->max_syms * sizeof(struct tm_cnt));
+	uint64_t off = tm_thr_cnt_off(g->stack_cap, g->max_syms);
+	return tm_populate((char *)thr + off, 2 * (uint64_t)g->max_syms * sizeof(struct tm_cnt));
 }
 
-struct tm_thread *tm_seg_thread(struct tm_seg_header *h, uint32_t i)
+/* Slot i, from the geometry the shim chose (never from the header). */
+struct tm_thread *tm_seg_thread(const struct tm_state *g, uint32_t i)
 {
-	return (struct tm_thread *)((char *)h + h->threads_off + (uint64_t)i * h->thread_size);
+	return (struct tm_thread *)((char *)g->seg + g->threads_off + (uint64_t)i * g->thread_size);
 }
 
-/* Takes a free slot (FREE -> ACTIVE). The collector returns a slot to FREE
- * only after it has drained it and zeroed its counters. A slot at or above
- * the high-water mark has never been touched: it is backed with memory
- * before it is read (reading a hole of a full tmpfs raises SIGBUS too), and
- * the mark is raised only after that, so every slot the collector reads
- * ([0, hwm)) is backed: header, shadow stack and flags. */
-struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid)
+/* Takes a free slot (FREE -> ACTIVE) and says which (*idx). The collector
+ * returns a slot to FREE only after it has drained it and zeroed its
+ * counters — or so it should: the state is the one thing the claim reads
+ * back, and a foreign FREE only makes two threads report into one slot
+ * (each keeps its own head, stack and backing flags). A slot is backed with
+ * memory before its state is read (reading a hole of a full tmpfs raises
+ * SIGBUS too) unless this process's private view says it already was; the
+ * high-water mark is raised only after, so every slot the collector reads
+ * ([0, hwm)) is backed: header, shadow-stack mirror and flags. */
+struct tm_thread *tm_seg_claim(struct tm_state *g, int32_t tid, uint32_t *idx)
 {
-	uint32_t hwm = atomic_load_explicit(&h->threads_hwm, memory_order_acquire);
-	uint64_t backed = tm_thr_acc_off(h->stack_cap, h->max_syms);
-	for (uint32_t i = 0; i < h->max_threads; i++) {
-		struct tm_thread *thr = tm_seg_thread(h, i);
-		if (i >= hwm && (tm_populate(thr, backed) < 0 || tm_populate_cnt(h, thr) < 0))
-			return NULL; /* file system full: the shared slot is already backed */
+	struct tm_seg_header *h = g->seg;
+	uint64_t backed = tm_thr_acc_off(g->stack_cap, g->max_syms);
+	for (uint32_t i = 0; i < g->max_threads; i++) {
+		struct tm_thread *thr = tm_seg_thread(g, i);
+		if (!atomic_load_explicit(&g->view[i], memory_order_acquire)) {
+			if (tm_populate(thr, backed) < 0 || tm_populate_cnt(g, thr) < 0)
+				return NULL; /* file system full: the shared slot is already backed
+					      */
+			atomic_store_explicit(&g->view[i], 1, memory_order_release);
+		}
 		uint32_t expect = TM_THR_FREE;
 		if (atomic_load_explicit(&thr->state, memory_order_relaxed) != TM_THR_FREE ||
 		    !atomic_compare_exchange_strong_explicit(&thr->state, &expect, TM_THR_ACTIVE,
@@ -79,55 +89,146 @@ struct tm_thread *tm_seg_claim(struct tm_seg_header *h, int32_t tid)
 							     memory_order_relaxed))
 			continue;
 		atomic_store_explicit(&thr->tid, tid, memory_order_relaxed);
+		atomic_store_explicit(&thr->head, 0,
+				      memory_order_relaxed); /* our head starts at 0 */
 		atomic_fetch_add_explicit(&thr->gen, 1, memory_order_release);
-		hwm = atomic_load_explicit(&h->threads_hwm, memory_order_relaxed);
-		while (hwm < i + 1 && !atomic_compare_exchange_weak_explicit(
-					      &h->threads_hwm, &hwm, i + 1, memory_order_release,
-					      memory_order_relaxed))
-			;
+		/* bounded: a foreign writer racing on the mark must not keep us
+		 * here (the mark only tells the collector where to look) */
+		uint32_t hwm = atomic_load_explicit(&h->threads_hwm, memory_order_relaxed);
+		for (int k = 0; k < 64 && hwm < i + 1; k++)
+			if (atomic_compare_exchange_weak_explicit(&h->threads_hwm, &hwm, i + 1,
+								  memory_order_release,
+								  memory_order_relaxed))
+				break;
+		*idx = i;
 		return thr;
 	}
 	return NULL;
 }
 
-static void tm_attach_slot(struct tm_tls *t, struct tm_seg_header *h, struct tm_thread *thr)
+static void tm_attach_slot(struct tm_tls *t, struct tm_thread *thr, uint32_t idx)
 {
+	const struct tm_state *g = &tm_g;
 	char *base = (char *)thr;
 	t->thr = thr;
 	t->live_depth = &thr->live_depth;
-	t->stack = (struct tm_live *)(base + tm_thr_live_off());
-	t->acc_used = (uint8_t *)(base + tm_thr_used_off(h->stack_cap));
-	t->acc = (struct tm_acc *)(base + tm_thr_acc_off(h->stack_cap, h->max_syms));
-	t->seen = (struct tm_acc *)(base + tm_thr_seen_off(h->stack_cap, h->max_syms));
-	t->ring = (struct tm_record *)(base + tm_thr_ring_off(h->stack_cap, h->max_syms));
-	t->ring_cap = h->ring_cap;
-	t->mask = h->ring_cap - 1;
-	t->head = atomic_load_explicit(&thr->head, memory_order_relaxed);
-	t->tail_cache = atomic_load_explicit(&thr->tail, memory_order_acquire);
+	t->live = (tm_mirror *)(base + tm_thr_live_off());
+	t->acc_used = (_Atomic uint8_t *)(base + tm_thr_used_off(g->stack_cap));
+	t->ready = g->view + g->max_threads + 1 + (uint64_t)idx * g->max_syms;
+	t->acc = (struct tm_acc *)(base + tm_thr_acc_off(g->stack_cap, g->max_syms));
+	t->seen = (struct tm_acc *)(base + tm_thr_seen_off(g->stack_cap, g->max_syms));
+	t->ring = (struct tm_record *)(base + tm_thr_ring_off(g->stack_cap, g->max_syms));
+	t->ring_cap = g->ring_cap;
+	t->mask = g->ring_cap - 1;
+	t->head = 0; /* private; the claim wrote the same to the segment */
+	t->tail_cache = 0;
 	t->ring_ready = 0; /* the first record populates the first chunk */
 	t->limit = 0;
 	t->nomem = 0;
-	t->cap = h->stack_cap;
 }
 
-static void tm_attach_shared(struct tm_tls *t, struct tm_seg_header *h)
+/* A thread with no mirror in the segment (no slot of its own, no segment)
+ * mirrors onto its own frames: the same values at the same offsets, so the
+ * hot path needs no test for it. */
+static void tm_mirror_private(struct tm_tls *t)
 {
-	tm_attach_slot(t, h, tm_seg_thread(h, h->max_threads));
-	t->cnt = NULL; /* shared counters take atomic adds: C path (hook.c tm_decide) */
+	t->live = (tm_mirror *)t->stack;
 	t->live_depth = &t->nsdepth;
-	t->stack = t->nsstack;
-	t->cap = TM_NOSLOT_STACK;
+}
+
+static void tm_attach_shared(struct tm_tls *t)
+{
+	tm_attach_slot(t, tm_seg_thread(&tm_g, tm_g.max_threads), tm_g.max_threads);
+	t->cnt = NULL; /* shared counters take atomic adds: C path (hook.c tm_decide) */
+	tm_mirror_private(t);
 	t->ring_cap = 0; /* every call goes to the (atomic) accumulators */
+}
+
+static long tm_syscall2(long nr, long a, long b)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "0"(nr), "D"(a), "S"(b) : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* Is thread `tid` of this process gone? (tgkill with signal 0 probes.) A
+ * thread runs no user code once it is gone, so its stack can be reused. */
+static int tm_tid_gone(int32_t tid)
+{
+	long pid = tm_syscall2(SYS_getpid, 0, 0);
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((long)SYS_tgkill), "D"(pid), "S"((long)tid), "d"(0L)
+			 : "rcx", "r11", "memory");
+	return ret == -ESRCH;
+}
+
+static _Atomic uint64_t *tm_pool_owner(uint32_t i)
+{
+	return (_Atomic uint64_t *)tm_g.pool + i;
+}
+
+static struct tm_frame *tm_pool_stack(uint32_t i)
+{
+	uint64_t head = tm_align_up((uint64_t)tm_g.pool_n * sizeof(uint64_t), 4096);
+	return (struct tm_frame *)(tm_g.pool + head + (uint64_t)i * tm_g.pool_stride);
+}
+
+/* Gives the thread a private shadow stack: a free pool stack, one whose
+ * owner has exited (the next thread to need one takes it over: threads
+ * have no exit hook), or the small one in TLS. The owner word carries a
+ * generation, so two threads racing for one stack cannot both win. */
+static void tm_stack_take(struct tm_tls *t, int32_t tid)
+{
+	for (int pass = 0; pass < 2 && tm_g.pool; pass++) {
+		for (uint32_t i = 0; i < tm_g.pool_n; i++) {
+			_Atomic uint64_t *ow = tm_pool_owner(i);
+			uint64_t o = atomic_load_explicit(ow, memory_order_acquire);
+			int32_t who = (int32_t)(uint32_t)o;
+			/* our own tid: its previous owner is gone (tids are unique) */
+			if (who != 0 && who != tid && (pass == 0 || !tm_tid_gone(who)))
+				continue;
+			uint64_t mine = ((o >> 32) + 1) << 32 | (uint32_t)tid;
+			if (!atomic_compare_exchange_strong_explicit(
+				    ow, &o, mine, memory_order_acq_rel, memory_order_relaxed))
+				continue;
+			t->stack = tm_pool_stack(i);
+			t->cap = tm_g.stack_cap;
+			t->pool = i + 1;
+			return;
+		}
+	}
+	t->stack = t->nsstack;
+	t->cap = tm_g.stack_cap < TM_NOSLOT_STACK ? tm_g.stack_cap : TM_NOSLOT_STACK;
+	t->pool = 0;
+}
+
+/* fork child: only the forking thread exists. Its stack (copied by fork,
+ * like all private memory) keeps its frames; every other stack is free. */
+void tm_pool_forked(struct tm_tls *t)
+{
+	if (!tm_g.pool)
+		return;
+	int32_t tid = tm_gettid();
+	for (uint32_t i = 0; i < tm_g.pool_n; i++) {
+		_Atomic uint64_t *ow = tm_pool_owner(i);
+		uint64_t gen = (atomic_load_explicit(ow, memory_order_relaxed) >> 32) + 1;
+		uint64_t who = t->state != TM_T_NEW && t->pool == i + 1 ? (uint32_t)tid : 0;
+		atomic_store_explicit(ow, gen << 32 | who, memory_order_relaxed);
+	}
 }
 
 /* Attaches the calling thread to the current segment. Frames already on
  * this thread's shadow stack (a fork child continuing inside monitored
- * calls) are carried over by the caller. Sets t->state. */
+ * calls) stay where they are; the caller mirrors them. Sets t->state. */
 int tm_thread_setup(struct tm_tls *t)
 {
 	struct tm_seg_header *h = tm_g.seg;
 	t->cnt = NULL;
 	if (!tm_g.active || !h) {
+		if (t->stack)
+			tm_mirror_private(t);
 		t->state = TM_T_OFF;
 		return -1;
 	}
@@ -138,20 +239,23 @@ int tm_thread_setup(struct tm_tls *t)
 	t->rng = ((uint64_t)hi << 32 | lo) ^ ((uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull);
 	if (!t->rng)
 		t->rng = 1;
-	struct tm_thread *thr = tm_seg_claim(h, tid);
+	if (!t->stack)
+		tm_stack_take(t, tid);
+	uint32_t idx = 0;
+	struct tm_thread *thr = tm_seg_claim(&tm_g, tid, &idx);
 	if (thr) {
-		tm_attach_slot(t, h, thr);
+		tm_attach_slot(t, thr, idx);
 		t->state = TM_T_SLOT;
 		t->depth = 0;
 		/* last: tramp.S takes its fast paths once this is set */
 		atomic_signal_fence(memory_order_seq_cst);
-		if (h->flags & TM_SEG_COUNTERS)
+		if (tm_g.counters)
 			t->cnt = (struct tm_cnt *)((char *)thr +
-						   tm_thr_cnt_off(h->stack_cap, h->max_syms));
+						   tm_thr_cnt_off(tm_g.stack_cap, tm_g.max_syms));
 	} else {
 		/* tells the collector to reclaim exited threads' slots now */
 		atomic_fetch_add_explicit(&h->slot_misses, 1, memory_order_relaxed);
-		tm_attach_shared(t, h);
+		tm_attach_shared(t);
 		t->state = TM_T_SHARED;
 	}
 	t->depth = 0;

@@ -132,7 +132,9 @@ _Static_assert(sizeof(struct tm_acc) == 320, "wire ABI: acc");
 /* Calls of a sampled or count-only symbol that need no record: counted by
  * the owning thread with single-instruction increments (never an atomic
  * read-modify-write: no other thread writes here), folded by the collector
- * like an accumulator. `left` is the shim's private sampling countdown. */
+ * like an accumulator. `left` is the shim's sampling countdown, kept here
+ * so the trampoline reaches it with one register; a foreign value in it
+ * can only change which calls are timed. */
 struct tm_cnt {
 	_Atomic uint64_t calls; /* untimed calls not sent as records */
 	_Atomic uint64_t ok;	/* of those, judged successful */
@@ -141,15 +143,16 @@ struct tm_cnt {
 };
 _Static_assert(sizeof(struct tm_cnt) == 32, "wire ABI: cnt");
 
-/* An open call: the shim's shadow-stack frame, readable by the collector
- * ("running now", "unfinished"). The reader uses start and sym only; ret and
- * sp are the shim's private bookkeeping and mean nothing to anyone else. */
+/* An open call, as the collector sees it ("running now", "unfinished"):
+ * entries [0, live_depth) of a thread's live[] are its open monitored
+ * calls, outermost first. Written by the shim, never read back by it: its
+ * own shadow stack (return addresses, stack pointers) is in private memory,
+ * so nothing written here can change what the monitored program does. */
 struct tm_live {
 	tm_ticks start; /* 0 for an untimed call of a sampled symbol */
 	uint32_t sym;
-	uint32_t flags; /* shim-private: TM_FR_* */
-	uint64_t ret;	/* shim-private: the caller's return address */
-	uint64_t sp;	/* shim-private: where that return address lives */
+	uint32_t reserved0; /* never written by the shim: 0 in a fresh segment */
+	uint64_t reserved[2];
 };
 _Static_assert(sizeof(struct tm_live) == 32, "wire ABI: live");
 

@@ -36,18 +36,23 @@ struct tm_regs {
 #define TM_ASM_D_SAMPLED 1
 #define TM_ASM_D_UNTIMED 2
 #define TM_ASM_D_DECIDE	 3
-/* struct tm_tls and struct tm_live fields the untimed entry path uses */
+/* struct tm_tls, struct tm_frame (the private shadow stack) and struct
+ * tm_live (its write-only mirror in the segment) fields the untimed entry
+ * path uses */
 #define TM_TLS_LIVE_DEPTH 16
 #define TM_TLS_STACK	  24
-#define TM_TLS_DEPTH	  120
-#define TM_TLS_CAP	  124
-#define TM_TLS_BUSY	  128
-#define TM_LIVE_SHIFT	  5 /* sizeof(struct tm_live) == 32 */
+#define TM_TLS_LIVE	  32
+#define TM_TLS_DEPTH	  136
+#define TM_TLS_CAP	  140
+#define TM_TLS_BUSY	  144
+#define TM_FRAME_SHIFT	  5 /* sizeof(struct tm_frame) == sizeof(struct tm_live) == 32 */
+#define TM_FRAME_START	  0
+#define TM_FRAME_SYM	  8
+#define TM_FRAME_FLAGS	  12
+#define TM_FRAME_RET	  16
+#define TM_FRAME_SP	  24
 #define TM_LIVE_START	  0
 #define TM_LIVE_SYM	  8
-#define TM_LIVE_FLAGS	  12
-#define TM_LIVE_RET	  16
-#define TM_LIVE_SP	  24
 #define TM_ASM_FR_UNTIMED 1
 
 #ifndef __ASSEMBLER__

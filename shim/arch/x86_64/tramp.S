@@ -43,8 +43,9 @@ END(tm_stubs)
  * hijack, no clock.
  *
  * The hook path saves the argument registers and asks tm_hook_enter for
- * the real target. If the hook recorded the call (it pushed a shadow-stack
- * frame holding the caller's return address), the return address slot is
+ * the real target. If the hook recorded the call (it pushed a frame holding
+ * the caller's return address on the thread's private shadow stack), the
+ * return address slot is
  * dropped and the target is *called*: the call instruction writes
  * tm_exit_tramp into that very slot, so the callee sees the stack exactly
  * as its caller left it, and the processor's return-stack predictor has
@@ -118,7 +119,9 @@ ENTRY(tm_enter_common)
 	 * returns into tm_exit_tramp. The same steps as tm_hook_enter, under
 	 * the same busy flag (a signal handler's monitored call in between
 	 * passes through); anything unusual — the hook busy, the shadow stack
-	 * full, frames a longjmp left behind — takes the C path. */
+	 * full, frames a longjmp left behind — takes the C path. The frame goes
+	 * to the private stack; the segment's live[] gets start 0 and the
+	 * symbol, written and never read back. */
 .Luntimed:
 	pushq %rax			/* the caller's return address is now at 8(%rsp) */
 	.cfi_adjust_cfa_offset 8
@@ -129,20 +132,27 @@ ENTRY(tm_enter_common)
 	cmpl %fs:TM_TLS_CAP(%r10), %eax
 	jae .Luntimed_c
 	movl $1, %fs:TM_TLS_BUSY(%r10)
-	shlq $TM_LIVE_SHIFT, %rax
+	shlq $TM_FRAME_SHIFT, %rax		/* rax = depth * 32 */
 	addq %fs:TM_TLS_STACK(%r10), %rax	/* rax = &stack[depth] */
 	cmpl $0, %fs:TM_TLS_DEPTH(%r10)
 	je 1f
 	leaq 8(%rsp), %r10
-	cmpq %r10, TM_LIVE_SP - (1 << TM_LIVE_SHIFT)(%rax)
+	cmpq %r10, TM_FRAME_SP - (1 << TM_FRAME_SHIFT)(%rax)
 	movq tm_tls@GOTTPOFF(%rip), %r10
 	jbe .Luntimed_unbusy		/* frames above this call were abandoned */
-1:	movq $0, TM_LIVE_START(%rax)
-	movl $TM_ASM_FR_UNTIMED, TM_LIVE_FLAGS(%rax)
+1:	movq $0, TM_FRAME_START(%rax)
+	movl $TM_ASM_FR_UNTIMED, TM_FRAME_FLAGS(%rax)
 	movq 8(%rsp), %r10
-	movq %r10, TM_LIVE_RET(%rax)
+	movq %r10, TM_FRAME_RET(%rax)
 	leaq 8(%rsp), %r10
-	movq %r10, TM_LIVE_SP(%rax)
+	movq %r10, TM_FRAME_SP(%rax)
+	movl TM_SLOT_SYM(%r11), %r10d
+	movl %r10d, TM_FRAME_SYM(%rax)
+	/* the mirror: &live[depth] = rax - stack + live (same entry size) */
+	movq tm_tls@GOTTPOFF(%rip), %r10
+	subq %fs:TM_TLS_STACK(%r10), %rax
+	addq %fs:TM_TLS_LIVE(%r10), %rax
+	movq $0, TM_LIVE_START(%rax)
 	movl TM_SLOT_SYM(%r11), %r10d
 	movl %r10d, TM_LIVE_SYM(%rax)
 	movq tm_tls@GOTTPOFF(%rip), %r10
