@@ -48,6 +48,7 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 	}
 	c->ns_per_tick = tm_calibrate_tsc(&c->tsc_hz);
 	c->start_mono_ns = tm_mono_ns();
+	tm_wclock_init(&c->clock, c->start_mono_ns);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -69,12 +70,12 @@ static int name_matches(const struct tm_coll *c, const char *name)
 	return n && strcmp(p + n, ".tm") == 0;
 }
 
-static int known(const struct tm_coll *c, const char *path)
+static struct tm_proc *find(const struct tm_coll *c, const char *path)
 {
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (strcmp(c->procs[i]->path, path) == 0)
-			return 1;
-	return 0;
+			return c->procs[i];
+	return NULL;
 }
 
 static int add_proc(struct tm_coll *c, struct tm_proc *p)
@@ -89,68 +90,6 @@ static int add_proc(struct tm_coll *c, struct tm_proc *p)
 	}
 	c->procs[c->nprocs++] = p;
 	return 0;
-}
-
-int tm_coll_scan(struct tm_coll *c)
-{
-	DIR *d = opendir(c->dir);
-	int added = 0;
-	if (!d) {
-		c->present = 0;
-		return errno == ENOENT ? 0 : -errno;
-	}
-	struct dirent *e;
-	c->present = 0;
-	c->pending = 0;
-	while ((e = readdir(d))) {
-		if (!name_matches(c, e->d_name))
-			continue;
-		c->present++;
-		c->seen_any = 1;
-		char path[512];
-		snprintf(path, sizeof(path), "%s/%s", c->dir, e->d_name);
-		if (known(c, path))
-			continue;
-		struct tm_proc *p = calloc(1, sizeof(*p));
-		char err[256];
-		if (!p)
-			break;
-		int r = tm_proc_attach(p, path, err, sizeof(err));
-		if (r < 0) {
-			if (r != -EAGAIN) {
-				/* remembered, so it is reported once and not retried */
-				fprintf(stderr, "tmcollect: %s: %s; ignoring it\n", path, err);
-				snprintf(p->path, sizeof(p->path), "%s", path);
-				p->status = TM_PS_CRASHED;
-				p->closs[TM_CLOSS_CORRUPT] = 1;
-				p->pid = -1;
-				if (add_proc(c, p) < 0)
-					free(p);
-				continue;
-			}
-			free(p);
-			c->pending++;
-			continue;
-		}
-		if (add_proc(c, p) < 0) {
-			tm_proc_detach(p, 0);
-			free(p);
-			break;
-		}
-		tm_proc_sync_syms(c, p, 0);
-		added++;
-	}
-	closedir(d);
-	return added;
-}
-
-uint64_t tm_coll_drain(struct tm_coll *c)
-{
-	uint64_t n = 0;
-	c->fill = 0;
-	for (size_t i = 0; i < c->nprocs; i++)
-		n += tm_proc_drain(c, c->procs[i]);
-	return n;
 }
 
 /* Start time (field 22) and state (field 3) of pid, or -1 if gone. */
@@ -174,6 +113,220 @@ static int proc_stat(int32_t pid, uint64_t *start, char *state)
 			field++;
 	*start = strtoull(p, NULL, 10);
 	return 0;
+}
+
+/* Every access to a mapped segment goes through guarded(): the mapping
+ * can lose its pages at any time (a truncated file, a full tmpfs), and
+ * the SIGBUS that follows must cost us that segment, not the collector. */
+enum gop { G_DRAIN, G_SYNC, G_CHECK, G_FINISH };
+
+struct gcall {
+	struct tm_coll *c;
+	struct tm_proc *p;
+	enum gop op;
+	uint64_t n;
+};
+
+static void check_one(struct tm_coll *c, struct tm_proc *p);
+static void finish_one(struct tm_coll *c, struct tm_proc *p);
+
+static void gcall_run(void *arg)
+{
+	struct gcall *g = arg;
+	switch (g->op) {
+	case G_DRAIN: g->n = tm_proc_drain(g->c, g->p); break;
+	case G_SYNC: tm_proc_sync_syms(g->c, g->p, 0); break;
+	case G_CHECK: check_one(g->c, g->p); break;
+	case G_FINISH: finish_one(g->c, g->p); break;
+	}
+}
+
+/* Gives up on p: counted as corrupt, reported once, never waited for. */
+static void abandon(struct tm_coll *c, struct tm_proc *p, const char *why)
+{
+	fprintf(stderr, "tmcollect: %s (pid %d): %s; detached from it\n", p->path, (int)p->pid,
+		why);
+	p->closs[TM_CLOSS_CORRUPT]++;
+	p->ignored = 1;
+	c->abandoned++;
+	tm_proc_detach(p, 0);
+}
+
+static uint64_t guarded(struct tm_coll *c, struct tm_proc *p, enum gop op)
+{
+	struct gcall g = {c, p, op, 0};
+	if (!p->attached)
+		return 0;
+	if (tm_guard_run(p->h, p->size, gcall_run, &g) < 0 && p->attached)
+		abandon(c, p, "its memory went away (truncated?)");
+	return g.n;
+}
+
+/* /proc/stat's btime: boot time, seconds since the epoch (0: unknown). */
+static uint64_t boot_time(void)
+{
+	char line[256];
+	uint64_t bt = 0;
+	FILE *f = fopen("/proc/stat", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "btime ", 6) == 0) {
+			bt = strtoull(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return bt;
+}
+
+/* The creator of a segment file made at ctime is gone: no process with
+ * its pid, a zombie, or a process that started after the file was made
+ * (the pid was reused; 2 s of slack for btime's rounding). */
+static int creator_gone(int32_t pid, const struct timespec *ctime)
+{
+	uint64_t start, bt = boot_time();
+	char state;
+	long hz = sysconf(_SC_CLK_TCK);
+	if (pid <= 0 || proc_stat(pid, &start, &state) < 0 || state == 'Z' || state == 'X')
+		return 1;
+	if (!bt || hz <= 0)
+		return 0;
+	return (double)bt + (double)start / (double)hz > (double)ctime->tv_sec + 2.0;
+}
+
+/* A segment that has not been published after this long, by a creator
+ * that is still alive, is reported and no longer waited for. */
+#define TM_UNBORN_WAIT_S 10
+
+/* An entry whose segment was never published (tm_proc_attach: -ENODATA).
+ * Its creator is gone: garbage (killed during start-up, or its creation
+ * failed on a full file system), removed if ours. Still alive: being
+ * created (pending), or stuck for long (reported, retried, not waited
+ * for). Returns 1 if p must be kept in the list. */
+static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const char *name)
+{
+	struct stat st;
+	int32_t pid = (int32_t)strtol(name + strlen(c->session) + 1, NULL, 10);
+	if (lstat(path, &st) < 0)
+		return 0; /* gone already */
+	if (creator_gone(pid, &st.st_ctim)) {
+		int r = tm_seg_remove_unborn(path);
+		if (r == -EAGAIN || r == -EBUSY) {
+			/* another collector is at it, or published after all */
+			c->present++;
+			c->pending++;
+			return p->unborn;
+		}
+		c->garbage += r == 0;
+		fprintf(stderr, "tmcollect: %s: never published, pid %d gone: %s\n", path, (int)pid,
+			r == 0 ? "removed" : strerror(-r));
+		p->unborn = 0;
+		p->ignored = 1;
+		p->pid = -1;
+		return r < 0; /* left in place: remembered, so reported once */
+	}
+	if (time(NULL) - st.st_ctim.tv_sec <= TM_UNBORN_WAIT_S) {
+		c->present++;
+		c->pending++;
+		return p->unborn;
+	}
+	if (!p->unborn)
+		fprintf(stderr, "tmcollect: %s: not published after %d s; not waiting for it\n",
+			path, TM_UNBORN_WAIT_S);
+	p->unborn = 1;
+	p->pid = -1;
+	return 1;
+}
+
+/* Looks at one directory entry named like a segment of the session; p is
+ * a fresh entry or one retried (unborn). Returns 1 if p must be kept. */
+static int look_at(struct tm_coll *c, struct tm_proc *p, const char *path, const char *name)
+{
+	char err[256];
+	int r = tm_proc_attach(p, path, err, sizeof(err));
+	if (r == 0) {
+		p->unborn = 0;
+		c->present++;
+		guarded(c, p, G_SYNC);
+		return 1;
+	}
+	if (r == -EAGAIN) {
+		c->present++;
+		c->pending++;
+		return p->unborn;
+	}
+	if (r == -ENODATA)
+		return unborn(c, p, path, name);
+	/* refused (a symlink, a FIFO, not ours, bad header): remembered, so it
+	 * is reported once, never retried and never waited for */
+	fprintf(stderr, "tmcollect: %s: %s; ignoring it\n", path, err);
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	p->status = TM_PS_CRASHED;
+	p->closs[TM_CLOSS_CORRUPT] = 1;
+	p->pid = -1;
+	p->unborn = 0;
+	p->ignored = 1;
+	return 1;
+}
+
+/* Attaches new segments of the session. present counts the entries that
+ * idleness waits for: attached ones and those not ready yet; entries
+ * finished, refused, abandoned or never to be published are not counted. */
+int tm_coll_scan(struct tm_coll *c)
+{
+	DIR *d = opendir(c->dir);
+	int added = 0;
+	if (!d) {
+		c->present = 0;
+		return errno == ENOENT ? 0 : -errno;
+	}
+	struct dirent *e;
+	c->present = 0;
+	c->pending = 0;
+	while ((e = readdir(d))) {
+		if (!name_matches(c, e->d_name))
+			continue;
+		c->seen_any = 1;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", c->dir, e->d_name);
+		struct tm_proc *p = find(c, path);
+		if (p && !p->unborn) {
+			c->present += p->attached != 0;
+			continue;
+		}
+		if (p) {
+			int was = p->attached;
+			look_at(c, p, path, e->d_name);
+			added += p->attached && !was;
+			continue;
+		}
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			break;
+		snprintf(p->path, sizeof(p->path), "%s", path);
+		if (!look_at(c, p, path, e->d_name)) {
+			free(p);
+			continue;
+		}
+		if (add_proc(c, p) < 0) {
+			tm_proc_detach(p, 0);
+			free(p->psyms);
+			free(p);
+			break;
+		}
+		added += p->attached != 0;
+	}
+	closedir(d);
+	return added;
+}
+
+uint64_t tm_coll_drain(struct tm_coll *c)
+{
+	uint64_t n = 0;
+	c->fill = 0;
+	for (size_t i = 0; i < c->nprocs; i++)
+		n += guarded(c, c->procs[i], G_DRAIN);
+	return n;
 }
 
 static int superseded(const struct tm_coll *c, const struct tm_proc *p)
@@ -230,18 +383,37 @@ static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
 	return TM_PS_RUNNING;
 }
 
+static void check_one(struct tm_coll *c, struct tm_proc *p)
+{
+	if (__atomic_load_n(&p->h->magic, __ATOMIC_RELAXED) != TM_MAGIC) {
+		abandon(c, p, "its header was overwritten");
+		return;
+	}
+	enum tm_pstatus st = probe(c, p);
+	if (st == TM_PS_RUNNING) {
+		tm_proc_sync_syms(c, p, 1);
+		tm_proc_retire_threads(c, p);
+	} else
+		finalize(c, p, st);
+}
+
 void tm_coll_check(struct tm_coll *c)
 {
 	for (size_t i = 0; i < c->nprocs; i++) {
 		struct tm_proc *p = c->procs[i];
+		struct stat st;
 		if (!p->attached)
 			continue;
-		enum tm_pstatus st = probe(c, p);
-		if (st == TM_PS_RUNNING) {
-			tm_proc_sync_syms(c, p, 1);
-			tm_proc_retire_threads(c, p);
-		} else
-			finalize(c, p, st);
+		/* a segment never changes size: one that did was truncated (and
+		 * maybe grown again, zeroed) under us */
+		if (fstat(p->fd, &st) < 0 || (uint64_t)st.st_size != p->size) {
+			char why[96];
+			snprintf(why, sizeof(why), "its size changed from %llu to %llu bytes",
+				 (unsigned long long)p->size, (unsigned long long)st.st_size);
+			abandon(c, p, why);
+			continue;
+		}
+		guarded(c, p, G_CHECK);
 	}
 }
 
@@ -258,6 +430,14 @@ int tm_coll_idle(const struct tm_coll *c)
 	return c->present == 0;
 }
 
+static void finish_one(struct tm_coll *c, struct tm_proc *p)
+{
+	tm_proc_drain(c, p);
+	tm_proc_sync_syms(c, p, 1);
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		p->loss[k] += __atomic_load_n(&p->h->loss[k], __ATOMIC_RELAXED);
+}
+
 void tm_coll_finish(struct tm_coll *c)
 {
 	tm_coll_scan(c);
@@ -265,12 +445,7 @@ void tm_coll_finish(struct tm_coll *c)
 	tm_coll_check(c);
 	for (size_t i = 0; i < c->nprocs; i++) {
 		struct tm_proc *p = c->procs[i];
-		if (!p->attached)
-			continue;
-		tm_proc_drain(c, p);
-		tm_proc_sync_syms(c, p, 1);
-		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-			p->loss[k] += __atomic_load_n(&p->h->loss[k], __ATOMIC_RELAXED);
+		guarded(c, p, G_FINISH);
 		tm_proc_detach(p, 0); /* still running: a later collector continues */
 	}
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "model/window.h"
 #include "tm/wire.h"
 
 enum tm_pstatus {
@@ -42,18 +43,65 @@ struct tm_sym {
 	uint64_t overflowed; /* calls seen only through accumulators */
 	uint64_t counted;    /* untimed calls seen only through counters */
 	uint64_t bytes;
+	uint64_t slow;	     /* calls over slow_ns */
+	uint64_t slow_ns;    /* the symbol's slow_ms, 0: none */
 	double sum_ns, sumsq_ns;
 	uint64_t min_ns, max_ns;
 	struct tm_hist hist;
-	struct tm_err_count *errs;
+	struct tm_err_count *errs; /* at most TM_SYM_ERRS codes, the rest as INT32_MIN */
 	size_t nerrs, caperrs;
+	char process[64]; /* exe basename of the processes calling it ("multiple") */
+	uint32_t sess;	 /* index in tm_coll.sessions */
+	uint32_t hnext;	 /* hash chain (tm_coll.symhash), 1 + index; 0: end */
+	struct tm_win win; /* the time axis */
+	uint64_t in_flight;   /* calls open at the last sample */
+	uint64_t oldest_ns;   /* age of the oldest timed one */
 };
+
+/* A call open for longer than its function's slow_ms (or the default). */
+struct tm_stuck {
+	uint32_t gsym;
+	int32_t pid, tid;
+	uint64_t start_mono_ns; /* CLOCK_MONOTONIC */
+	uint64_t age_ns;
+};
+#define TM_STUCK_MAX	    64
+#define TM_STUCK_DEFAULT_NS 1000000000ull /* without slow_ms: open for 1 s */
+#define TM_SYM_ERRS 256 /* distinct error codes kept by name per symbol */
 
 struct tm_psym {
 	uint32_t gsym;	   /* index in tm_coll.syms */
 	uint32_t internal; /* TM_RF_INTERNAL: the shim's floor probe */
 	uint64_t calls, ok, failed;
 	double sum_ns;
+};
+
+/* A process's resources, sampled from /proc every interval (procfs.c). */
+struct tm_pres {
+	int valid;
+	double cpu_user_s, cpu_sys_s; /* since the process started */
+	uint64_t rss_bytes;
+	uint32_t threads;
+	int32_t fds; /* -1: not readable */
+	uint64_t sampled_ns;
+};
+
+/* Per-second and per-minute figures of one process (calls from its
+ * counters' deltas, CPU from /proc), allocated while it runs. */
+struct tm_pbucket {
+	uint32_t unit; /* as tm_wbucket.unit */
+	uint32_t threads;
+	uint64_t calls, failed;
+	uint64_t cpu_user_us, cpu_sys_us; /* CPU used during the unit */
+	uint64_t rss_bytes;		  /* the last sample of the unit */
+	int32_t fds;
+	uint32_t pad;
+};
+struct tm_pwin {
+	struct tm_pbucket sec[TM_WIN_SECS];
+	struct tm_pbucket min[TM_WIN_MINS];
+	uint64_t last_calls, last_failed;
+	double last_user_s, last_sys_s;
 };
 
 /* Probe durations kept per process: the shim sends at most 256; longer
@@ -79,6 +127,18 @@ struct tm_proc {
 	uint32_t argv_len;
 	enum tm_pstatus status;
 	int exit_code; /* for TM_PS_EXITED: wait status as given to exit() */
+	uint32_t sess;	    /* index in tm_coll.sessions */
+	uint64_t clock_t0;  /* the segment's clock anchor: ticks ... */
+	uint64_t clock_mono0; /* ... at this CLOCK_MONOTONIC ns */
+	uint64_t end_ns;    /* CLOCK_MONOTONIC when it was seen finished */
+	uint64_t failed;    /* failed calls, all symbols */
+	struct tm_pres res; /* the last /proc sample */
+	struct tm_pwin *pwin;
+	struct tm_tcpu {
+		int32_t tid;
+		double user_s, sys_s;
+	} *tcpu; /* monitored threads' CPU at the last sample */
+	uint32_t ntcpu;
 	int attached;
 	/* per local symbol id: global symbol + per-process count */
 	struct tm_psym *psyms;
@@ -97,6 +157,9 @@ struct tm_proc {
 	uint32_t nfloor;
 	int floor_dirty;
 	uint64_t floor_ns;
+	/* entries the collector gave up on (segment.c, collect.c) */
+	int ignored;  /* refused, abandoned or garbage: reported once, never waited for */
+	int unborn;   /* never published, creator alive: retried, not waited for */
 };
 
 struct tm_coll_opts {
@@ -107,7 +170,14 @@ struct tm_coll_opts {
 
 struct tm_coll {
 	char dir[256];
-	char session[65];
+	char session[65]; /* the session, or a glob of sessions ('*') */
+	char (*sessions)[65]; /* the sessions seen, by index */
+	size_t nsess;
+	uint32_t *symhash; /* [TM_SYMHASH] 1 + index of the first symbol; 0: none */
+	struct tm_wclock clock; /* the time axis of every series */
+	struct tm_stuck stuck[TM_STUCK_MAX]; /* at the last sample, oldest first */
+	size_t nstuck, stuck_more;	     /* listed; open too long beyond the list */
+	uint64_t sampled_ns;		     /* CLOCK_MONOTONIC of the last sample */
 	double ns_per_tick; /* TSC calibration */
 	uint64_t tsc_hz;
 	struct tm_sym *syms;
@@ -124,6 +194,8 @@ struct tm_coll {
 	int subtract;	/* take the shim's floor off every duration */
 	int floor_dirty;
 	uint64_t floor_ns; /* median of the processes' floors (cached) */
+	size_t garbage;	   /* never-published segments of dead creators, removed */
+	size_t abandoned;  /* segments given up on after a fault or a size change */
 };
 
 /* collect.c */
@@ -141,21 +213,74 @@ int tm_coll_wait(struct tm_coll *c, uint64_t timeout_ns);
 
 /* segment.c (reader) */
 int tm_seg_validate(const void *map, uint64_t size, char *err, size_t errlen);
+/* 0; -EAGAIN: try later (being created, held by another collector);
+ * -ENODATA: never published (magic 0 or shorter than a header), nothing
+ * mapped; other -errno: refused */
 int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen);
 void tm_proc_detach(struct tm_proc *p, int remove);
+/* Removes path if it is still an unpublished segment of ours that no other
+ * collector holds. 0 or -errno. */
+int tm_seg_remove_unborn(const char *path);
+
+/* guard.c: runs fn(arg) with SIGBUS at an address in [base, base+len)
+ * turned into a return of -EFAULT (the mapping is no longer backed: the
+ * file was truncated, or tmpfs is full). 0 otherwise. Thread-safe; the
+ * SIGBUS handler is installed on first use. */
+int tm_guard_run(const void *base, size_t len, void (*fn)(void *), void *arg);
+
+/* outfile.c: writing output files safely (see outfile.c). Both return
+ * -errno with err filled on failure. */
+/* "-": stdout; an existing non-regular destination: written in place; a
+ * regular file: replaced atomically (unpredictable temp name, O_EXCL |
+ * O_NOFOLLOW, same directory); created 0600. */
+int tm_out_replace(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+/* An fd (O_CLOEXEC) to write a stream to: "-" (a dup of stdout), an
+ * existing non-regular file in place, or a regular file opened
+ * O_NOFOLLOW, created 0600, appended to or truncated. The caller closes it
+ * and handles SIGPIPE. */
+int tm_out_open_stream(const char *path, int append, char *err, size_t errlen);
 
 /* drain.c */
 uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p);
 void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all);
 void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p);
 void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p);
+/* Open calls now: per function in_flight and oldest_ns, and the stuck
+ * list. Reset the symbols' figures first (tm_coll_sample does). */
+void tm_proc_inflight(struct tm_coll *c, struct tm_proc *p, uint64_t now_mono);
 
-/* stats.c */
-int tm_coll_sym(struct tm_coll *c, const char *name); /* global index, created if new */
-void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value, int32_t err);
-/* a call without a duration (sampled out): counted and judged only */
-void tm_sym_count(struct tm_sym *s, unsigned status, int64_t value, int32_t err);
+/* stats.c: the model's ways in. The reader (drain.c) decodes and
+ * validates what it reads and hands the model clean values. */
+int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name); /* index, created if new */
+struct tm_call {
+	uint64_t end_ns; /* CLOCK_MONOTONIC when the call returned (or now) */
+	uint64_t dur_ns; /* net of the floor when asked */
+	int timed;	 /* 0: sampled out, dur_ns meaningless */
+	unsigned status; /* enum tm_status, validated */
+	int64_t value;
+	int32_t err;
+};
+void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_call *k);
+enum tm_via { TM_VIA_ACC = 0, TM_VIA_CNT, TM_VIA_OPEN };
+struct tm_fold {
+	enum tm_via via;
+	uint64_t calls, ok, failed, unwound, unfinished, bytes;
+	uint64_t timed_calls; /* of calls, with a duration */
+	double sum_ns;	      /* exact sum of their durations */
+	int minmax; /* min_ns and max_ns hold */
+	uint64_t min_ns, max_ns;
+	uint32_t nd, ne;
+	struct {
+		uint64_t ns, n;
+	} d[TM_ACC_BUCKETS]; /* durations: representative, count */
+	struct {
+		int32_t code;
+		uint64_t n;
+	} e[TM_ACC_ERRS + 1];
+};
+void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_fold *f);
 void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n);
+void tm_model_tick(struct tm_coll *c, uint64_t now_ns); /* seal what the clock passed */
 void tm_sym_free(struct tm_sym *s);
 /* quantile of the histogram, clamped to the exact [min, max] */
 uint64_t tm_sym_quantile(const struct tm_sym *s, double q);
@@ -167,14 +292,34 @@ uint64_t tm_proc_floor(struct tm_proc *p);
 uint64_t tm_coll_floor(struct tm_coll *c);	     /* cached between new probes */
 uint64_t tm_coll_floor_now(const struct tm_coll *c); /* computed */
 
+/* sample.c: once per interval, never per call: open calls from the
+ * shadow stacks, resources from /proc, per-process buckets. */
+void tm_coll_sample(struct tm_coll *c, uint64_t now_mono);
+void tm_proc_free_sample(struct tm_proc *p);
+
 /* calib.c */
 double tm_calibrate_tsc(uint64_t *hz);
 
 /* errnames.c */
 const char *tm_code_name(unsigned domain, int32_t code, char *buf, size_t len);
+/* The category of an error by name (not_found, permission, invalid_input,
+ * timeout, network, resource, busy, io, interrupted, other). */
+const char *tm_code_category(const char *name);
+const char *tm_category_valid(const char *cat); /* the canonical string, or NULL */
+int tm_category_set(const char *name, const char *cat); /* override; 0 or -errno */
+/* rules.c: the collector's part of a rules file. 0 or -errno, err filled. */
+int tm_rules_load(const char *path, char *err, size_t errlen);
 
 /* summary.c */
 int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen);
 void tm_table_print(const struct tm_coll *c, void *file);
+/* jansson objects of the summary (json_t *; void * keeps jansson out of
+ * this header) */
+struct json_t;
+struct json_t *tm_summary_json(const struct tm_coll *c);
+struct json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p);
+struct json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f);
+int tm_sym_reported(const struct tm_sym *s);  /* listed in outputs */
+int tm_proc_reported(const struct tm_proc *p);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "procfs.h"
 
 #define ACQ memory_order_acquire
 #define REL memory_order_release
@@ -41,6 +42,17 @@ static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 	}
 }
 
+/* The program a function is called from, for the `process` label. */
+static void note_process(struct tm_sym *s, const struct tm_proc *p)
+{
+	const char *b = strrchr(p->exe, '/');
+	b = b ? b + 1 : p->exe;
+	if (!s->process[0])
+		snprintf(s->process, sizeof(s->process), "%.63s", b);
+	else if (strncmp(s->process, b, sizeof(s->process) - 1) != 0)
+		snprintf(s->process, sizeof(s->process), "multiple");
+}
+
 /* Picks up symbols the process published since the last look; with
  * `all`, also re-reads what the shim learned later about known ones (found,
  * patched, defining object). */
@@ -60,10 +72,13 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		}
 		if (!w.name[0])
 			snprintf(w.name, sizeof(w.name), "?sym%u", i);
-		int g = tm_coll_sym(c, w.name);
+		int g = tm_coll_sym(c, p->sess, w.name);
 		if (g < 0)
 			return;
 		merge_sym_info(&c->syms[g], &w);
+		if (w.slow_ns && !c->syms[g].slow_ns)
+			c->syms[g].slow_ns = w.slow_ns;
+		note_process(&c->syms[g], p);
 		p->psyms[i].gsym = (uint32_t)g;
 		p->psyms[i].internal = (w.flags & TM_RF_INTERNAL) != 0;
 		p->npsyms = i + 1;
@@ -86,7 +101,21 @@ static uint64_t net_ns(struct tm_coll *c, struct tm_proc *p, uint64_t ns)
 	return ns > f ? ns - f : 0;
 }
 
-static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_record *r)
+/* When a call that started at `start` ticks and took `dur` ticks
+ * returned, on the collector's CLOCK_MONOTONIC, from the process's own
+ * anchor. A foreign anchor only moves the call to another second (the
+ * clock clamps it to the open ones). */
+static uint64_t end_mono(const struct tm_coll *c, const struct tm_proc *p, uint64_t start,
+			 uint64_t dur)
+{
+	uint64_t t = start + dur;
+	if (t < p->clock_t0)
+		return 0;
+	return p->clock_mono0 + ticks_to_ns(c, p, t - p->clock_t0);
+}
+
+static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_record *r,
+			 uint64_t now)
 {
 	unsigned status = TM_REC_STATUS(r);
 	int timed = TM_REC_TIMED(r);
@@ -102,7 +131,6 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		return;
 	}
 	struct tm_psym *ps = &p->psyms[r->sym];
-	struct tm_sym *s = &c->syms[ps->gsym];
 	uint64_t ns = timed ? ticks_to_ns(c, p, TM_REC_DUR(r)) : 0;
 	if (ps->internal) {
 		if (timed && status == TM_ST_NORULE && ns <= TM_FLOOR_MAX_NS &&
@@ -113,18 +141,15 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		}
 		return;
 	}
-	ns = net_ns(c, p, ns);
-	if (timed)
-		tm_sym_record(s, ns, status, r->value, r->err);
-	else
-		tm_sym_count(s, status, r->value, r->err);
-	s->records++;
-	ps->calls++;
-	ps->ok += status == TM_ST_OK;
-	ps->failed += status == TM_ST_FAILED;
-	ps->sum_ns += (double)ns;
-	p->calls++;
-	p->records++;
+	struct tm_call k = {
+		.end_ns = timed ? end_mono(c, p, r->start, TM_REC_DUR(r)) : now,
+		.dur_ns = net_ns(c, p, ns),
+		.timed = timed,
+		.status = status,
+		.value = r->value,
+		.err = r->err,
+	};
+	tm_model_call(c, p, r->sym, &k);
 }
 
 /* The SPSC consumer side (producer in shim/hook.c):
@@ -150,10 +175,11 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_threa
 	double fill = (double)(head - tail) / (double)p->ring_cap;
 	if (fill > c->fill)
 		c->fill = fill;
+	uint64_t now = tm_mono_ns();
 	for (uint64_t i = tail; i != head; i++) {
 		struct tm_record r;
 		memcpy(&r, &ring[i & mask], sizeof(r));
-		apply_record(c, p, &r);
+		apply_record(c, p, &r, now);
 	}
 	atomic_store_explicit(&thr->tail, head, REL);
 	return head - tail;
@@ -170,52 +196,38 @@ static uint64_t acc_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *ba
 	return n - s;
 }
 
-/* Folds what accumulator `a` gained since `seen` into symbol s. */
+/* Folds what accumulator `a` gained since `seen` into the model. */
 static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct tm_acc *a,
 		     struct tm_acc *seen)
 {
 	struct tm_psym *ps = &p->psyms[lsym];
-	struct tm_sym *s = &c->syms[ps->gsym];
 	/* Each field is monotonic and folded on its own: the producer may be
 	 * between two field updates, and the next pass picks up the rest. */
 	int bad = 0;
-	uint64_t calls = acc_delta(&a->calls, &seen->calls, &bad);
+	struct tm_fold f = {.via = TM_VIA_ACC};
+	f.calls = acc_delta(&a->calls, &seen->calls, &bad);
 	uint64_t untimed = acc_delta(&a->untimed, &seen->untimed, &bad);
-	uint64_t timed = calls >= untimed ? calls - untimed : 0;
 	if (ps->internal) { /* the probe's overflow: keep the folded values, nothing more */
 		memcpy(seen, a, sizeof(*seen));
 		return;
 	}
 	uint64_t floor = floor_of(c, p);
-	s->calls += calls;
-	s->timed += timed;
-	s->overflowed += calls;
-	ps->calls += calls;
-	p->calls += calls;
-	p->overflowed += calls;
-	uint64_t ok = acc_delta(&a->ok, &seen->ok, &bad);
-	uint64_t failed = acc_delta(&a->failed, &seen->failed, &bad);
+	f.timed_calls = f.calls >= untimed ? f.calls - untimed : 0;
+	f.ok = acc_delta(&a->ok, &seen->ok, &bad);
+	f.failed = acc_delta(&a->failed, &seen->failed, &bad);
 	double sum = (double)ticks_to_ns(c, p, acc_delta(&a->sum, &seen->sum, &bad));
-	sum = sum > (double)(floor * timed) ? sum - (double)(floor * timed) : 0;
-	s->ok += ok;
-	s->failed += failed;
-	s->sum_ns += sum;
-	ps->ok += ok;
-	ps->failed += failed;
-	ps->sum_ns += sum;
-	s->unwound += acc_delta(&a->abnormal, &seen->abnormal, &bad);
-	s->bytes += acc_delta(&a->bytes, &seen->bytes, &bad);
+	double fl = (double)floor * (double)f.timed_calls;
+	f.sum_ns = sum > fl ? sum - fl : 0;
+	f.unwound = acc_delta(&a->abnormal, &seen->abnormal, &bad);
+	f.bytes = acc_delta(&a->bytes, &seen->bytes, &bad);
 	if (bad)
 		p->closs[TM_CLOSS_CORRUPT]++;
 
 	uint64_t mn = atomic_load_explicit(&a->min, RLX), mx = atomic_load_explicit(&a->max, RLX);
-	if (calls && mn) {
-		uint64_t mn_ns = net_ns(c, p, ticks_to_ns(c, p, mn - 1));
-		uint64_t mx_ns = net_ns(c, p, ticks_to_ns(c, p, mx));
-		if (mn_ns < s->min_ns)
-			s->min_ns = mn_ns;
-		if (mx_ns > s->max_ns)
-			s->max_ns = mx_ns;
+	if (f.calls && mn) {
+		f.minmax = 1;
+		f.min_ns = net_ns(c, p, ticks_to_ns(c, p, mn - 1));
+		f.max_ns = net_ns(c, p, ticks_to_ns(c, p, mx));
 	}
 	for (unsigned b = 0; b < TM_ACC_BUCKETS; b++) {
 		uint32_t n = atomic_load_explicit(&a->hist[b], RLX);
@@ -223,12 +235,10 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 		if (n == sn)
 			continue;
 		atomic_store_explicit(&seen->hist[b], n, RLX);
-		uint64_t d = (uint32_t)(n - sn);
 		/* representative: the middle of [2^b, 2^(b+1)) ticks */
 		uint64_t rep = b == 0 ? 1 : (3ull << b) / 2;
-		uint64_t ns = net_ns(c, p, ticks_to_ns(c, p, rep));
-		tm_hist_add(&s->hist, ns, d);
-		s->sumsq_ns += (double)ns * (double)ns * (double)d;
+		f.d[f.nd].ns = net_ns(c, p, ticks_to_ns(c, p, rep));
+		f.d[f.nd++].n = (uint32_t)(n - sn);
 	}
 	for (unsigned e = 0; e < TM_ACC_ERRS; e++) {
 		int32_t code = atomic_load_explicit(&a->errs[e].code, ACQ);
@@ -237,11 +247,15 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 		if (!code || n == sn)
 			continue;
 		atomic_store_explicit(&seen->errs[e].count, n, RLX);
-		tm_sym_errs_add(s, code, (uint32_t)(n - sn));
+		f.e[f.ne].code = code;
+		f.e[f.ne++].n = (uint32_t)(n - sn);
 	}
 	uint64_t other = acc_delta(&a->errs_other, &seen->errs_other, &bad);
-	if (other)
-		tm_sym_errs_add(s, INT32_MIN, other);
+	if (other) {
+		f.e[f.ne].code = INT32_MIN;
+		f.e[f.ne++].n = other;
+	}
+	tm_model_fold(c, p, lsym, &f);
 }
 
 static void drain_acc(struct tm_coll *c, struct tm_proc *p, uint32_t i, struct tm_thread *thr)
@@ -290,16 +304,11 @@ static void drain_cnt(struct tm_coll *c, struct tm_proc *p, struct tm_thread *th
 		atomic_store_explicit(&seen[ls].ok, okn, RLX);
 		atomic_store_explicit(&seen[ls].calls, callsn, RLX);
 		atomic_store_explicit(&seen[ls].bytes, bytesn, RLX);
-		uint64_t calls = callsn - callss, ok = okn - oks, bytes = bytesn - bytess;
-		struct tm_psym *ps = &p->psyms[ls];
-		struct tm_sym *s = &c->syms[ps->gsym];
-		s->calls += calls;
-		s->ok += ok;
-		s->bytes += bytes;
-		s->counted += calls;
-		ps->calls += calls;
-		ps->ok += ok;
-		p->calls += calls;
+		struct tm_fold f = {.via = TM_VIA_CNT};
+		f.calls = callsn - callss;
+		f.ok = okn - oks;
+		f.bytes = bytesn - bytess;
+		tm_model_fold(c, p, ls, &f);
 	}
 }
 
@@ -381,13 +390,6 @@ static void free_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 	atomic_store_explicit(&thr->state, TM_THR_FREE, REL);
 }
 
-static int tid_alive(int32_t pid, int32_t tid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
-	return access(path, F_OK) == 0;
-}
-
 /* Counts the calls still open on a thread's shadow stack: as unfinished
  * (the process is gone) or as unwound (the thread exited inside them). */
 static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thread *thr,
@@ -401,18 +403,15 @@ static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thr
 			p->closs[TM_CLOSS_CORRUPT]++;
 			continue;
 		}
-		struct tm_psym *ps = &p->psyms[ls];
-		if (ps->internal)
+		if (p->psyms[ls].internal)
 			continue;
-		struct tm_sym *s = &c->syms[ps->gsym];
-		if (unfinished)
-			s->unfinished++;
-		else
-			s->unwound++;
 		/* a call that started is a call, even if it never returned */
-		s->calls++;
-		ps->calls++;
-		p->calls++;
+		struct tm_fold f = {.via = TM_VIA_OPEN, .calls = 1};
+		if (unfinished)
+			f.unfinished = 1;
+		else
+			f.unwound = 1;
+		tm_model_fold(c, p, ls, &f);
 	}
 }
 
@@ -424,7 +423,7 @@ void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p)
 		if (atomic_load_explicit(&thr->state, ACQ) != TM_THR_ACTIVE)
 			continue;
 		int32_t tid = atomic_load_explicit(&thr->tid, RLX);
-		if (tid <= 0 || tid_alive(p->pid, tid))
+		if (tid <= 0 || tm_procfs_alive(p->pid, tid))
 			continue;
 		count_open_calls(c, p, thr, 0);
 		free_slot(c, p, i);
@@ -438,5 +437,64 @@ void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p)
 		struct tm_thread *thr = thr_at(p, i);
 		if (atomic_load_explicit(&thr->state, ACQ) == TM_THR_ACTIVE)
 			count_open_calls(c, p, thr, 1);
+	}
+}
+
+static uint64_t now_ticks(const struct tm_proc *p, uint64_t now_mono)
+{
+	if (p->clock_kind == TM_CLOCK_MONO)
+		return now_mono;
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void note_stuck(struct tm_coll *c, uint32_t gsym, const struct tm_proc *p, int32_t tid,
+		       uint64_t age, uint64_t now_mono)
+{
+	struct tm_stuck e = {gsym, p->pid, tid, now_mono > age ? now_mono - age : 0, age};
+	size_t i = c->nstuck;
+	if (i == TM_STUCK_MAX) {
+		c->stuck_more++;
+		if (age <= c->stuck[i - 1].age_ns)
+			return;
+		i--; /* the youngest listed makes room */
+	} else {
+		c->nstuck++;
+	}
+	for (; i > 0 && c->stuck[i - 1].age_ns < age; i--)
+		c->stuck[i] = c->stuck[i - 1];
+	c->stuck[i] = e;
+}
+
+/* The shadow stacks as the shim mirrors them: entries [0, live_depth) of
+ * each active slot. Depth and symbol ids are bounded before use; an
+ * untimed frame (start 0) is in flight but has no age; an age from a
+ * start in the future is 0. */
+void tm_proc_inflight(struct tm_coll *c, struct tm_proc *p, uint64_t now_mono)
+{
+	uint64_t now = now_ticks(p, now_mono);
+	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++) {
+		struct tm_thread *thr = thr_at(p, i);
+		if (atomic_load_explicit(&thr->state, ACQ) != TM_THR_ACTIVE)
+			continue;
+		int32_t tid = atomic_load_explicit(&thr->tid, RLX);
+		uint32_t d = atomic_load_explicit(&thr->live_depth, ACQ);
+		const struct tm_live *live = (const void *)((char *)thr + tm_thr_live_off());
+		for (uint32_t k = 0; k < d && k < p->stack_cap; k++) {
+			struct tm_live f;
+			memcpy(&f, &live[k], sizeof(f));
+			if (f.sym >= p->npsyms || p->psyms[f.sym].internal)
+				continue;
+			struct tm_sym *s = &c->syms[p->psyms[f.sym].gsym];
+			s->in_flight++;
+			if (!f.start)
+				continue;
+			uint64_t age = now > f.start ? ticks_to_ns(c, p, now - f.start) : 0;
+			if (age > s->oldest_ns)
+				s->oldest_ns = age;
+			if (age > (s->slow_ns ? s->slow_ns : TM_STUCK_DEFAULT_NS))
+				note_stuck(c, p->psyms[f.sym].gsym, p, tid, age, now_mono);
+		}
 	}
 }

@@ -2,6 +2,7 @@
 /* Symbolic names of error codes: errno (ENOENT), SQLite result codes
  * (SQLITE_BUSY, extended ones such as SQLITE_CONSTRAINT_UNIQUE), plain
  * numbers otherwise. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,4 +104,161 @@ const char *tm_code_name(unsigned domain, int32_t code, char *buf, size_t len)
 		return n;
 	default: snprintf(buf, len, "%d", (int)code); return buf;
 	}
+}
+
+/* Error categories, by symbolic name (docs/SUMMARY.md has the table).
+ * SQLite's extended codes fall back to their primary code's category. */
+struct name_cat {
+	const char *name;
+	const char *cat;
+};
+
+static const struct name_cat categories[] = {
+	{"ENOENT", "not_found"},
+	{"ENOTDIR", "not_found"},
+	{"ENXIO", "not_found"},
+	{"ESRCH", "not_found"},
+	{"ENODEV", "not_found"},
+	{"ENOTSOCK", "invalid_input"},
+	{"EACCES", "permission"},
+	{"EPERM", "permission"},
+	{"EROFS", "permission"},
+	{"EINVAL", "invalid_input"},
+	{"EBADF", "invalid_input"},
+	{"EFAULT", "invalid_input"},
+	{"ENAMETOOLONG", "invalid_input"},
+	{"EISDIR", "invalid_input"},
+	{"ERANGE", "invalid_input"},
+	{"EDOM", "invalid_input"},
+	{"EEXIST", "invalid_input"},
+	{"ENOTEMPTY", "invalid_input"},
+	{"ENOTTY", "invalid_input"},
+	{"ESPIPE", "invalid_input"},
+	{"EILSEQ", "invalid_input"},
+	{"EOVERFLOW", "invalid_input"},
+	{"E2BIG", "invalid_input"},
+	{"ENOSYS", "invalid_input"},
+	{"EOPNOTSUPP", "invalid_input"},
+	{"ETIMEDOUT", "timeout"},
+	{"ETIME", "timeout"},
+	{"ECONNREFUSED", "network"},
+	{"ECONNRESET", "network"},
+	{"ECONNABORTED", "network"},
+	{"ENETDOWN", "network"},
+	{"ENETUNREACH", "network"},
+	{"ENETRESET", "network"},
+	{"EHOSTUNREACH", "network"},
+	{"EHOSTDOWN", "network"},
+	{"EPIPE", "network"},
+	{"ENOTCONN", "network"},
+	{"EADDRINUSE", "network"},
+	{"EADDRNOTAVAIL", "network"},
+	{"EAFNOSUPPORT", "network"},
+	{"EPROTO", "network"},
+	{"EISCONN", "network"},
+	{"EMSGSIZE", "network"},
+	{"ENOMEM", "resource"},
+	{"EMFILE", "resource"},
+	{"ENFILE", "resource"},
+	{"ENOSPC", "resource"},
+	{"EDQUOT", "resource"},
+	{"ENOBUFS", "resource"},
+	{"EFBIG", "resource"},
+	{"EMLINK", "resource"},
+	{"EAGAIN", "busy"},
+	{"EBUSY", "busy"},
+	{"EALREADY", "busy"},
+	{"EINPROGRESS", "busy"},
+	{"EDEADLK", "busy"},
+	{"ETXTBSY", "busy"},
+	{"EIO", "io"},
+	{"EREMOTEIO", "io"},
+	{"ENOLCK", "io"},
+	{"EINTR", "interrupted"},
+	{"ECANCELED", "interrupted"},
+	{"SQLITE_BUSY", "busy"},
+	{"SQLITE_LOCKED", "busy"},
+	{"SQLITE_FULL", "resource"},
+	{"SQLITE_NOMEM", "resource"},
+	{"SQLITE_TOOBIG", "resource"},
+	{"SQLITE_PERM", "permission"},
+	{"SQLITE_AUTH", "permission"},
+	{"SQLITE_READONLY", "permission"},
+	{"SQLITE_NOTFOUND", "not_found"},
+	{"SQLITE_CANTOPEN", "not_found"},
+	{"SQLITE_IOERR", "io"},
+	{"SQLITE_CORRUPT", "io"},
+	{"SQLITE_NOTADB", "io"},
+	{"SQLITE_INTERRUPT", "interrupted"},
+	{"SQLITE_ABORT", "interrupted"},
+	{"SQLITE_CONSTRAINT", "invalid_input"},
+	{"SQLITE_MISMATCH", "invalid_input"},
+	{"SQLITE_MISUSE", "invalid_input"},
+	{"SQLITE_RANGE", "invalid_input"},
+	{"SQLITE_FORMAT", "invalid_input"},
+	{"SQLITE_SCHEMA", "invalid_input"},
+	{"SQLITE_ERROR", "other"},
+};
+
+static const char *const category_names[] = {
+	"not_found", "permission", "invalid_input", "timeout", "network", "resource",
+	"busy",	     "io",	   "interrupted",   "other",
+};
+
+/* User overrides (tm_category_set), looked up first. Set before any
+ * thread reads them. */
+#define TM_CAT_OVERRIDES 256
+static struct {
+	char name[48];
+	const char *cat;
+} overrides[TM_CAT_OVERRIDES];
+static size_t noverrides;
+
+const char *tm_category_valid(const char *cat)
+{
+	for (size_t i = 0; i < sizeof(category_names) / sizeof(category_names[0]); i++)
+		if (strcmp(cat, category_names[i]) == 0)
+			return category_names[i];
+	return NULL;
+}
+
+int tm_category_set(const char *name, const char *cat)
+{
+	const char *c = tm_category_valid(cat);
+	if (!c || strlen(name) >= sizeof(overrides[0].name))
+		return -EINVAL;
+	for (size_t i = 0; i < noverrides; i++)
+		if (strcmp(overrides[i].name, name) == 0) {
+			overrides[i].cat = c;
+			return 0;
+		}
+	if (noverrides == TM_CAT_OVERRIDES)
+		return -ENOSPC;
+	snprintf(overrides[noverrides].name, sizeof(overrides[0].name), "%s", name);
+	overrides[noverrides++].cat = c;
+	return 0;
+}
+
+const char *tm_code_category(const char *name)
+{
+	for (size_t i = 0; i < noverrides; i++)
+		if (strcmp(overrides[i].name, name) == 0)
+			return overrides[i].cat;
+	for (size_t i = 0; i < sizeof(categories) / sizeof(categories[0]); i++)
+		if (strcmp(categories[i].name, name) == 0)
+			return categories[i].cat;
+	/* SQLITE_BUSY_SNAPSHOT -> SQLITE_BUSY */
+	if (strncmp(name, "SQLITE_", 7) == 0) {
+		const char *u = strchr(name + 7, '_');
+		if (u) {
+			char prim[48];
+			size_t n = (size_t)(u - name);
+			if (n < sizeof(prim)) {
+				memcpy(prim, name, n);
+				prim[n] = '\0';
+				return tm_code_category(prim);
+			}
+		}
+	}
+	return "other";
 }

@@ -88,3 +88,29 @@ void tm_hist_free(struct tm_hist *h)
 		free(h->group[g]);
 	*h = (struct tm_hist){0};
 }
+
+/* le[i]: observations whose bucket starts at or below bounds[i] seconds
+ * (bounds ascending), for the Prometheus histogram. A bucket straddling a
+ * bound counts below it: an error of at most one bucket (0.4%). */
+void tm_hist_count_le(const struct tm_hist *h, const double *bounds, size_t n, uint64_t *le)
+{
+	size_t b = 0;
+	uint64_t seen = 0;
+	for (unsigned g = 0; g < TM_HIST_GROUPS && b < n; g++) {
+		if (!h->group[g])
+			continue;
+		for (unsigned s = 0; s < TM_HIST_SUB; s++) {
+			uint64_t cnt = h->group[g][s];
+			if (!cnt)
+				continue;
+			unsigned idx = g * TM_HIST_SUB + s;
+			uint64_t lo = g == 0 ? s : ((uint64_t)(TM_HIST_SUB + s)) << (g - 1);
+			(void)idx;
+			while (b < n && (double)lo > bounds[b] * 1e9)
+				le[b++] = seen;
+			seen += cnt;
+		}
+	}
+	while (b < n)
+		le[b++] = seen;
+}

@@ -6,6 +6,7 @@
 #ifndef TM_HIST_H
 #define TM_HIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TM_HIST_SUB_BITS 7
@@ -24,6 +25,8 @@ int tm_hist_add(struct tm_hist *h, uint64_t v, uint64_t n);
 uint64_t tm_hist_quantile(const struct tm_hist *h, double q);
 int tm_hist_merge(struct tm_hist *dst, const struct tm_hist *src);
 void tm_hist_free(struct tm_hist *h);
+/* le[i] = observations at or below bounds[i] seconds (ascending). */
+void tm_hist_count_le(const struct tm_hist *h, const double *bounds, size_t n, uint64_t *le);
 
 /* Bucket arithmetic, exposed for the tests. */
 unsigned tm_hist_index(uint64_t v);

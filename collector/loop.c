@@ -14,6 +14,7 @@
 
 #include "collector.h"
 #include "loop.h"
+#include "out/sinks.h"
 
 static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 {
@@ -27,17 +28,22 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	uint64_t next_scan = 0, next_check = 0, next_summary = 0, nap = 1000000, last = 0;
 	uint64_t every = l->interval_ns ? l->interval_ns : 1000000000ull;
 
+	l->sinks.o.interval_ns = every;
+	l->sinks.c = c; /* also when no sink was started (tmrun without outputs) */
 	while (!atomic_load(&l->stop)) {
+		pthread_mutex_lock(&l->lock);
 		uint64_t now = tm_mono_ns();
 		if (now >= next_scan || c->pending) {
 			tm_coll_scan(c);
 			next_scan = now + 250000000ull; /* fallback to inotify */
 		}
 		uint64_t n = tm_coll_drain(c);
+		tm_model_tick(c, tm_mono_ns());
 		if (now >= next_check) {
 			tm_coll_check(c);
 			next_check = now + 100000000ull;
 		}
+		tm_sinks_turn(&l->sinks, now, 0);
 		if (atomic_exchange(&l->dump, 0))
 			write_summary(c, l);
 		if (l->summary_every && now >= next_summary) {
@@ -47,16 +53,20 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		}
 		if (l->until_idle && tm_coll_idle(c)) {
 			tm_coll_scan(c); /* a segment created since the last scan? */
-			if (tm_coll_idle(c))
+			if (tm_coll_idle(c)) {
+				pthread_mutex_unlock(&l->lock);
 				break;
+			}
 		}
 		if (atomic_load(&l->launched_done)) {
 			/* every process of the launch has been reaped: its segments
 			 * exist; once they are all finished, we are done */
 			tm_coll_scan(c);
 			tm_coll_check(c);
-			if (tm_coll_idle(c) || !c->seen_any)
+			if (tm_coll_idle(c) || !c->seen_any) {
+				pthread_mutex_unlock(&l->lock);
 				break;
+			}
 		}
 		if (n && c->fill > 0 && last) {
 			/* the fullest ring filled c->fill of itself in now - last */
@@ -70,10 +80,15 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		last = now;
 		if (c->pending)
 			nap = 1000000ull; /* a segment is being created: look again soon */
+		pthread_mutex_unlock(&l->lock);
 		if (tm_coll_wait(c, nap)) /* a signal also ends the wait early */
 			next_scan = 0;
 	}
+	pthread_mutex_lock(&l->lock);
 	tm_coll_finish(c);
+	tm_model_tick(c, tm_mono_ns());
+	tm_sinks_turn(&l->sinks, tm_mono_ns(), 1);
 	write_summary(c, l);
+	pthread_mutex_unlock(&l->lock);
 	return 0;
 }

@@ -4,8 +4,11 @@
 #ifndef TM_LOOP_H
 #define TM_LOOP_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include "out/sinks.h"
 
 struct tm_coll;
 
@@ -17,6 +20,8 @@ struct tm_loop {
 	atomic_int stop;	  /* SIGINT/SIGTERM: final drain, write, exit */
 	atomic_int dump;	  /* SIGUSR1: write the summary now */
 	atomic_int launched_done; /* tmrun: the launched command and its children are gone */
+	pthread_mutex_t lock;	  /* the model: held by the loop while it works on it */
+	struct tm_sinks sinks;	  /* the interval's outputs (options in sinks.o) */
 };
 
 int tm_coll_run(struct tm_coll *c, struct tm_loop *l);

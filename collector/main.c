@@ -8,6 +8,7 @@
 
 #include "collector.h"
 #include "loop.h"
+#include "out/sinks.h"
 
 static struct tm_loop loop;
 
@@ -31,6 +32,12 @@ enum {
 	OPT_SUMMARY_EVERY,
 	OPT_UNTIL_IDLE,
 	OPT_SUBTRACT,
+	OPT_LISTEN,
+	OPT_PORT_FILE,
+	OPT_TEXTFILE,
+	OPT_JSONL,
+	OPT_CSV,
+	OPT_RULES,
 	OPT_HELP
 };
 
@@ -59,6 +66,24 @@ static const struct {
 	{{"subtract-overhead", no_argument, NULL, OPT_SUBTRACT},
 	 NULL,
 	 "take the shim's measured floor off every duration"},
+	{{"listen", required_argument, NULL, OPT_LISTEN},
+	 "HOST:PORT",
+	 "serve /metrics and /api/v1/* over HTTP (empty host: 127.0.0.1; port 0: any)"},
+	{{"port-file", required_argument, NULL, OPT_PORT_FILE},
+	 "FILE",
+	 "write the port --listen bound to here"},
+	{{"textfile", required_argument, NULL, OPT_TEXTFILE},
+	 "FILE",
+	 "Prometheus exposition written atomically every interval (node_exporter)"},
+	{{"jsonl", required_argument, NULL, OPT_JSONL},
+	 "FILE",
+	 "per-interval deltas and events as JSON lines, tm.stream/1 (- = stdout)"},
+	{{"csv", required_argument, NULL, OPT_CSV},
+	 "FILE",
+	 "per-interval rows as CSV (- = stdout)"},
+	{{"rules", required_argument, NULL, OPT_RULES},
+	 "FILE",
+	 "JSON rules for the collector (error_categories; see docs/CONFIG.md)"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "this text"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -80,6 +105,7 @@ int main(int argc, char **argv)
 	struct tm_coll_opts co = {0};
 	struct tm_coll c;
 	char err[256];
+	const char *rules = NULL;
 
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
@@ -103,6 +129,12 @@ int main(int argc, char **argv)
 		case OPT_SUMMARY_EVERY: loop.summary_every = 1; break;
 		case OPT_UNTIL_IDLE: loop.until_idle = 1; break;
 		case OPT_SUBTRACT: co.subtract_overhead = 1; break;
+		case OPT_LISTEN: loop.sinks.o.listen = optarg; break;
+		case OPT_PORT_FILE: loop.sinks.o.port_file = optarg; break;
+		case OPT_TEXTFILE: loop.sinks.o.textfile = optarg; break;
+		case OPT_JSONL: loop.sinks.o.jsonl = optarg; break;
+		case OPT_CSV: loop.sinks.o.csv = optarg; break;
+		case OPT_RULES: rules = optarg; break;
 		case OPT_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -123,7 +155,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tmcollect: %s\n", err);
 		return 2;
 	}
+	if (rules && tm_rules_load(rules, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmcollect: %s\n", err);
+		return 2;
+	}
+	pthread_mutex_init(&loop.lock, NULL);
+	loop.sinks.o.interval_ns = loop.interval_ns ? loop.interval_ns : 1000000000ull;
+	if (tm_sinks_start(&loop.sinks, &c, &loop.lock, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmcollect: %s\n", err);
+		tm_sinks_stop(&loop.sinks);
+		return 2;
+	}
 	tm_coll_run(&c, &loop);
+	tm_sinks_stop(&loop.sinks);
 	tm_coll_free(&c);
 	return 0;
 }

@@ -81,21 +81,21 @@ static void copy_str(char *dst, size_t dlen, const char *src, size_t slen)
 	dst[n] = '\0';
 }
 
-/* Opens, locks (one collector per segment) and maps `path`. Returns 0,
- * -EAGAIN (not ready, or another collector holds it: try later) or another
- * -errno with err filled. */
-int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen)
+/* Opens and locks path (one collector per segment) and checks it still
+ * names the inode we opened. Returns the fd, or -errno with err filled. */
+static int open_locked(const char *path, int flags, struct stat *st, char *err, size_t errlen)
 {
-	struct stat st;
-	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	/* NONBLOCK: opening a FIFO planted under a segment's name never waits */
+	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	int ret;
-	void *m = MAP_FAILED;
+	struct stat now;
 
 	if (fd < 0) {
+		ret = -errno;
 		snprintf(err, errlen, "open: %s", strerror(errno));
-		return -errno;
+		return ret;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid()) {
 		snprintf(err, errlen, "not a regular file owned by us");
 		ret = -EPERM;
 		goto fail;
@@ -107,28 +107,65 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 	}
 	/* The collector that held it may have finished it and unlinked it
 	 * between our open and our lock: then it is not ours to report. */
-	struct stat now;
-	if (stat(path, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+	if (stat(path, &now) < 0 || now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
 		snprintf(err, errlen, "already collected");
 		ret = -EAGAIN;
 		goto fail;
 	}
-	if ((uint64_t)st.st_size < sizeof(struct tm_seg_header)) {
-		snprintf(err, errlen, "not sized yet");
-		ret = -EAGAIN;
-		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return ret;
+}
+
+/* The header as the file holds it, read with pread: a page of a sparse
+ * tmpfs file that was never written reads as zeros this way, where
+ * touching it through a mapping would allocate it, and raise SIGBUS when
+ * the file system is full. -ENODATA: not published (yet). */
+static int read_header(int fd, struct tm_seg_header *h, char *err, size_t errlen)
+{
+	ssize_t n = pread(fd, h, sizeof(*h), 0);
+	if (n < 0) {
+		snprintf(err, errlen, "read: %s", strerror(errno));
+		return -errno;
 	}
+	if ((size_t)n < sizeof(*h) || __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == 0) {
+		snprintf(err, errlen, "not published");
+		return -ENODATA;
+	}
+	return 0;
+}
+
+/* Opens, locks and maps `path`. The header is read and validated from a
+ * private copy before anything is mapped, and every field kept comes from
+ * that copy, so a writer changing the header later changes nothing we
+ * rely on. Returns 0, -EAGAIN (another collector holds it: try later),
+ * -ENODATA (not published: being created, or its creator died first) or
+ * another -errno with err filled. */
+int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	struct tm_seg_header hb;
+	void *m = MAP_FAILED;
+	int ret;
+	int fd = open_locked(path, O_RDWR, &st, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	ret = read_header(fd, &hb, err, errlen);
+	if (ret < 0)
+		goto fail;
+	ret = tm_seg_validate(&hb, (uint64_t)st.st_size, err, errlen);
+	if (ret < 0)
+		goto fail;
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		snprintf(err, errlen, "mmap: %s", strerror(errno));
 		ret = -errno;
 		goto fail;
 	}
-	ret = tm_seg_validate(m, (uint64_t)st.st_size, err, errlen);
-	if (ret < 0)
-		goto fail;
 
-	const struct tm_seg_header *h = m;
+	const struct tm_seg_header *h = &hb;
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	p->fd = fd;
 	p->h = m;
@@ -138,6 +175,8 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 	p->max_syms = h->max_syms;
 	p->stack_cap = h->stack_cap;
 	p->clock_kind = h->clock_kind;
+	p->clock_t0 = h->clock_t0;
+	p->clock_mono0 = h->clock_mono0;
 	p->thread_size = h->thread_size;
 	p->threads_off = h->threads_off;
 	p->syms_off = h->syms_off;
@@ -154,7 +193,9 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 	p->status = TM_PS_RUNNING;
 	p->thr_loss_seen = calloc((size_t)(p->max_threads + 1) * TM_LOSS_COUNT, sizeof(uint64_t));
 	p->thr_epoch = calloc(p->max_threads + 1, sizeof(uint64_t));
+	free(p->psyms); /* a retried entry may have one */
 	p->psyms = calloc(p->max_syms, sizeof(*p->psyms));
+	p->npsyms = 0;
 	p->cnt_syms = calloc(p->max_syms, sizeof(*p->cnt_syms));
 	p->ncnt_syms = 0;
 	if (!p->thr_loss_seen || !p->thr_epoch || !p->psyms || !p->cnt_syms) {
@@ -166,6 +207,25 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 fail:
 	if (m != MAP_FAILED)
 		munmap(m, (size_t)st.st_size);
+	close(fd);
+	return ret;
+}
+
+int tm_seg_remove_unborn(const char *path)
+{
+	struct stat st;
+	struct tm_seg_header hb;
+	char err[128];
+	int fd = open_locked(path, O_RDONLY, &st, err, sizeof(err));
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = read_header(fd, &hb, err, sizeof(err));
+	if (ret == 0)
+		ret = -EBUSY; /* published after all */
+	else if (ret == -ENODATA)
+		ret = unlink(path) < 0 ? -errno : 0;
 	close(fd);
 	return ret;
 }

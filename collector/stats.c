@@ -2,16 +2,30 @@
 /* Per-symbol statistics: the symbol table (by display name) and what one
  * call adds to it. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector.h"
 
-int tm_coll_sym(struct tm_coll *c, const char *name)
+#define TM_SYMHASH 4096u
+
+static uint32_t name_hash(uint32_t sess, const char *name)
 {
-	for (size_t i = 0; i < c->nsyms; i++)
-		if (strcmp(c->syms[i].name, name) == 0)
-			return (int)i;
+	uint32_t h = 2166136261u ^ sess;
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h % TM_SYMHASH;
+}
+
+int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name)
+{
+	if (!c->symhash && !(c->symhash = calloc(TM_SYMHASH, sizeof(*c->symhash))))
+		return -ENOMEM;
+	uint32_t h = name_hash(sess, name);
+	for (uint32_t i = c->symhash[h]; i; i = c->syms[i - 1].hnext)
+		if (c->syms[i - 1].sess == sess && strcmp(c->syms[i - 1].name, name) == 0)
+			return (int)(i - 1);
 	if (c->nsyms == c->capsyms) {
 		size_t cap = c->capsyms ? c->capsyms * 2 : 64;
 		struct tm_sym *n = realloc(c->syms, cap * sizeof(*n));
@@ -24,16 +38,32 @@ int tm_coll_sym(struct tm_coll *c, const char *name)
 	memset(s, 0, sizeof(*s));
 	strncpy(s->name, name, sizeof(s->name) - 1);
 	s->min_ns = UINT64_MAX;
+	s->sess = sess;
+	s->hnext = c->symhash[h];
+	c->symhash[h] = (uint32_t)c->nsyms + 1;
 	return (int)c->nsyms++;
 }
 
+/* Error codes by count. Past TM_SYM_ERRS distinct codes (a hostile or
+ * broken segment can send any number) the rest count as other
+ * (INT32_MIN), so the list and the time spent on it stay bounded. */
 void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 {
 	for (size_t i = 0; i < s->nerrs; i++) {
 		if (s->errs[i].code == code) {
 			s->errs[i].count += n;
+			/* keep frequent codes near the front */
+			if (i && s->errs[i].count > s->errs[i - 1].count) {
+				struct tm_err_count t = s->errs[i - 1];
+				s->errs[i - 1] = s->errs[i];
+				s->errs[i] = t;
+			}
 			return;
 		}
+	}
+	if (s->nerrs >= TM_SYM_ERRS && code != INT32_MIN) {
+		tm_sym_errs_add(s, INT32_MIN, n);
+		return;
 	}
 	if (s->nerrs == s->caperrs) {
 		size_t cap = s->caperrs ? s->caperrs * 2 : 4;
@@ -48,41 +78,119 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 	s->nerrs++;
 }
 
-void tm_sym_count(struct tm_sym *s, unsigned status, int64_t value, int32_t err)
+static void add_timed(struct tm_sym *s, uint64_t dur_ns, uint64_t n)
 {
+	s->timed += n;
+	s->sum_ns += (double)dur_ns * (double)n;
+	s->sumsq_ns += (double)dur_ns * (double)dur_ns * (double)n;
+	tm_hist_add(&s->hist, dur_ns, n);
+}
+
+/* One call seen as a record: the one way a record changes the model. */
+void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_call *k)
+{
+	struct tm_psym *ps = &p->psyms[lsym];
+	struct tm_sym *s = &c->syms[ps->gsym];
+	uint32_t u = tm_wclock_unit(&c->clock, k->end_ns);
+	uint64_t ok = 0, failed = 0, bytes = 0, slow = 0;
+
 	s->calls++;
-	switch (status) {
+	s->records++;
+	switch (k->status) {
 	case TM_ST_OK:
-		s->ok++;
-		if ((s->flags & TM_RF_BYTES) && value > 0)
-			s->bytes += (uint64_t)value;
+		ok = 1;
+		if ((s->flags & TM_RF_BYTES) && k->value > 0)
+			bytes = (uint64_t)k->value;
 		break;
 	case TM_ST_FAILED:
-		s->failed++;
-		tm_sym_errs_add(s, err, 1);
+		failed = 1;
+		tm_sym_errs_add(s, k->err, 1);
+		tm_win_err(&s->win, &c->clock, u, k->err, 1);
 		break;
 	case TM_ST_NORULE: break;
 	case TM_ST_EXCEPTION: s->exceptions++; break;
 	default: s->unwound++; break;
 	}
+	if (k->timed) {
+		add_timed(s, k->dur_ns, 1);
+		if (k->dur_ns < s->min_ns)
+			s->min_ns = k->dur_ns;
+		if (k->dur_ns > s->max_ns)
+			s->max_ns = k->dur_ns;
+		slow = s->slow_ns && k->dur_ns > s->slow_ns;
+		tm_win_dur(&s->win, &c->clock, u, k->dur_ns, 1);
+	}
+	s->ok += ok;
+	s->failed += failed;
+	s->bytes += bytes;
+	s->slow += slow;
+	tm_win_count(&s->win, &c->clock, u, 1, ok, failed, bytes, slow);
+	ps->calls++;
+	ps->ok += ok;
+	ps->failed += failed;
+	ps->sum_ns += (double)k->dur_ns;
+	p->calls++;
+	p->failed += failed;
+	p->records++;
 }
 
-void tm_sym_record(struct tm_sym *s, uint64_t dur_ns, unsigned status, int64_t value, int32_t err)
+/* Calls that arrive as counters (accumulator deltas, untimed counters,
+ * calls still open when their thread or process went away): the other
+ * way in. They count in the second they were seen. */
+void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_fold *f)
 {
-	tm_sym_count(s, status, value, err);
-	s->timed++;
-	s->sum_ns += (double)dur_ns;
-	s->sumsq_ns += (double)dur_ns * (double)dur_ns;
-	if (dur_ns < s->min_ns)
-		s->min_ns = dur_ns;
-	if (dur_ns > s->max_ns)
-		s->max_ns = dur_ns;
-	tm_hist_add(&s->hist, dur_ns, 1);
+	struct tm_psym *ps = &p->psyms[lsym];
+	struct tm_sym *s = &c->syms[ps->gsym];
+	uint32_t u = c->clock.now >= c->clock.open ? c->clock.now : c->clock.open;
+	uint64_t slow = 0;
+
+	s->calls += f->calls;
+	s->ok += f->ok;
+	s->failed += f->failed;
+	s->unwound += f->unwound;
+	s->unfinished += f->unfinished;
+	s->bytes += f->bytes;
+	if (f->via == TM_VIA_ACC)
+		s->overflowed += f->calls;
+	else if (f->via == TM_VIA_CNT)
+		s->counted += f->calls;
+	s->timed += f->timed_calls;
+	s->sum_ns += f->sum_ns;
+	if (f->minmax) {
+		if (f->min_ns < s->min_ns)
+			s->min_ns = f->min_ns;
+		if (f->max_ns > s->max_ns)
+			s->max_ns = f->max_ns;
+	}
+	for (uint32_t i = 0; i < f->nd; i++) {
+		/* the sum is exact: only the histogram and the spread take the
+		 * representative duration */
+		tm_hist_add(&s->hist, f->d[i].ns, f->d[i].n);
+		s->sumsq_ns += (double)f->d[i].ns * (double)f->d[i].ns * (double)f->d[i].n;
+		if (s->slow_ns && f->d[i].ns > s->slow_ns)
+			slow += f->d[i].n;
+		tm_win_dur(&s->win, &c->clock, u, f->d[i].ns, (uint32_t)f->d[i].n);
+	}
+	for (uint32_t i = 0; i < f->ne; i++) {
+		tm_sym_errs_add(s, f->e[i].code, f->e[i].n);
+		tm_win_err(&s->win, &c->clock, u, f->e[i].code, f->e[i].n);
+	}
+	s->slow += slow;
+	tm_win_count(&s->win, &c->clock, u, f->calls, f->ok, f->failed, f->bytes, slow);
+	ps->calls += f->calls;
+	ps->ok += f->ok;
+	ps->failed += f->failed;
+	ps->sum_ns += f->sum_ns;
+	p->calls += f->calls;
+	p->failed += f->failed;
+	if (f->via == TM_VIA_ACC)
+		p->overflowed += f->calls;
 }
 
 void tm_sym_free(struct tm_sym *s)
 {
 	tm_hist_free(&s->hist);
+	tm_win_free(&s->win);
 	free(s->errs);
 	s->errs = NULL;
 }
@@ -143,4 +251,17 @@ uint64_t tm_coll_floor(struct tm_coll *c)
 		c->floor_dirty = 0;
 	}
 	return c->floor_ns;
+}
+
+/* Moves the time axis to now: seconds past their grace are sealed in every
+ * function's series. Called once per loop turn; cheap when no second
+ * ended. */
+void tm_model_tick(struct tm_coll *c, uint64_t now_ns)
+{
+	uint32_t open = c->clock.open;
+	tm_wclock_advance(&c->clock, now_ns);
+	if (c->clock.open == open)
+		return;
+	for (size_t i = 0; i < c->nsyms; i++)
+		tm_win_seal(&c->syms[i].win, &c->clock);
 }

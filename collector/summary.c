@@ -49,7 +49,7 @@ static const char *sym_timing(const struct tm_sym *s)
 }
 
 /* A glob that matched something is reported through its matches. */
-static int sym_reported(const struct tm_sym *s)
+int tm_sym_reported(const struct tm_sym *s)
 {
 	if (s->flags & TM_RF_INTERNAL)
 		return 0;
@@ -64,7 +64,108 @@ static const char *sym_note(const struct tm_sym *s)
 	return (s->flags & TM_RF_FOUND) ? "found, 0 calls" : "not found in any loaded object";
 }
 
-static json_t *sym_json(const struct tm_sym *s)
+/* errors {name: n} -> {category: n} */
+static json_t *categories_json(json_t *errs)
+{
+	json_t *o = json_object();
+	const char *name;
+	json_t *v;
+	json_object_foreach(errs, name, v)
+	{
+		const char *cat = tm_code_category(name);
+		json_t *prev = json_object_get(o, cat);
+		json_object_set_new(o, cat,
+				    json_integer(json_integer_value(v) +
+						 (prev ? json_integer_value(prev) : 0)));
+	}
+	return o;
+}
+
+static json_t *errs_of(const struct tm_sym *s, const struct tm_werr *e, uint32_t n, uint64_t other)
+{
+	json_t *o = json_object();
+	for (uint32_t i = 0; i < n; i++) {
+		char buf[64];
+		const char *name = tm_code_name(s->codes, e[i].code, buf, sizeof(buf));
+		json_t *prev = json_object_get(o, name);
+		json_object_set_new(o, name,
+				    json_integer((json_int_t)e[i].count +
+						 (prev ? json_integer_value(prev) : 0)));
+	}
+	if (other) {
+		json_t *prev = json_object_get(o, "other");
+		json_object_set_new(
+			o, "other",
+			json_integer((json_int_t)other + (prev ? json_integer_value(prev) : 0)));
+	}
+	return o;
+}
+
+static const char *const window_names[TM_WIN_NWINDOWS] = {"10s", "1m", "5m", "15m"};
+
+json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f)
+{
+	json_t *o = json_object();
+	double span = f->span_s ? (double)f->span_s : 1;
+	int have = f->timed > 0;
+	json_object_set_new(o, "span_s", json_integer(f->span_s));
+	json_object_set_new(o, "calls", json_integer((json_int_t)f->calls));
+	json_object_set_new(o, "ok", json_integer((json_int_t)f->ok));
+	json_object_set_new(o, "failed", json_integer((json_int_t)f->failed));
+	json_object_set_new(o, "slow", json_integer((json_int_t)f->slow));
+	json_object_set_new(o, "calls_per_s", json_real(f->span_s ? (double)f->calls / span : 0));
+	json_object_set_new(o, "failures_per_s",
+			    json_real(f->span_s ? (double)f->failed / span : 0));
+	json_object_set_new(o, "bytes_per_s", json_real(f->span_s ? (double)f->bytes / span : 0));
+	json_object_set_new(o, "success_rate",
+			    (s->flags & TM_RF_HAS_RULE) && f->ok + f->failed
+				    ? json_real((double)f->ok / (double)(f->ok + f->failed))
+				    : json_null());
+	json_object_set_new(o, "mean_ns",
+			    have ? json_real((double)f->sum_ns / (double)f->timed) : json_null());
+	json_object_set_new(o, "p50_ns", jnum_or_null(have, f->p50_ns));
+	json_object_set_new(o, "p95_ns", jnum_or_null(have, f->p95_ns));
+	json_object_set_new(o, "p99_ns", jnum_or_null(have, f->p99_ns));
+	json_object_set_new(o, "errors", errs_of(s, f->err, f->nerr, f->err_other));
+	return o;
+}
+
+static json_t *windows_json(const struct tm_coll *c, const struct tm_sym *s)
+{
+	json_t *o = json_object();
+	for (unsigned i = 0; i < TM_WIN_NWINDOWS; i++) {
+		struct tm_wfig f;
+		tm_win_figures(&s->win, &c->clock, (enum tm_window)i, &f);
+		json_object_set_new(o, window_names[i], tm_window_json(s, &f));
+	}
+	return o;
+}
+
+/* The last hour, a point per sealed minute, oldest first. */
+static json_t *trend_json(const struct tm_coll *c, const struct tm_sym *s)
+{
+	struct tm_wbucket b[60];
+	size_t n = tm_win_series(&s->win, &c->clock, 1, 60, b, 60);
+	json_t *o = json_object(), *calls = json_array(), *sr = json_array(), *p99 = json_array();
+	for (size_t i = 0; i < n; i++) {
+		uint64_t judged = b[i].ok + b[i].failed;
+		json_array_append_new(calls, json_integer((json_int_t)b[i].calls));
+		json_array_append_new(sr, (s->flags & TM_RF_HAS_RULE) && judged
+						  ? json_real((double)b[i].ok / (double)judged)
+						  : json_null());
+		json_array_append_new(p99,
+				      b[i].timed ? json_integer((json_int_t)tm_wh_value(b[i].q[2]))
+						 : json_null());
+	}
+	json_object_set_new(o, "resolution_s", json_integer(60));
+	json_object_set_new(o, "points", json_integer((json_int_t)n));
+	json_object_set_new(o, "calls", calls);
+	json_object_set_new(o, "success_rate", sr);
+	json_object_set_new(o, "p99_ns", p99);
+	return o;
+}
+
+static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 {
 	json_t *o = json_object();
 	int have = s->timed > 0;
@@ -130,6 +231,17 @@ static json_t *sym_json(const struct tm_sym *s)
 		json_object_set_new(errs, n, json_integer(add));
 	}
 	json_object_set_new(o, "errors", errs);
+	json_object_set_new(o, "errors_by_category", categories_json(errs));
+	json_object_set_new(o, "session",
+			    json_string(c->sessions ? c->sessions[s->sess] : c->session));
+	json_object_set_new(o, "slow", json_integer((json_int_t)s->slow));
+	json_object_set_new(o, "slow_ms",
+			    s->slow_ns ? json_real((double)s->slow_ns / 1e6) : json_null());
+	json_object_set_new(o, "in_flight", json_integer((json_int_t)s->in_flight));
+	json_object_set_new(o, "oldest_in_flight_ns",
+			    s->in_flight ? json_integer((json_int_t)s->oldest_ns) : json_null());
+	json_object_set_new(o, "windows", windows_json(c, s));
+	json_object_set_new(o, "trend", trend_json(c, s));
 	if (s->flags & TM_RF_GLOB) {
 		json_object_set_new(o, "pattern", json_true());
 		json_object_set_new(o, "note", json_string(sym_note(s)));
@@ -163,7 +275,31 @@ static json_t *argv_json(const struct tm_proc *p)
 	return a;
 }
 
-static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
+/* The last /proc sample; null before the first one. */
+static json_t *res_json(const struct tm_proc *p)
+{
+	if (!p->res.valid)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "cpu_user_s", json_real(p->res.cpu_user_s));
+	json_object_set_new(o, "cpu_system_s", json_real(p->res.cpu_sys_s));
+	json_object_set_new(o, "rss_bytes", json_integer((json_int_t)p->res.rss_bytes));
+	json_object_set_new(o, "threads", json_integer(p->res.threads));
+	json_object_set_new(o, "open_fds",
+			    p->res.fds >= 0 ? json_integer(p->res.fds) : json_null());
+	json_t *t = json_array();
+	for (uint32_t i = 0; i < p->ntcpu; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "tid", json_integer(p->tcpu[i].tid));
+		json_object_set_new(e, "cpu_user_s", json_real(p->tcpu[i].user_s));
+		json_object_set_new(e, "cpu_system_s", json_real(p->tcpu[i].sys_s));
+		json_array_append_new(t, e);
+	}
+	json_object_set_new(o, "monitored_threads", t);
+	return o;
+}
+
+json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "pid", json_integer(p->pid));
@@ -181,7 +317,7 @@ static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	uint64_t ok = 0, failed = 0;
 	for (uint32_t i = 0; i < p->npsyms; i++) {
 		const struct tm_psym *ps = &p->psyms[i];
-		if (!sym_reported(&c->syms[ps->gsym]))
+		if (!tm_sym_reported(&c->syms[ps->gsym]))
 			continue;
 		const char *name = c->syms[ps->gsym].name;
 		json_t *e = json_object_get(syms, name); /* two ids may share a display name */
@@ -209,17 +345,20 @@ static json_t *proc_json(const struct tm_coll *c, const struct tm_proc *p)
 		json_object_set_new(loss, loss_names[k], json_integer((json_int_t)p->loss[k]));
 	json_object_set_new(loss, "corrupt", json_integer((json_int_t)p->closs[TM_CLOSS_CORRUPT]));
 	json_object_set_new(o, "loss", loss);
+	json_object_set_new(o, "session",
+			    json_string(c->sessions ? c->sessions[p->sess] : c->session));
+	json_object_set_new(o, "resources", res_json(p));
 	return o;
 }
 
 /* Reported processes: every image except exec'd-away copies that never made
  * a monitored call (the pre-exec half of every fork+exec). */
-static int proc_reported(const struct tm_proc *p)
+int tm_proc_reported(const struct tm_proc *p)
 {
 	return p->pid > 0 && !(p->status == TM_PS_EXEC && p->calls == 0);
 }
 
-static json_t *summary_json(const struct tm_coll *c)
+json_t *tm_summary_json(const struct tm_coll *c)
 {
 	json_t *root = json_object();
 	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0;
@@ -241,9 +380,9 @@ static json_t *summary_json(const struct tm_coll *c)
 	json_t *syms = json_array();
 	for (size_t i = 0; i < c->nsyms; i++) {
 		const struct tm_sym *s = &c->syms[i];
-		if (!sym_reported(s))
+		if (!tm_sym_reported(s))
 			continue;
-		json_array_append_new(syms, sym_json(s));
+		json_array_append_new(syms, sym_json(c, s));
 		calls += s->calls;
 		ok += s->ok;
 		failed += s->failed;
@@ -257,9 +396,9 @@ static json_t *summary_json(const struct tm_coll *c)
 		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
 			loss[k] += p->loss[k];
 		corrupt += p->closs[TM_CLOSS_CORRUPT];
-		if (!proc_reported(p))
+		if (!tm_proc_reported(p))
 			continue;
-		json_array_append_new(procs, proc_json(c, p));
+		json_array_append_new(procs, tm_proc_json(c, p));
 		nproc++;
 	}
 	json_t *tot = json_object();
@@ -278,31 +417,46 @@ static json_t *summary_json(const struct tm_coll *c)
 	json_object_set_new(root, "loss", lj);
 	json_object_set_new(root, "symbols", syms);
 	json_object_set_new(root, "processes", procs);
+	json_t *stuck = json_array();
+	for (size_t i = 0; i < c->nstuck; i++) {
+		const struct tm_stuck *e = &c->stuck[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "function", json_string(c->syms[e->gsym].name));
+		json_object_set_new(o, "pid", json_integer(e->pid));
+		json_object_set_new(o, "tid", json_integer(e->tid));
+		json_object_set_new(o, "start_realtime_ns",
+				    json_integer((json_int_t)(e->start_mono_ns - c->start_mono_ns +
+							      c->start_real_ns)));
+		json_object_set_new(o, "age_ns", json_integer((json_int_t)e->age_ns));
+		json_array_append_new(stuck, o);
+	}
+	json_object_set_new(root, "stuck", stuck);
+	json_object_set_new(root, "stuck_more", json_integer((json_int_t)c->stuck_more));
 	return root;
 }
 
-/* Writes atomically (temp file + rename) so readers never see half a file. */
+/* Written with tm_out_replace: atomically for a regular file (readers
+ * never see half of it), in place for a FIFO or device, "-" to stdout. */
 int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen)
 {
-	json_t *root = summary_json(c);
-	int ret = 0;
-	if (strcmp(path, "-") == 0) {
-		if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-			ret = -EIO;
-		fputc('\n', stdout);
-		fflush(stdout);
-		json_decref(root);
-		return ret;
-	}
-	char tmp[600];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
-	    rename(tmp, path) < 0) {
-		ret = errno ? -errno : -EIO;
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
+	json_t *root = tm_summary_json(c);
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
+	if (!text) {
+		snprintf(err, errlen, "%s: cannot serialize the summary", path);
+		return -ENOMEM;
+	}
+	size_t len = strlen(text);
+	char *buf = realloc(text, len + 2);
+	if (!buf) {
+		free(text);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	buf[len++] = '\n';
+	buf[len] = '\0';
+	int ret = tm_out_replace(path, buf, len, err, errlen);
+	free(buf);
 	return ret;
 }
 
@@ -345,7 +499,7 @@ void tm_table_print(const struct tm_coll *c, void *file)
 	for (size_t i = 0; i < c->nsyms; i++) {
 		const struct tm_sym *s = v[i];
 		char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], failed[16];
-		if (!sym_reported(s))
+		if (!tm_sym_reported(s))
 			continue;
 		if (!s->calls) {
 			fprintf(f, "%-28.28s %10s  (%s)\n", s->name, "0", sym_note(s));

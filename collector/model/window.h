@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* The time axis: per function, per-second buckets for the last 15 minutes
+ * and per-minute buckets for the last 24 hours, and the running histograms
+ * of the 10 s, 1 min, 5 min and 15 min windows. Time is CLOCK_MONOTONIC ns
+ * handed in by the caller (tests drive it with synthetic time). Memory per
+ * function is bounded and independent of the number of calls: see
+ * docs/ARCHITECTURE.md, "The time axis". */
+#ifndef TM_WINDOW_H
+#define TM_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TM_WIN_SECS	900	     /* per-second buckets: 15 min */
+#define TM_WIN_MINS	1440	     /* per-minute buckets: 24 h */
+#define TM_WIN_FSECS	64	     /* seconds whose fine histogram is kept (> 60) */
+#define TM_WIN_FMINS	16	     /* minutes whose fine histogram is kept (> 15) */
+#define TM_WIN_GRACE_NS 250000000ull /* a second stays open this long after its end */
+#define TM_WIN_ERRS	4	     /* error codes tallied per open bucket */
+#define TM_WIN_NWINDOWS 4
+
+/* Window histogram: log-linear, exact below 64 ns, then 64 sub-buckets per
+ * power of two; reporting a bucket's midpoint is within 1/128 (0.8%) of
+ * any value in it. Groups [lo, lo + n) are allocated contiguously, so a
+ * second whose calls span three powers of two costs 768 bytes. */
+#define TM_WH_SUB_BITS 6
+#define TM_WH_SUB      (1u << TM_WH_SUB_BITS)
+#define TM_WH_GROUPS   (64 - TM_WH_SUB_BITS + 1)
+
+struct tm_whist {
+	uint32_t *c; /* n * TM_WH_SUB counters, or NULL */
+	uint16_t lo, n;
+	uint32_t count;
+};
+
+/* The running sum of a window: the same buckets, 64-bit counters. */
+struct tm_wsum {
+	uint64_t *c;
+	uint16_t lo, n;
+	uint64_t count;
+};
+
+unsigned tm_wh_index(uint64_t v);
+uint64_t tm_wh_value(unsigned index);
+int tm_whist_add(struct tm_whist *h, unsigned index, uint32_t n);
+void tm_whist_reset(struct tm_whist *h); /* keeps the memory */
+void tm_whist_free(struct tm_whist *h);
+int tm_wsum_add(struct tm_wsum *s, const struct tm_whist *h);
+void tm_wsum_sub(struct tm_wsum *s, const struct tm_whist *h);
+void tm_wsum_free(struct tm_wsum *s);
+/* The ceil(q * count)-th smallest value's bucket index (0 when empty). */
+unsigned tm_whist_qindex(const struct tm_whist *h, double q);
+unsigned tm_wsum_qindex(const struct tm_wsum *s, double q);
+
+struct tm_werr {
+	int32_t code;
+	uint32_t count;
+};
+
+/* One sealed second or minute: 64 bytes. Percentiles as window-histogram
+ * indices (tm_wh_value() gives ns); the most frequent error code by name,
+ * the rest of `failed` as other. */
+struct tm_wbucket {
+	uint32_t unit;	 /* 1 + the second (minute) since the epoch; 0: empty */
+	uint32_t slow;	 /* calls over the function's slow_ms */
+	uint32_t failed; /* saturating */
+	uint32_t timed;	 /* calls with a duration (saturating) */
+	uint64_t calls;
+	uint64_t ok;
+	uint64_t bytes;
+	uint64_t sum_ns;  /* of the timed calls */
+	uint16_t q[4];	  /* p50, p95, p99, max */
+	int32_t err_code; /* most frequent error code (err_count > 0) */
+	uint32_t err_count;
+};
+_Static_assert(sizeof(struct tm_wbucket) == 64, "tm_wbucket is one cache line");
+
+/* A second or minute still being filled, or kept for its histogram. */
+struct tm_wslot {
+	uint32_t unit; /* as tm_wbucket.unit */
+	uint32_t nerr;
+	struct tm_werr err[TM_WIN_ERRS];
+	uint64_t err_other;
+	struct tm_whist h;
+};
+
+enum tm_window { TM_W10S = 0, TM_W1M, TM_W5M, TM_W15M };
+
+/* Per-function series. The bucket rings are allocated on the first call. */
+struct tm_win {
+	struct tm_wbucket *sec; /* [TM_WIN_SECS] */
+	struct tm_wbucket *min; /* [TM_WIN_MINS] */
+	struct tm_wslot fsec[TM_WIN_FSECS];
+	struct tm_wslot fmin[TM_WIN_FMINS];
+	struct tm_wsum run[TM_WIN_NWINDOWS];
+	uint32_t sealed;  /* seconds [0, sealed) are sealed for this function */
+	uint32_t last;	  /* 1 + the last second that had a call; 0: none */
+	uint64_t slow_ns; /* 0: none */
+};
+
+/* The clock of every series: seconds count from `epoch_ns`. */
+struct tm_wclock {
+	uint64_t epoch_ns; /* CLOCK_MONOTONIC, whole second */
+	uint32_t open;	   /* first second not sealed yet */
+	uint32_t now;	   /* the current second */
+};
+
+void tm_wclock_init(struct tm_wclock *k, uint64_t now_ns);
+/* Advances the clock to now_ns; returns the number of the first second
+ * that must stay open (everything before it is sealed by tm_win_seal). */
+void tm_wclock_advance(struct tm_wclock *k, uint64_t now_ns);
+/* The second a timestamp belongs to, clamped to the open ones. */
+uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns);
+
+/* What calls add to the second `u` (from tm_wclock_unit). Return 0 or
+ * -ENOMEM (the call is then missing from the series, never from totals). */
+int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t calls,
+		 uint64_t ok, uint64_t failed, uint64_t bytes, uint64_t slow);
+int tm_win_dur(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t dur_ns,
+	       uint32_t n);
+int tm_win_err(struct tm_win *w, const struct tm_wclock *k, uint32_t u, int32_t code, uint64_t n);
+/* Seals w's seconds before k->open: percentiles, minute buckets, running
+ * windows. Cheap for an idle function. */
+void tm_win_seal(struct tm_win *w, const struct tm_wclock *k);
+void tm_win_free(struct tm_win *w);
+
+/* Figures of one window. `span_s`: seconds the window covers (10, 60;
+ * 5 and 15 min windows are the minute so far plus the 4 or 14 before,
+ * and every window is cut at the epoch). */
+struct tm_wfig {
+	uint32_t span_s;
+	uint64_t calls, ok, failed, slow, bytes, timed, sum_ns;
+	uint64_t p50_ns, p90_ns, p95_ns, p99_ns, p999_ns;
+	struct tm_werr err[TM_WIN_ERRS]; /* top codes over the window */
+	uint32_t nerr;
+	uint64_t err_other;
+};
+void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_window which,
+		    struct tm_wfig *out);
+
+/* Sealed buckets of a series, oldest first: per second (`minutes` 0) for
+ * the last n seconds, or per minute. Empty units come back with unit 0 and
+ * their number in `unit`'s place is implied by position. Returns the count
+ * written (<= max). */
+size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minutes, size_t n,
+		     struct tm_wbucket *out, size_t max);
+/* Bytes w holds beyond its struct, for the memory accounting. */
+size_t tm_win_bytes(const struct tm_win *w);
+
+#endif

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/* The Prometheus exposition of the model: text format 0.0.4, or
+ * OpenMetrics 1.0 when asked. One family at a time, HELP and TYPE before
+ * its samples; label values escaped; base units; counters end in _total.
+ * Names and labels: ../shared/MONITORING.md, docs/ARCHITECTURE.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "out.h"
+#include "procfs.h"
+
+#define TM_PROM_ERRS 10 /* error labels per function; the rest as "other" */
+
+/* 1-2.5-5 per decade, 100 ns .. 10 s */
+static const double bounds[] = {1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5,
+				1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2,
+				0.1,  0.25,   0.5,  1,	  2.5,	  5,	10};
+#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
+
+struct prom {
+	FILE *f;
+	int om; /* OpenMetrics */
+	const struct tm_coll *c;
+};
+
+/* A label value: \\, \" and \n escaped; bytes that are not UTF-8 become
+ * U+FFFD, so a hostile name cannot break the exposition. */
+static void esc(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned n = *p < 0x80	       ? 1
+			     : (*p >> 5) == 6  ? 2
+			     : (*p >> 4) == 14 ? 3
+			     : (*p >> 3) == 30 ? 4
+					       : 0;
+		int ok = n > 0;
+		for (unsigned i = 1; ok && i < n; i++)
+			ok = (p[i] & 0xc0) == 0x80;
+		if (!ok) {
+			fputs("\xef\xbf\xbd", f);
+			p++;
+			continue;
+		}
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p == '"')
+			fputs("\\\"", f);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else
+			fwrite(p, 1, n, f);
+		p += n;
+	}
+}
+
+static void family(struct prom *o, const char *name, const char *type, const char *help)
+{
+	/* OpenMetrics names a counter family without its _total */
+	size_t n = strlen(name);
+	int total = o->om && strcmp(type, "counter") == 0 && n > 6 &&
+		    strcmp(name + n - 6, "_total") == 0;
+	fprintf(o->f, "# HELP %.*s %s\n", (int)(total ? n - 6 : n), name, help);
+	fprintf(o->f, "# TYPE %.*s %s\n", (int)(total ? n - 6 : n), name, type);
+	if (o->om && strstr(name, "_seconds"))
+		fprintf(o->f, "# UNIT %.*s seconds\n", (int)(total ? n - 6 : n), name);
+}
+
+static void num(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs("NaN", f);
+	else if (isinf(v))
+		fputs(v > 0 ? "+Inf" : "-Inf", f);
+	else if (v == floor(v) && fabs(v) < 9e15)
+		fprintf(f, "%.0f", v);
+	else
+		fprintf(f, "%.9g", v);
+}
+
+static const char *sess_of(const struct tm_coll *c, uint32_t i)
+{
+	return c->sessions ? c->sessions[i] : c->session;
+}
+
+/* {session="..",process="..",function="..",object=".."[,extra] */
+static void sym_labels(struct prom *o, const struct tm_sym *s, const char *extra_k,
+		       const char *extra_v)
+{
+	FILE *f = o->f;
+	fputs("{session=\"", f);
+	esc(f, sess_of(o->c, s->sess));
+	fputs("\",process=\"", f);
+	esc(f, s->process[0] ? s->process : "");
+	fputs("\",function=\"", f);
+	esc(f, s->name);
+	fputs("\",object=\"", f);
+	esc(f, s->object);
+	fputc('"', f);
+	if (extra_k) {
+		fprintf(f, ",%s=\"", extra_k);
+		esc(f, extra_v);
+		fputc('"', f);
+	}
+	fputc('}', f);
+}
+
+static void sym_sample(struct prom *o, const char *name, const struct tm_sym *s, const char *k,
+		       const char *v, double value)
+{
+	fputs(name, o->f);
+	sym_labels(o, s, k, v);
+	fputc(' ', o->f);
+	num(o->f, value);
+	fputc('\n', o->f);
+}
+
+#define FOR_SYMS(o, s)                                                                             \
+	for (size_t i_ = 0; i_ < (o)->c->nsyms; i_++)                                              \
+		for (const struct tm_sym *s = &(o)->c->syms[i_]; s && tm_sym_reported(s); s = NULL)
+
+static void calls(struct prom *o)
+{
+	family(o, "tm_calls_total", "counter", "Calls of the function that started (exact).");
+	FOR_SYMS(o, s)
+	sym_sample(o, "tm_calls_total", s, NULL, NULL, (double)s->calls);
+	family(o, "tm_call_failures_total", "counter",
+	       "Failed calls by error name (the most frequent 10, the rest as other).");
+	FOR_SYMS(o, s)
+	{
+		uint64_t rest = 0;
+		char buf[64];
+		for (size_t k = 0; k < s->nerrs; k++) {
+			const char *n = tm_code_name(s->codes, s->errs[k].code, buf, sizeof(buf));
+			if (k < TM_PROM_ERRS && s->errs[k].code != INT32_MIN)
+				sym_sample(o, "tm_call_failures_total", s, "error", n,
+					   (double)s->errs[k].count);
+			else
+				rest += s->errs[k].count;
+		}
+		if (rest)
+			sym_sample(o, "tm_call_failures_total", s, "error", "other", (double)rest);
+	}
+	family(o, "tm_call_slow_total", "counter", "Calls longer than the function's slow_ms.");
+	FOR_SYMS(o, s)
+	if (s->slow_ns)
+		sym_sample(o, "tm_call_slow_total", s, NULL, NULL, (double)s->slow);
+	family(o, "tm_call_bytes_total", "counter",
+	       "Bytes moved by successful calls, where a rule captures them.");
+	FOR_SYMS(o, s)
+	if (s->flags & TM_RF_BYTES)
+		sym_sample(o, "tm_call_bytes_total", s, NULL, NULL, (double)s->bytes);
+}
+
+static void durations(struct prom *o)
+{
+	FILE *f = o->f;
+	family(o, "tm_call_duration_seconds", "histogram",
+	       "Duration of timed calls over the whole run.");
+	FOR_SYMS(o, s)
+	{
+		uint64_t le[NBOUNDS];
+		tm_hist_count_le(&s->hist, bounds, NBOUNDS, le);
+		for (size_t b = 0; b < NBOUNDS; b++) {
+			char v[32];
+			snprintf(v, sizeof(v), "%g", bounds[b]);
+			if (o->om && !strchr(v, '.') && !strchr(v, 'e'))
+				strcat(v, ".0");
+			sym_sample(o, "tm_call_duration_seconds_bucket", s, "le", v, (double)le[b]);
+		}
+		sym_sample(o, "tm_call_duration_seconds_bucket", s, "le", "+Inf",
+			   (double)s->hist.count);
+		sym_sample(o, "tm_call_duration_seconds_sum", s, NULL, NULL, s->sum_ns / 1e9);
+		sym_sample(o, "tm_call_duration_seconds_count", s, NULL, NULL,
+			   (double)s->hist.count);
+	}
+	family(o, "tm_call_duration_recent_seconds", "summary",
+	       "Duration of timed calls over the last 60 s (quantiles within 1%).");
+	FOR_SYMS(o, s)
+	{
+		struct tm_wfig w;
+		tm_win_figures(&s->win, &o->c->clock, TM_W1M, &w);
+		static const char *const qn[] = {"0.5", "0.9", "0.99", "0.999"};
+		const uint64_t qv[] = {w.p50_ns, w.p90_ns, w.p99_ns, w.p999_ns};
+		for (unsigned q = 0; q < 4 && w.timed; q++)
+			sym_sample(o, "tm_call_duration_recent_seconds", s, "quantile", qn[q],
+				   (double)qv[q] / 1e9);
+		sym_sample(o, "tm_call_duration_recent_seconds_sum", s, NULL, NULL,
+			   (double)w.sum_ns / 1e9);
+		sym_sample(o, "tm_call_duration_recent_seconds_count", s, NULL, NULL,
+			   (double)w.timed);
+	}
+	(void)f;
+}
+
+static void live(struct prom *o)
+{
+	family(o, "tm_calls_in_flight", "gauge", "Calls of the function open right now.");
+	FOR_SYMS(o, s)
+	sym_sample(o, "tm_calls_in_flight", s, NULL, NULL, (double)s->in_flight);
+	family(o, "tm_call_oldest_in_flight_seconds", "gauge",
+	       "Age of the oldest open timed call (0 when none).");
+	FOR_SYMS(o, s)
+	sym_sample(o, "tm_call_oldest_in_flight_seconds", s, NULL, NULL,
+		   (double)s->oldest_ns / 1e9);
+	family(o, "tm_function_hooked", "gauge",
+	       "1 if the function was found in a loaded object of some process.");
+	FOR_SYMS(o, s)
+	sym_sample(o, "tm_function_hooked", s, NULL, NULL, (s->flags & TM_RF_FOUND) ? 1 : 0);
+}
+
+/* Per session: loss counters; per session and program: resources. */
+static void sessions(struct prom *o)
+{
+	const struct tm_coll *c = o->c;
+	static const char *const reasons[TM_LOSS_COUNT] = {
+		[TM_LOSS_OVERFLOW] = "overflowed", [TM_LOSS_REENTRANT] = "reentrant",
+		[TM_LOSS_DEPTH] = "depth",	   [TM_LOSS_NOSLOT] = "noslot",
+		[TM_LOSS_NOMEM] = "nomem",
+	};
+	size_t ns = c->sessions ? c->nsess : 1;
+	family(o, "tm_records_dropped_total", "counter",
+	       "Calls not recorded as records, by reason (overflowed and noslot are still "
+	       "counted exactly; reentrant, depth and nomem are not in tm_calls_total).");
+	for (size_t si = 0; si < ns; si++) {
+		uint64_t loss[TM_LOSS_COUNT] = {0}, corrupt = c->closs[TM_CLOSS_CORRUPT];
+		for (size_t i = 0; i < c->nprocs; i++) {
+			if (c->procs[i]->sess != si)
+				continue;
+			for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+				loss[k] += c->procs[i]->loss[k];
+			corrupt += c->procs[i]->closs[TM_CLOSS_CORRUPT];
+		}
+		for (unsigned k = 0; k <= TM_LOSS_COUNT; k++) {
+			if (k == TM_LOSS_OVERFLOW)
+				continue;
+			fputs("tm_records_dropped_total{session=\"", o->f);
+			esc(o->f, sess_of(c, (uint32_t)si));
+			fprintf(o->f, "\",reason=\"%s\"} ",
+				k < TM_LOSS_COUNT ? reasons[k] : "corrupt");
+			num(o->f, (double)(k < TM_LOSS_COUNT ? loss[k] : corrupt));
+			fputc('\n', o->f);
+		}
+	}
+	family(o, "tm_records_overflowed_total", "counter",
+	       "Calls folded into exact accumulators because a ring was full.");
+	for (size_t si = 0; si < ns; si++) {
+		uint64_t n = 0;
+		for (size_t i = 0; i < c->nprocs; i++)
+			if (c->procs[i]->sess == si)
+				n += c->procs[i]->loss[TM_LOSS_OVERFLOW];
+		fputs("tm_records_overflowed_total{session=\"", o->f);
+		esc(o->f, sess_of(c, (uint32_t)si));
+		fputs("\"} ", o->f);
+		num(o->f, (double)n);
+		fputc('\n', o->f);
+	}
+}
+
+/* Monitored programs, summed per (session, exe basename): CPU over every
+ * image ever seen (a counter must not go down when one exits), the rest
+ * over the running ones. */
+struct prog {
+	uint32_t sess;
+	const char *name;
+	double user, sys;
+	uint64_t rss, threads, fds, running;
+};
+
+static const char *base(const char *exe)
+{
+	const char *b = strrchr(exe, '/');
+	return b ? b + 1 : exe;
+}
+
+static void programs(struct prom *o)
+{
+	const struct tm_coll *c = o->c;
+	struct prog *v = calloc(c->nprocs ? c->nprocs : 1, sizeof(*v));
+	size_t n = 0;
+	if (!v)
+		return;
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct tm_proc *p = c->procs[i];
+		if (!p->res.valid)
+			continue;
+		size_t k = 0;
+		while (k < n && !(v[k].sess == p->sess && strcmp(v[k].name, base(p->exe)) == 0))
+			k++;
+		if (k == n)
+			v[n++] = (struct prog){.sess = p->sess, .name = base(p->exe)};
+		v[k].user += p->res.cpu_user_s;
+		v[k].sys += p->res.cpu_sys_s;
+		if (p->attached) {
+			v[k].running++;
+			v[k].rss += p->res.rss_bytes;
+			v[k].threads += p->res.threads;
+			v[k].fds += p->res.fds > 0 ? (uint64_t)p->res.fds : 0;
+		}
+	}
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{"tm_target_cpu_seconds_total", "counter", "CPU time of the monitored processes."},
+		{"tm_target_resident_memory_bytes", "gauge",
+		 "Resident memory of the running ones."},
+		{"tm_target_threads", "gauge", "Threads of the running ones."},
+		{"tm_target_open_fds", "gauge", "Open file descriptors of the running ones."},
+		{"tm_target_processes", "gauge", "Monitored processes running."},
+	};
+	for (size_t fi = 0; fi < sizeof(fam) / sizeof(fam[0]); fi++) {
+		family(o, fam[fi].name, fam[fi].type, fam[fi].help);
+		for (size_t k = 0; k < n; k++) {
+			for (int mode = 0; mode < (fi == 0 ? 2 : 1); mode++) {
+				fprintf(o->f, "%s{session=\"", fam[fi].name);
+				esc(o->f, sess_of(c, v[k].sess));
+				fputs("\",process=\"", o->f);
+				esc(o->f, v[k].name);
+				fputc('"', o->f);
+				if (fi == 0)
+					fprintf(o->f, ",mode=\"%s\"", mode ? "system" : "user");
+				fputs("} ", o->f);
+				double val = fi == 0   ? (mode ? v[k].sys : v[k].user)
+					     : fi == 1 ? (double)v[k].rss
+					     : fi == 2 ? (double)v[k].threads
+					     : fi == 3 ? (double)v[k].fds
+						       : (double)v[k].running;
+				num(o->f, val);
+				fputc('\n', o->f);
+			}
+		}
+	}
+	free(v);
+}
+
+/* tmcollect itself (client libraries' "process" metrics) */
+static void self(struct prom *o)
+{
+	family(o, "tm_build_info", "gauge", "tmcollect's version.");
+	fprintf(o->f, "tm_build_info{version=\"%s\"} 1\n", TM_VERSION);
+	struct tm_pstat st;
+	if (tm_procfs_stat(getpid(), 0, &st) < 0)
+		return;
+	family(o, "process_cpu_seconds_total", "counter", "CPU time of tmcollect.");
+	fputs("process_cpu_seconds_total ", o->f);
+	num(o->f, st.utime_s + st.stime_s);
+	fputc('\n', o->f);
+	family(o, "process_resident_memory_bytes", "gauge", "Resident memory of tmcollect.");
+	fputs("process_resident_memory_bytes ", o->f);
+	num(o->f, (double)st.rss_bytes);
+	fputc('\n', o->f);
+	int fds = tm_procfs_fds(getpid());
+	if (fds >= 0) {
+		family(o, "process_open_fds", "gauge", "Open descriptors of tmcollect.");
+		fprintf(o->f, "process_open_fds %d\n", fds);
+	}
+	family(o, "process_start_time_seconds", "gauge", "When tmcollect started (Unix time).");
+	fputs("process_start_time_seconds ", o->f);
+	num(o->f, (double)(o->c->start_real_ns / 1000000000ull));
+	fputc('\n', o->f);
+}
+
+char *tm_prom_render(const struct tm_coll *c, int openmetrics, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	struct prom o = {open_memstream(&buf, &n), openmetrics, c};
+	if (!o.f)
+		return NULL;
+	calls(&o);
+	durations(&o);
+	live(&o);
+	sessions(&o);
+	programs(&o);
+	self(&o);
+	if (openmetrics)
+		fputs("# EOF\n", o.f);
+	if (fclose(o.f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}

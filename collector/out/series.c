@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* /api/v1/series: one function's per-second or per-minute buckets. The
+ * buckets are copied under the model lock (a memcpy of at most 92 KiB),
+ * rendered after it is released. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "http.h"
+
+static int find(const struct tm_coll *c, const char *fn, const char *session)
+{
+	for (size_t i = 0; i < c->nsyms; i++) {
+		const struct tm_sym *s = &c->syms[i];
+		if (!tm_sym_reported(s) || strcmp(s->name, fn) != 0)
+			continue;
+		if (session &&
+		    strcmp(c->sessions ? c->sessions[s->sess] : c->session, session) != 0)
+			continue;
+		return (int)i;
+	}
+	return -1;
+}
+
+json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
+		       const char *session, int minutes, size_t n)
+{
+	struct tm_wbucket *b = malloc(n * sizeof(*b));
+	char name[200], sess[65], obj[36];
+	uint32_t flags;
+	uint16_t codes;
+	uint64_t epoch_real;
+	size_t got;
+	if (!b)
+		return NULL;
+	pthread_mutex_lock(lock);
+	int i = find(c, fn, session);
+	if (i < 0) {
+		pthread_mutex_unlock(lock);
+		free(b);
+		return NULL;
+	}
+	const struct tm_sym *s = &c->syms[i];
+	got = tm_win_series(&s->win, &c->clock, minutes, n, b, n);
+	uint32_t end = minutes ? s->win.sealed / 60 : s->win.sealed;
+	snprintf(name, sizeof(name), "%s", s->name);
+	snprintf(obj, sizeof(obj), "%s", s->object);
+	snprintf(sess, sizeof(sess), "%s", c->sessions ? c->sessions[s->sess] : c->session);
+	flags = s->flags;
+	codes = s->codes;
+	/* wall-clock time of the epoch second */
+	epoch_real = c->start_real_ns - (c->start_mono_ns - c->clock.epoch_ns);
+	pthread_mutex_unlock(lock);
+
+	json_t *o = json_object(), *pts = json_array();
+	uint64_t res_ns = minutes ? 60000000000ull : 1000000000ull;
+	json_object_set_new(o, "schema", json_string("tm.series/1"));
+	json_object_set_new(o, "function", json_string(name));
+	json_object_set_new(o, "object", json_string(obj));
+	json_object_set_new(o, "session", json_string(sess));
+	json_object_set_new(o, "resolution_s", json_integer(minutes ? 60 : 1));
+	for (size_t k = 0; k < got; k++) {
+		uint64_t unit = end - got + k;
+		json_t *p = json_object();
+		const struct tm_wbucket *x = &b[k];
+		json_object_set_new(p, "start_realtime_ns",
+				    json_integer((json_int_t)(epoch_real + unit * res_ns)));
+		json_object_set_new(p, "calls", json_integer((json_int_t)x->calls));
+		json_object_set_new(p, "ok", json_integer((json_int_t)x->ok));
+		json_object_set_new(p, "failed", json_integer((json_int_t)x->failed));
+		json_object_set_new(p, "slow", json_integer((json_int_t)x->slow));
+		if (flags & TM_RF_BYTES)
+			json_object_set_new(p, "bytes", json_integer((json_int_t)x->bytes));
+		json_object_set_new(p, "timed", json_integer((json_int_t)x->timed));
+		int t = x->timed > 0;
+		json_object_set_new(p, "mean_ns",
+				    t ? json_real((double)x->sum_ns / (double)x->timed)
+				      : json_null());
+		static const char *const qk[4] = {"p50_ns", "p95_ns", "p99_ns", "max_ns"};
+		for (unsigned q = 0; q < 4; q++)
+			json_object_set_new(p, qk[q],
+					    t ? json_integer((json_int_t)tm_wh_value(x->q[q]))
+					      : json_null());
+		json_t *e = json_object();
+		if (x->err_count) {
+			char buf[64];
+			json_object_set_new(e, tm_code_name(codes, x->err_code, buf, sizeof(buf)),
+					    json_integer(x->err_count));
+		}
+		if (x->failed > x->err_count)
+			json_object_set_new(e, "other", json_integer(x->failed - x->err_count));
+		json_object_set_new(p, "errors", e);
+		json_array_append_new(pts, p);
+	}
+	json_object_set_new(o, "points", pts);
+	free(b);
+	return o;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* The per-interval sample: calls open right now (from the shadow stacks
+ * the shim mirrors), each monitored process's CPU, memory, threads and
+ * descriptors (from /proc), and the per-process buckets of the time axis.
+ * Costs the monitored program nothing: it reads what is already there. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "procfs.h"
+
+struct inflight_arg {
+	struct tm_coll *c;
+	struct tm_proc *p;
+	uint64_t now;
+};
+
+static void inflight_run(void *arg)
+{
+	struct inflight_arg *a = arg;
+	tm_proc_inflight(a->c, a->p, a->now);
+}
+
+static struct tm_pbucket *pbucket(struct tm_pbucket *ring, size_t cap, uint32_t unit)
+{
+	struct tm_pbucket *b = &ring[unit % cap];
+	if (b->unit != unit + 1) {
+		memset(b, 0, sizeof(*b));
+		b->unit = unit + 1;
+	}
+	return b;
+}
+
+/* What the process did since the last sample, into the current second
+ * and minute. */
+static void proc_buckets(struct tm_coll *c, struct tm_proc *p)
+{
+	if (!p->pwin && !(p->pwin = calloc(1, sizeof(*p->pwin))))
+		return;
+	struct tm_pwin *w = p->pwin;
+	uint32_t u = c->clock.now;
+	uint64_t calls = p->calls - w->last_calls, failed = p->failed - w->last_failed;
+	double user = p->res.cpu_user_s - w->last_user_s, sys = p->res.cpu_sys_s - w->last_sys_s;
+	if (!w->last_calls && !w->last_user_s && !w->last_sys_s)
+		user = sys = 0; /* the first sample has no "since" */
+	w->last_calls = p->calls;
+	w->last_failed = p->failed;
+	w->last_user_s = p->res.cpu_user_s;
+	w->last_sys_s = p->res.cpu_sys_s;
+	struct tm_pbucket *b[2] = {pbucket(w->sec, TM_WIN_SECS, u),
+				   pbucket(w->min, TM_WIN_MINS, u / 60)};
+	for (unsigned i = 0; i < 2; i++) {
+		b[i]->calls += calls;
+		b[i]->failed += failed;
+		b[i]->cpu_user_us += user > 0 ? (uint64_t)(user * 1e6 + 0.5) : 0;
+		b[i]->cpu_sys_us += sys > 0 ? (uint64_t)(sys * 1e6 + 0.5) : 0;
+		b[i]->rss_bytes = p->res.rss_bytes;
+		b[i]->threads = p->res.threads;
+		b[i]->fds = p->res.fds;
+	}
+}
+
+static void proc_threads(struct tm_proc *p)
+{
+	uint32_t hwm = __atomic_load_n(&p->h->threads_hwm, __ATOMIC_ACQUIRE);
+	if (hwm > p->max_threads)
+		hwm = p->max_threads;
+	if (!p->tcpu && !(p->tcpu = calloc(p->max_threads, sizeof(*p->tcpu))))
+		return;
+	p->ntcpu = 0;
+	for (uint32_t i = 0; i < hwm; i++) {
+		const struct tm_thread *thr = (const void *)((char *)p->h + p->threads_off +
+							     (uint64_t)i * p->thread_size);
+		if (__atomic_load_n(&thr->state, __ATOMIC_ACQUIRE) != TM_THR_ACTIVE)
+			continue;
+		int32_t tid = __atomic_load_n(&thr->tid, __ATOMIC_RELAXED);
+		struct tm_pstat st;
+		if (tid <= 0 || tm_procfs_stat(p->pid, tid, &st) < 0)
+			continue;
+		p->tcpu[p->ntcpu++] = (struct tm_tcpu){tid, st.utime_s, st.stime_s};
+	}
+}
+
+static void threads_run(void *arg)
+{
+	proc_threads(arg);
+}
+
+static void proc_resources(struct tm_proc *p, uint64_t now)
+{
+	struct tm_pstat st;
+	/* the pid may have been reused by now: only the same start time is ours */
+	if (tm_procfs_stat(p->pid, 0, &st) < 0 || st.starttime != p->starttime)
+		return;
+	p->res.valid = 1;
+	p->res.cpu_user_s = st.utime_s;
+	p->res.cpu_sys_s = st.stime_s;
+	p->res.rss_bytes = st.rss_bytes;
+	p->res.threads = st.threads;
+	p->res.fds = tm_procfs_fds(p->pid);
+	p->res.sampled_ns = now;
+}
+
+void tm_coll_sample(struct tm_coll *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->nsyms; i++) {
+		c->syms[i].in_flight = 0;
+		c->syms[i].oldest_ns = 0;
+	}
+	c->nstuck = 0;
+	c->stuck_more = 0;
+	c->sampled_ns = now;
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct tm_proc *p = c->procs[i];
+		if (!p->attached) {
+			tm_proc_free_sample(p);
+			continue;
+		}
+		struct inflight_arg a = {c, p, now};
+		if (tm_guard_run(p->h, p->size, inflight_run, &a) < 0)
+			continue; /* the next drain finds the fault and gives the segment up */
+		proc_resources(p, now);
+		if (tm_guard_run(p->h, p->size, threads_run, p) < 0)
+			continue;
+		proc_buckets(c, p);
+	}
+}
+
+void tm_proc_free_sample(struct tm_proc *p)
+{
+	free(p->pwin);
+	p->pwin = NULL;
+	free(p->tcpu);
+	p->tcpu = NULL;
+	p->ntcpu = 0;
+}

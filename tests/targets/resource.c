@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Known resources: touches MIB MiB of heap, burns CPU_MS of user CPU, makes
+ * N monitored calls, prints "ready", then blocks on stdin.
+ * usage: resource MIB CPU_MS N */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shapes.h"
+
+int main(int argc, char **argv)
+{
+	long mib = argc > 1 ? atol(argv[1]) : 64;
+	long cpu_ms = argc > 2 ? atol(argv[2]) : 500;
+	long n = argc > 3 ? atol(argv[3]) : 1000;
+	char *m = malloc((size_t)mib << 20);
+	if (!m)
+		return 1;
+	memset(m, 1, (size_t)mib << 20);
+	volatile unsigned long x = 0;
+	clock_t until = clock() + cpu_ms * (CLOCKS_PER_SEC / 1000);
+	while (clock() < until)
+		x += 1;
+	long s = 0;
+	for (long i = 0; i < n; i++)
+		s += work_noop(i);
+	printf("ready %ld %d\n", s, m[12345]);
+	fflush(stdout);
+	char c;
+	while (read(0, &c, 1) < 0)
+		;
+	return 0;
+}
