@@ -22,8 +22,8 @@
 #include "out.h"
 
 #define CONN_LIMIT   512
-#define CONN_TIMEOUT 10		 /* s idle before a connection is closed */
-#define CONN_MEMORY  (64 * 1024) /* request line + headers per connection */
+#define CONN_TIMEOUT 10		  /* s idle before a connection is closed */
+#define CONN_MEMORY  (256 * 1024) /* request line + headers per connection */
 
 static const char landing[] =
 	"<!doctype html><html><head><meta charset=\"utf-8\"><title>tmcollect</title></head>"
@@ -206,6 +206,36 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return series(h, conn);
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* Percent-decoding of the path and the arguments, in place. An encoded
+ * NUL would cut the string short ("/%00" would be "/"): it becomes 0x7f,
+ * which matches no path and no function. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (*r == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+			char c = (char)(hi * 16 + lo);
+			*w++ = c ? c : 0x7f;
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 /* "HOST:PORT", "[V6]:PORT" or "PORT"; an empty host is loopback. */
 static int parse_addr(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
@@ -268,7 +298,7 @@ int tm_http_start(struct tm_http *h, const char *addr, char *err, size_t errlen)
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-				MHD_OPTION_END);
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "--listen %s: cannot listen (%s)", addr,
 			 errno ? strerror(errno) : "address in use or not available");

@@ -30,7 +30,7 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 	char name[200], sess[65], obj[36];
 	uint32_t flags;
 	uint16_t codes;
-	uint64_t epoch_real;
+	uint64_t epoch_real, epoch_mono;
 	size_t got;
 	if (!b)
 		return NULL;
@@ -51,6 +51,7 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 	codes = s->codes;
 	/* wall-clock time of the epoch second */
 	epoch_real = c->start_real_ns - (c->start_mono_ns - c->clock.epoch_ns);
+	epoch_mono = c->clock.epoch_ns;
 	pthread_mutex_unlock(lock);
 
 	json_t *o = json_object(), *pts = json_array();
@@ -66,6 +67,8 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 		const struct tm_wbucket *x = &b[k];
 		json_object_set_new(p, "start_realtime_ns",
 				    json_integer((json_int_t)(epoch_real + unit * res_ns)));
+		json_object_set_new(p, "start_mono_ns",
+				    json_integer((json_int_t)(epoch_mono + unit * res_ns)));
 		json_object_set_new(p, "calls", json_integer((json_int_t)x->calls));
 		json_object_set_new(p, "ok", json_integer((json_int_t)x->ok));
 		json_object_set_new(p, "failed", json_integer((json_int_t)x->failed));

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tmcollect --listen end to end: /metrics passes promtool with every family
+# present (a C++-like name with <>, quotes and a backslash in its labels),
+# OpenMetrics on request, the JSON endpoints valid against docs/schemas,
+# wrong paths and methods refused; the textfile passes promtool; the JSONL
+# and CSV deltas add up to the summary; hostile clients cannot stop the
+# collector or lose a count.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_prom.sh"
+E2E="$(cd "$(dirname "$0")" && pwd)"
+NAME='ns::Box<int, "q\x">::get(char const*)'
+start_tmcollect_http --session la --interval 0.25 --rules "$DATA/live.json" \
+	--summary "$WORK/s.json" --jsonl "$WORK/s.jsonl" --csv "$WORK/s.csv" --textfile "$WORK/tm.prom"
+run() { LD_PRELOAD="$SHIM" TM_SESSION=la TM_CONFIG="$DATA/live.json" "$@"; }
+# a process of known resources stays up while the checks run
+mkfifo "$WORK/res.in"
+exec 3<>"$WORK/res.in"
+LD_PRELOAD="$SHIM" TM_SESSION=la TM_CONFIG="$DATA/live.json" "$TARGETS/resource" 64 300 1000 \
+	<&3 >"$WORK/res.out" &
+res=$!
+tm_on_exit "kill $res 2>/dev/null"
+for _ in $(seq 1 500); do grep -q ready "$WORK/res.out" && break; sleep 0.01; done
+grep -q ready "$WORK/res.out" || fail "resource target never got ready"
+run "$TARGETS/threads" 2 50000 >"$WORK/t.out"
+run "$TM_BUILD/tests/bench_overhead" 2000 x 1 >/dev/null
+scrape() { curl -s -f "$TM_HTTP_URL/metrics" -o "$WORK/m.txt" -D "$WORK/m.hdr"; }
+# the collector has drained both runs once /metrics says so
+for _ in $(seq 1 200); do
+	scrape && grep -q 'tm_calls_total{.*function="fail_if".*} 10000$' "$WORK/m.txt" &&
+		grep -q 'tm_call_slow_total{.*work_100ns.*} [1-9]' "$WORK/m.txt" && break
+	sleep 0.05
+done
+grep -qi '^content-type: text/plain; version=0.0.4; charset=utf-8' "$WORK/m.hdr" ||
+	fail "content type: $(grep -i content-type "$WORK/m.hdr")"
+promtool check metrics <"$WORK/m.txt" >"$WORK/lint" 2>&1 || { cat "$WORK/lint"; fail "promtool check metrics"; }
+echo "ok: promtool check metrics on /metrics"
+for fam in tm_calls_total tm_call_failures_total tm_call_slow_total tm_call_bytes_total \
+	tm_call_duration_seconds_bucket tm_call_duration_recent_seconds_count tm_calls_in_flight \
+	tm_call_oldest_in_flight_seconds tm_function_hooked tm_records_dropped_total \
+	tm_records_overflowed_total tm_target_cpu_seconds_total tm_target_resident_memory_bytes \
+	tm_target_threads tm_target_open_fds tm_build_info process_cpu_seconds_total; do
+	grep -q "^$fam[{ ]" "$WORK/m.txt" || fail "no samples of $fam"
+done
+echo "ok: every metric family has samples"
+grep -qF 'function="ns::Box<int, \"q\\x\">::get(char const*)"' "$WORK/m.txt" ||
+	fail "escaped label not found: $(grep work_noop "$WORK/m.txt" | head -2)"
+grep -q 'tm_call_failures_total{.*function="fail_if".*error="EIO"} 10000$' "$WORK/m.txt" ||
+	fail "failures by error"
+echo "ok: label escaping, failures by error"
+
+curl -s -f -H 'Accept: application/openmetrics-text; version=1.0.0,text/plain;q=0.5' \
+	"$TM_HTTP_URL/metrics" -o "$WORK/om.txt" -D "$WORK/om.hdr"
+grep -qi '^content-type: application/openmetrics-text; version=1.0.0' "$WORK/om.hdr" ||
+	fail "OpenMetrics content type"
+expect_eq "OpenMetrics last line" "$(tail -n 1 "$WORK/om.txt")" "# EOF"
+grep -q '^# TYPE tm_calls counter$' "$WORK/om.txt" || fail "OpenMetrics counter family name"
+
+check() { python3 "$E2E/jsonschema_check.py" "$@"; }
+curl -s -f "$TM_HTTP_URL/api/v1/summary" -o "$WORK/api.json" && check urn:tm:summary:1 "$WORK/api.json"
+curl -s -f "$TM_HTTP_URL/api/v1/processes" -o "$WORK/procs.json" &&
+	check urn:tm:process:1 "$WORK/procs.json" --array
+# the series holds sealed seconds: wait for the runs' seconds to seal
+for _ in $(seq 1 100); do
+	curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=1m" -o "$WORK/ser.json"
+	[ "$(jq '[.points[].calls] | add' "$WORK/ser.json")" = 10000 ] && break
+	sleep 0.05
+done
+check urn:tm:series:1 "$WORK/ser.json"
+expect_eq "series: 1m has 60 or fewer points" "$(jq '.points | length <= 60' "$WORK/ser.json")" true
+expect_eq "series: fail_if calls" "$(jq '[.points[].calls] | add' "$WORK/ser.json")" 10000
+expect_eq "series: fail_if EIO" "$(jq '[.points[].errors.EIO // 0] | add' "$WORK/ser.json")" 10000
+curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=24h" -o "$WORK/ser24.json" &&
+	check urn:tm:series:1 "$WORK/ser24.json"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+expect_eq "unknown path" "$(code "$TM_HTTP_URL/nope")" 404
+expect_eq "POST /metrics" "$(code -X POST -d x "$TM_HTTP_URL/metrics")" 405
+expect_eq "bad window" "$(code "$TM_HTTP_URL/api/v1/series?function=fail_if&window=2h")" 400
+expect_eq "no function" "$(code "$TM_HTTP_URL/api/v1/series")" 400
+expect_eq "unknown function" "$(code "$TM_HTTP_URL/api/v1/series?function=nope")" 404
+expect_eq "landing page" "$(code "$TM_HTTP_URL/")" 200
+expect_eq "errors_by_category from the rules file" \
+	"$(jq -r '.symbols[] | select(.name == "fail_if") | .errors_by_category.resource' "$WORK/api.json")" 10000
+
+# the resource target against /proc read here and against what it did
+for _ in $(seq 1 200); do
+	curl -s -f "$TM_HTTP_URL/api/v1/processes" -o "$WORK/procs.json"
+	[ "$(jq --argjson p $res '.[] | select(.pid == $p) | .resources | (.cpu_user_s // 0) + (.cpu_system_s // 0) >= 0.28' "$WORK/procs.json")" = true ] && break
+	sleep 0.05
+done
+read -r -a st <"/proc/$res/stat"
+hz=$(getconf CLK_TCK)
+rss_proc=$((st[23] * $(getconf PAGESIZE)))
+jq --argjson p $res '.[] | select(.pid == $p) | .resources' "$WORK/procs.json" >"$WORK/res.json"
+python3 - "$WORK/res.json" "$rss_proc" "$((((st[13] + st[14]) * 1000) / hz))" <<'PY' || fail "resources: $(cat "$WORK/res.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+rss, cpu_ms = int(sys.argv[2]), int(sys.argv[3])
+cpu = r["cpu_user_s"] + r["cpu_system_s"]
+assert r["rss_bytes"] >= 64 << 20, "rss below the 64 MiB the target touched"
+assert abs(r["rss_bytes"] - rss) <= 0.05 * rss, "rss %d vs /proc %d" % (r["rss_bytes"], rss)
+assert cpu >= 0.28, "cpu below the 300 ms the target burnt"
+assert abs(cpu * 1000 - cpu_ms) <= 100, "cpu %f vs /proc %d ms" % (cpu, cpu_ms)
+assert r["threads"] == 1 and r["open_fds"] >= 3, r
+assert len(r["monitored_threads"]) == 1, r
+PY
+echo "ok: resources of the target: RSS within 5% of /proc and >= 64 MiB, CPU within 0.1 s of /proc"
+echo >&3
+wait $res
+
+# hostile clients while a target runs: every count still exact
+run "$TARGETS/threads" 4 200000 >"$WORK/t2.out" &
+target=$!
+python3 "$E2E/httphostile.py" 127.0.0.1 "$TM_HTTP_PORT" --budget 25 >"$WORK/hostile.out" 2>&1 ||
+	{ cat "$WORK/hostile.out"; fail "hostile HTTP"; }
+echo "ok: hostile HTTP: $(grep -c '^ok' "$WORK/hostile.out") cases refused or answered, collector alive"
+wait $target
+kill -0 "$TM_HTTP_PID" || fail "tmcollect died"
+kill -INT "$TM_HTTP_PID"
+wait "$TM_HTTP_PID" || fail "tmcollect exit status"
+expect_eq "fail_if calls (both runs)" "$(calls "$WORK/s.json" fail_if)" $((10000 + 80000))
+# threads x2, resource's 1000, bench_overhead's 2000/10 + 9 rounds of 2000
+expect_eq "work_noop calls (every run)" "$(calls "$WORK/s.json" "$NAME")" $((100000 + 800000 + 1000 + 18200))
+expect_eq "work_100ns calls (slow, all of them)" "$(field "$WORK/s.json" work_100ns slow)" 1820
+promtool check metrics <"$WORK/tm.prom" >"$WORK/lint2" 2>&1 || { cat "$WORK/lint2"; fail "promtool on --textfile"; }
+echo "ok: promtool check metrics on the textfile"
+check urn:tm:stream:1 "$WORK/s.jsonl" --lines
+for f in fail_if "$NAME" work_100ns; do
+	want=$(calls "$WORK/s.json" "$f")
+	expect_eq "JSONL deltas of $f" \
+		"$(jq -s --arg n "$f" '[.[] | select(.type == "interval" and .function == $n) | .calls] | add' "$WORK/s.jsonl")" "$want"
+done
+expect_eq "CSV header" "$(head -c 14 "$WORK/s.csv")" "#t_realtime_ns"
+expect_eq "CSV deltas of fail_if" "$(awk -F, '$3 == "fail_if" { n += $4 } END { print n }' "$WORK/s.csv")" 90000
+expect_eq "JSONL process events" "$(jq -s '[.[] | select(.type == "process" and .event == "exited")] | length' "$WORK/s.jsonl")" 4
