@@ -129,26 +129,45 @@ static void *collector_main(void *arg)
 	return NULL;
 }
 
-static void forward(int sig)
+static void on_child(int sig)
 {
-	if (child_pid > 0)
-		kill(child_pid, sig);
+	(void)sig; /* SIGCHLD stays blocked and is taken by sigwaitinfo */
 }
 
-/* Waits for the command and, as subreaper, every orphaned descendant. */
-static int wait_all(pid_t cmd)
+/* Waits for the command and, as subreaper, every orphaned descendant; the
+ * command's status: its exit code, or 128 + the signal that killed it.
+ * `set` (blocked) holds SIGCHLD and the stop signals. The first SIGTERM,
+ * SIGHUP or SIGINT sent to tmrun is passed to the command; a second one,
+ * or one after the command has ended (only orphans are left), stops the
+ * wait (*stopped = 1): 128 + that signal. A SIGINT from the terminal (^C) reached the
+ * command already and is ignored, as time(1) does: an interactive
+ * command that handles ^C keeps running under tmrun. */
+static int wait_all(pid_t cmd, const sigset_t *set, int *stopped)
 {
-	int result = 0;
+	int result = 0, forwarded = 0, cmd_done = 0;
 	for (;;) {
 		int st;
-		pid_t p = waitpid(-1, &st, 0);
-		if (p < 0) {
-			if (errno == EINTR)
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p != cmd)
 				continue;
-			break; /* ECHILD: nobody left */
-		}
-		if (p == cmd)
 			result = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			cmd_done = 1;
+		}
+		if (p < 0 && errno != EINTR)
+			break; /* ECHILD: nobody left */
+		siginfo_t si;
+		int sig = sigwaitinfo(set, &si);
+		if (sig < 0 || sig == SIGCHLD)
+			continue;
+		if (sig == SIGINT && si.si_code == SI_KERNEL)
+			continue;
+		if (cmd_done || forwarded) {
+			*stopped = 1;
+			return 128 + sig;
+		}
+		forwarded = 1;
+		kill(cmd, sig);
 	}
 	return result;
 }
@@ -193,26 +212,38 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+	/* taken synchronously by wait_all; the command gets the mask back */
+	sigset_t waitset;
+	sigemptyset(&waitset);
+	sigaddset(&waitset, SIGCHLD);
+	sigaddset(&waitset, SIGINT);
+	sigaddset(&waitset, SIGTERM);
+	sigaddset(&waitset, SIGHUP);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	pthread_sigmask(SIG_BLOCK, &waitset, &old);
+
 	child_pid = fork();
 	if (child_pid < 0) {
 		fprintf(stderr, "tmrun: fork: %s\n", strerror(errno));
 		return 2;
 	}
 	if (child_pid == 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		execvp(argv[first], argv + first);
 		fprintf(stderr, "tmrun: cannot run %s: %s\n", argv[first], strerror(errno));
 		_exit(127);
 	}
-	/* like time(1): the terminal's ^C reaches the command; we outlive it */
-	signal(SIGINT, SIG_IGN);
+	/* like time(1): the terminal's ^\\ reaches the command; we outlive it */
 	signal(SIGQUIT, SIG_IGN);
-	struct sigaction sa = {0};
-	sa.sa_handler = forward;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 
-	int status = wait_all(child_pid);
-	atomic_store(&loop.launched_done, 1);
+	int stopped = 0;
+	int status = wait_all(child_pid, &waitset, &stopped);
+	if (stopped)
+		atomic_store(&loop.stop, 1); /* stopped waiting: final drain, summary */
+	else
+		atomic_store(&loop.launched_done, 1);
 	pthread_join(th, NULL);
 	if (!o.quiet)
 		tm_table_print(&c, stderr);
