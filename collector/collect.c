@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,10 +348,10 @@ static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st)
 	if (st == TM_PS_EXITED || st == TM_PS_CRASHED)
 		tm_proc_unfinished(c, p);
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		p->loss[k] += __atomic_load_n(&p->h->loss[k], __ATOMIC_RELAXED);
+		p->loss[k] += atomic_load_explicit(&p->h->loss[k], memory_order_relaxed);
 	p->status = st;
 	if (st == TM_PS_EXITED)
-		p->exit_code = __atomic_load_n(&p->h->exit_code, __ATOMIC_RELAXED);
+		p->exit_code = atomic_load_explicit(&p->h->exit_code, memory_order_relaxed);
 	tm_proc_detach(p, 1);
 }
 
@@ -359,7 +360,7 @@ static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
 {
 	uint64_t start;
 	char state;
-	uint32_t hs = __atomic_load_n(&p->h->state, __ATOMIC_ACQUIRE);
+	uint32_t hs = atomic_load_explicit(&p->h->state, memory_order_acquire);
 	/* a later image of the same process (same pid and start time) means
 	 * this one was replaced by exec, whatever has happened since */
 	if (superseded(c, p))
@@ -435,7 +436,7 @@ static void finish_one(struct tm_coll *c, struct tm_proc *p)
 	tm_proc_drain(c, p);
 	tm_proc_sync_syms(c, p, 1);
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		p->loss[k] += __atomic_load_n(&p->h->loss[k], __ATOMIC_RELAXED);
+		p->loss[k] += atomic_load_explicit(&p->h->loss[k], memory_order_relaxed);
 }
 
 void tm_coll_finish(struct tm_coll *c)
