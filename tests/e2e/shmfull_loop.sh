@@ -14,7 +14,7 @@ if ! mount -t tmpfs -o size=96k,mode=0700 tmpfs "$tiny" 2>"$WORK/mount.err"; the
 	echo "SKIP: cannot mount a tmpfs here: $(cat "$WORK/mount.err")"
 	exit 77
 fi
-trap 'kill $coll 2>/dev/null || true; umount "$tiny" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $coll 2>/dev/null || true; wait 2>/dev/null || true; umount "$tiny" 2>/dev/null; rm -rf "$WORK"' EXIT
 export TM_DIR="$tiny"
 bin="$TARGETS/threads"
 
