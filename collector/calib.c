@@ -48,3 +48,28 @@ double tm_calibrate_tsc(uint64_t *hz)
 		*hz = (uint64_t)(1e9 / npt);
 	return npt;
 }
+
+/* The calibration over the collector's whole life: from the first pair to
+ * now. Over seconds the brackets' 20 ns are 1e-8 of the interval, and the
+ * slope follows CLOCK_MONOTONIC's own (NTP-slewed) rate, so durations and
+ * the seconds calls are put in agree with CLOCK_MONOTONIC as programs
+ * read it. Called at most once a second. */
+void tm_calib_refine(struct tm_coll *c, uint64_t now_ns)
+{
+	if (!c->tsc_hz)
+		return;
+	if (!c->cal_t0) {
+		pair(&c->cal_t0, &c->cal_n0);
+		c->cal_next = now_ns + 1000000000ull;
+		return;
+	}
+	if (now_ns < c->cal_next)
+		return;
+	uint64_t t1, n1;
+	pair(&t1, &n1);
+	if (t1 > c->cal_t0 && n1 > c->cal_n0 + 500000000ull) {
+		c->ns_per_tick = (double)(n1 - c->cal_n0) / (double)(t1 - c->cal_t0);
+		c->tsc_hz = (uint64_t)(1e9 / c->ns_per_tick);
+	}
+	c->cal_next = now_ns + 1000000000ull;
+}

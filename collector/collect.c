@@ -3,6 +3,7 @@
  * directory, drain them, notice when their process has exited, crashed or
  * exec'd, drain them one last time and remove them. */
 #include <dirent.h>
+#include <fnmatch.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -16,6 +17,8 @@
 
 #include "collector.h"
 
+#define SESSION_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+
 int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
@@ -28,9 +31,11 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 	const char *s = o->session && *o->session ? o->session : getenv("TM_SESSION");
 	if (!s || !*s)
 		s = "default";
-	if (strlen(s) > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					"0123456789_-") != strlen(s)) {
-		snprintf(err, errlen, "session '%s': use 1-64 of [A-Za-z0-9_-]", s);
+	if (strlen(s) > 64 || strspn(s, SESSION_CHARS "*?[]!") != strlen(s)) {
+		snprintf(err, errlen,
+			 "session '%s': use 1-64 of [A-Za-z0-9_-], or a glob of them ('*', '?', "
+			 "'[...]')",
+			 s);
 		return -EINVAL;
 	}
 	snprintf(c->session, sizeof(c->session), "%s", s);
@@ -56,11 +61,18 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 	return 0;
 }
 
-/* "<session>.<pid>.<hex nonce>.tm" */
+/* "<session>.<pid>.<hex nonce>.tm", the session matching c->session (a
+ * name or a glob). */
 static int name_matches(const struct tm_coll *c, const char *name)
 {
-	size_t sl = strlen(c->session);
-	if (strncmp(name, c->session, sl) != 0 || name[sl] != '.')
+	const char *dot = strchr(name, '.');
+	size_t sl = dot ? (size_t)(dot - name) : 0;
+	char sess[65];
+	if (!sl || sl >= sizeof(sess) || strspn(name, SESSION_CHARS) != sl)
+		return 0;
+	memcpy(sess, name, sl);
+	sess[sl] = '\0';
+	if (fnmatch(c->session, sess, 0) != 0)
 		return 0;
 	const char *p = name + sl + 1;
 	size_t n = strspn(p, "0123456789");
@@ -69,6 +81,21 @@ static int name_matches(const struct tm_coll *c, const char *name)
 	p += n + 1;
 	n = strspn(p, "0123456789abcdef");
 	return n && strcmp(p + n, ".tm") == 0;
+}
+
+/* The index of the session a segment's name starts with, interned. */
+static uint32_t session_of(struct tm_coll *c, const char *name)
+{
+	size_t sl = strcspn(name, ".");
+	for (size_t i = 0; i < c->nsess; i++)
+		if (strlen(c->sessions[i]) == sl && strncmp(c->sessions[i], name, sl) == 0)
+			return (uint32_t)i;
+	char(*n)[65] = realloc(c->sessions, (c->nsess + 1) * sizeof(*n));
+	if (!n)
+		return 0;
+	c->sessions = n;
+	snprintf(c->sessions[c->nsess], sizeof(c->sessions[0]), "%.*s", (int)sl, name);
+	return (uint32_t)c->nsess++;
 }
 
 static struct tm_proc *find(const struct tm_coll *c, const char *path)
@@ -207,7 +234,7 @@ static int creator_gone(int32_t pid, const struct timespec *ctime)
 static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const char *name)
 {
 	struct stat st;
-	int32_t pid = (int32_t)strtol(name + strlen(c->session) + 1, NULL, 10);
+	int32_t pid = (int32_t)strtol(name + strcspn(name, ".") + 1, NULL, 10);
 	if (lstat(path, &st) < 0)
 		return 0; /* gone already */
 	if (creator_gone(pid, &st.st_ctim)) {
@@ -248,6 +275,7 @@ static int look_at(struct tm_coll *c, struct tm_proc *p, const char *path, const
 	if (r == 0) {
 		p->unborn = 0;
 		c->present++;
+		p->sess = session_of(c, name);
 		guarded(c, p, G_SYNC);
 		return 1;
 	}
@@ -475,11 +503,14 @@ void tm_coll_free(struct tm_coll *c)
 	for (size_t i = 0; i < c->nprocs; i++) {
 		tm_proc_detach(c->procs[i], 0);
 		free(c->procs[i]->psyms);
+		tm_proc_free_sample(c->procs[i]);
 		free(c->procs[i]);
 	}
 	free(c->procs);
 	for (size_t i = 0; i < c->nsyms; i++)
 		tm_sym_free(&c->syms[i]);
 	free(c->syms);
+	free(c->symhash);
+	free(c->sessions);
 	memset(c, 0, sizeof(*c));
 }

@@ -43,19 +43,19 @@ struct tm_sym {
 	uint64_t overflowed; /* calls seen only through accumulators */
 	uint64_t counted;    /* untimed calls seen only through counters */
 	uint64_t bytes;
-	uint64_t slow;	     /* calls over slow_ns */
-	uint64_t slow_ns;    /* the symbol's slow_ms, 0: none */
+	uint64_t slow;	  /* calls over slow_ns */
+	uint64_t slow_ns; /* the symbol's slow_ms, 0: none */
 	double sum_ns, sumsq_ns;
 	uint64_t min_ns, max_ns;
 	struct tm_hist hist;
 	struct tm_err_count *errs; /* at most TM_SYM_ERRS codes, the rest as INT32_MIN */
 	size_t nerrs, caperrs;
-	char process[64]; /* exe basename of the processes calling it ("multiple") */
-	uint32_t sess;	 /* index in tm_coll.sessions */
-	uint32_t hnext;	 /* hash chain (tm_coll.symhash), 1 + index; 0: end */
-	struct tm_win win; /* the time axis */
-	uint64_t in_flight;   /* calls open at the last sample */
-	uint64_t oldest_ns;   /* age of the oldest timed one */
+	char process[64];   /* exe basename of the processes calling it ("multiple") */
+	uint32_t sess;	    /* index in tm_coll.sessions */
+	uint32_t hnext;	    /* hash chain (tm_coll.symhash), 1 + index; 0: end */
+	struct tm_win win;  /* the time axis */
+	uint64_t in_flight; /* calls open at the last sample */
+	uint64_t oldest_ns; /* age of the oldest timed one */
 };
 
 /* A call open for longer than its function's slow_ms (or the default). */
@@ -67,7 +67,7 @@ struct tm_stuck {
 };
 #define TM_STUCK_MAX	    64
 #define TM_STUCK_DEFAULT_NS 1000000000ull /* without slow_ms: open for 1 s */
-#define TM_SYM_ERRS 256 /* distinct error codes kept by name per symbol */
+#define TM_SYM_ERRS	    256		  /* distinct error codes kept by name per symbol */
 
 struct tm_psym {
 	uint32_t gsym;	   /* index in tm_coll.syms */
@@ -126,18 +126,18 @@ struct tm_proc {
 	char argv[512];
 	uint32_t argv_len;
 	enum tm_pstatus status;
-	int exit_code; /* for TM_PS_EXITED: wait status as given to exit() */
-	uint32_t sess;	    /* index in tm_coll.sessions */
-	uint64_t clock_t0;  /* the segment's clock anchor: ticks ... */
+	int exit_code;	      /* for TM_PS_EXITED: wait status as given to exit() */
+	uint32_t sess;	      /* index in tm_coll.sessions */
+	uint64_t clock_t0;    /* the segment's clock anchor: ticks ... */
 	uint64_t clock_mono0; /* ... at this CLOCK_MONOTONIC ns */
-	uint64_t end_ns;    /* CLOCK_MONOTONIC when it was seen finished */
-	uint64_t failed;    /* failed calls, all symbols */
-	struct tm_pres res; /* the last /proc sample */
+	uint64_t end_ns;      /* CLOCK_MONOTONIC when it was seen finished */
+	uint64_t failed;      /* failed calls, all symbols */
+	struct tm_pres res;   /* the last /proc sample */
 	struct tm_pwin *pwin;
 	struct tm_tcpu {
 		int32_t tid;
 		double user_s, sys_s;
-	} *tcpu; /* monitored threads' CPU at the last sample */
+	} * tcpu; /* monitored threads' CPU at the last sample */
 	uint32_t ntcpu;
 	int attached;
 	/* per local symbol id: global symbol + per-process count */
@@ -158,8 +158,8 @@ struct tm_proc {
 	int floor_dirty;
 	uint64_t floor_ns;
 	/* entries the collector gave up on (segment.c, collect.c) */
-	int ignored;  /* refused, abandoned or garbage: reported once, never waited for */
-	int unborn;   /* never published, creator alive: retried, not waited for */
+	int ignored; /* refused, abandoned or garbage: reported once, never waited for */
+	int unborn;  /* never published, creator alive: retried, not waited for */
 };
 
 struct tm_coll_opts {
@@ -170,16 +170,17 @@ struct tm_coll_opts {
 
 struct tm_coll {
 	char dir[256];
-	char session[65]; /* the session, or a glob of sessions ('*') */
+	char session[65];     /* the session, or a glob of sessions ('*') */
 	char (*sessions)[65]; /* the sessions seen, by index */
 	size_t nsess;
-	uint32_t *symhash; /* [TM_SYMHASH] 1 + index of the first symbol; 0: none */
+	uint32_t *symhash;	/* [TM_SYMHASH] 1 + index of the first symbol; 0: none */
 	struct tm_wclock clock; /* the time axis of every series */
 	struct tm_stuck stuck[TM_STUCK_MAX]; /* at the last sample, oldest first */
 	size_t nstuck, stuck_more;	     /* listed; open too long beyond the list */
 	uint64_t sampled_ns;		     /* CLOCK_MONOTONIC of the last sample */
-	double ns_per_tick; /* TSC calibration */
+	double ns_per_tick;		     /* TSC calibration */
 	uint64_t tsc_hz;
+	uint64_t cal_t0, cal_n0, cal_next; /* the refined calibration's first pair */
 	struct tm_sym *syms;
 	size_t nsyms, capsyms;
 	struct tm_proc **procs;
@@ -267,7 +268,7 @@ struct tm_fold {
 	uint64_t calls, ok, failed, unwound, unfinished, bytes;
 	uint64_t timed_calls; /* of calls, with a duration */
 	double sum_ns;	      /* exact sum of their durations */
-	int minmax; /* min_ns and max_ns hold */
+	int minmax;	      /* min_ns and max_ns hold */
 	uint64_t min_ns, max_ns;
 	uint32_t nd, ne;
 	struct {
@@ -292,6 +293,10 @@ uint64_t tm_proc_floor(struct tm_proc *p);
 uint64_t tm_coll_floor(struct tm_coll *c);	     /* cached between new probes */
 uint64_t tm_coll_floor_now(const struct tm_coll *c); /* computed */
 
+/* The program's name for labels: argv[0]'s basename (what was run, as
+ * `redis-server` for a link to another binary), else the exe's. */
+void tm_proc_name(const struct tm_proc *p, char *out, size_t len);
+
 /* sample.c: once per interval, never per call: open calls from the
  * shadow stacks, resources from /proc, per-process buckets. */
 void tm_coll_sample(struct tm_coll *c, uint64_t now_mono);
@@ -299,13 +304,14 @@ void tm_proc_free_sample(struct tm_proc *p);
 
 /* calib.c */
 double tm_calibrate_tsc(uint64_t *hz);
+void tm_calib_refine(struct tm_coll *c, uint64_t now_ns);
 
 /* errnames.c */
 const char *tm_code_name(unsigned domain, int32_t code, char *buf, size_t len);
 /* The category of an error by name (not_found, permission, invalid_input,
  * timeout, network, resource, busy, io, interrupted, other). */
 const char *tm_code_category(const char *name);
-const char *tm_category_valid(const char *cat); /* the canonical string, or NULL */
+const char *tm_category_valid(const char *cat);		/* the canonical string, or NULL */
 int tm_category_set(const char *name, const char *cat); /* override; 0 or -errno */
 /* rules.c: the collector's part of a rules file. 0 or -errno, err filled. */
 int tm_rules_load(const char *path, char *err, size_t errlen);
@@ -319,7 +325,7 @@ struct json_t;
 struct json_t *tm_summary_json(const struct tm_coll *c);
 struct json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p);
 struct json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f);
-int tm_sym_reported(const struct tm_sym *s);  /* listed in outputs */
+int tm_sym_reported(const struct tm_sym *s); /* listed in outputs */
 int tm_proc_reported(const struct tm_proc *p);
 
 #endif

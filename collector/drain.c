@@ -45,8 +45,9 @@ static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 /* The program a function is called from, for the `process` label. */
 static void note_process(struct tm_sym *s, const struct tm_proc *p)
 {
-	const char *b = strrchr(p->exe, '/');
-	b = b ? b + 1 : p->exe;
+	char name[64];
+	tm_proc_name(p, name, sizeof(name));
+	const char *b = name;
 	if (!s->process[0])
 		snprintf(s->process, sizeof(s->process), "%.63s", b);
 	else if (strncmp(s->process, b, sizeof(s->process) - 1) != 0)

@@ -37,8 +37,8 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 			tm_coll_scan(c);
 			next_scan = now + 250000000ull; /* fallback to inotify */
 		}
+		tm_model_tick(c, now); /* the clock first: records land in their own second */
 		uint64_t n = tm_coll_drain(c);
-		tm_model_tick(c, tm_mono_ns());
 		if (now >= next_check) {
 			tm_coll_check(c);
 			next_check = now + 100000000ull;

@@ -3,6 +3,7 @@
  * the shim mirrors), each monitored process's CPU, memory, threads and
  * descriptors (from /proc), and the per-process buckets of the time axis.
  * Costs the monitored program nothing: it reads what is already there. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,4 +134,11 @@ void tm_proc_free_sample(struct tm_proc *p)
 	free(p->tcpu);
 	p->tcpu = NULL;
 	p->ntcpu = 0;
+}
+
+void tm_proc_name(const struct tm_proc *p, char *out, size_t len)
+{
+	const char *src = p->argv_len && p->argv[0] ? p->argv : p->exe;
+	const char *b = strrchr(src, '/');
+	snprintf(out, len, "%s", b && b[1] ? b + 1 : src);
 }

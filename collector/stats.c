@@ -259,6 +259,7 @@ uint64_t tm_coll_floor(struct tm_coll *c)
 void tm_model_tick(struct tm_coll *c, uint64_t now_ns)
 {
 	uint32_t open = c->clock.open;
+	tm_calib_refine(c, now_ns);
 	tm_wclock_advance(&c->clock, now_ns);
 	if (c->clock.open == open)
 		return;

@@ -19,6 +19,7 @@
 
 struct run_opts {
 	const char *symbols, *config, *output, *session;
+	double interval_s;
 	int quiet;
 	int subtract;
 };
@@ -35,6 +36,12 @@ static void usage(FILE *f)
 		   "      --session NAME   session name (default: tmrun-PID)\n"
 		   "  -q, --quiet          no table on stderr\n"
 		   "      --subtract-overhead  take the shim's measured floor off every duration\n"
+		   "      --listen HOST:PORT  serve /metrics and /api/v1/* while it runs\n"
+		   "      --port-file FILE     write the port --listen bound to here\n"
+		   "      --jsonl FILE     per-interval deltas and events as JSON lines\n"
+		   "      --csv FILE       per-interval rows as CSV\n"
+		   "      --textfile FILE  Prometheus exposition, rewritten every interval\n"
+		   "      --interval SECONDS   for the outputs above (default: 1)\n"
 		   "  -h, --help           this text\n");
 }
 
@@ -47,6 +54,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"session", required_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"subtract-overhead", no_argument, NULL, 'O'},
+		{"listen", required_argument, NULL, 'L'},
+		{"port-file", required_argument, NULL, 'P'},
+		{"jsonl", required_argument, NULL, 'J'},
+		{"csv", required_argument, NULL, 'C'},
+		{"textfile", required_argument, NULL, 'T'},
+		{"interval", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -58,6 +71,21 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'S': o->session = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'O': o->subtract = 1; break;
+		case 'L': loop.sinks.o.listen = optarg; break;
+		case 'P': loop.sinks.o.port_file = optarg; break;
+		case 'J': loop.sinks.o.jsonl = optarg; break;
+		case 'C': loop.sinks.o.csv = optarg; break;
+		case 'T': loop.sinks.o.textfile = optarg; break;
+		case 'I': {
+			char *end;
+			o->interval_s = strtod(optarg, &end);
+			if (*end || !(o->interval_s > 0) || o->interval_s > 86400) {
+				fprintf(stderr, "tmrun: --interval %s: expected seconds > 0\n",
+					optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -200,11 +228,24 @@ int main(int argc, char **argv)
 	}
 	if (set_env(&o, shim, session) < 0)
 		return 2;
+	/* the rules file carries the collector's part too (error categories) */
+	if (o.config && tm_rules_load(o.config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmrun: %s\n", err);
+		return 2;
+	}
 	loop.summary = o.output;
+	loop.interval_ns = (uint64_t)((o.interval_s > 0 ? o.interval_s : 1) * 1e9);
+	loop.sinks.o.interval_ns = loop.interval_ns;
+	pthread_mutex_init(&loop.lock, NULL);
 
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* the HTTP server's thread too starts with every signal blocked */
+	if (tm_sinks_start(&loop.sinks, &c, &loop.lock, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmrun: %s\n", err);
+		return 2;
+	}
 	if (pthread_create(&th, NULL, collector_main, &c) != 0) {
 		fprintf(stderr, "tmrun: cannot start the collector thread\n");
 		return 2;
@@ -245,6 +286,7 @@ int main(int argc, char **argv)
 	else
 		atomic_store(&loop.launched_done, 1);
 	pthread_join(th, NULL);
+	tm_sinks_stop(&loop.sinks);
 	if (!o.quiet)
 		tm_table_print(&c, stderr);
 	tm_coll_free(&c);

@@ -204,7 +204,9 @@ uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns)
 	if (t_ns < k->epoch_ns + (uint64_t)k->open * NS)
 		return k->open;
 	uint64_t u = (t_ns - k->epoch_ns) / NS;
-	return u > k->now ? k->now : (uint32_t)u;
+	/* a call may end after the clock last moved: the next second is
+	 * fine; later than that is a foreign clock, held at the next one */
+	return u > (uint64_t)k->now + 1 ? k->now + 1 : (uint32_t)u;
 }
 
 /* ---- one function's series ---- */

@@ -109,7 +109,7 @@ void tm_wclock_init(struct tm_wclock *k, uint64_t now_ns);
 /* Advances the clock to now_ns; returns the number of the first second
  * that must stay open (everything before it is sealed by tm_win_seal). */
 void tm_wclock_advance(struct tm_wclock *k, uint64_t now_ns);
-/* The second a timestamp belongs to, clamped to the open ones. */
+/* The second a timestamp belongs to, clamped to [open, now + 1]. */
 uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns);
 
 /* What calls add to the second `u` (from tm_wclock_unit). Return 0 or

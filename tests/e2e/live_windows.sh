@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The time axis against the target's own clock: a target with two phases
+# of known rate and latency (100 calls/s of 1 ms, then 400 calls/s of
+# 200 us) — the per-second calls and p50 in /api/v1/series match what the
+# target measured for each second of CLOCK_MONOTONIC; and a call blocked
+# for 5 s is reported in flight, with its age, while it blocks.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_prom.sh"
+start_tmcollect_http --session lw --interval 0.25 --summary "$WORK/s.json"
+LD_PRELOAD="$SHIM" TM_SESSION=lw TM_CONFIG="$DATA/phases.json" "$TARGETS/phases" 100:1000:4 400:200:4 \
+	>"$WORK/phases.out"
+total=$(sed -n 's/^done calls=//p' "$WORK/phases.out")
+expect_eq "target calls" "$total" $((400 + 1600))
+for _ in $(seq 1 100); do
+	curl -s -f "$TM_HTTP_URL/api/v1/series?function=phase_work&window=1m" -o "$WORK/ser.json"
+	[ "$(jq '[.points[].calls] | add' "$WORK/ser.json")" = "$total" ] && break
+	sleep 0.05
+done
+expect_eq "series calls" "$(jq '[.points[].calls] | add' "$WORK/ser.json")" "$total"
+python3 - "$WORK/phases.out" "$WORK/ser.json" <<'PY' || fail "per-second series against the target"
+import json, sys
+own = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == "sec":
+        own[int(f[1])] = (int(f[3]), int(f[5]))
+pts = {p["start_mono_ns"] // 10**9: p for p in json.load(open(sys.argv[2]))["points"] if p["calls"]}
+assert set(pts) == set(own), "seconds with calls: %s vs the target's %s" % (sorted(pts), sorted(own))
+checked = 0
+for s, (n, p50) in sorted(own.items()):
+    got = pts[s]
+    # a call ending within the clock conversion's error of a second's
+    # boundary may land in the next one: +-2 calls
+    assert abs(got["calls"] - n) <= 2, "second %d: %d calls, target %d" % (s, got["calls"], n)
+    if n >= 50:
+        e = abs(got["p50_ns"] - p50) / p50
+        assert e <= 0.03, "second %d: p50 %d ns, target %d ns" % (s, got["p50_ns"], p50)
+        checked += 1
+    print("ok: second %d: %d calls (target %d), p50 %s ns (target %d)" % (s, got["calls"], n, got["p50_ns"], p50))
+assert checked >= 6, "only %d full seconds" % checked
+PY
+
+# a call blocked in read(0) for 5 s
+mkfifo "$WORK/in"
+exec 3<>"$WORK/in"
+LD_PRELOAD="$SHIM" TM_SESSION=lw TM_SYMBOLS=read "$TARGETS/blocker" 10 <&3 >"$WORK/b.out" &
+blocker=$!
+tm_on_exit "kill $blocker 2>/dev/null"
+for _ in $(seq 1 500); do grep -q ready "$WORK/b.out" && break; sleep 0.01; done
+t0=$(date +%s%N)
+for _ in $(seq 1 300); do
+	curl -s -f "$TM_HTTP_URL/api/v1/summary" -o "$WORK/live.json"
+	[ "$(jq '[.symbols[] | select(.name == "read") | .oldest_in_flight_ns // 0] | max >= 5e9' "$WORK/live.json")" = true ] && break
+	sleep 0.05
+done
+t1=$(date +%s%N)
+expect_eq "read in flight" "$(field "$WORK/live.json" read in_flight)" 1
+age=$(field "$WORK/live.json" read oldest_in_flight_ns)
+# the age is the blocked time seen by the test, within an interval (and a scrape)
+awk -v a="$age" -v lo="$t0" -v hi="$t1" 'BEGIN { d = (hi - lo); exit !(a >= 5e9 && a <= d + 0.5e9 && a >= d - 0.75e9) }' ||
+	fail "age $age ns, blocked for $(((t1 - t0) / 1000000)) ms by the test's clock"
+echo "ok: read in flight for $age ns (the test saw $(((t1 - t0) / 1000000)) ms)"
+expect_eq "stuck call: pid" "$(jq '.stuck[] | select(.function == "read") | .pid' "$WORK/live.json")" $blocker
+expect_eq "stuck call: tid" "$(jq '.stuck[] | select(.function == "read") | .tid' "$WORK/live.json")" $blocker
+curl -s -f "$TM_HTTP_URL/metrics" -o "$WORK/m.txt"
+grep -q '^tm_calls_in_flight{.*function="read".*} 1$' "$WORK/m.txt" || fail "tm_calls_in_flight"
+grep -qE '^tm_call_oldest_in_flight_seconds\{.*function="read".*\} [5-9]' "$WORK/m.txt" ||
+	fail "tm_call_oldest_in_flight_seconds: $(grep oldest.*read "$WORK/m.txt")"
+echo >&3
+wait $blocker
+for _ in $(seq 1 100); do
+	curl -s -f "$TM_HTTP_URL/api/v1/summary" -o "$WORK/live.json"
+	[ "$(field "$WORK/live.json" read in_flight)" = 0 ] && break
+	sleep 0.05
+done
+expect_eq "read in flight after the byte" "$(field "$WORK/live.json" read in_flight)" 0
+kill -INT "$TM_HTTP_PID"
+wait "$TM_HTTP_PID"
+expect_eq "summary: phase_work calls" "$(calls "$WORK/s.json" phase_work)" "$total"
