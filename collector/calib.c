@@ -25,6 +25,7 @@ uint64_t tm_mono_ns(void)
 static void pair(uint64_t *tsc, uint64_t *ns)
 {
 	uint64_t best = UINT64_MAX;
+	*tsc = *ns = 0;
 	for (int i = 0; i < 16; i++) {
 		uint64_t a = rdtsc(), n = tm_mono_ns(), b = rdtsc();
 		if (b - a < best) {

@@ -86,7 +86,9 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	}
 	pthread_mutex_lock(&l->lock);
 	tm_coll_finish(c);
-	tm_model_tick(c, tm_mono_ns());
+	/* nothing more will arrive: seal the seconds still open, so the
+	 * summary's windows hold every call */
+	tm_model_tick(c, tm_mono_ns() + 1000000000ull + TM_WIN_GRACE_NS);
 	tm_sinks_turn(&l->sinks, tm_mono_ns(), 1);
 	write_summary(c, l);
 	pthread_mutex_unlock(&l->lock);

@@ -31,4 +31,9 @@ wait $victim
 "$TMCOLLECT" --session ho --until-idle --summary "$WORK/b.json"
 expect_eq "second: status" "$(jqv "$WORK/b.json" '.processes[0].status')" exited
 expect_eq "second: calls (nothing twice)" "$(calls "$WORK/b.json" work_noop)" 0
+# the windows too: the second collector's time axis holds nothing the first counted
+expect_eq "second: calls in its 15 min window" \
+	"$(jq '[.symbols[] | select(.name == "work_noop") | .windows["15m"].calls] | add' "$WORK/b.json")" 0
+expect_eq "first: calls in its 15 min window" \
+	"$(jq '[.symbols[] | select(.name == "work_noop") | .windows["15m"].calls] | add' "$WORK/a.json")" $N
 expect_no_segments

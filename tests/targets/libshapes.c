@@ -120,10 +120,17 @@ long call_cb(long (*cb)(long), long arg)
 
 /* A monitored function whose call to another monitored function is a tail
  * call (jmp through the PLT): both frames share one return-address slot. */
+#ifdef __clang__
+long tail_noop(long x)
+{
+	__attribute__((musttail)) return work_noop(x + 1);
+}
+#else
 __attribute__((optimize("optimize-sibling-calls"))) long tail_noop(long x)
 {
 	return work_noop(x + 1);
 }
+#endif
 
 /* The address this call returns to, as the function itself sees it: the
  * caller's code natively, tm's exit trampoline when the call is hijacked. */

@@ -19,10 +19,10 @@ int main(int argc, char **argv)
 	if (!m)
 		return 1;
 	memset(m, 1, (size_t)mib << 20);
-	volatile unsigned long x = 0;
+	static volatile unsigned long spin;
 	clock_t until = clock() + cpu_ms * (CLOCKS_PER_SEC / 1000);
 	while (clock() < until)
-		x += 1;
+		spin = spin + 1;
 	long s = 0;
 	for (long i = 0; i < n; i++)
 		s += work_noop(i);

@@ -9,7 +9,7 @@ static int SHAPES_RUN(long n, const struct shapes_ops *o, long *acc, double *dac
 	for (long i = 0; i < n; i++) {
 		*acc += CALL(work_noop)(i);
 		*acc += CALL(add_int)((int)i, 7);
-		*acc += (long)(char *)CALL(ptr_id)((char *)0 + i);
+		*acc += (long)(char *)CALL(ptr_id)((char *)(__UINTPTR_TYPE__)i);
 		*dacc += CALL(dmul)((double)i, 0.5f);
 		*dacc += CALL(fneg)((float)i);
 		*lacc += CALL(ldtwice)((long double)i / 3.0L);
