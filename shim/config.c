@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static const char *nz(const char *s)
 
 /* The rule for `name`: the built-in profile's, with the fields the matching
  * TM_CONFIG pattern sets laid over it. */
-int tm_config_rule(const struct tm_state *g, const char *name, int pat, struct tm_rule *out)
+int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule *out)
 {
 	const struct tm_profile_entry *pe = tm_profile_find(name);
 	const struct tm_pattern *p = pat >= 0 ? &g->patterns[pat] : NULL;
@@ -103,7 +104,8 @@ int tm_config_rule(const struct tm_state *g, const char *name, int pat, struct t
 	}
 	int ret = 0;
 	if (tm_rule_from_strings(out, type, success, error, codes, bytes, err, sizeof(err)) < 0) {
-		tm_log("tm: rule for %s: %s; calls counted without a success rule", name, err);
+		tm_config_item(g, "tm: rule for %s: %s; calls counted without a success rule", name,
+			       err);
 		memset(out, 0, sizeof(*out));
 		ret = -1;
 	} else if (p) {
@@ -130,37 +132,57 @@ static const char *tm_scope_split(const char *s)
 	return NULL;
 }
 
-static int tm_pattern_find(const struct tm_state *g, const char *spec)
+/* The pattern already taken for object `obj` (olen bytes) and `name`. */
+static int tm_pattern_find(const struct tm_state *g, const char *obj, size_t olen, const char *name)
 {
+	if (olen >= sizeof(g->patterns[0].object))
+		return -1;
 	for (uint32_t i = 0; i < g->npatterns; i++) {
 		const struct tm_pattern *p = &g->patterns[i];
-		char buf[300];
-		snprintf(buf, sizeof(buf), "%s%s%s", p->object, p->object[0] ? ":" : "", p->name);
-		if (strcmp(buf, spec) == 0)
+		if (strncmp(p->object, obj, olen) == 0 && p->object[olen] == '\0' &&
+		    strcmp(p->name, name) == 0)
 			return (int)i;
 	}
 	return -1;
+}
+
+void tm_config_item(struct tm_state *g, const char *fmt, ...)
+{
+	if (g->item_lines < TM_ITEM_LINES) {
+		g->item_lines++;
+		va_list ap;
+		va_start(ap, fmt);
+		tm_vlog(fmt, ap);
+		va_end(ap);
+		return;
+	}
+	/* after start (dlopen, glob matches): said once, when it begins */
+	if (g->items_hidden++ == 0 && g->loaded)
+		tm_log("tm: more problems with configured symbols; not naming them");
 }
 
 /* Adds a pattern ("name", "glob*", "libx.so.1:name"); returns its index or
  * -1 after logging why not. */
 int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin)
 {
-	int found = tm_pattern_find(g, spec);
+	const char *colon = tm_scope_split(spec);
+	const char *name = colon ? colon + 1 : spec;
+	size_t olen = colon ? (size_t)(colon - spec) : 0;
+	int found = tm_pattern_find(g, spec, olen, name);
 	if (found >= 0)
 		return found;
 	if (g->npatterns == TM_MAX_PATTERNS) {
-		tm_log("tm: %s: more than %d symbol patterns; ignoring '%s'", origin,
-		       TM_MAX_PATTERNS, spec);
+		/* counted, and said in one line once everything is read */
+		if (g->over_patterns++ == 0)
+			snprintf(g->over_first, sizeof(g->over_first), "%s '%.32s%s'", origin, spec,
+				 strlen(spec) > 32 ? "..." : "");
 		return -1;
 	}
 	struct tm_pattern *p = &g->patterns[g->npatterns];
 	memset(p, 0, sizeof(*p));
-	const char *colon = tm_scope_split(spec);
-	const char *name = colon ? colon + 1 : spec;
-	size_t olen = colon ? (size_t)(colon - spec) : 0;
 	if (!*name || olen >= sizeof(p->object) || strlen(name) >= sizeof(p->name)) {
-		tm_log("tm: %s: bad symbol '%s' (empty or too long); ignoring it", origin, spec);
+		tm_config_item(g, "tm: %s: bad symbol '%.80s' (empty or too long); ignoring it",
+			       origin, spec);
 		return -1;
 	}
 	memcpy(p->object, spec, olen);
@@ -178,16 +200,26 @@ int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin)
 	return (int)g->npatterns++;
 }
 
-static void tm_say_refused(struct tm_state *g)
+/* What was collected while reading the configuration, one line each. */
+static void tm_say_collected(struct tm_state *g)
 {
 	if (g->refused[0])
 		tm_log("tm: refusing to monitor %s (cannot be hooked safely); ignoring %s",
 		       g->refused, strchr(g->refused, ',') ? "them" : "it");
+	if (g->over_patterns)
+		tm_log("tm: more than %d symbol patterns; ignoring the other %u, from %s on",
+		       TM_MAX_PATTERNS, g->over_patterns, g->over_first);
+	if (g->items_hidden)
+		tm_log("tm: %u more problems with configured symbols not shown (the first %d "
+		       "are above)",
+		       g->items_hidden, TM_ITEM_LINES);
+	g->items_hidden = 0;
+	g->loaded = 1;
 }
 
 /* "name/N" (time one call in N) or "name/count" (count only): splits the
  * suffix off spec. Returns 0, or -1 after logging a bad suffix. */
-static int tm_parse_mode(char *spec, uint32_t *sample, uint8_t *count_only)
+static int tm_parse_mode(struct tm_state *g, char *spec, uint32_t *sample, uint8_t *count_only)
 {
 	*sample = 0;
 	*count_only = 0;
@@ -204,9 +236,10 @@ static int tm_parse_mode(char *spec, uint32_t *sample, uint8_t *count_only)
 	errno = 0;
 	unsigned long n = strtoul(m, &end, 10);
 	if (*m < '0' || *m > '9' || *end || errno || n < 1 || n > 1000000000ul) {
-		tm_log("tm: TM_SYMBOLS: '%s/%s': after '/' expected a number 1..1000000000 (time "
-		       "one call in N) or 'count'; ignoring it",
-		       spec, m);
+		tm_config_item(g,
+			       "tm: TM_SYMBOLS: '%.80s/%.20s': after '/' expected a number "
+			       "1..1000000000 (time one call in N) or 'count'; ignoring it",
+			       spec, m);
 		return -1;
 	}
 	*sample = (uint32_t)n;
@@ -226,14 +259,16 @@ static void tm_parse_symbols(struct tm_state *g, const char *list)
 			e--;
 		if (e > s) {
 			if ((size_t)(e - s) >= sizeof(spec)) {
-				tm_log("tm: TM_SYMBOLS: symbol '%.40s...' too long; ignoring it",
-				       s);
+				tm_config_item(g,
+					       "tm: TM_SYMBOLS: symbol '%.40s...' too long; "
+					       "ignoring it",
+					       s);
 			} else {
 				memcpy(spec, s, (size_t)(e - s));
 				spec[e - s] = '\0';
 				uint32_t sample;
 				uint8_t count_only;
-				int idx = tm_parse_mode(spec, &sample, &count_only) < 0
+				int idx = tm_parse_mode(g, spec, &sample, &count_only) < 0
 						  ? -1
 						  : tm_pattern_add(g, spec, "TM_SYMBOLS");
 				if (idx >= 0 && (sample || count_only)) {
@@ -340,13 +375,8 @@ int tm_config_load(struct tm_state *g)
 
 	if ((!syms || !*syms) && (!cfg || !*cfg))
 		return -1;
-	if (logp && *logp) {
-		int fd = open(logp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			g->logfd = fd;
-		else
-			tm_log("tm: TM_LOG %s: %s; logging to stderr", logp, strerror(errno));
-	}
+	if (logp && *logp && tm_log_open(g, logp) < 0)
+		tm_log("tm: TM_LOG %s: %s; logging to stderr", logp, strerror(errno));
 
 	const char *session = getenv("TM_SESSION");
 	if (!session || !*session)
@@ -380,7 +410,7 @@ int tm_config_load(struct tm_state *g)
 		tm_config_json(g, cfg);
 	if (syms && *syms)
 		tm_parse_symbols(g, syms);
-	tm_say_refused(g);
+	tm_say_collected(g);
 	if (g->npatterns == 0) {
 		if (!g->nlogged) /* one line per problem: the cause was already said */
 			tm_log("tm: no usable symbols configured; not monitoring");

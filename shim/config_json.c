@@ -4,14 +4,19 @@
  * symbols never enter the host's global scope (a host linked with json-c,
  * which shares names such as json_object_get, keeps its own). */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shim.h"
 
 struct tm_jansson {
-	json_t *(*load_file)(const char *, size_t, json_error_t *);
+	json_t *(*loadb)(const char *, size_t, size_t, json_error_t *);
 	json_t *(*object_get)(const json_t *, const char *);
 	void *(*iter)(json_t *);
 	void *(*iter_next)(json_t *, void *);
@@ -31,7 +36,7 @@ static int tm_jansson_open(struct tm_jansson *j)
 #define SYM(f, n)                                                                                  \
 	if (!(*(void **)&j->f = dlsym(h, n)))                                                      \
 		return -1;
-	SYM(load_file, "json_load_file");
+	SYM(loadb, "json_loadb");
 	SYM(object_get, "json_object_get");
 	SYM(iter, "json_object_iter");
 	SYM(iter_next, "json_object_iter_next");
@@ -77,8 +82,9 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 			 const char *key, json_t *e)
 {
 	if (!json_is_object(e)) {
-		tm_log("tm: TM_CONFIG %s: symbol \"%s\": expected an object; ignoring it", path,
-		       key);
+		tm_config_item(g,
+			       "tm: TM_CONFIG %s: symbol \"%s\": expected an object; ignoring it",
+			       path, key);
 		return -1;
 	}
 	for (void *it = j->iter(e); it; it = j->iter_next(e, it)) {
@@ -87,11 +93,13 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 		while (*known && strcmp(*known, k) != 0)
 			known++;
 		if (!*known) {
-			tm_log("tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
-			       "success, "
-			       "error, codes, bytes, name, slow_ms, sample, count_only); ignoring "
-			       "this symbol",
-			       path, key, k);
+			tm_config_item(
+				g,
+				"tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
+				"success, "
+				"error, codes, bytes, name, slow_ms, sample, count_only); ignoring "
+				"this symbol",
+				path, key, k);
 			return -1;
 		}
 	}
@@ -111,19 +119,23 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (tm_json_str(j, e, fields[i].key, fields[i].dst, fields[i].len) < 0) {
-			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"%s\" must be a string under %zu "
-			       "bytes; ignoring this symbol",
-			       path, key, fields[i].key, fields[i].len);
+			tm_config_item(g,
+				       "tm: TM_CONFIG %s: symbol \"%s\": \"%s\" must be a string "
+				       "under %zu "
+				       "bytes; ignoring this symbol",
+				       path, key, fields[i].key, fields[i].len);
 			return -1;
 		}
 	}
 	json_t *slow = j->object_get(e, "slow_ms");
 	if (slow) {
 		if (!json_is_number(slow) || j->number_value(slow) < 0) {
-			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"slow_ms\" must be a number >= "
-			       "0; "
-			       "ignoring this symbol",
-			       path, key);
+			tm_config_item(
+				g,
+				"tm: TM_CONFIG %s: symbol \"%s\": \"slow_ms\" must be a number >= "
+				"0; "
+				"ignoring this symbol",
+				path, key);
 			return -1;
 		}
 		tmp.slow_ns = (uint64_t)(j->number_value(slow) * 1e6);
@@ -132,9 +144,11 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	if (sample) {
 		double n = json_is_integer(sample) ? j->number_value(sample) : 0;
 		if (n < 1 || n > 1e9) {
-			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"sample\" must be an integer "
-			       "1..1000000000 (time one call in N); ignoring this symbol",
-			       path, key);
+			tm_config_item(
+				g,
+				"tm: TM_CONFIG %s: symbol \"%s\": \"sample\" must be an integer "
+				"1..1000000000 (time one call in N); ignoring this symbol",
+				path, key);
 			return -1;
 		}
 		tmp.sample = (uint32_t)n;
@@ -142,17 +156,20 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	json_t *count = j->object_get(e, "count_only");
 	if (count) {
 		if (!json_is_boolean(count)) {
-			tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"count_only\" must be true or "
-			       "false; ignoring this symbol",
-			       path, key);
+			tm_config_item(
+				g,
+				"tm: TM_CONFIG %s: symbol \"%s\": \"count_only\" must be true or "
+				"false; ignoring this symbol",
+				path, key);
 			return -1;
 		}
 		tmp.count_only = json_is_true(count);
 	}
 	if (tmp.count_only && tmp.sample > 1) {
-		tm_log("tm: TM_CONFIG %s: symbol \"%s\": \"sample\" and \"count_only\" "
-		       "exclude each other; ignoring this symbol",
-		       path, key);
+		tm_config_item(g,
+			       "tm: TM_CONFIG %s: symbol \"%s\": \"sample\" and \"count_only\" "
+			       "exclude each other; ignoring this symbol",
+			       path, key);
 		return -1;
 	}
 	/* check the fields parse before taking the pattern */
@@ -162,7 +179,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 				 tmp.success[0] && tmp.success[0] != '-' ? tmp.success : NULL,
 				 tmp.error[0] ? tmp.error : NULL, tmp.codes[0] ? tmp.codes : NULL,
 				 tmp.bytes[0] ? tmp.bytes : NULL, err, sizeof(err)) < 0) {
-		tm_log("tm: TM_CONFIG %s: symbol \"%s\": %s; ignoring this symbol", path, key, err);
+		tm_config_item(g, "tm: TM_CONFIG %s: symbol \"%s\": %s; ignoring this symbol", path,
+			       key, err);
 		return -1;
 	}
 	int idx = tm_pattern_add(g, key, "TM_CONFIG");
@@ -184,6 +202,83 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	return 0;
 }
 
+static const char *tm_file_kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "of unknown type";
+}
+
+/* Reads `path` whole into a malloc'd buffer (*len bytes, NUL-added), or
+ * says in one line why not and returns NULL. Only a regular file of at most
+ * TM_CONFIG_MAX_MB: a FIFO would block the host before main, /dev/stdin
+ * (a pipe, a terminal) would eat its input, /dev/zero or a huge file would
+ * cost it seconds and memory. stat() first, so that such a file is not even
+ * opened (opening a FIFO wakes a writer waiting for a reader); the opened
+ * file is checked again, non-blocking, in case the name changed meanwhile. */
+static char *tm_config_read(const char *path, size_t *len)
+{
+	const uint64_t max = (uint64_t)TM_CONFIG_MAX_MB << 20;
+	struct stat st;
+	int fd = -1;
+	char *buf = NULL;
+
+	if (stat(path, &st) < 0)
+		goto cannot_open;
+	if (S_ISREG(st.st_mode)) {
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			goto cannot_open;
+		if (fstat(fd, &st) < 0)
+			st.st_mode = 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		tm_log("tm: TM_CONFIG %s: %s, not a regular file; ignoring it", path,
+		       tm_file_kind(st.st_mode));
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		tm_log("tm: TM_CONFIG %s: %llu bytes, more than the %d MiB a rules file may "
+		       "have; ignoring the file",
+		       path, (unsigned long long)st.st_size, TM_CONFIG_MAX_MB);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		tm_log("tm: TM_CONFIG %s: out of memory; ignoring the file", path);
+		goto out;
+	}
+	/* st_size bytes at most: a file that grows meanwhile is cut there */
+	size_t n = 0;
+	while (n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			tm_log("tm: TM_CONFIG %s: cannot read: %s; ignoring the file", path,
+			       strerror(errno));
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*len = n;
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+cannot_open:
+	tm_log("tm: TM_CONFIG %s: cannot open: %s; ignoring the file", path, strerror(errno));
+	return NULL;
+}
+
 /* Loads `path`: {"symbols": {"pattern": {rule fields}, ...}}. Every pattern
  * is monitored; bad entries are reported and skipped. Returns the number of
  * entries taken, or -1 if the file is unusable. */
@@ -192,12 +287,18 @@ int tm_config_json(struct tm_state *g, const char *path)
 	struct tm_jansson j;
 	json_error_t jerr;
 	int taken = 0;
+	size_t len;
 
+	char *text = tm_config_read(path, &len);
+	if (!text)
+		return -1;
 	if (tm_jansson_open(&j) < 0) {
 		tm_log("tm: TM_CONFIG %s: cannot load libjansson.so.4; ignoring the file", path);
+		free(text);
 		return -1;
 	}
-	json_t *root = j.load_file(path, 0, &jerr);
+	json_t *root = j.loadb(text, len, 0, &jerr);
+	free(text);
 	if (!root) {
 		if (jerr.line > 0)
 			tm_log("tm: TM_CONFIG %s: line %d: %s", path, jerr.line, jerr.text);

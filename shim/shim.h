@@ -4,6 +4,7 @@
 #ifndef TM_SHIM_H
 #define TM_SHIM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,10 +110,15 @@ struct tm_symdef {
 /* Global state: written during setup (constructor, dlopen, fork child),
  * read-only on the hot path. */
 struct tm_state {
-	int active; /* hooks installed */
-	int logfd;
-	int nlogged;	   /* lines written by tm_log */
-	char refused[256]; /* configured names refused, said in one line */
+	int active;	     /* hooks installed */
+	int nlogged;	     /* lines written by tm_log */
+	char log_path[4096]; /* TM_LOG, absolute, opened per line; "": stderr */
+	/* Lines about single configured symbols are capped (TM_ITEM_LINES);
+	 * the others are counted and said in one line. */
+	uint32_t item_lines, items_hidden, loaded;
+	uint32_t over_patterns; /* patterns past TM_MAX_PATTERNS, ignored */
+	char over_first[48];	/* the first of them, for the one line about them */
+	char refused[256];	/* configured names refused, said in one line */
 	char dir[256];
 	char session[65];
 	char seg_path[384];
@@ -223,6 +229,8 @@ int tm_clock_init(void) TM_HIDDEN; /* returns enum tm_clock_kind */
 
 /* log.c: signal-safe, errno-preserving */
 void tm_log(const char *fmt, ...) TM_HIDDEN __attribute__((format(printf, 1, 2)));
+void tm_vlog(const char *fmt, va_list ap) TM_HIDDEN __attribute__((format(printf, 1, 0)));
+int tm_log_open(struct tm_state *g, const char *path) TM_HIDDEN; /* 0, or -1 with errno */
 
 /* config.c */
 int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dormant */
@@ -233,10 +241,15 @@ int tm_config_match_lfs(const struct tm_state *g, const char *name) TM_HIDDEN;
  * without its parameter list. Pattern index or -1. */
 int tm_config_match_cxx(const struct tm_state *g, const char *demangled) TM_HIDDEN;
 int tm_config_refused(const char *name) TM_HIDDEN;
-int tm_config_rule(const struct tm_state *g, const char *name, int pat,
-		   struct tm_rule *out) TM_HIDDEN;
+int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule *out) TM_HIDDEN;
 int tm_config_json(struct tm_state *g, const char *path) TM_HIDDEN;
 int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin) TM_HIDDEN;
+/* A line about one configured symbol: the first TM_ITEM_LINES are said,
+ * the others counted (tm_config_load says how many in one line). */
+void tm_config_item(struct tm_state *g, const char *fmt, ...) TM_HIDDEN
+	__attribute__((format(printf, 2, 3)));
+#define TM_ITEM_LINES	 10
+#define TM_CONFIG_MAX_MB 1 /* TM_CONFIG files above this many MiB are refused */
 
 /* segment.c */
 int tm_seg_create(struct tm_state *g) TM_HIDDEN;
