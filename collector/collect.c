@@ -19,6 +19,36 @@
 
 #define SESSION_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
+/* The directory must be ours and private, as the shim requires
+ * (shim/segment.c): another user who created it first could otherwise
+ * plant entries in it, or read what we write. The same checks, so that a
+ * collector never reads a directory the shim would refuse. */
+static int dir_check(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	char shown[200];
+	tm_term_text(shown, sizeof(shown), dir);
+	if (lstat(dir, &st) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "TM_DIR %s: %s", shown, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "TM_DIR %s: not a directory (a symlink?); not reading it",
+			 shown);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		snprintf(err, errlen,
+			 "TM_DIR %s: owned by uid %u with mode %04o; it must be owned by you "
+			 "(uid %u) with mode 0700 (the shim refuses it too); not reading it",
+			 shown, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+			 (unsigned)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
@@ -46,6 +76,9 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 		snprintf(err, errlen, "%s: %s", c->dir, strerror(errno));
 		return -errno;
 	}
+	int r = dir_check(c->dir, err, errlen);
+	if (r < 0)
+		return r;
 	c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (c->inotify_fd >= 0 &&
 	    inotify_add_watch(c->inotify_fd, c->dir, IN_CREATE | IN_MOVED_TO) < 0) {
@@ -98,12 +131,37 @@ static uint32_t session_of(struct tm_coll *c, const char *name)
 	return (uint32_t)c->nsess++;
 }
 
+/* Entries are looked up by path on every scan, for every name in the
+ * directory: a hash (open addressing, 1 + index in procs, at most half
+ * full) keeps a scan linear in the directory's size, whatever was planted
+ * in it. Entries are never removed from procs before tm_coll_free. */
+static uint64_t path_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
 static struct tm_proc *find(const struct tm_coll *c, const char *path)
 {
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (strcmp(c->procs[i]->path, path) == 0)
-			return c->procs[i];
+	if (!c->prochash)
+		return NULL;
+	size_t mask = c->capprochash - 1;
+	for (size_t i = path_hash(path) & mask; c->prochash[i]; i = (i + 1) & mask) {
+		struct tm_proc *p = c->procs[c->prochash[i] - 1];
+		if (strcmp(p->path, path) == 0)
+			return p;
+	}
 	return NULL;
+}
+
+static void hash_insert(uint32_t *tab, size_t cap, const char *path, uint32_t v)
+{
+	size_t i = path_hash(path) & (cap - 1);
+	while (tab[i])
+		i = (i + 1) & (cap - 1);
+	tab[i] = v;
 }
 
 static int add_proc(struct tm_coll *c, struct tm_proc *p)
@@ -116,6 +174,18 @@ static int add_proc(struct tm_coll *c, struct tm_proc *p)
 		c->procs = n;
 		c->capprocs = cap;
 	}
+	if (2 * (c->nprocs + 1) > c->capprochash) {
+		size_t cap = c->capprochash ? c->capprochash * 2 : 64;
+		uint32_t *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->nprocs; i++)
+			hash_insert(t, cap, c->procs[i]->path, (uint32_t)i + 1);
+		free(c->prochash);
+		c->prochash = t;
+		c->capprochash = cap;
+	}
+	hash_insert(c->prochash, c->capprochash, p->path, (uint32_t)c->nprocs + 1);
 	c->procs[c->nprocs++] = p;
 	return 0;
 }
@@ -172,8 +242,9 @@ static void gcall_run(void *arg)
 /* Gives up on p: counted as corrupt, reported once, never waited for. */
 static void abandon(struct tm_coll *c, struct tm_proc *p, const char *why)
 {
-	fprintf(stderr, "tmcollect: %s (pid %d): %s; detached from it\n", p->path, (int)p->pid,
-		why);
+	char shown[600];
+	tm_term_text(shown, sizeof(shown), p->path);
+	fprintf(stderr, "tmcollect: %s (pid %d): %s; detached from it\n", shown, (int)p->pid, why);
 	p->closs[TM_CLOSS_CORRUPT]++;
 	p->ignored = 1;
 	c->abandoned++;
@@ -193,8 +264,11 @@ static uint64_t guarded(struct tm_coll *c, struct tm_proc *p, enum gop op)
 /* /proc/stat's btime: boot time, seconds since the epoch (0: unknown). */
 static uint64_t boot_time(void)
 {
+	static uint64_t cached; /* fixed for the system's life; read once */
 	char line[256];
 	uint64_t bt = 0;
+	if (cached)
+		return cached;
 	FILE *f = fopen("/proc/stat", "re");
 	if (!f)
 		return 0;
@@ -204,6 +278,7 @@ static uint64_t boot_time(void)
 			break;
 		}
 	fclose(f);
+	cached = bt;
 	return bt;
 }
 
@@ -246,8 +321,10 @@ static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const 
 			return p->unborn;
 		}
 		c->garbage += r == 0;
-		fprintf(stderr, "tmcollect: %s: never published, pid %d gone: %s\n", path, (int)pid,
-			r == 0 ? "removed" : strerror(-r));
+		char shown[600];
+		tm_term_text(shown, sizeof(shown), path);
+		fprintf(stderr, "tmcollect: %s: never published, pid %d gone: %s\n", shown,
+			(int)pid, r == 0 ? "removed" : strerror(-r));
 		p->unborn = 0;
 		p->ignored = 1;
 		p->pid = -1;
@@ -258,9 +335,12 @@ static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const 
 		c->pending++;
 		return p->unborn;
 	}
-	if (!p->unborn)
+	if (!p->unborn) {
+		char shown[600];
+		tm_term_text(shown, sizeof(shown), path);
 		fprintf(stderr, "tmcollect: %s: not published after %d s; not waiting for it\n",
-			path, TM_UNBORN_WAIT_S);
+			shown, TM_UNBORN_WAIT_S);
+	}
 	p->unborn = 1;
 	p->pid = -1;
 	return 1;
@@ -288,7 +368,9 @@ static int look_at(struct tm_coll *c, struct tm_proc *p, const char *path, const
 		return unborn(c, p, path, name);
 	/* refused (a symlink, a FIFO, not ours, bad header): remembered, so it
 	 * is reported once, never retried and never waited for */
-	fprintf(stderr, "tmcollect: %s: %s; ignoring it\n", path, err);
+	char shown[600];
+	tm_term_text(shown, sizeof(shown), path);
+	fprintf(stderr, "tmcollect: %s: %s; ignoring it\n", shown, err);
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	p->status = TM_PS_CRASHED;
 	p->closs[TM_CLOSS_CORRUPT] = 1;
@@ -375,8 +457,7 @@ static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st)
 	tm_proc_sync_syms(c, p, 1);
 	if (st == TM_PS_EXITED || st == TM_PS_CRASHED)
 		tm_proc_unfinished(c, p);
-	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		p->loss[k] += atomic_load_explicit(&p->h->loss[k], memory_order_relaxed);
+	tm_proc_header_loss(p);
 	p->status = st;
 	if (st == TM_PS_EXITED)
 		p->exit_code = atomic_load_explicit(&p->h->exit_code, memory_order_relaxed);
@@ -463,8 +544,7 @@ static void finish_one(struct tm_coll *c, struct tm_proc *p)
 {
 	tm_proc_drain(c, p);
 	tm_proc_sync_syms(c, p, 1);
-	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		p->loss[k] += atomic_load_explicit(&p->h->loss[k], memory_order_relaxed);
+	tm_proc_header_loss(p);
 }
 
 void tm_coll_finish(struct tm_coll *c)
@@ -511,6 +591,7 @@ void tm_coll_free(struct tm_coll *c)
 		tm_sym_free(&c->syms[i]);
 	free(c->syms);
 	free(c->symhash);
+	free(c->prochash);
 	free(c->sessions);
 	memset(c, 0, sizeof(*c));
 }

@@ -68,6 +68,13 @@ struct tm_stuck {
 #define TM_STUCK_MAX	    64
 #define TM_STUCK_DEFAULT_NS 1000000000ull /* without slow_ms: open for 1 s */
 #define TM_SYM_ERRS	    256		  /* distinct error codes kept by name per symbol */
+/* What a segment can add in one fold (drain.c): a larger accumulator or
+ * counter delta is not a count but a corrupt value, and is rejected. */
+#define TM_DELTA_MAX (1ull << 48)
+/* No count or total (ns) the model keeps ever goes past this: a delta
+ * that would push one past it is rejected as corrupt, so every figure
+ * fits a JSON integer (int64) with room to spare. */
+#define TM_COUNT_MAX (1ull << 62)
 
 struct tm_psym {
 	uint32_t gsym;	   /* index in tm_coll.syms */
@@ -173,7 +180,8 @@ struct tm_coll {
 	char session[65];     /* the session, or a glob of sessions ('*') */
 	char (*sessions)[65]; /* the sessions seen, by index */
 	size_t nsess;
-	uint32_t *symhash;	/* [TM_SYMHASH] 1 + index of the first symbol; 0: none */
+	uint32_t *symhash;	/* [capsymhash] 1 + index of the first symbol; 0: none */
+	size_t capsymhash;	/* a power of two */
 	struct tm_wclock clock; /* the time axis of every series */
 	struct tm_stuck stuck[TM_STUCK_MAX]; /* at the last sample, oldest first */
 	size_t nstuck, stuck_more;	     /* listed; open too long beyond the list */
@@ -185,6 +193,8 @@ struct tm_coll {
 	size_t nsyms, capsyms;
 	struct tm_proc **procs;
 	size_t nprocs, capprocs;
+	uint32_t *prochash; /* [capprochash] 1 + index in procs, by path; 0: empty */
+	size_t capprochash;
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t start_mono_ns, start_real_ns;
 	size_t present; /* session segments in the directory at the last scan */
@@ -246,6 +256,9 @@ uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p);
 void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all);
 void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p);
 void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p);
+/* Adds the header's loss counters (the process's own, at its end); an
+ * absurd one counts as corrupt. */
+void tm_proc_header_loss(struct tm_proc *p);
 /* Open calls now: per function in_flight and oldest_ns, and the stuck
  * list. Reset the symbols' figures first (tm_coll_sample does). */
 void tm_proc_inflight(struct tm_coll *c, struct tm_proc *p, uint64_t now_mono);
@@ -316,12 +329,26 @@ int tm_category_set(const char *name, const char *cat); /* override; 0 or -errno
 /* rules.c: the collector's part of a rules file. 0 or -errno, err filled. */
 int tm_rules_load(const char *path, char *err, size_t errlen);
 
+/* summary.c: text from segments and /proc on its way out. Names are
+ * bytes (Linux allows any but NUL and '/' in a file name, any but NUL in
+ * argv): valid UTF-8 passes unchanged, every byte that is not part of a
+ * valid UTF-8 sequence becomes the four characters \xNN. */
+struct json_t;
+struct json_t *tm_json_text(const char *s);	       /* a JSON string; never NULL */
+struct json_t *tm_json_textn(const char *s, size_t n); /* n bytes, NULs included */
+/* The same text made safe for a terminal: also every control character
+ * (C0, DEL, C1: ESC sequences, CSI, carriage returns) becomes \xNN of
+ * its bytes. Cut at a character boundary to fit out (len > 0). */
+void tm_term_text(char *out, size_t len, const char *s);
+/* A count or duration as JSON: never negative (the drain keeps them below
+ * TM_COUNT_MAX; a larger one would be a bug, written as the maximum). */
+struct json_t *tm_json_count(uint64_t v);
+
 /* summary.c */
 int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen);
 void tm_table_print(const struct tm_coll *c, void *file);
 /* jansson objects of the summary (json_t *; void * keeps jansson out of
  * this header) */
-struct json_t;
 struct json_t *tm_summary_json(const struct tm_coll *c);
 struct json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p);
 struct json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f);

@@ -16,6 +16,11 @@
 #define REL memory_order_release
 #define RLX memory_order_relaxed
 
+/* Durations an accumulator can gain in one pass, and the longest call
+ * (min, max), in ticks: 2^56 is 278 days at 3 GHz. Past it, the
+ * accumulator is corrupt. */
+#define TM_SUM_TICKS_MAX (1ull << 56)
+
 static struct tm_thread *thr_at(const struct tm_proc *p, uint32_t i)
 {
 	return (struct tm_thread *)((char *)p->h + p->threads_off + (uint64_t)i * p->thread_size);
@@ -142,6 +147,12 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		}
 		return;
 	}
+	const struct tm_sym *s = &c->syms[ps->gsym];
+	if (s->calls >= TM_COUNT_MAX || p->calls >= TM_COUNT_MAX ||
+	    s->sum_ns + (double)ns > (double)TM_COUNT_MAX) {
+		p->closs[TM_CLOSS_CORRUPT]++; /* would overflow a total */
+		return;
+	}
 	struct tm_call k = {
 		.end_ns = timed ? end_mono(c, p, r->start, TM_REC_DUR(r)) : now,
 		.dur_ns = net_ns(c, p, ns),
@@ -186,7 +197,11 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_threa
 	return head - tail;
 }
 
-static uint64_t acc_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *bad)
+/* A delta of a monotonic counter: 0 and *bad if it went backwards; more
+ * than `max` in one fold is not a count but a corrupt value (*absurd):
+ * taken in as seen, so it is rejected once, and never folded. */
+static uint64_t delta_max(_Atomic uint64_t *now, _Atomic uint64_t *seen, uint64_t max, int *bad,
+			  int *absurd)
 {
 	uint64_t n = atomic_load_explicit(now, RLX), s = atomic_load_explicit(seen, RLX);
 	if (n < s) {
@@ -194,7 +209,51 @@ static uint64_t acc_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *ba
 		return 0;
 	}
 	atomic_store_explicit(seen, n, RLX);
+	if (n - s > max) {
+		*absurd = 1;
+		return 0;
+	}
 	return n - s;
+}
+
+static uint64_t acc_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *bad, int *absurd)
+{
+	return delta_max(now, seen, TM_DELTA_MAX, bad, absurd);
+}
+
+static int over(uint64_t total, uint64_t add)
+{
+	return add > TM_COUNT_MAX || total > TM_COUNT_MAX - add;
+}
+
+/* Whether folding f keeps every total it touches (the symbol's, the
+ * process's, the per-process symbol's) within TM_COUNT_MAX: a hostile
+ * segment adding just under TM_DELTA_MAX on every pass must not wrap a
+ * count, or push a total past what JSON's int64 holds. */
+static int fold_fits(const struct tm_coll *c, const struct tm_proc *p, uint32_t lsym,
+		     const struct tm_fold *f)
+{
+	const struct tm_psym *ps = &p->psyms[lsym];
+	const struct tm_sym *s = &c->syms[ps->gsym];
+	uint64_t errs = 0;
+	for (uint32_t i = 0; i < f->ne; i++)
+		errs += f->e[i].n;
+	return !(over(s->calls, f->calls) || over(p->calls, f->calls) || over(s->ok, f->ok) ||
+		 over(s->failed, f->failed) || over(p->failed, f->failed) ||
+		 over(s->unwound, f->unwound) || over(s->unfinished, f->unfinished) ||
+		 over(s->bytes, f->bytes) || over(s->timed, f->timed_calls) ||
+		 over(s->failed, errs) || !(f->sum_ns >= 0) ||
+		 s->sum_ns + f->sum_ns > (double)TM_COUNT_MAX);
+}
+
+/* Folds f, or counts it as corrupt when it would overflow a total. */
+static void fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_fold *f)
+{
+	if (!fold_fits(c, p, lsym, f)) {
+		p->closs[TM_CLOSS_CORRUPT]++;
+		return;
+	}
+	tm_model_fold(c, p, lsym, f);
 }
 
 /* Folds what accumulator `a` gained since `seen` into the model. */
@@ -204,27 +263,29 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 	struct tm_psym *ps = &p->psyms[lsym];
 	/* Each field is monotonic and folded on its own: the producer may be
 	 * between two field updates, and the next pass picks up the rest. */
-	int bad = 0;
+	int bad = 0, absurd = 0;
 	struct tm_fold f = {.via = TM_VIA_ACC};
-	f.calls = acc_delta(&a->calls, &seen->calls, &bad);
-	uint64_t untimed = acc_delta(&a->untimed, &seen->untimed, &bad);
+	f.calls = acc_delta(&a->calls, &seen->calls, &bad, &absurd);
+	uint64_t untimed = acc_delta(&a->untimed, &seen->untimed, &bad, &absurd);
 	if (ps->internal) { /* the probe's overflow: keep the folded values, nothing more */
 		memcpy(seen, a, sizeof(*seen));
 		return;
 	}
 	uint64_t floor = floor_of(c, p);
 	f.timed_calls = f.calls >= untimed ? f.calls - untimed : 0;
-	f.ok = acc_delta(&a->ok, &seen->ok, &bad);
-	f.failed = acc_delta(&a->failed, &seen->failed, &bad);
-	double sum = (double)ticks_to_ns(c, p, acc_delta(&a->sum, &seen->sum, &bad));
+	f.ok = acc_delta(&a->ok, &seen->ok, &bad, &absurd);
+	f.failed = acc_delta(&a->failed, &seen->failed, &bad, &absurd);
+	/* durations: up to TM_SUM_TICKS_MAX ticks in one pass */
+	double sum = (double)ticks_to_ns(
+		c, p, delta_max(&a->sum, &seen->sum, TM_SUM_TICKS_MAX, &bad, &absurd));
 	double fl = (double)floor * (double)f.timed_calls;
 	f.sum_ns = sum > fl ? sum - fl : 0;
-	f.unwound = acc_delta(&a->abnormal, &seen->abnormal, &bad);
-	f.bytes = acc_delta(&a->bytes, &seen->bytes, &bad);
-	if (bad)
-		p->closs[TM_CLOSS_CORRUPT]++;
+	f.unwound = acc_delta(&a->abnormal, &seen->abnormal, &bad, &absurd);
+	f.bytes = acc_delta(&a->bytes, &seen->bytes, &bad, &absurd);
 
 	uint64_t mn = atomic_load_explicit(&a->min, RLX), mx = atomic_load_explicit(&a->max, RLX);
+	if (mn > TM_SUM_TICKS_MAX || mx > TM_SUM_TICKS_MAX)
+		absurd = 1; /* no call lasts that long: the accumulator is corrupt */
 	if (f.calls && mn) {
 		f.minmax = 1;
 		f.min_ns = net_ns(c, p, ticks_to_ns(c, p, mn - 1));
@@ -251,12 +312,15 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 		f.e[f.ne].code = code;
 		f.e[f.ne++].n = (uint32_t)(n - sn);
 	}
-	uint64_t other = acc_delta(&a->errs_other, &seen->errs_other, &bad);
+	uint64_t other = acc_delta(&a->errs_other, &seen->errs_other, &bad, &absurd);
 	if (other) {
 		f.e[f.ne].code = INT32_MIN;
 		f.e[f.ne++].n = other;
 	}
-	tm_model_fold(c, p, lsym, &f);
+	if (bad || absurd)
+		p->closs[TM_CLOSS_CORRUPT]++;
+	if (!absurd) /* every delta was taken in as seen: an absurd one is dropped once */
+		fold(c, p, lsym, &f);
 }
 
 static void drain_acc(struct tm_coll *c, struct tm_proc *p, uint32_t i, struct tm_thread *thr)
@@ -309,8 +373,21 @@ static void drain_cnt(struct tm_coll *c, struct tm_proc *p, struct tm_thread *th
 		f.calls = callsn - callss;
 		f.ok = okn - oks;
 		f.bytes = bytesn - bytess;
-		tm_model_fold(c, p, ls, &f);
+		if (f.calls > TM_DELTA_MAX || f.ok > TM_DELTA_MAX || f.bytes > TM_DELTA_MAX) {
+			p->closs[TM_CLOSS_CORRUPT]++; /* taken in as seen: rejected once */
+			continue;
+		}
+		fold(c, p, ls, &f);
 	}
+}
+
+/* Adds a loss counter's delta, or counts it as corrupt if it is absurd. */
+static void add_loss(struct tm_proc *p, unsigned k, uint64_t d)
+{
+	if (d > TM_DELTA_MAX || over(p->loss[k], d))
+		p->closs[TM_CLOSS_CORRUPT]++;
+	else
+		p->loss[k] += d;
 }
 
 static void drain_loss(struct tm_proc *p, uint32_t i, struct tm_thread *thr)
@@ -319,10 +396,16 @@ static void drain_loss(struct tm_proc *p, uint32_t i, struct tm_thread *thr)
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++) {
 		uint64_t v = atomic_load_explicit(&thr->loss[k], RLX);
 		if (v > seen[k]) {
-			p->loss[k] += v - seen[k];
+			add_loss(p, k, v - seen[k]);
 			seen[k] = v;
 		}
 	}
+}
+
+void tm_proc_header_loss(struct tm_proc *p)
+{
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		add_loss(p, k, atomic_load_explicit(&p->h->loss[k], RLX));
 }
 
 /* Slots [0, hwm) have ever been claimed; hwm is clamped, never trusted. */
@@ -412,7 +495,7 @@ static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thr
 			f.unfinished = 1;
 		else
 			f.unwound = 1;
-		tm_model_fold(c, p, ls, &f);
+		fold(c, p, ls, &f);
 	}
 }
 

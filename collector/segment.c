@@ -62,8 +62,17 @@ int tm_seg_validate(const void *map, uint64_t size, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	uint64_t end = h->threads_off + (uint64_t)(h->max_threads + 1) * h->thread_size;
-	if (end != h->total_size || end > size || end < h->threads_off) {
-		snprintf(err, errlen, "size %llu does not cover %llu bytes",
+	if (end < h->threads_off || end != h->total_size) {
+		snprintf(err, errlen,
+			 "its header is inconsistent: its layout needs %llu bytes but it "
+			 "says the segment is %llu bytes",
+			 (unsigned long long)end, (unsigned long long)h->total_size);
+		return -EINVAL;
+	}
+	if (end > size) {
+		snprintf(err, errlen,
+			 "the file is shorter than its header says (%llu bytes, %llu "
+			 "expected): truncated, or not a segment",
 			 (unsigned long long)size, (unsigned long long)end);
 		return -EINVAL;
 	}
@@ -183,7 +192,10 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 	p->pid = h->pid;
 	p->ppid = h->ppid;
 	p->starttime = h->starttime;
-	p->created_ns = h->created_realtime_ns;
+	/* a time no clock can show (past int64 ns, year 2262) is not one */
+	p->created_ns = h->created_realtime_ns <= TM_COUNT_MAX ? h->created_realtime_ns : 0;
+	if (h->created_realtime_ns > TM_COUNT_MAX)
+		p->closs[TM_CLOSS_CORRUPT]++;
 	copy_str(p->exe, sizeof(p->exe), h->exe, sizeof(h->exe));
 	p->argv_len = h->argv_len < sizeof(p->argv) - 1 ? h->argv_len : sizeof(p->argv) - 1;
 	memcpy(p->argv, h->argv, p->argv_len);

@@ -8,21 +8,41 @@
 
 #include "collector.h"
 
-#define TM_SYMHASH 4096u
+/* The symbol table's hash: chains through tm_sym.hnext, the table grown
+ * (doubled, rebuilt) to keep chains under two long on average, so looking
+ * up a name costs the same with 100 symbols or 100 000. */
+#define TM_SYMHASH_MIN 4096u
 
 static uint32_t name_hash(uint32_t sess, const char *name)
 {
 	uint32_t h = 2166136261u ^ sess;
 	for (; *name; name++)
 		h = (h ^ (uint8_t)*name) * 16777619u;
-	return h % TM_SYMHASH;
+	return h;
+}
+
+static int symhash_grow(struct tm_coll *c)
+{
+	size_t cap = c->capsymhash ? c->capsymhash * 2 : TM_SYMHASH_MIN;
+	uint32_t *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nsyms; i++) {
+		uint32_t h = name_hash(c->syms[i].sess, c->syms[i].name) & (uint32_t)(cap - 1);
+		c->syms[i].hnext = t[h];
+		t[h] = (uint32_t)i + 1;
+	}
+	free(c->symhash);
+	c->symhash = t;
+	c->capsymhash = cap;
+	return 0;
 }
 
 int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name)
 {
-	if (!c->symhash && !(c->symhash = calloc(TM_SYMHASH, sizeof(*c->symhash))))
+	if (!c->symhash && symhash_grow(c) < 0)
 		return -ENOMEM;
-	uint32_t h = name_hash(sess, name);
+	uint32_t h = name_hash(sess, name) & (uint32_t)(c->capsymhash - 1);
 	for (uint32_t i = c->symhash[h]; i; i = c->syms[i - 1].hnext)
 		if (c->syms[i - 1].sess == sess && strcmp(c->syms[i - 1].name, name) == 0)
 			return (int)(i - 1);
@@ -39,9 +59,17 @@ int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name)
 	strncpy(s->name, name, sizeof(s->name) - 1);
 	s->min_ns = UINT64_MAX;
 	s->sess = sess;
-	s->hnext = c->symhash[h];
-	c->symhash[h] = (uint32_t)c->nsyms + 1;
-	return (int)c->nsyms++;
+	c->nsyms++;
+	if (c->nsyms > 2 * c->capsymhash) {
+		if (symhash_grow(c) < 0) { /* keeps the old table: longer chains */
+			s->hnext = c->symhash[h];
+			c->symhash[h] = (uint32_t)c->nsyms;
+		}
+	} else {
+		s->hnext = c->symhash[h];
+		c->symhash[h] = (uint32_t)c->nsyms;
+	}
+	return (int)c->nsyms - 1;
 }
 
 /* Error codes by count. Past TM_SYM_ERRS distinct codes (a hostile or
@@ -51,7 +79,9 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 {
 	for (size_t i = 0; i < s->nerrs; i++) {
 		if (s->errs[i].code == code) {
-			s->errs[i].count += n;
+			s->errs[i].count = s->errs[i].count + n < TM_COUNT_MAX
+						   ? s->errs[i].count + n
+						   : TM_COUNT_MAX;
 			/* keep frequent codes near the front */
 			if (i && s->errs[i].count > s->errs[i - 1].count) {
 				struct tm_err_count t = s->errs[i - 1];

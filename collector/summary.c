@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,139 @@ static const char *const status_names[] = {
 	[TM_PS_EXEC] = "exec",
 };
 
+/* The valid UTF-8 sequence at s (n > 0 bytes left): its length and code
+ * point, or 0 if s[0] does not start one (stray continuation, overlong
+ * form, surrogate, past U+10FFFF, cut short) — the same as jansson's
+ * check, so text that passes here is never refused there. */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char b = s[0];
+	size_t len;
+	uint32_t v;
+	if (b < 0x80) {
+		*cp = b;
+		return 1;
+	}
+	if (b >= 0xc2 && b <= 0xdf)
+		len = 2, v = b & 0x1f;
+	else if (b >= 0xe0 && b <= 0xef)
+		len = 3, v = b & 0x0f;
+	else if (b >= 0xf0 && b <= 0xf4)
+		len = 4, v = b & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/* Copies n bytes of s to out (len > 0, always terminated), every byte
+ * that is not valid UTF-8 — and with `term` every control character (C0,
+ * DEL, C1), and NUL in any case — as \xNN. Stops at a character boundary
+ * when out is full. Returns the length written. */
+static size_t esc_text(char *out, size_t len, const char *s, size_t n, int term)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t k = utf8_seq(u + i, n - i, &cp);
+		int esc = k == 0 || cp == 0 ||
+			  (term && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)));
+		size_t nb = k ? k : 1, need = esc ? 4 * nb : nb;
+		if (o + need >= len)
+			break;
+		if (esc)
+			for (size_t j = 0; j < nb; j++, o += 4)
+				snprintf(out + o, 5, "\\x%02x", u[i + j]);
+		else {
+			memcpy(out + o, u + i, nb);
+			o += nb;
+		}
+		i += nb;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+json_t *tm_json_textn(const char *s, size_t n)
+{
+	char small[1024];
+	size_t cap = 4 * n + 1;
+	char *buf = cap <= sizeof(small) ? small : malloc(cap);
+	if (!buf)
+		return json_string("");
+	size_t len = esc_text(buf, cap, s, n, 0);
+	json_t *j = json_stringn(buf, len);
+	if (buf != small)
+		free(buf);
+	return j ? j : json_string("");
+}
+
+json_t *tm_json_text(const char *s)
+{
+	return tm_json_textn(s, strlen(s));
+}
+
+void tm_term_text(char *out, size_t len, const char *s)
+{
+	if (len)
+		esc_text(out, len, s, strlen(s), 1);
+}
+
+json_t *tm_json_count(uint64_t v)
+{
+	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* A total in ns (a double) as a JSON integer: rounded, never negative,
+ * never past int64 (llround of a larger value is undefined). */
+static uint64_t ns_u64(double ns)
+{
+	if (!(ns > 0))
+		return 0;
+	if (ns >= (double)TM_COUNT_MAX)
+		return TM_COUNT_MAX;
+	return (uint64_t)llround(ns);
+}
+
+static json_t *json_ns(double ns)
+{
+	return tm_json_count(ns_u64(ns));
+}
+
+/* A real figure, null when it is not a number (jansson refuses inf and
+ * NaN: the key would go missing). */
+static json_t *json_real_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* Calls neither judged nor abnormal; 0 rather than wrapping if the parts
+ * ever add up to more than the calls. */
+static uint64_t not_judged(const struct tm_sym *s)
+{
+	uint64_t parts = sat_add(sat_add(s->ok, s->failed), sat_add(s->exceptions, s->unwound));
+	return s->calls > parts ? s->calls - parts : 0;
+}
+
 static json_t *jnum_or_null(int have, uint64_t v)
 {
-	return have ? json_integer((json_int_t)v) : json_null();
+	return have ? tm_json_count(v) : json_null();
 }
 
 static double sym_mean(const struct tm_sym *s)
@@ -74,9 +205,10 @@ static json_t *categories_json(json_t *errs)
 	{
 		const char *cat = tm_code_category(name);
 		json_t *prev = json_object_get(o, cat);
-		json_object_set_new(o, cat,
-				    json_integer(json_integer_value(v) +
-						 (prev ? json_integer_value(prev) : 0)));
+		json_object_set_new(
+			o, cat,
+			tm_json_count(sat_add((uint64_t)json_integer_value(v),
+					      prev ? (uint64_t)json_integer_value(prev) : 0)));
 	}
 	return o;
 }
@@ -88,15 +220,16 @@ static json_t *errs_of(const struct tm_sym *s, const struct tm_werr *e, uint32_t
 		char buf[64];
 		const char *name = tm_code_name(s->codes, e[i].code, buf, sizeof(buf));
 		json_t *prev = json_object_get(o, name);
-		json_object_set_new(o, name,
-				    json_integer((json_int_t)e[i].count +
-						 (prev ? json_integer_value(prev) : 0)));
+		json_object_set_new(
+			o, name,
+			tm_json_count(sat_add(e[i].count,
+					      prev ? (uint64_t)json_integer_value(prev) : 0)));
 	}
 	if (other) {
 		json_t *prev = json_object_get(o, "other");
-		json_object_set_new(
-			o, "other",
-			json_integer((json_int_t)other + (prev ? json_integer_value(prev) : 0)));
+		json_object_set_new(o, "other",
+				    tm_json_count(sat_add(
+					    other, prev ? (uint64_t)json_integer_value(prev) : 0)));
 	}
 	return o;
 }
@@ -109,10 +242,10 @@ json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f)
 	double span = f->span_s ? (double)f->span_s : 1;
 	int have = f->timed > 0;
 	json_object_set_new(o, "span_s", json_integer(f->span_s));
-	json_object_set_new(o, "calls", json_integer((json_int_t)f->calls));
-	json_object_set_new(o, "ok", json_integer((json_int_t)f->ok));
-	json_object_set_new(o, "failed", json_integer((json_int_t)f->failed));
-	json_object_set_new(o, "slow", json_integer((json_int_t)f->slow));
+	json_object_set_new(o, "calls", tm_json_count(f->calls));
+	json_object_set_new(o, "ok", tm_json_count(f->ok));
+	json_object_set_new(o, "failed", tm_json_count(f->failed));
+	json_object_set_new(o, "slow", tm_json_count(f->slow));
 	json_object_set_new(o, "calls_per_s", json_real(f->span_s ? (double)f->calls / span : 0));
 	json_object_set_new(o, "failures_per_s",
 			    json_real(f->span_s ? (double)f->failed / span : 0));
@@ -149,16 +282,15 @@ static json_t *trend_json(const struct tm_coll *c, const struct tm_sym *s)
 	json_t *o = json_object(), *calls = json_array(), *sr = json_array(), *p99 = json_array();
 	for (size_t i = 0; i < n; i++) {
 		uint64_t judged = b[i].ok + b[i].failed;
-		json_array_append_new(calls, json_integer((json_int_t)b[i].calls));
+		json_array_append_new(calls, tm_json_count(b[i].calls));
 		json_array_append_new(sr, (s->flags & TM_RF_HAS_RULE) && judged
 						  ? json_real((double)b[i].ok / (double)judged)
 						  : json_null());
-		json_array_append_new(p99,
-				      b[i].timed ? json_integer((json_int_t)tm_wh_value(b[i].q[2]))
-						 : json_null());
+		json_array_append_new(p99, b[i].timed ? tm_json_count(tm_wh_value(b[i].q[2]))
+						      : json_null());
 	}
 	json_object_set_new(o, "resolution_s", json_integer(60));
-	json_object_set_new(o, "points", json_integer((json_int_t)n));
+	json_object_set_new(o, "points", tm_json_count(n));
 	json_object_set_new(o, "calls", calls);
 	json_object_set_new(o, "success_rate", sr);
 	json_object_set_new(o, "p99_ns", p99);
@@ -172,18 +304,16 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 	int rule = (s->flags & TM_RF_HAS_RULE) != 0;
 	uint64_t judged = s->ok + s->failed;
 
-	json_object_set_new(o, "name", json_string(s->name));
-	json_object_set_new(o, "object", json_string(s->object));
+	json_object_set_new(o, "name", tm_json_text(s->name));
+	json_object_set_new(o, "object", tm_json_text(s->object));
 	json_object_set_new(o, "rule", json_boolean(rule));
-	json_object_set_new(o, "calls", json_integer((json_int_t)s->calls));
-	json_object_set_new(o, "ok", json_integer((json_int_t)s->ok));
-	json_object_set_new(o, "failed", json_integer((json_int_t)s->failed));
-	json_object_set_new(o, "not_judged",
-			    json_integer((json_int_t)(s->calls - s->ok - s->failed - s->exceptions -
-						      s->unwound)));
-	json_object_set_new(o, "exceptions", json_integer((json_int_t)s->exceptions));
-	json_object_set_new(o, "unwound", json_integer((json_int_t)s->unwound));
-	json_object_set_new(o, "unfinished", json_integer((json_int_t)s->unfinished));
+	json_object_set_new(o, "calls", tm_json_count(s->calls));
+	json_object_set_new(o, "ok", tm_json_count(s->ok));
+	json_object_set_new(o, "failed", tm_json_count(s->failed));
+	json_object_set_new(o, "not_judged", tm_json_count(not_judged(s)));
+	json_object_set_new(o, "exceptions", tm_json_count(s->exceptions));
+	json_object_set_new(o, "unwound", tm_json_count(s->unwound));
+	json_object_set_new(o, "unfinished", tm_json_count(s->unfinished));
 	json_object_set_new(o, "success_rate",
 			    rule && judged ? json_real((double)s->ok / (double)judged)
 					   : json_null());
@@ -192,10 +322,10 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 					   : json_null());
 	json_object_set_new(o, "min_ns", jnum_or_null(have, s->min_ns));
 	json_object_set_new(o, "max_ns", jnum_or_null(have, s->max_ns));
-	json_object_set_new(o, "mean_ns", have ? json_real(sym_mean(s)) : json_null());
+	json_object_set_new(o, "mean_ns", have ? json_real_or_null(sym_mean(s)) : json_null());
 	double var = have ? s->sumsq_ns / (double)s->timed - sym_mean(s) * sym_mean(s) : 0;
 	json_object_set_new(o, "stddev_ns",
-			    have ? json_real(var > 0 ? sqrt(var) : 0) : json_null());
+			    have ? json_real_or_null(var > 0 ? sqrt(var) : 0) : json_null());
 	static const struct {
 		const char *key;
 		double q;
@@ -208,38 +338,37 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 		uint64_t v = tm_sym_quantile(s, qs[i].q);
 		json_object_set_new(o, qs[i].key, jnum_or_null(have && s->hist.count, v));
 	}
-	json_object_set_new(o, "total_ns", json_integer((json_int_t)llround(s->sum_ns)));
+	json_object_set_new(o, "total_ns", json_ns(s->sum_ns));
 	json_object_set_new(o, "timing", json_string(sym_timing(s)));
-	json_object_set_new(o, "timed", json_integer((json_int_t)s->timed));
+	json_object_set_new(o, "timed", tm_json_count(s->timed));
 	if (s->flags & TM_RF_SAMPLED) {
-		json_object_set_new(o, "sample_every", json_integer((json_int_t)s->sample));
-		json_object_set_new(o, "est_total_ns",
-				    json_integer((json_int_t)llround(sym_total(s))));
+		json_object_set_new(o, "sample_every", tm_json_count(s->sample));
+		json_object_set_new(o, "est_total_ns", json_ns(sym_total(s)));
 	}
 	if (s->flags & TM_RF_BYTES)
-		json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
-	json_object_set_new(o, "records", json_integer((json_int_t)s->records));
-	json_object_set_new(o, "overflowed", json_integer((json_int_t)s->overflowed));
-	json_object_set_new(o, "counted", json_integer((json_int_t)s->counted));
+		json_object_set_new(o, "bytes", tm_json_count(s->bytes));
+	json_object_set_new(o, "records", tm_json_count(s->records));
+	json_object_set_new(o, "overflowed", tm_json_count(s->overflowed));
+	json_object_set_new(o, "counted", tm_json_count(s->counted));
 	json_t *errs = json_object();
 	for (size_t i = 0; i < s->nerrs; i++) {
 		char buf[64];
 		const char *n = tm_code_name(s->codes, s->errs[i].code, buf, sizeof(buf));
 		json_t *prev = json_object_get(errs, n);
-		json_int_t add =
-			(json_int_t)s->errs[i].count + (prev ? json_integer_value(prev) : 0);
-		json_object_set_new(errs, n, json_integer(add));
+		uint64_t add =
+			sat_add(s->errs[i].count, prev ? (uint64_t)json_integer_value(prev) : 0);
+		json_object_set_new(errs, n, tm_json_count(add));
 	}
 	json_object_set_new(o, "errors", errs);
 	json_object_set_new(o, "errors_by_category", categories_json(errs));
 	json_object_set_new(o, "session",
-			    json_string(c->sessions ? c->sessions[s->sess] : c->session));
-	json_object_set_new(o, "slow", json_integer((json_int_t)s->slow));
+			    tm_json_text(c->sessions ? c->sessions[s->sess] : c->session));
+	json_object_set_new(o, "slow", tm_json_count(s->slow));
 	json_object_set_new(o, "slow_ms",
 			    s->slow_ns ? json_real((double)s->slow_ns / 1e6) : json_null());
-	json_object_set_new(o, "in_flight", json_integer((json_int_t)s->in_flight));
+	json_object_set_new(o, "in_flight", tm_json_count(s->in_flight));
 	json_object_set_new(o, "oldest_in_flight_ns",
-			    s->in_flight ? json_integer((json_int_t)s->oldest_ns) : json_null());
+			    s->in_flight ? tm_json_count(s->oldest_ns) : json_null());
 	json_object_set_new(o, "windows", windows_json(c, s));
 	json_object_set_new(o, "trend", trend_json(c, s));
 	if (s->flags & TM_RF_GLOB) {
@@ -269,7 +398,7 @@ static json_t *argv_json(const struct tm_proc *p)
 	json_t *a = json_array();
 	for (uint32_t i = 0; i < p->argv_len;) {
 		size_t n = strnlen(p->argv + i, p->argv_len - i);
-		json_array_append_new(a, json_stringn(p->argv + i, n));
+		json_array_append_new(a, tm_json_textn(p->argv + i, n));
 		i += (uint32_t)n + 1;
 	}
 	return a;
@@ -283,7 +412,7 @@ static json_t *res_json(const struct tm_proc *p)
 	json_t *o = json_object();
 	json_object_set_new(o, "cpu_user_s", json_real(p->res.cpu_user_s));
 	json_object_set_new(o, "cpu_system_s", json_real(p->res.cpu_sys_s));
-	json_object_set_new(o, "rss_bytes", json_integer((json_int_t)p->res.rss_bytes));
+	json_object_set_new(o, "rss_bytes", tm_json_count(p->res.rss_bytes));
 	json_object_set_new(o, "threads", json_integer(p->res.threads));
 	json_object_set_new(o, "open_fds",
 			    p->res.fds >= 0 ? json_integer(p->res.fds) : json_null());
@@ -304,49 +433,51 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_t *o = json_object();
 	json_object_set_new(o, "pid", json_integer(p->pid));
 	json_object_set_new(o, "ppid", json_integer(p->ppid));
-	json_object_set_new(o, "exe", json_string(p->exe));
+	json_object_set_new(o, "exe", tm_json_text(p->exe));
 	json_object_set_new(o, "argv", argv_json(p));
 	json_object_set_new(o, "status", json_string(status_names[p->status]));
 	json_object_set_new(o, "exit_code",
 			    p->status == TM_PS_EXITED ? json_integer(p->exit_code) : json_null());
-	json_object_set_new(o, "start_realtime_ns", json_integer((json_int_t)p->created_ns));
-	json_object_set_new(o, "calls", json_integer((json_int_t)p->calls));
-	json_object_set_new(o, "records", json_integer((json_int_t)p->records));
-	json_object_set_new(o, "overflowed", json_integer((json_int_t)p->overflowed));
+	json_object_set_new(o, "start_realtime_ns", tm_json_count(p->created_ns));
+	json_object_set_new(o, "calls", tm_json_count(p->calls));
+	json_object_set_new(o, "records", tm_json_count(p->records));
+	json_object_set_new(o, "overflowed", tm_json_count(p->overflowed));
 	json_t *syms = json_object();
 	uint64_t ok = 0, failed = 0;
 	for (uint32_t i = 0; i < p->npsyms; i++) {
 		const struct tm_psym *ps = &p->psyms[i];
 		if (!tm_sym_reported(&c->syms[ps->gsym]))
 			continue;
-		const char *name = c->syms[ps->gsym].name;
+		/* keys are text too: escaped like every name (jansson refuses a
+		 * key that is not UTF-8) */
+		char name[4 * sizeof(c->syms[0].name) + 1];
+		esc_text(name, sizeof(name), c->syms[ps->gsym].name, strlen(c->syms[ps->gsym].name),
+			 0);
 		json_t *e = json_object_get(syms, name); /* two ids may share a display name */
 		if (!e) {
 			e = json_object();
 			json_object_set_new(syms, name, e);
 		}
 		static const char *const keys[] = {"calls", "ok", "failed", "total_ns"};
-		const double add[] = {(double)ps->calls, (double)ps->ok, (double)ps->failed,
-				      ps->sum_ns};
+		const uint64_t add[] = {ps->calls, ps->ok, ps->failed, ns_u64(ps->sum_ns)};
 		for (unsigned k = 0; k < 4; k++) {
 			json_t *prev = json_object_get(e, keys[k]);
-			json_int_t v =
-				(json_int_t)llround(add[k]) + (prev ? json_integer_value(prev) : 0);
-			json_object_set_new(e, keys[k], json_integer(v));
+			uint64_t v = sat_add(add[k], prev ? (uint64_t)json_integer_value(prev) : 0);
+			json_object_set_new(e, keys[k], tm_json_count(v));
 		}
-		ok += ps->ok;
-		failed += ps->failed;
+		ok = sat_add(ok, ps->ok);
+		failed = sat_add(failed, ps->failed);
 	}
-	json_object_set_new(o, "ok", json_integer((json_int_t)ok));
-	json_object_set_new(o, "failed", json_integer((json_int_t)failed));
+	json_object_set_new(o, "ok", tm_json_count(ok));
+	json_object_set_new(o, "failed", tm_json_count(failed));
 	json_object_set_new(o, "symbols", syms);
 	json_t *loss = json_object();
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		json_object_set_new(loss, loss_names[k], json_integer((json_int_t)p->loss[k]));
-	json_object_set_new(loss, "corrupt", json_integer((json_int_t)p->closs[TM_CLOSS_CORRUPT]));
+		json_object_set_new(loss, loss_names[k], tm_json_count(p->loss[k]));
+	json_object_set_new(loss, "corrupt", tm_json_count(p->closs[TM_CLOSS_CORRUPT]));
 	json_object_set_new(o, "loss", loss);
 	json_object_set_new(o, "session",
-			    json_string(c->sessions ? c->sessions[p->sess] : c->session));
+			    tm_json_text(c->sessions ? c->sessions[p->sess] : c->session));
 	json_object_set_new(o, "resources", res_json(p));
 	return o;
 }
@@ -365,15 +496,13 @@ json_t *tm_summary_json(const struct tm_coll *c)
 	uint64_t loss[TM_LOSS_COUNT] = {0}, corrupt = c->closs[TM_CLOSS_CORRUPT];
 
 	json_object_set_new(root, "schema", json_string("tm.summary/1"));
-	json_object_set_new(root, "session", json_string(c->session));
-	json_object_set_new(root, "start_realtime_ns", json_integer((json_int_t)c->start_real_ns));
-	json_object_set_new(root, "duration_ns",
-			    json_integer((json_int_t)(tm_mono_ns() - c->start_mono_ns)));
+	json_object_set_new(root, "session", tm_json_text(c->session));
+	json_object_set_new(root, "start_realtime_ns", tm_json_count(c->start_real_ns));
+	json_object_set_new(root, "duration_ns", tm_json_count((tm_mono_ns() - c->start_mono_ns)));
 	json_t *clock = json_object();
-	json_object_set_new(clock, "tsc_hz", json_integer((json_int_t)c->tsc_hz));
+	json_object_set_new(clock, "tsc_hz", tm_json_count(c->tsc_hz));
 	uint64_t floor = tm_coll_floor_now(c);
-	json_object_set_new(clock, "floor_ns",
-			    floor ? json_integer((json_int_t)floor) : json_null());
+	json_object_set_new(clock, "floor_ns", floor ? tm_json_count(floor) : json_null());
 	json_object_set_new(clock, "overhead_subtracted", json_boolean(c->subtract));
 	json_object_set_new(root, "clock", clock);
 
@@ -383,37 +512,37 @@ json_t *tm_summary_json(const struct tm_coll *c)
 		if (!tm_sym_reported(s))
 			continue;
 		json_array_append_new(syms, sym_json(c, s));
-		calls += s->calls;
-		ok += s->ok;
-		failed += s->failed;
-		unfinished += s->unfinished;
-		records += s->records;
-		over += s->overflowed;
+		calls = sat_add(calls, s->calls);
+		ok = sat_add(ok, s->ok);
+		failed = sat_add(failed, s->failed);
+		unfinished = sat_add(unfinished, s->unfinished);
+		records = sat_add(records, s->records);
+		over = sat_add(over, s->overflowed);
 	}
 	json_t *procs = json_array();
 	for (size_t i = 0; i < c->nprocs; i++) {
 		const struct tm_proc *p = c->procs[i];
 		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-			loss[k] += p->loss[k];
-		corrupt += p->closs[TM_CLOSS_CORRUPT];
+			loss[k] = sat_add(loss[k], p->loss[k]);
+		corrupt = sat_add(corrupt, p->closs[TM_CLOSS_CORRUPT]);
 		if (!tm_proc_reported(p))
 			continue;
 		json_array_append_new(procs, tm_proc_json(c, p));
 		nproc++;
 	}
 	json_t *tot = json_object();
-	json_object_set_new(tot, "calls", json_integer((json_int_t)calls));
-	json_object_set_new(tot, "ok", json_integer((json_int_t)ok));
-	json_object_set_new(tot, "failed", json_integer((json_int_t)failed));
-	json_object_set_new(tot, "unfinished", json_integer((json_int_t)unfinished));
-	json_object_set_new(tot, "records", json_integer((json_int_t)records));
-	json_object_set_new(tot, "overflowed", json_integer((json_int_t)over));
-	json_object_set_new(tot, "processes", json_integer((json_int_t)nproc));
+	json_object_set_new(tot, "calls", tm_json_count(calls));
+	json_object_set_new(tot, "ok", tm_json_count(ok));
+	json_object_set_new(tot, "failed", tm_json_count(failed));
+	json_object_set_new(tot, "unfinished", tm_json_count(unfinished));
+	json_object_set_new(tot, "records", tm_json_count(records));
+	json_object_set_new(tot, "overflowed", tm_json_count(over));
+	json_object_set_new(tot, "processes", tm_json_count(nproc));
 	json_object_set_new(root, "totals", tot);
 	json_t *lj = json_object();
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		json_object_set_new(lj, loss_names[k], json_integer((json_int_t)loss[k]));
-	json_object_set_new(lj, "corrupt", json_integer((json_int_t)corrupt));
+		json_object_set_new(lj, loss_names[k], tm_json_count(loss[k]));
+	json_object_set_new(lj, "corrupt", tm_json_count(corrupt));
 	json_object_set_new(root, "loss", lj);
 	json_object_set_new(root, "symbols", syms);
 	json_object_set_new(root, "processes", procs);
@@ -421,17 +550,17 @@ json_t *tm_summary_json(const struct tm_coll *c)
 	for (size_t i = 0; i < c->nstuck; i++) {
 		const struct tm_stuck *e = &c->stuck[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "function", json_string(c->syms[e->gsym].name));
+		json_object_set_new(o, "function", tm_json_text(c->syms[e->gsym].name));
 		json_object_set_new(o, "pid", json_integer(e->pid));
 		json_object_set_new(o, "tid", json_integer(e->tid));
-		json_object_set_new(o, "start_realtime_ns",
-				    json_integer((json_int_t)(e->start_mono_ns - c->start_mono_ns +
-							      c->start_real_ns)));
-		json_object_set_new(o, "age_ns", json_integer((json_int_t)e->age_ns));
+		json_object_set_new(
+			o, "start_realtime_ns",
+			tm_json_count((e->start_mono_ns - c->start_mono_ns + c->start_real_ns)));
+		json_object_set_new(o, "age_ns", tm_json_count(e->age_ns));
 		json_array_append_new(stuck, o);
 	}
 	json_object_set_new(root, "stuck", stuck);
-	json_object_set_new(root, "stuck_more", json_integer((json_int_t)c->stuck_more));
+	json_object_set_new(root, "stuck_more", tm_json_count(c->stuck_more));
 	return root;
 }
 
@@ -501,13 +630,17 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], failed[16];
 		if (!tm_sym_reported(s))
 			continue;
+		/* the name comes from the monitored process: no control byte
+		 * of it reaches the terminal; cut at a character, not a byte */
+		char shown[29];
+		tm_term_text(shown, sizeof(shown), s->name);
 		if (!s->calls) {
-			fprintf(f, "%-28.28s %10s  (%s)\n", s->name, "0", sym_note(s));
+			fprintf(f, "%-28s %10s  (%s)\n", shown, "0", sym_note(s));
 			continue;
 		}
 		if (!s->timed) {
-			fprintf(f, "%-28.28s %10llu %9s  (%s)\n", s->name,
-				(unsigned long long)s->calls, "-",
+			fprintf(f, "%-28s %10llu %9s  (%s)\n", shown, (unsigned long long)s->calls,
+				"-",
 				(s->flags & TM_RF_COUNT) ? "count only: not timed" : "none timed");
 			continue;
 		}
@@ -524,9 +657,10 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		else
 			snprintf(failed, sizeof(failed), "-");
 		char name[40];
-		snprintf(name, sizeof(name), "%.27s%s", s->name,
-			 (s->flags & TM_RF_SAMPLED) ? "~" : "");
-		fprintf(f, "%-28.28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", name,
+		tm_term_text(name, 28, s->name);
+		if (s->flags & TM_RF_SAMPLED)
+			strcat(name, "~");
+		fprintf(f, "%-28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", name,
 			(unsigned long long)s->calls, failed, mean, p50, p95, p99, mx, tot,
 			total > 0 ? 100.0 * sym_total(s) / total : 0.0);
 	}

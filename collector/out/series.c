@@ -57,25 +57,25 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 	json_t *o = json_object(), *pts = json_array();
 	uint64_t res_ns = minutes ? 60000000000ull : 1000000000ull;
 	json_object_set_new(o, "schema", json_string("tm.series/1"));
-	json_object_set_new(o, "function", json_string(name));
-	json_object_set_new(o, "object", json_string(obj));
-	json_object_set_new(o, "session", json_string(sess));
+	json_object_set_new(o, "function", tm_json_text(name));
+	json_object_set_new(o, "object", tm_json_text(obj));
+	json_object_set_new(o, "session", tm_json_text(sess));
 	json_object_set_new(o, "resolution_s", json_integer(minutes ? 60 : 1));
 	for (size_t k = 0; k < got; k++) {
 		uint64_t unit = end - got + k;
 		json_t *p = json_object();
 		const struct tm_wbucket *x = &b[k];
 		json_object_set_new(p, "start_realtime_ns",
-				    json_integer((json_int_t)(epoch_real + unit * res_ns)));
+				    tm_json_count((epoch_real + unit * res_ns)));
 		json_object_set_new(p, "start_mono_ns",
-				    json_integer((json_int_t)(epoch_mono + unit * res_ns)));
-		json_object_set_new(p, "calls", json_integer((json_int_t)x->calls));
-		json_object_set_new(p, "ok", json_integer((json_int_t)x->ok));
-		json_object_set_new(p, "failed", json_integer((json_int_t)x->failed));
-		json_object_set_new(p, "slow", json_integer((json_int_t)x->slow));
+				    tm_json_count((epoch_mono + unit * res_ns)));
+		json_object_set_new(p, "calls", tm_json_count(x->calls));
+		json_object_set_new(p, "ok", tm_json_count(x->ok));
+		json_object_set_new(p, "failed", tm_json_count(x->failed));
+		json_object_set_new(p, "slow", tm_json_count(x->slow));
 		if (flags & TM_RF_BYTES)
-			json_object_set_new(p, "bytes", json_integer((json_int_t)x->bytes));
-		json_object_set_new(p, "timed", json_integer((json_int_t)x->timed));
+			json_object_set_new(p, "bytes", tm_json_count(x->bytes));
+		json_object_set_new(p, "timed", tm_json_count(x->timed));
 		int t = x->timed > 0;
 		json_object_set_new(p, "mean_ns",
 				    t ? json_real((double)x->sum_ns / (double)x->timed)
@@ -83,16 +83,15 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 		static const char *const qk[4] = {"p50_ns", "p95_ns", "p99_ns", "max_ns"};
 		for (unsigned q = 0; q < 4; q++)
 			json_object_set_new(p, qk[q],
-					    t ? json_integer((json_int_t)tm_wh_value(x->q[q]))
-					      : json_null());
+					    t ? tm_json_count(tm_wh_value(x->q[q])) : json_null());
 		json_t *e = json_object();
 		if (x->err_count) {
 			char buf[64];
 			json_object_set_new(e, tm_code_name(codes, x->err_code, buf, sizeof(buf)),
-					    json_integer(x->err_count));
+					    tm_json_count(x->err_count));
 		}
 		if (x->failed > x->err_count)
-			json_object_set_new(e, "other", json_integer(x->failed - x->err_count));
+			json_object_set_new(e, "other", tm_json_count(x->failed - x->err_count));
 		json_object_set_new(p, "errors", e);
 		json_array_append_new(pts, p);
 	}

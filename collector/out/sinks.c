@@ -64,7 +64,7 @@ int tm_sinks_start(struct tm_sinks *s, struct tm_coll *c, pthread_mutex_t *lock,
 		json_t *o = json_object();
 		json_object_set_new(o, "type", json_string("start"));
 		json_object_set_new(o, "schema", json_string("tm.stream/1"));
-		json_object_set_new(o, "session", json_string(c->session));
+		json_object_set_new(o, "session", tm_json_text(c->session));
 		json_object_set_new(o, "interval_ns", json_integer((json_int_t)s->o.interval_ns));
 		json_object_set_new(o, "start_realtime_ns",
 				    json_integer((json_int_t)c->start_real_ns));
@@ -154,7 +154,7 @@ static void proc_events(struct tm_sinks *s, uint64_t t)
 			json_object_set_new(o, "t_realtime_ns", json_integer((json_int_t)t));
 			json_object_set_new(o, "event", json_string(ev));
 			json_object_set_new(o, "pid", json_integer(p->pid));
-			json_object_set_new(o, "exe", json_string(p->exe));
+			json_object_set_new(o, "exe", tm_json_text(p->exe));
 			if (s->pev[i] == 2 && p->status == TM_PS_EXITED)
 				json_object_set_new(o, "exit_code", json_integer(p->exit_code));
 			json_object_set_new(o, "calls", json_integer((json_int_t)p->calls));
@@ -209,8 +209,8 @@ static void deltas(struct tm_sinks *s, uint64_t t)
 			json_t *o = json_object();
 			json_object_set_new(o, "type", json_string("interval"));
 			json_object_set_new(o, "t_realtime_ns", json_integer((json_int_t)t));
-			json_object_set_new(o, "session", json_string(sess));
-			json_object_set_new(o, "function", json_string(y->name));
+			json_object_set_new(o, "session", tm_json_text(sess));
+			json_object_set_new(o, "function", tm_json_text(y->name));
 			json_object_set_new(o, "calls", json_integer((json_int_t)d_calls));
 			json_object_set_new(o, "ok", json_integer((json_int_t)d_ok));
 			json_object_set_new(o, "failed", json_integer((json_int_t)d_failed));
