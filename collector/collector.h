@@ -314,6 +314,15 @@ void tm_proc_name(const struct tm_proc *p, char *out, size_t len);
  * shadow stacks, resources from /proc, per-process buckets. */
 void tm_coll_sample(struct tm_coll *c, uint64_t now_mono);
 void tm_proc_free_sample(struct tm_proc *p);
+struct tm_pfig {
+	uint32_t span_s;
+	uint64_t calls, failed, cpu_user_us, cpu_sys_us, rss_bytes;
+	uint32_t threads;
+	int32_t fds;
+};
+/* A running process's last `secs` sealed seconds; -1 when it has none. */
+int tm_proc_window(const struct tm_proc *p, const struct tm_wclock *k, unsigned secs,
+		   struct tm_pfig *o);
 
 /* calib.c */
 double tm_calibrate_tsc(uint64_t *hz);

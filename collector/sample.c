@@ -3,6 +3,7 @@
  * the shim mirrors), each monitored process's CPU, memory, threads and
  * descriptors (from /proc), and the per-process buckets of the time axis.
  * Costs the monitored program nothing: it reads what is already there. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static void proc_buckets(struct tm_coll *c, struct tm_proc *p)
 
 static void proc_threads(struct tm_proc *p)
 {
-	uint32_t hwm = __atomic_load_n(&p->h->threads_hwm, __ATOMIC_ACQUIRE);
+	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, memory_order_acquire);
 	if (hwm > p->max_threads)
 		hwm = p->max_threads;
 	if (!p->tcpu && !(p->tcpu = calloc(p->max_threads, sizeof(*p->tcpu))))
@@ -72,9 +73,9 @@ static void proc_threads(struct tm_proc *p)
 	for (uint32_t i = 0; i < hwm; i++) {
 		const struct tm_thread *thr = (const void *)((char *)p->h + p->threads_off +
 							     (uint64_t)i * p->thread_size);
-		if (__atomic_load_n(&thr->state, __ATOMIC_ACQUIRE) != TM_THR_ACTIVE)
+		if (atomic_load_explicit(&thr->state, memory_order_acquire) != TM_THR_ACTIVE)
 			continue;
-		int32_t tid = __atomic_load_n(&thr->tid, __ATOMIC_RELAXED);
+		int32_t tid = atomic_load_explicit(&thr->tid, memory_order_relaxed);
 		struct tm_pstat st;
 		if (tid <= 0 || tm_procfs_stat(p->pid, tid, &st) < 0)
 			continue;
@@ -141,4 +142,31 @@ void tm_proc_name(const struct tm_proc *p, char *out, size_t len)
 	const char *src = p->argv_len && p->argv[0] ? p->argv : p->exe;
 	const char *b = strrchr(src, '/');
 	snprintf(out, len, "%s", b && b[1] ? b + 1 : src);
+}
+
+/* The process's windows, from its per-second buckets: calls and failures
+ * per second, CPU as percent of one core, the last RSS, threads and
+ * descriptors. The same windows as the functions' (10 s, 1 min, 5 min,
+ * 15 min of sealed seconds). */
+int tm_proc_window(const struct tm_proc *p, const struct tm_wclock *k, unsigned secs,
+		   struct tm_pfig *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!p->pwin)
+		return -1;
+	uint32_t end = k->open, from = end > secs ? end - secs : 0;
+	o->span_s = end - from;
+	for (uint32_t u = from; u < end; u++) {
+		const struct tm_pbucket *b = &p->pwin->sec[u % TM_WIN_SECS];
+		if (b->unit != u + 1)
+			continue;
+		o->calls += b->calls;
+		o->failed += b->failed;
+		o->cpu_user_us += b->cpu_user_us;
+		o->cpu_sys_us += b->cpu_sys_us;
+		o->rss_bytes = b->rss_bytes;
+		o->threads = b->threads;
+		o->fds = b->fds;
+	}
+	return 0;
 }

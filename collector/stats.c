@@ -148,13 +148,12 @@ void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 		if (k->dur_ns > s->max_ns)
 			s->max_ns = k->dur_ns;
 		slow = s->slow_ns && k->dur_ns > s->slow_ns;
-		tm_win_dur(&s->win, &c->clock, u, k->dur_ns, 1);
 	}
 	s->ok += ok;
 	s->failed += failed;
 	s->bytes += bytes;
 	s->slow += slow;
-	tm_win_count(&s->win, &c->clock, u, 1, ok, failed, bytes, slow);
+	tm_win_call(&s->win, u, k->timed, k->dur_ns, ok, failed, bytes, slow);
 	ps->calls++;
 	ps->ok += ok;
 	ps->failed += failed;

@@ -404,6 +404,35 @@ static json_t *argv_json(const struct tm_proc *p)
 	return a;
 }
 
+/* A running process's rates over the functions' windows (sealed
+ * seconds): calls and failures per second, CPU as percent of one core,
+ * the last RSS; null once it has ended (its series is freed). */
+static json_t *proc_windows_json(const struct tm_coll *c, const struct tm_proc *p)
+{
+	static const unsigned secs[TM_WIN_NWINDOWS] = {10, 60, 300, 900};
+	if (!p->pwin)
+		return json_null();
+	json_t *o = json_object();
+	for (unsigned i = 0; i < TM_WIN_NWINDOWS; i++) {
+		struct tm_pfig f;
+		tm_proc_window(p, &c->clock, secs[i], &f);
+		double span = f.span_s ? (double)f.span_s : 1;
+		json_t *w = json_object();
+		json_object_set_new(w, "span_s", json_integer(f.span_s));
+		json_object_set_new(w, "calls_per_s",
+				    json_real(f.span_s ? (double)f.calls / span : 0));
+		json_object_set_new(w, "failures_per_s",
+				    json_real(f.span_s ? (double)f.failed / span : 0));
+		json_object_set_new(w, "cpu_user_percent",
+				    json_real(f.span_s ? (double)f.cpu_user_us / span / 1e4 : 0));
+		json_object_set_new(w, "cpu_system_percent",
+				    json_real(f.span_s ? (double)f.cpu_sys_us / span / 1e4 : 0));
+		json_object_set_new(w, "rss_bytes", json_integer((json_int_t)f.rss_bytes));
+		json_object_set_new(o, window_names[i], w);
+	}
+	return o;
+}
+
 /* The last /proc sample; null before the first one. */
 static json_t *res_json(const struct tm_proc *p)
 {
@@ -479,6 +508,7 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_object_set_new(o, "session",
 			    tm_json_text(c->sessions ? c->sessions[p->sess] : c->session));
 	json_object_set_new(o, "resources", res_json(p));
+	json_object_set_new(o, "windows", proc_windows_json(c, p));
 	return o;
 }
 

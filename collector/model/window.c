@@ -183,6 +183,7 @@ void tm_wclock_init(struct tm_wclock *k, uint64_t now_ns)
 	k->epoch_ns = now_ns - now_ns % NS;
 	k->open = 0;
 	k->now = 0;
+	k->now_ns = k->epoch_ns;
 	tm_wclock_advance(k, now_ns);
 }
 
@@ -193,14 +194,18 @@ void tm_wclock_advance(struct tm_wclock *k, uint64_t now_ns)
 	uint64_t since = now_ns - k->epoch_ns;
 	uint32_t now = (uint32_t)(since / NS);
 	uint32_t open = since >= TM_WIN_GRACE_NS ? (uint32_t)((since - TM_WIN_GRACE_NS) / NS) : 0;
-	if (now > k->now)
+	if (now > k->now) {
 		k->now = now;
+		k->now_ns = k->epoch_ns + (uint64_t)now * NS;
+	}
 	if (open > k->open)
 		k->open = open;
 }
 
 uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns)
 {
+	if (t_ns - k->now_ns < NS && k->now >= k->open) /* the common case: no division */
+		return k->now;
 	if (t_ns < k->epoch_ns + (uint64_t)k->open * NS)
 		return k->open;
 	uint64_t u = (t_ns - k->epoch_ns) / NS;
@@ -216,16 +221,37 @@ static uint32_t sat32(uint64_t v)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static struct tm_wbucket *sec_bucket(struct tm_win *w, uint32_t u)
+/* Unit u's bucket in a chunked ring, opened (reset to u) and its chunk
+ * allocated when `open`; otherwise NULL unless it holds u. */
+static struct tm_wbucket *ring_at(struct tm_wbucket **chunks, unsigned nchunks, uint32_t u,
+				  int open)
 {
-	if (!w->sec && !(w->sec = calloc(TM_WIN_SECS, sizeof(*w->sec))))
+	struct tm_wbucket **c = &chunks[(u / TM_WIN_CHUNK) % nchunks];
+	if (!*c && (!open || !(*c = calloc(TM_WIN_CHUNK, sizeof(**c)))))
 		return NULL;
-	struct tm_wbucket *b = &w->sec[u % TM_WIN_SECS];
+	struct tm_wbucket *b = &(*c)[u % TM_WIN_CHUNK];
 	if (b->unit != u + 1) {
+		if (!open)
+			return NULL;
 		memset(b, 0, sizeof(*b));
 		b->unit = u + 1;
 	}
 	return b;
+}
+
+static const struct tm_wbucket *sec_held(const struct tm_win *w, uint32_t u)
+{
+	return ring_at((struct tm_wbucket **)w->sec, TM_WIN_SEC_CHUNKS, u, 0);
+}
+
+static const struct tm_wbucket *min_held(const struct tm_win *w, uint32_t m)
+{
+	return ring_at((struct tm_wbucket **)w->min, TM_WIN_MIN_CHUNKS, m, 0);
+}
+
+static struct tm_wbucket *sec_bucket(struct tm_win *w, uint32_t u)
+{
+	return ring_at(w->sec, TM_WIN_SEC_CHUNKS, u, 1);
 }
 
 static void slot_open(struct tm_wslot *f, uint32_t unit)
@@ -269,6 +295,44 @@ int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64
 	if (calls)
 		w->last = w->last > u + 1 ? w->last : u + 1;
 	return 0;
+}
+
+int tm_win_call(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
+		uint64_t failed, uint64_t bytes, uint64_t slow)
+{
+	struct tm_wbucket *b = w->cur;
+	if (!b || b->unit != u + 1) {
+		if (!(b = sec_bucket(w, u)))
+			return -ENOMEM;
+		w->cur = b;
+		if (w->last < u + 1)
+			w->last = u + 1;
+	}
+	b->calls++;
+	b->ok += ok;
+	b->bytes += bytes;
+	if (b->failed < UINT32_MAX)
+		b->failed += (uint32_t)failed;
+	if (b->slow < UINT32_MAX)
+		b->slow += (uint32_t)slow;
+	if (!timed)
+		return 0;
+	struct tm_wslot *f = &w->fsec[u % TM_WIN_FSECS];
+	if (f->unit != u + 1)
+		slot_open(f, u + 1);
+	if (b->timed < UINT32_MAX)
+		b->timed++;
+	b->sum_ns += dur_ns;
+	unsigned idx = tm_wh_index(dur_ns);
+	struct tm_whist *h = &f->h;
+	unsigned off = idx - (unsigned)h->lo * TM_WH_SUB;
+	if (h->c && off < (unsigned)h->n * TM_WH_SUB && h->c[off] < UINT32_MAX &&
+	    h->count < UINT32_MAX) {
+		h->c[off]++;
+		h->count++;
+		return 0;
+	}
+	return tm_whist_add(h, idx, 1);
 }
 
 int tm_win_dur(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t dur_ns, uint32_t n)
@@ -318,8 +382,8 @@ static struct tm_wslot *held(struct tm_wslot *ring, unsigned size, uint32_t unit
 static void seal_minute(struct tm_win *w, uint32_t m)
 {
 	struct tm_wslot *fm = held(w->fmin, TM_WIN_FMINS, m);
-	struct tm_wbucket *mb = w->min ? &w->min[m % TM_WIN_MINS] : NULL;
-	if (fm && mb && mb->unit == m + 1)
+	struct tm_wbucket *mb = (struct tm_wbucket *)min_held(w, m);
+	if (fm && mb)
 		fix_bucket(mb, fm);
 	struct tm_wslot *x;
 	if (m >= 4 && (x = held(w->fmin, TM_WIN_FMINS, m - 4)))
@@ -332,13 +396,9 @@ static void add_to_minute(struct tm_win *w, uint32_t m, const struct tm_wbucket 
 			  const struct tm_wslot *f)
 {
 	if (b) {
-		if (!w->min && !(w->min = calloc(TM_WIN_MINS, sizeof(*w->min))))
+		struct tm_wbucket *mb = ring_at(w->min, TM_WIN_MIN_CHUNKS, m, 1);
+		if (!mb)
 			return;
-		struct tm_wbucket *mb = &w->min[m % TM_WIN_MINS];
-		if (mb->unit != m + 1) {
-			memset(mb, 0, sizeof(*mb));
-			mb->unit = m + 1;
-		}
 		mb->calls += b->calls;
 		mb->ok += b->ok;
 		mb->failed = sat32((uint64_t)mb->failed + b->failed);
@@ -360,8 +420,7 @@ static void add_to_minute(struct tm_win *w, uint32_t m, const struct tm_wbucket 
 static void seal_second(struct tm_win *w, uint32_t u)
 {
 	struct tm_wslot *f = held(w->fsec, TM_WIN_FSECS, u);
-	struct tm_wbucket *b =
-		w->sec && w->sec[u % TM_WIN_SECS].unit == u + 1 ? &w->sec[u % TM_WIN_SECS] : NULL;
+	struct tm_wbucket *b = (struct tm_wbucket *)sec_held(w, u);
 	if (b && f)
 		fix_bucket(b, f);
 	if (f)
@@ -397,8 +456,10 @@ void tm_win_seal(struct tm_win *w, const struct tm_wclock *k)
 
 void tm_win_free(struct tm_win *w)
 {
-	free(w->sec);
-	free(w->min);
+	for (unsigned i = 0; i < TM_WIN_SEC_CHUNKS; i++)
+		free(w->sec[i]);
+	for (unsigned i = 0; i < TM_WIN_MIN_CHUNKS; i++)
+		free(w->min[i]);
 	for (unsigned i = 0; i < TM_WIN_FSECS; i++)
 		tm_whist_free(&w->fsec[i].h);
 	for (unsigned i = 0; i < TM_WIN_FMINS; i++)
@@ -442,9 +503,9 @@ static void fig_err(struct tm_wfig *o, int32_t code, uint64_t n)
 /* Seconds [from, to) from the per-second ring. */
 static void fig_secs(const struct tm_win *w, uint32_t from, uint32_t to, struct tm_wfig *o)
 {
-	for (uint32_t u = from; w->sec && u < to; u++) {
-		const struct tm_wbucket *b = &w->sec[u % TM_WIN_SECS];
-		if (b->unit != u + 1)
+	for (uint32_t u = from; u < to; u++) {
+		const struct tm_wbucket *b = sec_held(w, u);
+		if (!b)
 			continue;
 		fig_add(o, b);
 		fig_err(o, b->err_code, b->err_count);
@@ -469,9 +530,9 @@ void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_w
 		uint32_t cur = sealed / 60;
 		uint32_t first = cur > back ? cur - back : 0;
 		o->span_s = sealed - first * 60;
-		for (uint32_t m = first; w->min && m < cur; m++) {
-			const struct tm_wbucket *b = &w->min[m % TM_WIN_MINS];
-			if (b->unit != m + 1)
+		for (uint32_t m = first; m < cur; m++) {
+			const struct tm_wbucket *b = min_held(w, m);
+			if (!b)
 				continue;
 			fig_add(o, b);
 			const struct tm_wslot *fm =
@@ -505,7 +566,6 @@ size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minu
 	(void)k;
 	uint32_t end = minutes ? w->sealed / 60 : w->sealed;
 	size_t cap = minutes ? TM_WIN_MINS : TM_WIN_SECS;
-	const struct tm_wbucket *ring = minutes ? w->min : w->sec;
 	if (n > cap)
 		n = cap;
 	if (n > end)
@@ -514,8 +574,9 @@ size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minu
 		n = max;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t u = end - (uint32_t)n + (uint32_t)i;
-		if (ring && ring[u % cap].unit == u + 1)
-			out[i] = ring[u % cap];
+		const struct tm_wbucket *b = minutes ? min_held(w, u) : sec_held(w, u);
+		if (b)
+			out[i] = *b;
 		else
 			memset(&out[i], 0, sizeof(out[i]));
 	}
@@ -525,10 +586,10 @@ size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minu
 size_t tm_win_bytes(const struct tm_win *w)
 {
 	size_t b = 0;
-	if (w->sec)
-		b += TM_WIN_SECS * sizeof(*w->sec);
-	if (w->min)
-		b += TM_WIN_MINS * sizeof(*w->min);
+	for (unsigned i = 0; i < TM_WIN_SEC_CHUNKS; i++)
+		b += w->sec[i] ? TM_WIN_CHUNK * sizeof(struct tm_wbucket) : 0;
+	for (unsigned i = 0; i < TM_WIN_MIN_CHUNKS; i++)
+		b += w->min[i] ? TM_WIN_CHUNK * sizeof(struct tm_wbucket) : 0;
 	for (unsigned i = 0; i < TM_WIN_FSECS; i++)
 		b += (size_t)w->fsec[i].h.n * TM_WH_SUB * sizeof(uint32_t);
 	for (unsigned i = 0; i < TM_WIN_FMINS; i++)

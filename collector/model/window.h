@@ -86,16 +86,24 @@ struct tm_wslot {
 
 enum tm_window { TM_W10S = 0, TM_W1M, TM_W5M, TM_W15M };
 
-/* Per-function series. The bucket rings are allocated on the first call. */
+/* The bucket rings are chunks of 64 buckets (4 KiB), allocated when a
+ * unit in them first has a call: a function called once costs one chunk
+ * of each, not the whole 15 minutes and 24 hours. */
+#define TM_WIN_CHUNK	  64
+#define TM_WIN_SEC_CHUNKS 15 /* 960 s kept: more than TM_WIN_SECS */
+#define TM_WIN_MIN_CHUNKS 23 /* 1 472 min kept: more than TM_WIN_MINS */
+
+/* Per-function series. */
 struct tm_win {
-	struct tm_wbucket *sec; /* [TM_WIN_SECS] */
-	struct tm_wbucket *min; /* [TM_WIN_MINS] */
+	struct tm_wbucket *sec[TM_WIN_SEC_CHUNKS];
+	struct tm_wbucket *min[TM_WIN_MIN_CHUNKS];
 	struct tm_wslot fsec[TM_WIN_FSECS];
 	struct tm_wslot fmin[TM_WIN_FMINS];
 	struct tm_wsum run[TM_WIN_NWINDOWS];
-	uint32_t sealed;  /* seconds [0, sealed) are sealed for this function */
-	uint32_t last;	  /* 1 + the last second that had a call; 0: none */
-	uint64_t slow_ns; /* 0: none */
+	struct tm_wbucket *cur; /* the bucket the last call went to (a cache) */
+	uint32_t sealed;	/* seconds [0, sealed) are sealed for this function */
+	uint32_t last;		/* 1 + the last second that had a call; 0: none */
+	uint64_t slow_ns;	/* 0: none */
 };
 
 /* The clock of every series: seconds count from `epoch_ns`. */
@@ -103,6 +111,7 @@ struct tm_wclock {
 	uint64_t epoch_ns; /* CLOCK_MONOTONIC, whole second */
 	uint32_t open;	   /* first second not sealed yet */
 	uint32_t now;	   /* the current second */
+	uint64_t now_ns;   /* where it starts: epoch_ns + now s */
 };
 
 void tm_wclock_init(struct tm_wclock *k, uint64_t now_ns);
@@ -114,6 +123,10 @@ uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns);
 
 /* What calls add to the second `u` (from tm_wclock_unit). Return 0 or
  * -ENOMEM (the call is then missing from the series, never from totals). */
+/* One call (the record path: every field at once, the last bucket
+ * cached). Same as tm_win_count + tm_win_dur for one call. */
+int tm_win_call(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
+		uint64_t failed, uint64_t bytes, uint64_t slow);
 int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t calls,
 		 uint64_t ok, uint64_t failed, uint64_t bytes, uint64_t slow);
 int tm_win_dur(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t dur_ns,
