@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "procfs.h"
 
 #define SESSION_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
@@ -193,23 +194,11 @@ static int add_proc(struct tm_coll *c, struct tm_proc *p)
 /* Start time (field 22) and state (field 3) of pid, or -1 if gone. */
 static int proc_stat(int32_t pid, uint64_t *start, char *state)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	struct tm_pstat st;
+	if (tm_procfs_stat(pid, 0, &st) < 0)
 		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -1;
-	*state = p[2];
-	int field = 2;
-	for (p++; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	*start = strtoull(p, NULL, 10);
+	*start = st.starttime;
+	*state = st.state;
 	return 0;
 }
 
@@ -261,33 +250,12 @@ static uint64_t guarded(struct tm_coll *c, struct tm_proc *p, enum gop op)
 	return g.n;
 }
 
-/* /proc/stat's btime: boot time, seconds since the epoch (0: unknown). */
-static uint64_t boot_time(void)
-{
-	static uint64_t cached; /* fixed for the system's life; read once */
-	char line[256];
-	uint64_t bt = 0;
-	if (cached)
-		return cached;
-	FILE *f = fopen("/proc/stat", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "btime ", 6) == 0) {
-			bt = strtoull(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	cached = bt;
-	return bt;
-}
-
 /* The creator of a segment file made at ctime is gone: no process with
  * its pid, a zombie, or a process that started after the file was made
  * (the pid was reused; 2 s of slack for btime's rounding). */
 static int creator_gone(int32_t pid, const struct timespec *ctime)
 {
-	uint64_t start, bt = boot_time();
+	uint64_t start, bt = tm_procfs_boot_time();
 	char state;
 	long hz = sysconf(_SC_CLK_TCK);
 	if (pid <= 0 || proc_stat(pid, &start, &state) < 0 || state == 'Z' || state == 'X')
@@ -482,14 +450,9 @@ static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
 		       : hs == TM_PROC_EXITED ? TM_PS_EXITED
 					      : TM_PS_CRASHED;
 	}
-	char path[64], exe[256];
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
-	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if (strcmp(exe, p->exe) != 0)
-			return TM_PS_EXEC;
-	}
+	char exe[256];
+	if (tm_procfs_exe(p->pid, exe, sizeof(exe)) == 0 && strcmp(exe, p->exe) != 0)
+		return TM_PS_EXEC;
 	return TM_PS_RUNNING;
 }
 

@@ -79,3 +79,34 @@ int tm_procfs_alive(int32_t pid, int32_t tid)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
 	return access(path, F_OK) == 0;
 }
+
+uint64_t tm_procfs_boot_time(void)
+{
+	static uint64_t cached; /* fixed for the system's life; read once */
+	char line[256];
+	uint64_t bt = 0;
+	if (cached)
+		return cached;
+	FILE *f = fopen("/proc/stat", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "btime ", 6) == 0) {
+			bt = strtoull(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	cached = bt;
+	return bt;
+}
+
+int tm_procfs_exe(int32_t pid, char *out, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, out, len - 1);
+	if (n <= 0)
+		return -ENOENT;
+	out[n] = '\0';
+	return 0;
+}

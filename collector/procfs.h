@@ -3,6 +3,7 @@
 #ifndef TM_PROCFS_H
 #define TM_PROCFS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct tm_pstat {
@@ -17,6 +18,10 @@ struct tm_pstat {
 int tm_procfs_stat(int32_t pid, int32_t tid, struct tm_pstat *st);
 /* Open descriptors of pid, or -errno. */
 int tm_procfs_fds(int32_t pid);
+/* /proc/stat's btime: boot time, seconds since the epoch (0: unknown). */
+uint64_t tm_procfs_boot_time(void);
+/* The executable of pid (readlink /proc/PID/exe). 0 or -errno. */
+int tm_procfs_exe(int32_t pid, char *out, size_t len);
 /* Thread tid of pid exists. */
 int tm_procfs_alive(int32_t pid, int32_t tid);
 
