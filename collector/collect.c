@@ -3,6 +3,7 @@
  * directory, drain them, notice when their process has exited, crashed or
  * exec'd, drain them one last time and remove them. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
 #include <sys/inotify.h>
@@ -18,6 +19,8 @@
 #include "collector.h"
 #include "procfs.h"
 
+#define TM_USER_TOP   "/dev/shm"
+#define TM_USER_DIR   TM_USER_TOP "/tm-" /* + uid: the shim's default directory */
 #define SESSION_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 /* The directory must be ours and private, as the shim requires
@@ -58,7 +61,11 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 	if (dir && *dir)
 		snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	else
-		snprintf(c->dir, sizeof(c->dir), "/dev/shm/tm-%u", (unsigned)geteuid());
+		snprintf(c->dir, sizeof(c->dir), TM_USER_DIR "%u", (unsigned)geteuid());
+	/* root with the default directory also follows its session into the
+	 * other users' default directories (a child that switched user) */
+	c->follow_users = !(dir && *dir) && geteuid() == 0;
+	c->max_procs = o->max_procs ? o->max_procs : TM_MAX_PROCS_DEFAULT;
 	const char *s = o->session && *o->session ? o->session : getenv("TM_SESSION");
 	if (!s || !*s)
 		s = "default";
@@ -92,6 +99,17 @@ int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, siz
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
+int tm_parse_max_procs(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < 1 || v > TM_MAX_PROCS_LIMIT)
+		return -EINVAL;
+	*out = (size_t)v;
 	return 0;
 }
 
@@ -135,7 +153,8 @@ static uint32_t session_of(struct tm_coll *c, const char *name)
 /* Entries are looked up by path on every scan, for every name in the
  * directory: a hash (open addressing, 1 + index in procs, at most half
  * full) keeps a scan linear in the directory's size, whatever was planted
- * in it. Entries are never removed from procs before tm_coll_free. */
+ * in it. Entries leave procs only when merged (tm_coll_compact, which rebuilds the
+ * hash): finished, their segment removed, so never met again. */
 static uint64_t path_hash(const char *s)
 {
 	uint64_t h = 14695981039346656037ull;
@@ -280,7 +299,21 @@ static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const 
 	int32_t pid = (int32_t)strtol(name + strcspn(name, ".") + 1, NULL, 10);
 	if (lstat(path, &st) < 0)
 		return 0; /* gone already */
-	if (creator_gone(pid, &st.st_ctim)) {
+	int gone = creator_gone(pid, &st.st_ctim);
+	if (gone && p->foreign) {
+		/* another user's directory: we remove only what we collected */
+		char shown[600];
+		tm_term_text(shown, sizeof(shown), path);
+		fprintf(stderr,
+			"tmcollect: %s: never published, pid %d gone; left in place (uid %u's "
+			"directory)\n",
+			shown, (int)pid, (unsigned)p->uid);
+		p->unborn = 0;
+		p->ignored = 1;
+		p->pid = -1;
+		return 1;
+	}
+	if (gone) {
 		int r = tm_seg_remove_unborn(path);
 		if (r == -EAGAIN || r == -EBUSY) {
 			/* another collector is at it, or published after all */
@@ -316,10 +349,12 @@ static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const 
 
 /* Looks at one directory entry named like a segment of the session; p is
  * a fresh entry or one retried (unborn). Returns 1 if p must be kept. */
-static int look_at(struct tm_coll *c, struct tm_proc *p, const char *path, const char *name)
+static int look_at(struct tm_coll *c, struct tm_proc *p, int dirfd, const char *path,
+		   const char *name)
 {
 	char err[256];
-	int r = tm_proc_attach(p, path, err, sizeof(err));
+	int r = p->foreign ? tm_proc_attach_at(p, dirfd, name, path, p->uid, err, sizeof(err))
+			   : tm_proc_attach(p, path, err, sizeof(err));
 	if (r == 0) {
 		p->unborn = 0;
 		c->present++;
@@ -348,26 +383,25 @@ static int look_at(struct tm_coll *c, struct tm_proc *p, const char *path, const
 	return 1;
 }
 
-/* Attaches new segments of the session. present counts the entries that
- * idleness waits for: attached ones and those not ready yet; entries
- * finished, refused, abandoned or never to be published are not counted. */
-int tm_coll_scan(struct tm_coll *c)
+/* One directory's segments of the session: ours (dirfd -1, read by
+ * path), or another user's (foreign: uid, dirfd verified by the caller). */
+static int scan_dir(struct tm_coll *c, const char *dir, int dirfd, int foreign, uint32_t uid)
 {
-	DIR *d = opendir(c->dir);
-	int added = 0;
+	int added = 0, dfd = dirfd >= 0 ? fcntl(dirfd, F_DUPFD_CLOEXEC, 0) : -1;
+	DIR *d = dirfd >= 0 ? (dfd >= 0 ? fdopendir(dfd) : NULL) : opendir(dir);
 	if (!d) {
-		c->present = 0;
-		return errno == ENOENT ? 0 : -errno;
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return e == ENOENT ? 0 : -e;
 	}
 	struct dirent *e;
-	c->present = 0;
-	c->pending = 0;
 	while ((e = readdir(d))) {
 		if (!name_matches(c, e->d_name))
 			continue;
 		c->seen_any = 1;
 		char path[512];
-		snprintf(path, sizeof(path), "%s/%s", c->dir, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		struct tm_proc *p = find(c, path);
 		if (p && !p->unborn) {
 			c->present += p->attached != 0;
@@ -375,7 +409,7 @@ int tm_coll_scan(struct tm_coll *c)
 		}
 		if (p) {
 			int was = p->attached;
-			look_at(c, p, path, e->d_name);
+			look_at(c, p, dirfd, path, e->d_name);
 			added += p->attached && !was;
 			continue;
 		}
@@ -383,7 +417,10 @@ int tm_coll_scan(struct tm_coll *c)
 		if (!p)
 			break;
 		snprintf(p->path, sizeof(p->path), "%s", path);
-		if (!look_at(c, p, path, e->d_name)) {
+		p->dirfd = -1;
+		p->foreign = foreign;
+		p->uid = uid;
+		if (!look_at(c, p, dirfd, path, e->d_name)) {
 			free(p);
 			continue;
 		}
@@ -396,6 +433,64 @@ int tm_coll_scan(struct tm_coll *c)
 		added += p->attached != 0;
 	}
 	closedir(d);
+	return added;
+}
+
+/* Root following its session into the other users' default directories
+ * (a child that switched user writes to /dev/shm/tm-<its uid>). Such a
+ * directory is read only if it is exactly what the shim makes: a
+ * directory, not a symlink, owned by the uid in its name, mode 0700; its
+ * segments must be owned by that uid too. It is opened once per scan and
+ * everything in it is reached through that fd. */
+static int scan_users(struct tm_coll *c)
+{
+	DIR *d = opendir(TM_USER_TOP);
+	int added = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *num = e->d_name + 3;
+		if (strncmp(e->d_name, "tm-", 3) != 0 || !*num || (num[0] == '0' && num[1]) ||
+		    strspn(num, "0123456789") != strlen(num) || strlen(num) > 10)
+			continue;
+		unsigned long uid = strtoul(num, NULL, 10);
+		if (uid == geteuid() || uid > UINT32_MAX)
+			continue;
+		char path[256];
+		struct stat st;
+		snprintf(path, sizeof(path), TM_USER_DIR "%lu", uid);
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid &&
+		    (st.st_mode & 07777) == 0700) {
+			if (c->inotify_fd >= 0) {
+				char self[64];
+				snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+				inotify_add_watch(c->inotify_fd, self, IN_CREATE | IN_MOVED_TO);
+			}
+			int r = scan_dir(c, path, fd, 1, (uint32_t)uid);
+			added += r > 0 ? r : 0;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return added;
+}
+
+/* Attaches new segments of the session. present counts the entries that
+ * idleness waits for: attached ones and those not ready yet; entries
+ * finished, refused, abandoned or never to be published are not counted. */
+int tm_coll_scan(struct tm_coll *c)
+{
+	c->present = 0;
+	c->pending = 0;
+	int added = scan_dir(c, c->dir, -1, 0, (uint32_t)geteuid());
+	if (added < 0)
+		c->present = 0;
+	if (c->follow_users)
+		added = (added > 0 ? added : 0) + scan_users(c);
 	return added;
 }
 
@@ -470,6 +565,115 @@ static void check_one(struct tm_coll *c, struct tm_proc *p)
 		finalize(c, p, st);
 }
 
+/* The collector keeps per-process detail for at most max_procs
+ * processes: past that, the oldest finished ones (detached, their segment
+ * removed, and with a --jsonl stream their end said) are merged into
+ * c->earlier and freed — about 4 KiB + max_syms x 32 B each. Function
+ * totals live in c->syms and do not move; what the outputs sum over
+ * processes (loss, calls, CPU by program) is kept in the aggregate.
+ * Images never reported (the exec'd-away half of a fork+exec, no calls)
+ * are merged as soon as they are finished. */
+static int merge_ready(const struct tm_coll *c, const struct tm_proc *p)
+{
+	return !p->attached && p->removed && !p->unborn && !p->ignored &&
+	       (!c->said_needed || p->pid <= 0 || p->said == 2);
+}
+
+static int grow_to(void **v, size_t *n, size_t want, size_t size)
+{
+	if (want <= *n)
+		return 0;
+	void *m = realloc(*v, want * size);
+	if (!m)
+		return -ENOMEM;
+	memset((char *)m + *n * size, 0, (want - *n) * size);
+	*v = m;
+	*n = want;
+	return 0;
+}
+
+static int earlier_add(struct tm_coll *c, const struct tm_proc *p)
+{
+	struct tm_earlier *e = &c->earlier;
+	size_t k = 0;
+	char name[64];
+	if (grow_to((void **)&e->sess, &e->nsess, (size_t)p->sess + 1, sizeof(*e->sess)) < 0)
+		return -ENOMEM;
+	if (p->res.valid) {
+		tm_proc_name(p, name, sizeof(name));
+		while (k < e->nprogs &&
+		       !(e->progs[k].sess == p->sess && strcmp(e->progs[k].name, name) == 0))
+			k++;
+		size_t n = e->nprogs;
+		if (k == n && grow_to((void **)&e->progs, &n, k + 1, sizeof(*e->progs)) < 0)
+			return -ENOMEM;
+		if (k == e->nprogs) {
+			e->progs[k].sess = p->sess;
+			memcpy(e->progs[k].name, name, sizeof(name));
+			e->nprogs = n;
+		}
+		e->progs[k].user_s += p->res.cpu_user_s;
+		e->progs[k].sys_s += p->res.cpu_sys_s;
+	}
+	struct tm_esess *es = &e->sess[p->sess];
+	for (unsigned i = 0; i < TM_LOSS_COUNT; i++) {
+		es->loss[i] += p->loss[i];
+		e->loss[i] += p->loss[i];
+	}
+	es->corrupt += p->closs[TM_CLOSS_CORRUPT];
+	e->corrupt += p->closs[TM_CLOSS_CORRUPT];
+	if (!tm_proc_reported(p))
+		return 0;
+	e->count++;
+	e->calls += p->calls;
+	e->records += p->records;
+	e->overflowed += p->overflowed;
+	e->status[p->status]++;
+	for (uint32_t i = 0; i < p->npsyms; i++) {
+		if (!tm_sym_reported(&c->syms[p->psyms[i].gsym]))
+			continue;
+		e->ok += p->psyms[i].ok;
+		e->failed += p->psyms[i].failed;
+	}
+	return 0;
+}
+
+static void proc_free(struct tm_proc *p)
+{
+	tm_proc_detach(p, 0);
+	free(p->psyms);
+	tm_proc_free_sample(p);
+	free(p);
+}
+
+void tm_coll_compact(struct tm_coll *c)
+{
+	size_t detail = 0, eager = 0, j = 0;
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct tm_proc *p = c->procs[i];
+		if (p->ignored || p->unborn)
+			continue;
+		detail++;
+		eager += merge_ready(c, p) && !tm_proc_reported(p);
+	}
+	if (detail <= c->max_procs && !eager)
+		return;
+	size_t over = detail > c->max_procs ? detail - c->max_procs : 0;
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct tm_proc *p = c->procs[i];
+		if (merge_ready(c, p) && (over || !tm_proc_reported(p)) && earlier_add(c, p) == 0) {
+			over -= over > 0;
+			proc_free(p);
+			continue;
+		}
+		c->procs[j++] = p;
+	}
+	c->nprocs = j;
+	memset(c->prochash, 0, c->capprochash * sizeof(*c->prochash));
+	for (size_t i = 0; i < c->nprocs; i++)
+		hash_insert(c->prochash, c->capprochash, c->procs[i]->path, (uint32_t)i + 1);
+}
+
 void tm_coll_check(struct tm_coll *c)
 {
 	for (size_t i = 0; i < c->nprocs; i++) {
@@ -488,6 +692,7 @@ void tm_coll_check(struct tm_coll *c)
 		}
 		guarded(c, p, G_CHECK);
 	}
+	tm_coll_compact(c);
 }
 
 /* Idle: we saw the session at work, and nothing of it is left to drain —
@@ -543,13 +748,11 @@ void tm_coll_free(struct tm_coll *c)
 {
 	if (c->inotify_fd >= 0)
 		close(c->inotify_fd);
-	for (size_t i = 0; i < c->nprocs; i++) {
-		tm_proc_detach(c->procs[i], 0);
-		free(c->procs[i]->psyms);
-		tm_proc_free_sample(c->procs[i]);
-		free(c->procs[i]);
-	}
+	for (size_t i = 0; i < c->nprocs; i++)
+		proc_free(c->procs[i]);
 	free(c->procs);
+	free(c->earlier.sess);
+	free(c->earlier.progs);
 	for (size_t i = 0; i < c->nsyms; i++)
 		tm_sym_free(&c->syms[i]);
 	free(c->syms);

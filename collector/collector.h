@@ -165,14 +165,46 @@ struct tm_proc {
 	int floor_dirty;
 	uint64_t floor_ns;
 	/* entries the collector gave up on (segment.c, collect.c) */
-	int ignored; /* refused, abandoned or garbage: reported once, never waited for */
-	int unborn;  /* never published, creator alive: retried, not waited for */
+	int ignored;  /* refused, abandoned or garbage: reported once, never waited for */
+	int unborn;   /* never published, creator alive: retried, not waited for */
+	int removed;  /* its segment was unlinked when finished: may be merged */
+	uint8_t said; /* out/sinks.c: 0 nothing said, 1 started, 2 ended */
+	/* another user's directory (root following a child that switched
+	 * user): the segment must be owned by uid, and is opened and removed
+	 * through the directory verified at the scan (dirfd, while attached) */
+	int foreign;
+	uint32_t uid;
+	int dirfd;
 };
+
+/* Finished processes merged out of tm_coll.procs once more than
+ * max_procs are kept (collect.c): what the outputs still need of them. */
+struct tm_earlier {
+	uint64_t count; /* reported processes merged */
+	uint64_t calls, ok, failed, records, overflowed;
+	uint64_t status[4]; /* by enum tm_pstatus */
+	uint64_t loss[TM_LOSS_COUNT], corrupt;
+	struct tm_esess {
+		uint64_t loss[TM_LOSS_COUNT], corrupt;
+	} * sess; /* by session index: loss of every merged entry */
+	size_t nsess;
+	struct tm_eprog {
+		uint32_t sess;
+		char name[64];
+		double user_s, sys_s;
+	} * progs; /* CPU by (session, program), as out/prom.c sums it */
+	size_t nprogs;
+};
+#define TM_MAX_PROCS_DEFAULT 256
+#define TM_MAX_PROCS_LIMIT   1000000
+/* collect.c: --max-processes N (1..TM_MAX_PROCS_LIMIT); 0 or -EINVAL */
+int tm_parse_max_procs(const char *s, size_t *out);
 
 struct tm_coll_opts {
 	const char *dir;
 	const char *session;
 	int subtract_overhead; /* take the shim's floor off every duration */
+	size_t max_procs;      /* processes kept in detail; 0: TM_MAX_PROCS_DEFAULT */
 };
 
 struct tm_coll {
@@ -207,6 +239,10 @@ struct tm_coll {
 	uint64_t floor_ns; /* median of the processes' floors (cached) */
 	size_t garbage;	   /* never-published segments of dead creators, removed */
 	size_t abandoned;  /* segments given up on after a fault or a size change */
+	size_t max_procs;  /* finished processes beyond this are merged into earlier */
+	struct tm_earlier earlier;
+	int said_needed;  /* a --jsonl stream: merge a process only once its end was said */
+	int follow_users; /* root, default TM_DIR: other users' /dev/shm/tm-<uid> too */
 };
 
 /* collect.c */
@@ -216,6 +252,9 @@ uint64_t tm_coll_drain(struct tm_coll *c); /* drain everything attached; records
 void tm_coll_check(struct tm_coll *c);	   /* liveness: finalize dead processes */
 int tm_coll_idle(const struct tm_coll *c); /* every seen process finished */
 void tm_coll_finish(struct tm_coll *c);	   /* final drain of all; detach */
+/* Merges the oldest finished processes past max_procs into c->earlier
+ * (after every check, and after the stream said their end). */
+void tm_coll_compact(struct tm_coll *c);
 void tm_coll_free(struct tm_coll *c);
 uint64_t tm_mono_ns(void);
 /* Sleeps up to timeout_ns or until a segment appears in the directory.
@@ -228,6 +267,10 @@ int tm_seg_validate(const void *map, uint64_t size, char *err, size_t errlen);
  * -ENODATA: never published (magic 0 or shorter than a header), nothing
  * mapped; other -errno: refused */
 int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen);
+/* The same for a segment `name` in the directory dirfd (verified by the
+ * caller) that must be owned by uid; path is what is reported. */
+int tm_proc_attach_at(struct tm_proc *p, int dirfd, const char *name, const char *path,
+		      uint32_t uid, char *err, size_t errlen);
 void tm_proc_detach(struct tm_proc *p, int remove);
 /* Removes path if it is still an unpublished segment of ours that no other
  * collector holds. 0 or -errno. */

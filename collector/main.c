@@ -38,6 +38,7 @@ enum {
 	OPT_JSONL,
 	OPT_CSV,
 	OPT_RULES,
+	OPT_MAX_PROCS,
 	OPT_HELP
 };
 
@@ -84,6 +85,9 @@ static const struct {
 	{{"rules", required_argument, NULL, OPT_RULES},
 	 "FILE",
 	 "JSON rules for the collector (error_categories; see docs/CONFIG.md)"},
+	{{"max-processes", required_argument, NULL, OPT_MAX_PROCS},
+	 "N",
+	 "processes kept in detail; older finished ones are merged (default: 256)"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "this text"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -135,6 +139,13 @@ int main(int argc, char **argv)
 		case OPT_JSONL: loop.sinks.o.jsonl = optarg; break;
 		case OPT_CSV: loop.sinks.o.csv = optarg; break;
 		case OPT_RULES: rules = optarg; break;
+		case OPT_MAX_PROCS:
+			if (tm_parse_max_procs(optarg, &co.max_procs) < 0) {
+				fprintf(stderr, "tmcollect: --max-processes %s: expected 1..%u\n",
+					optarg, TM_MAX_PROCS_LIMIT);
+				return 2;
+			}
+			break;
 		case OPT_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

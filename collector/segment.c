@@ -90,12 +90,14 @@ static void copy_str(char *dst, size_t dlen, const char *src, size_t slen)
 	dst[n] = '\0';
 }
 
-/* Opens and locks path (one collector per segment) and checks it still
- * names the inode we opened. Returns the fd, or -errno with err filled. */
-static int open_locked(const char *path, int flags, struct stat *st, char *err, size_t errlen)
+/* Opens and locks `name` in dirfd (AT_FDCWD: a path) — one collector per
+ * segment — and checks it is a regular file owned by uid that the name
+ * still names. Returns the fd, or -errno with err filled. */
+static int open_locked(int dirfd, const char *name, int flags, uint32_t uid, struct stat *st,
+		       char *err, size_t errlen)
 {
 	/* NONBLOCK: opening a FIFO planted under a segment's name never waits */
-	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	int ret;
 	struct stat now;
 
@@ -104,8 +106,13 @@ static int open_locked(const char *path, int flags, struct stat *st, char *err, 
 		snprintf(err, errlen, "open: %s", strerror(errno));
 		return ret;
 	}
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid()) {
-		snprintf(err, errlen, "not a regular file owned by us");
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != uid) {
+		if (uid == geteuid())
+			snprintf(err, errlen, "not a regular file owned by us");
+		else
+			snprintf(err, errlen,
+				 "not a regular file owned by uid %u (its directory's)",
+				 (unsigned)uid);
 		ret = -EPERM;
 		goto fail;
 	}
@@ -116,7 +123,8 @@ static int open_locked(const char *path, int flags, struct stat *st, char *err, 
 	}
 	/* The collector that held it may have finished it and unlinked it
 	 * between our open and our lock: then it is not ours to report. */
-	if (stat(path, &now) < 0 || now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
+	if (fstatat(dirfd, name, &now, 0) < 0 || now.st_ino != st->st_ino ||
+	    now.st_dev != st->st_dev) {
 		snprintf(err, errlen, "already collected");
 		ret = -EAGAIN;
 		goto fail;
@@ -153,11 +161,17 @@ static int read_header(int fd, struct tm_seg_header *h, char *err, size_t errlen
  * another -errno with err filled. */
 int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen)
 {
+	return tm_proc_attach_at(p, AT_FDCWD, path, path, (uint32_t)geteuid(), err, errlen);
+}
+
+int tm_proc_attach_at(struct tm_proc *p, int dirfd, const char *name, const char *path,
+		      uint32_t uid, char *err, size_t errlen)
+{
 	struct stat st;
 	struct tm_seg_header hb;
 	void *m = MAP_FAILED;
 	int ret;
-	int fd = open_locked(path, O_RDWR, &st, err, errlen);
+	int fd = open_locked(dirfd, name, O_RDWR, uid, &st, err, errlen);
 
 	if (fd < 0)
 		return fd;
@@ -177,6 +191,7 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 	const struct tm_seg_header *h = &hb;
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	p->fd = fd;
+	p->dirfd = dirfd == AT_FDCWD ? -1 : fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	p->h = m;
 	p->size = (uint64_t)st.st_size;
 	p->ring_cap = h->ring_cap;
@@ -210,7 +225,8 @@ int tm_proc_attach(struct tm_proc *p, const char *path, char *err, size_t errlen
 	p->npsyms = 0;
 	p->cnt_syms = calloc(p->max_syms, sizeof(*p->cnt_syms));
 	p->ncnt_syms = 0;
-	if (!p->thr_loss_seen || !p->thr_epoch || !p->psyms || !p->cnt_syms) {
+	if (!p->thr_loss_seen || !p->thr_epoch || !p->psyms || !p->cnt_syms ||
+	    (dirfd != AT_FDCWD && p->dirfd < 0)) {
 		snprintf(err, errlen, "out of memory");
 		tm_proc_detach(p, 0);
 		return -ENOMEM;
@@ -228,7 +244,7 @@ int tm_seg_remove_unborn(const char *path)
 	struct stat st;
 	struct tm_seg_header hb;
 	char err[128];
-	int fd = open_locked(path, O_RDONLY, &st, err, sizeof(err));
+	int fd = open_locked(AT_FDCWD, path, O_RDONLY, (uint32_t)geteuid(), &st, err, sizeof(err));
 	int ret;
 
 	if (fd < 0)
@@ -242,14 +258,24 @@ int tm_seg_remove_unborn(const char *path)
 	return ret;
 }
 
+/* remove: the segment is finished; it is unlinked — in another user's
+ * directory through the directory fd verified when it was attached, so a
+ * directory swapped for a symlink since cannot redirect the unlink. */
 void tm_proc_detach(struct tm_proc *p, int remove)
 {
 	if (!p->attached)
 		return;
-	if (remove)
-		unlink(p->path);
+	if (remove) {
+		const char *slash = strrchr(p->path, '/');
+		int r = p->dirfd >= 0 ? unlinkat(p->dirfd, slash ? slash + 1 : p->path, 0)
+				      : unlink(p->path);
+		p->removed = r == 0 || errno == ENOENT;
+	}
 	munmap(p->h, p->size);
 	close(p->fd);
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	p->dirfd = -1;
 	p->h = NULL;
 	p->fd = -1;
 	p->attached = 0;

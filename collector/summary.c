@@ -519,12 +519,39 @@ int tm_proc_reported(const struct tm_proc *p)
 	return p->pid > 0 && !(p->status == TM_PS_EXEC && p->calls == 0);
 }
 
+/* The finished processes merged out of the list (tm_coll_compact):
+ * always present, zeros when none were. */
+static json_t *earlier_json(const struct tm_coll *c)
+{
+	const struct tm_earlier *e = &c->earlier;
+	json_t *o = json_object();
+	json_object_set_new(o, "count", tm_json_count(e->count));
+	json_object_set_new(o, "calls", tm_json_count(e->calls));
+	json_object_set_new(o, "ok", tm_json_count(e->ok));
+	json_object_set_new(o, "failed", tm_json_count(e->failed));
+	json_object_set_new(o, "records", tm_json_count(e->records));
+	json_object_set_new(o, "overflowed", tm_json_count(e->overflowed));
+	json_t *loss = json_object();
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		json_object_set_new(loss, loss_names[k], tm_json_count(e->loss[k]));
+	json_object_set_new(loss, "corrupt", tm_json_count(e->corrupt));
+	json_object_set_new(o, "loss", loss);
+	json_t *st = json_object();
+	for (unsigned k = 0; k < sizeof(status_names) / sizeof(status_names[0]); k++)
+		json_object_set_new(st, status_names[k], tm_json_count(e->status[k]));
+	json_object_set_new(o, "status", st);
+	return o;
+}
+
 json_t *tm_summary_json(const struct tm_coll *c)
 {
 	json_t *root = json_object();
 	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0;
-	uint64_t loss[TM_LOSS_COUNT] = {0}, corrupt = c->closs[TM_CLOSS_CORRUPT];
+	uint64_t loss[TM_LOSS_COUNT] = {0};
+	uint64_t corrupt = sat_add(c->closs[TM_CLOSS_CORRUPT], c->earlier.corrupt);
 
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		loss[k] = c->earlier.loss[k];
 	json_object_set_new(root, "schema", json_string("tm.summary/1"));
 	json_object_set_new(root, "session", tm_json_text(c->session));
 	json_object_set_new(root, "start_realtime_ns", tm_json_count(c->start_real_ns));
@@ -567,7 +594,7 @@ json_t *tm_summary_json(const struct tm_coll *c)
 	json_object_set_new(tot, "unfinished", tm_json_count(unfinished));
 	json_object_set_new(tot, "records", tm_json_count(records));
 	json_object_set_new(tot, "overflowed", tm_json_count(over));
-	json_object_set_new(tot, "processes", tm_json_count(nproc));
+	json_object_set_new(tot, "processes", tm_json_count(sat_add(nproc, c->earlier.count)));
 	json_object_set_new(root, "totals", tot);
 	json_t *lj = json_object();
 	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
@@ -576,6 +603,7 @@ json_t *tm_summary_json(const struct tm_coll *c)
 	json_object_set_new(root, "loss", lj);
 	json_object_set_new(root, "symbols", syms);
 	json_object_set_new(root, "processes", procs);
+	json_object_set_new(root, "earlier_processes", earlier_json(c));
 	json_t *stuck = json_array();
 	for (size_t i = 0; i < c->nstuck; i++) {
 		const struct tm_stuck *e = &c->stuck[i];
@@ -713,6 +741,8 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		fprintf(f, "note: ~ sampled: latency from 1 call in N, total estimated; calls and "
 			   "failures exact\n");
 	uint64_t loss[TM_LOSS_COUNT] = {0};
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		loss[k] = c->earlier.loss[k];
 	for (size_t i = 0; i < c->nprocs; i++)
 		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
 			loss[k] += c->procs[i]->loss[k];

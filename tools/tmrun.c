@@ -22,6 +22,7 @@ struct run_opts {
 	double interval_s;
 	int quiet;
 	int subtract;
+	size_t max_procs;
 };
 
 static struct tm_loop loop;
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 		   "      --csv FILE       per-interval rows as CSV\n"
 		   "      --textfile FILE  Prometheus exposition, rewritten every interval\n"
 		   "      --interval SECONDS   for the outputs above (default: 1)\n"
+		   "      --max-processes N    processes kept in detail (default: 256)\n"
 		   "  -h, --help           this text\n");
 }
 
@@ -60,6 +62,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"csv", required_argument, NULL, 'C'},
 		{"textfile", required_argument, NULL, 'T'},
 		{"interval", required_argument, NULL, 'I'},
+		{"max-processes", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -86,6 +89,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		}
+		case 'M':
+			if (tm_parse_max_procs(optarg, &o->max_procs) < 0) {
+				fprintf(stderr, "tmrun: --max-processes %s: expected 1..%u\n",
+					optarg, TM_MAX_PROCS_LIMIT);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -222,6 +232,7 @@ int main(int argc, char **argv)
 	co.session = session;
 	co.dir = getenv("TM_DIR");
 	co.subtract_overhead = o.subtract;
+	co.max_procs = o.max_procs;
 	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tmrun: %s\n", err);
 		return 2;

@@ -299,6 +299,11 @@ static void sessions(struct prom *o)
 	       "counted exactly; reentrant, depth and nomem are not in tm_calls_total).");
 	for (size_t si = 0; si < ns; si++) {
 		uint64_t loss[TM_LOSS_COUNT] = {0}, corrupt = c->closs[TM_CLOSS_CORRUPT];
+		if (si < c->earlier.nsess) { /* processes merged away (collect.c) */
+			for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+				loss[k] += c->earlier.sess[si].loss[k];
+			corrupt += c->earlier.sess[si].corrupt;
+		}
 		for (size_t i = 0; i < c->nprocs; i++) {
 			if (c->procs[i]->sess != si)
 				continue;
@@ -320,7 +325,7 @@ static void sessions(struct prom *o)
 	family(o, "tm_records_overflowed_total", "counter",
 	       "Calls folded into exact accumulators because a ring was full.");
 	for (size_t si = 0; si < ns; si++) {
-		uint64_t n = 0;
+		uint64_t n = si < c->earlier.nsess ? c->earlier.sess[si].loss[TM_LOSS_OVERFLOW] : 0;
 		for (size_t i = 0; i < c->nprocs; i++)
 			if (c->procs[i]->sess == si)
 				n += c->procs[i]->loss[TM_LOSS_OVERFLOW];
@@ -345,10 +350,16 @@ struct prog {
 static void programs(struct prom *o)
 {
 	const struct tm_coll *c = o->c;
-	struct prog *v = calloc(c->nprocs ? c->nprocs : 1, sizeof(*v));
+	struct prog *v = calloc(c->nprocs + c->earlier.nprogs + 1, sizeof(*v));
 	size_t n = 0;
 	if (!v)
 		return;
+	/* CPU of the processes merged away (collect.c): the counter keeps them */
+	for (size_t i = 0; i < c->earlier.nprogs; i++) {
+		const struct tm_eprog *e = &c->earlier.progs[i];
+		v[n] = (struct prog){.sess = e->sess, .user = e->user_s, .sys = e->sys_s};
+		memcpy(v[n++].name, e->name, sizeof(e->name));
+	}
 	for (size_t i = 0; i < c->nprocs; i++) {
 		const struct tm_proc *p = c->procs[i];
 		if (!p->res.valid)

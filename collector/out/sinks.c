@@ -41,6 +41,8 @@ int tm_sinks_start(struct tm_sinks *s, struct tm_coll *c, pthread_mutex_t *lock,
 		return -EIO;
 	if (s->o.csv && !(s->csv = open_stream(s->o.csv, "--csv", err, errlen)))
 		return -EIO;
+	/* a process is merged away (collect.c) only once its end was said */
+	c->said_needed = s->jsonl != NULL;
 	if (s->jsonl || s->csv)
 		signal(SIGPIPE, SIG_IGN); /* a reader that went away is an error, not a death */
 	if (s->o.listen) {
@@ -110,7 +112,7 @@ static void csv_field(FILE *f, const char *v)
 	fputc('"', f);
 }
 
-static int grow(struct tm_sinks *s, size_t nsyms, size_t nprocs)
+static int grow(struct tm_sinks *s, size_t nsyms)
 {
 	if (nsyms > s->nprev) {
 		struct tm_prev *p = realloc(s->prev, nsyms * sizeof(*p));
@@ -120,14 +122,6 @@ static int grow(struct tm_sinks *s, size_t nsyms, size_t nprocs)
 		s->prev = p;
 		s->nprev = nsyms;
 	}
-	if (nprocs > s->npev) {
-		unsigned char *p = realloc(s->pev, nprocs);
-		if (!p)
-			return -ENOMEM;
-		memset(p + s->npev, 0, nprocs - s->npev);
-		s->pev = p;
-		s->npev = nprocs;
-	}
 	return 0;
 }
 
@@ -135,17 +129,18 @@ static void proc_events(struct tm_sinks *s, uint64_t t)
 {
 	const struct tm_coll *c = s->c;
 	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct tm_proc *p = c->procs[i];
+		/* what was said lives in the process (c->procs is compacted) */
+		struct tm_proc *p = c->procs[i];
 		if (p->pid <= 0)
 			continue;
 		for (;;) {
 			const char *ev = NULL;
-			if (s->pev[i] == 0) {
+			if (p->said == 0) {
 				ev = "started";
-				s->pev[i] = 1;
-			} else if (s->pev[i] == 1 && !p->attached) {
+				p->said = 1;
+			} else if (p->said == 1 && !p->attached) {
 				ev = pstatus[p->status];
-				s->pev[i] = 2;
+				p->said = 2;
 			}
 			if (!ev)
 				break;
@@ -155,7 +150,7 @@ static void proc_events(struct tm_sinks *s, uint64_t t)
 			json_object_set_new(o, "event", json_string(ev));
 			json_object_set_new(o, "pid", json_integer(p->pid));
 			json_object_set_new(o, "exe", tm_json_text(p->exe));
-			if (s->pev[i] == 2 && p->status == TM_PS_EXITED)
+			if (p->said == 2 && p->status == TM_PS_EXITED)
 				json_object_set_new(o, "exit_code", json_integer(p->exit_code));
 			json_object_set_new(o, "calls", json_integer((json_int_t)p->calls));
 			tm_sinks_line(s->jsonl, o);
@@ -168,7 +163,9 @@ static void loss_events(struct tm_sinks *s, uint64_t t)
 	static const char *const names[TM_LOSS_COUNT + 1] = {"overflowed", "reentrant", "depth",
 							     "noslot",	   "nomem",	"corrupt"};
 	uint64_t now[TM_LOSS_COUNT + 1] = {0};
-	now[TM_LOSS_COUNT] = s->c->closs[TM_CLOSS_CORRUPT];
+	now[TM_LOSS_COUNT] = s->c->closs[TM_CLOSS_CORRUPT] + s->c->earlier.corrupt;
+	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
+		now[k] = s->c->earlier.loss[k];
 	for (size_t i = 0; i < s->c->nprocs; i++) {
 		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
 			now[k] += s->c->procs[i]->loss[k];
@@ -308,12 +305,13 @@ void tm_sinks_turn(struct tm_sinks *s, uint64_t now, int final)
 	}
 	if (!s->jsonl && !s->csv)
 		return;
-	if (grow(s, c->nsyms, c->nprocs) < 0)
+	if (grow(s, c->nsyms) < 0)
 		return;
 	uint64_t t = real_now(c, now);
 	if (s->jsonl) {
 		proc_events(s, t);
 		loss_events(s, t);
+		tm_coll_compact(c); /* what was held for its end event can go now */
 	}
 	deltas(s, t);
 	if (s->jsonl && final) {
@@ -339,7 +337,5 @@ void tm_sinks_stop(struct tm_sinks *s)
 		fclose(s->csv);
 	s->jsonl = s->csv = NULL;
 	free(s->prev);
-	free(s->pev);
 	s->prev = NULL;
-	s->pev = NULL;
 }

@@ -29,8 +29,6 @@ struct tm_sinks {
 	uint64_t published[TM_DOC_COUNT];
 	struct tm_prev *prev; /* per symbol: totals at the last interval */
 	size_t nprev;
-	unsigned char *pev; /* per process: 0 nothing said, 1 started, 2 ended */
-	size_t npev;
 	uint64_t loss_prev[TM_LOSS_COUNT + 1];
 	unsigned textfile_failed;
 };
