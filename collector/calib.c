@@ -2,7 +2,7 @@
 /* TSC calibration against CLOCK_MONOTONIC. Segments store raw TSC ticks;
  * the collector converts them to ns. Each end of a 5 ms interval is the
  * tightest of several rdtsc/clock_gettime/rdtsc brackets (about 20 ns
- * wide), so the error is under 1e-5 (the histogram's is 0.4%). The
+ * wide), so the error is under 1e-5 (the histogram's is 0.8%). The
  * interval is slept, not spun: it is the collector's start-up latency. */
 #include <time.h>
 

@@ -32,8 +32,7 @@ struct tm_err_count {
 
 /* Statistics of one symbol (by display name) across every process. */
 struct tm_sym {
-	char name[200];
-	char object[36];
+	/* what every record touches first, together (then win.cur) */
 	uint32_t flags;	 /* union of the wire flags seen */
 	uint32_t sample; /* TM_RF_SAMPLED: largest 1-in-N seen */
 	uint16_t codes;	 /* enum tm_code_domain */
@@ -47,13 +46,15 @@ struct tm_sym {
 	uint64_t slow_ns; /* the symbol's slow_ms, 0: none */
 	double sum_ns, sumsq_ns;
 	uint64_t min_ns, max_ns;
+	struct tm_win win; /* the time axis (its cache of the current bucket first) */
+	char name[200];
+	char object[36];
 	struct tm_hist hist;
 	struct tm_err_count *errs; /* at most TM_SYM_ERRS codes, the rest as INT32_MIN */
 	size_t nerrs, caperrs;
 	char process[64];   /* exe basename of the processes calling it ("multiple") */
 	uint32_t sess;	    /* index in tm_coll.sessions */
 	uint32_t hnext;	    /* hash chain (tm_coll.symhash), 1 + index; 0: end */
-	struct tm_win win;  /* the time axis */
 	uint64_t in_flight; /* calls open at the last sample */
 	uint64_t oldest_ns; /* age of the oldest timed one */
 };
@@ -67,7 +68,14 @@ struct tm_stuck {
 };
 #define TM_STUCK_MAX	    64
 #define TM_STUCK_DEFAULT_NS 1000000000ull /* without slow_ms: open for 1 s */
-#define TM_SYM_ERRS	    256		  /* distinct error codes kept by name per symbol */
+/* Functions with figures of their own, per collector. Segments can name
+ * any number (a segment holds up to 4 096, and there can be thousands of
+ * segments): past the cap, a new name counts under TM_OTHER_FUNCS of its
+ * session, so memory and time stay bounded (each function costs its time
+ * axis: docs/ARCHITECTURE.md). */
+#define TM_MAX_FUNCS   16384
+#define TM_OTHER_FUNCS "(other functions)"
+#define TM_SYM_ERRS    256 /* distinct error codes kept by name per symbol */
 /* What a segment can add in one fold (drain.c): a larger accumulator or
  * counter delta is not a count but a corrupt value, and is rejected. */
 #define TM_DELTA_MAX (1ull << 48)
@@ -221,6 +229,8 @@ struct tm_coll {
 	double ns_per_tick;		     /* TSC calibration */
 	uint64_t tsc_hz;
 	uint64_t cal_t0, cal_n0, cal_next; /* the refined calibration's first pair */
+	double tick_npt;		   /* ns_per_tick that tick_mult was made from */
+	uint64_t tick_mult;		   /* ns per tick << 32 (drain.c) */
 	struct tm_sym *syms;
 	size_t nsyms, capsyms;
 	struct tm_proc **procs;

@@ -26,11 +26,23 @@ static struct tm_thread *thr_at(const struct tm_proc *p, uint32_t i)
 	return (struct tm_thread *)((char *)p->h + p->threads_off + (uint64_t)i * p->thread_size);
 }
 
+/* Ticks to ns in fixed point (ns per tick << 32): one multiply, where a
+ * double needed two 64-bit conversions per value and was a visible part
+ * of the drain. Exact to 2^-32 of the rate. */
 static uint64_t ticks_to_ns(const struct tm_coll *c, const struct tm_proc *p, uint64_t t)
 {
 	if (p->clock_kind == TM_CLOCK_MONO)
 		return t;
-	return (uint64_t)((double)t * c->ns_per_tick + 0.5);
+	return (uint64_t)(((unsigned __int128)t * c->tick_mult + (1ull << 31)) >> 32);
+}
+
+/* The fixed-point rate, following the calibration (refined at run time). */
+static void rate(struct tm_coll *c)
+{
+	if (c->tick_npt != c->ns_per_tick) {
+		c->tick_npt = c->ns_per_tick;
+		c->tick_mult = (uint64_t)(c->ns_per_tick * 4294967296.0 + 0.5);
+	}
 }
 
 static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
@@ -148,8 +160,10 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		return;
 	}
 	const struct tm_sym *s = &c->syms[ps->gsym];
-	if (s->calls >= TM_COUNT_MAX || p->calls >= TM_COUNT_MAX ||
-	    s->sum_ns + (double)ns > (double)TM_COUNT_MAX) {
+	/* integers only: a double conversion here was a visible share of the
+	 * drain; durations are below 2^56 ticks (TM_DUR_MASK), and the sums
+	 * are doubles, written saturated */
+	if (s->calls >= TM_COUNT_MAX || p->calls >= TM_COUNT_MAX) {
 		p->closs[TM_CLOSS_CORRUPT]++; /* would overflow a total */
 		return;
 	}
@@ -427,6 +441,7 @@ static uint64_t drain_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 
 uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p)
 {
+	rate(c);
 	if (!p->attached)
 		return 0;
 	tm_proc_sync_syms(c, p, 0);
@@ -502,6 +517,7 @@ static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thr
 /* Frees the slots of threads that have exited, so new threads reuse them. */
 void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p)
 {
+	rate(c);
 	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++) {
 		struct tm_thread *thr = thr_at(p, i);
 		if (atomic_load_explicit(&thr->state, ACQ) != TM_THR_ACTIVE)
@@ -517,6 +533,7 @@ void tm_proc_retire_threads(struct tm_coll *c, struct tm_proc *p)
 /* Counts the calls still open in a process that is gone. */
 void tm_proc_unfinished(struct tm_coll *c, struct tm_proc *p)
 {
+	rate(c);
 	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++) {
 		struct tm_thread *thr = thr_at(p, i);
 		if (atomic_load_explicit(&thr->state, ACQ) == TM_THR_ACTIVE)
@@ -557,6 +574,7 @@ static void note_stuck(struct tm_coll *c, uint32_t gsym, const struct tm_proc *p
  * start in the future is 0. */
 void tm_proc_inflight(struct tm_coll *c, struct tm_proc *p, uint64_t now_mono)
 {
+	rate(c);
 	uint64_t now = now_ticks(p, now_mono);
 	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++) {
 		struct tm_thread *thr = thr_at(p, i);

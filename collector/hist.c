@@ -91,7 +91,7 @@ void tm_hist_free(struct tm_hist *h)
 
 /* le[i]: observations whose bucket starts at or below bounds[i] seconds
  * (bounds ascending), for the Prometheus histogram. A bucket straddling a
- * bound counts below it: an error of at most one bucket (0.4%). */
+ * bound counts below it: an error of at most one bucket (0.8%). */
 void tm_hist_count_le(const struct tm_hist *h, const double *bounds, size_t n, uint64_t *le)
 {
 	size_t b = 0;

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Log-linear duration histogram: exact below 128 ns, then 128 sub-buckets per
- * power of two (relative error of a reported value <= 1/256). Groups are
- * allocated on first use, so a symbol whose calls span three decades costs
- * a few KiB. Mergeable: adding two histograms adds their counts. */
+/* Log-linear duration histogram over the whole run: exact below 64 ns,
+ * then 64 sub-buckets per power of two (a reported value is within 1/128,
+ * 0.8%, of any value in its bucket) — the same buckets as the time axis's
+ * window histograms, so a sealed second merges in exactly (the record
+ * path touches one histogram, not two). Groups are allocated on first
+ * use. Mergeable: adding two histograms adds their counts. */
 #ifndef TM_HIST_H
 #define TM_HIST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define TM_HIST_SUB_BITS 7
+#define TM_HIST_SUB_BITS 6 /* = TM_WH_SUB_BITS (model/window.h) */
 #define TM_HIST_SUB	 (1u << TM_HIST_SUB_BITS)
 #define TM_HIST_GROUPS	 (64 - TM_HIST_SUB_BITS + 1)
 

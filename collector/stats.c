@@ -46,6 +46,8 @@ int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name)
 	for (uint32_t i = c->symhash[h]; i; i = c->syms[i - 1].hnext)
 		if (c->syms[i - 1].sess == sess && strcmp(c->syms[i - 1].name, name) == 0)
 			return (int)(i - 1);
+	if (c->nsyms >= TM_MAX_FUNCS && strcmp(name, TM_OTHER_FUNCS) != 0)
+		return tm_coll_sym(c, sess, TM_OTHER_FUNCS);
 	if (c->nsyms == c->capsyms) {
 		size_t cap = c->capsyms ? c->capsyms * 2 : 64;
 		struct tm_sym *n = realloc(c->syms, cap * sizeof(*n));
@@ -108,12 +110,14 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 	s->nerrs++;
 }
 
+/* The whole-run histogram is not touched here: it takes each second's
+ * durations when the second is sealed (tm_win_seal), so a record costs
+ * one histogram increment, the second's. */
 static void add_timed(struct tm_sym *s, uint64_t dur_ns, uint64_t n)
 {
 	s->timed += n;
 	s->sum_ns += (double)dur_ns * (double)n;
 	s->sumsq_ns += (double)dur_ns * (double)dur_ns * (double)n;
-	tm_hist_add(&s->hist, dur_ns, n);
 }
 
 /* One call seen as a record: the one way a record changes the model. */
@@ -194,7 +198,6 @@ void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 	for (uint32_t i = 0; i < f->nd; i++) {
 		/* the sum is exact: only the histogram and the spread take the
 		 * representative duration */
-		tm_hist_add(&s->hist, f->d[i].ns, f->d[i].n);
 		s->sumsq_ns += (double)f->d[i].ns * (double)f->d[i].ns * (double)f->d[i].n;
 		if (s->slow_ns && f->d[i].ns > s->slow_ns)
 			slow += f->d[i].n;
@@ -293,5 +296,5 @@ void tm_model_tick(struct tm_coll *c, uint64_t now_ns)
 	if (c->clock.open == open)
 		return;
 	for (size_t i = 0; i < c->nsyms; i++)
-		tm_win_seal(&c->syms[i].win, &c->clock);
+		tm_win_seal(&c->syms[i].win, &c->clock, &c->syms[i].hist);
 }

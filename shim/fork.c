@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/mman.h>
 
 #include "shim.h"
 
@@ -37,10 +36,7 @@ static void tm_fork_child(void)
 		}
 		atomic_store_explicit(t->live_depth, depth, memory_order_release);
 	}
-	if (old)
-		munmap(old, old_size);
-	if (old_view)
-		munmap(old_view, old_view_size);
+	tm_seg_unmap(g, old, old_size, old_view, old_view_size);
 	errno = saved;
 }
 

@@ -186,18 +186,27 @@ int tm_seg_create(struct tm_state *g)
 		close(fd);
 		return -1;
 	}
-	void *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* Mapped here: the header, the symbol table and the shared slot. A
+	 * thread slot is mapped when a thread first claims it (thread.c), so
+	 * the address space taken grows with the threads, not with
+	 * TM_MAX_THREADS; the collector maps the whole file in its own. */
+	struct stat st;
+	int sterr = fstat(fd, &st);
+	void *m = sterr < 0 ? NULL : tm_map(fd, 0, threads_off);
+	struct tm_thread *shared =
+		m ? tm_map(fd, threads_off + (uint64_t)g->max_threads * tsz, tsz) : NULL;
+	int err = errno;
 	close(fd);
-	/* the shim's private view of what it has backed in the segment */
-	uint64_t vsz = tm_align_up((uint64_t)(g->max_threads + 1) * (1 + g->max_syms), 4096);
-	void *v = m == MAP_FAILED ? MAP_FAILED
-				  : mmap(NULL, vsz, PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (v == MAP_FAILED) {
+	/* the shim's private view of what it has backed in the segment, then
+	 * the addresses of the slots it has mapped */
+	uint64_t vbytes = tm_align_up((uint64_t)(g->max_threads + 1) * (1 + g->max_syms), 8);
+	uint64_t vsz = tm_align_up(vbytes + (uint64_t)(g->max_threads + 1) * sizeof(void *), 4096);
+	void *v = shared ? tm_map(-1, 0, vsz) : NULL;
+	if (!v) {
 		tm_log("tm: cannot map segment %s: %s; not monitoring", g->seg_path,
-		       strerror(errno));
-		if (m != MAP_FAILED)
-			munmap(m, total);
+		       sterr < 0 ? strerror(err) : "out of address space");
+		tm_unmap(shared, tsz);
+		tm_unmap(m, threads_off);
 		unlink(g->seg_path);
 		return -1;
 	}
@@ -206,13 +215,13 @@ int tm_seg_create(struct tm_state *g)
 	 * once it says the geometry, the shared slot's header, flags and
 	 * counters (threads populate their own slots) */
 	struct tm_seg_header *h = m;
-	struct tm_thread *shared =
-		(struct tm_thread *)((char *)m + threads_off + (uint64_t)g->max_threads * tsz);
 	if (tm_populate(m, sizeof(struct tm_seg_header)) < 0)
 		goto full;
 	g->syms_off = syms_off;
 	g->threads_off = threads_off;
 	g->thread_size = tsz;
+	g->seg_dev = (uint64_t)st.st_dev;
+	g->seg_ino = (uint64_t)st.st_ino;
 	h->flags = g->counters ? TM_SEG_COUNTERS : 0;
 	h->version = TM_WIRE_VERSION;
 	h->header_size = sizeof(*h);
@@ -232,9 +241,11 @@ int tm_seg_create(struct tm_state *g)
 	tm_fill_clock(h);
 	atomic_store_explicit(&h->state, TM_PROC_RUNNING, memory_order_relaxed);
 	g->seg = h;
-	g->seg_size = total;
+	g->seg_size = threads_off;
 	g->seg_pid = getpid();
 	g->view = v;
+	g->slot = (struct tm_thread * _Atomic *)((char *)v + vbytes);
+	g->slot[g->max_threads] = shared;
 	g->view_size = vsz;
 	for (uint32_t i = 0; i < g->nsyms; i++)
 		tm_seg_publish_sym(g, i);
@@ -244,10 +255,26 @@ int tm_seg_create(struct tm_state *g)
 	return 0;
 full:
 	tm_log("tm: %s: file system full; not monitoring", g->dir);
-	munmap(v, vsz);
-	munmap(m, total);
+	tm_unmap(v, vsz);
+	tm_unmap(shared, tsz);
+	tm_unmap(m, threads_off);
 	unlink(g->seg_path);
 	return -1;
+}
+
+void tm_seg_unmap(const struct tm_state *g, void *seg, uint64_t seg_size, void *view,
+		  uint64_t view_size)
+{
+	if (view) {
+		uint64_t vbytes =
+			tm_align_up((uint64_t)(g->max_threads + 1) * (1 + g->max_syms), 8);
+		struct tm_thread *_Atomic *slot =
+			(struct tm_thread * _Atomic *)((char *)view + vbytes);
+		for (uint32_t i = 0; i <= g->max_threads; i++)
+			tm_unmap(slot[i], g->thread_size);
+		tm_unmap(view, view_size);
+	}
+	tm_unmap(seg, seg_size);
 }
 
 void tm_seg_mark_exit(struct tm_seg_header *h, int code)

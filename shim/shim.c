@@ -151,18 +151,17 @@ void tm_sym_found(struct tm_state *g, uint32_t sym, uint32_t flags)
 }
 
 /* The private shadow stacks, one per thread slot: anonymous private memory,
- * so only this process can write them, and reserved lazily (a thread that
- * nests a few calls deep touches one page). Threads past pool_n live ones
- * use the small stack in TLS. */
+ * so only this process can write them. Here only their owner words and
+ * addresses; each stack is mapped by the first thread that takes it (a
+ * thread that nests a few calls deep touches one page of it). Threads past
+ * pool_n live ones use the small stack in TLS. */
 int tm_pool_init(struct tm_state *g)
 {
 	g->pool_n = g->max_threads;
 	g->pool_stride = tm_align_up((uint64_t)g->stack_cap * sizeof(struct tm_frame), 4096);
-	g->pool_size = tm_align_up((uint64_t)g->pool_n * sizeof(uint64_t), 4096) +
-		       (uint64_t)g->pool_n * g->pool_stride;
-	void *m = mmap(NULL, g->pool_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED) {
+	g->pool_size = tm_align_up((uint64_t)g->pool_n * (sizeof(uint64_t) + sizeof(void *)), 4096);
+	void *m = tm_map(-1, 0, g->pool_size);
+	if (!m) {
 		g->pool = NULL;
 		return -1;
 	}

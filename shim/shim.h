@@ -123,7 +123,11 @@ struct tm_state {
 	char session[65];
 	char seg_path[384];
 	struct tm_seg_header *seg;
+	/* What is mapped at seg: the header and the symbol table. Thread slots
+	 * are mapped one by one, the first time one is claimed (slot[]); the
+	 * file keeps its full sparse size for the collector. */
 	uint64_t seg_size;
+	uint64_t seg_dev, seg_ino; /* the file, to reopen it for a slot's mapping */
 	/* The segment's geometry, kept here: the header is writable by any
 	 * process of the user, so the shim never computes an address from it. */
 	uint64_t syms_off, threads_off, thread_size;
@@ -132,13 +136,16 @@ struct tm_state {
 	/* Private view of the segment ([max_threads + 1] slot bytes, then
 	 * [(max_threads + 1) * max_syms] accumulator bytes): 1 once this
 	 * process has backed that slot's header, shadow-stack mirror and
-	 * counters, or that accumulator and its seen copy, with memory. */
+	 * counters, or that accumulator and its seen copy, with memory. Then
+	 * [max_threads + 1] slot addresses: NULL until this process maps it. */
 	_Atomic uint8_t *view;
+	struct tm_thread *_Atomic *slot;
 	uint64_t view_size;
-	/* Private shadow stacks ("pool"): pool_n stacks of stack_cap frames,
-	 * pool_stride bytes apart, after pool_n owner words ((gen << 32) | tid;
-	 * tid 0: free). A thread takes one on its first call; a stack whose
-	 * owner has exited is taken over by the next thread that needs one. */
+	/* Private shadow stacks ("pool"): pool_n owner words ((gen << 32) |
+	 * tid; tid 0: free), then pool_n stack addresses. A thread takes one
+	 * on its first call, and maps the stack (pool_stride bytes) if it was
+	 * never mapped; a stack whose owner has exited is taken over by the
+	 * next thread that needs one. */
 	char *pool;
 	uint64_t pool_size, pool_stride;
 	uint32_t pool_n;
@@ -222,6 +229,12 @@ int tm_thread_setup(struct tm_tls *t) TM_HIDDEN;
  * the hot path's general-registers-only code. */
 int tm_populate(void *addr, uint64_t len) TM_HIDDEN;
 #define TM_RING_CHUNK 1024 /* records populated at a time (32 KiB) */
+/* Maps len bytes read-write: of file fd at off (MAP_SHARED), or private
+ * anonymous memory (fd -1, MAP_NORESERVE). Never locked, even under
+ * mlockall(MCL_FUTURE): the shim's memory is not the program's to pin, nor
+ * to count against its RLIMIT_MEMLOCK. NULL on failure. Raw syscalls. */
+void *tm_map(int fd, uint64_t off, uint64_t len) TM_HIDDEN;
+void tm_unmap(void *addr, uint64_t len) TM_HIDDEN;
 tm_ticks tm_clock_mono(void) TM_HIDDEN;
 
 /* clock.c */
@@ -258,6 +271,10 @@ struct tm_thread *tm_seg_thread(const struct tm_state *g, uint32_t i) TM_HIDDEN;
 struct tm_thread *tm_seg_claim(struct tm_state *g, int32_t tid, uint32_t *idx) TM_HIDDEN;
 int tm_populate_cnt(const struct tm_state *g, struct tm_thread *thr) TM_HIDDEN;
 void tm_seg_mark_exit(struct tm_seg_header *h, int code) TM_HIDDEN;
+/* Unmaps a segment: its header, the slots its view says are mapped, the
+ * view (fork child: the parent's segment). */
+void tm_seg_unmap(const struct tm_state *g, void *seg, uint64_t seg_size, void *view,
+		  uint64_t view_size) TM_HIDDEN;
 
 /* got.c */
 int tm_got_patch_all(struct tm_state *g) TM_HIDDEN;

@@ -11,7 +11,10 @@
  * the segment, where any process of the user could rewrite the return
  * addresses in it; now the segment only gets a write-only mirror of it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "shim.h"
@@ -55,10 +58,85 @@ int tm_populate_cnt(const struct tm_state *g, struct tm_thread *thr)
 	return tm_populate((char *)thr + off, 2 * (uint64_t)g->max_syms * sizeof(struct tm_cnt));
 }
 
-/* Slot i, from the geometry the shim chose (never from the header). */
+static long tm_syscall6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* Mapped PROT_NONE first: under mlockall(MCL_FUTURE) the kernel would
+ * otherwise lock the new mapping and fault all of it in (a whole ring per
+ * thread). Unlocked before it is made accessible, so nothing is populated
+ * and the program's RLIMIT_MEMLOCK budget is its own again. */
+static void *map_raw(int fd, uint64_t off, uint64_t len)
+{
+	long flags = fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE : MAP_SHARED;
+	long m = tm_syscall6(SYS_mmap, 0, (long)len, PROT_NONE, flags, fd, (long)off);
+	if (m < 0 && m > -4096)
+		return NULL;
+	tm_syscall6(SYS_munlock, m, (long)len, 0, 0, 0, 0);
+	if (tm_syscall6(SYS_mprotect, m, (long)len, PROT_READ | PROT_WRITE, 0, 0, 0) != 0) {
+		tm_syscall6(SYS_munmap, m, (long)len, 0, 0, 0, 0);
+		return NULL;
+	}
+	return (void *)m;
+}
+
+/* The exported names are thin wrappers: this object (the hot path's)
+ * calls only its own static helpers. */
+void *tm_map(int fd, uint64_t off, uint64_t len)
+{
+	return map_raw(fd, off, len);
+}
+
+void tm_unmap(void *addr, uint64_t len)
+{
+	if (addr)
+		tm_syscall6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
+}
+
+/* Slot i, mapped on first use: the segment file is reopened by path (no
+ * descriptor is kept: the program may close or reuse any), and used only if
+ * it is still the file the shim created. Runs on a thread's first call,
+ * never on the hot path. NULL if it cannot be mapped (address space limit,
+ * file replaced or gone): the thread goes to the shared slot. */
+static struct tm_thread *seg_thread(const struct tm_state *g, uint32_t i)
+{
+	struct tm_thread *thr = atomic_load_explicit(&g->slot[i], memory_order_acquire);
+	if (thr)
+		return thr;
+	long fd = tm_syscall6(SYS_open, (long)g->seg_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0, 0, 0,
+			      0);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	void *m = NULL;
+	if (tm_syscall6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0 &&
+	    (uint64_t)st.st_dev == g->seg_dev && (uint64_t)st.st_ino == g->seg_ino)
+		m = map_raw((int)fd, g->threads_off + (uint64_t)i * g->thread_size, g->thread_size);
+	tm_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (!m)
+		return NULL;
+	struct tm_thread *none = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&g->slot[i], &none, (struct tm_thread *)m,
+						     memory_order_acq_rel, memory_order_acquire)) {
+		tm_syscall6(SYS_munmap, (long)m, (long)g->thread_size, 0, 0, 0,
+			    0); /* lost the race */
+		return none;
+	}
+	return (struct tm_thread *)m;
+}
+
 struct tm_thread *tm_seg_thread(const struct tm_state *g, uint32_t i)
 {
-	return (struct tm_thread *)((char *)g->seg + g->threads_off + (uint64_t)i * g->thread_size);
+	return seg_thread(g, i);
 }
 
 /* Takes a free slot (FREE -> ACTIVE) and says which (*idx). The collector
@@ -75,7 +153,9 @@ struct tm_thread *tm_seg_claim(struct tm_state *g, int32_t tid, uint32_t *idx)
 	struct tm_seg_header *h = g->seg;
 	uint64_t backed = tm_thr_acc_off(g->stack_cap, g->max_syms);
 	for (uint32_t i = 0; i < g->max_threads; i++) {
-		struct tm_thread *thr = tm_seg_thread(g, i);
+		struct tm_thread *thr = seg_thread(g, i);
+		if (!thr)
+			return NULL; /* no address space for it: the shared slot */
 		if (!atomic_load_explicit(&g->view[i], memory_order_acquire)) {
 			if (tm_populate(thr, backed) < 0 || tm_populate_cnt(g, thr) < 0)
 				return NULL; /* file system full: the shared slot is already backed
@@ -138,7 +218,7 @@ static void tm_mirror_private(struct tm_tls *t)
 
 static void tm_attach_shared(struct tm_tls *t)
 {
-	tm_attach_slot(t, tm_seg_thread(&tm_g, tm_g.max_threads), tm_g.max_threads);
+	tm_attach_slot(t, seg_thread(&tm_g, tm_g.max_threads), tm_g.max_threads);
 	t->cnt = NULL; /* shared counters take atomic adds: C path (hook.c tm_decide) */
 	tm_mirror_private(t);
 	t->ring_cap = 0; /* every call goes to the (atomic) accumulators */
@@ -169,10 +249,10 @@ static _Atomic uint64_t *tm_pool_owner(uint32_t i)
 	return (_Atomic uint64_t *)tm_g.pool + i;
 }
 
-static struct tm_frame *tm_pool_stack(uint32_t i)
+/* Stack i's address; only its owner reads or writes it. */
+static struct tm_frame **tm_pool_stack(uint32_t i)
 {
-	uint64_t head = tm_align_up((uint64_t)tm_g.pool_n * sizeof(uint64_t), 4096);
-	return (struct tm_frame *)(tm_g.pool + head + (uint64_t)i * tm_g.pool_stride);
+	return (struct tm_frame **)(tm_g.pool + (uint64_t)tm_g.pool_n * sizeof(uint64_t)) + i;
 }
 
 /* Gives the thread a private shadow stack: a free pool stack, one whose
@@ -193,7 +273,16 @@ static void tm_stack_take(struct tm_tls *t, int32_t tid)
 			if (!atomic_compare_exchange_strong_explicit(
 				    ow, &o, mine, memory_order_acq_rel, memory_order_relaxed))
 				continue;
-			t->stack = tm_pool_stack(i);
+			struct tm_frame **sp = tm_pool_stack(i);
+			if (!*sp)
+				*sp = map_raw(-1, 0, tm_g.pool_stride);
+			if (!*sp) { /* no address space: give it back, use TLS */
+				atomic_store_explicit(ow, ((mine >> 32) + 1) << 32,
+						      memory_order_release);
+				pass = 2;
+				break;
+			}
+			t->stack = *sp;
 			t->cap = tm_g.stack_cap;
 			t->pool = i + 1;
 			return;

@@ -11,20 +11,13 @@
 #include <string.h>
 
 #include "window.h"
+#include "hist.h"
 
 #define NS 1000000000ull
 
-/* ---- window histograms ---- */
+_Static_assert(TM_WH_SUB_BITS == TM_HIST_SUB_BITS, "a sealed second merges into the whole run");
 
-unsigned tm_wh_index(uint64_t v)
-{
-	if (v < TM_WH_SUB)
-		return (unsigned)v;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-	unsigned shift = msb - TM_WH_SUB_BITS;
-	unsigned mant = (unsigned)(v >> shift); /* in [SUB, 2*SUB) */
-	return (shift + 1) * TM_WH_SUB + (mant - TM_WH_SUB);
-}
+/* ---- window histograms ---- */
 
 uint64_t tm_wh_value(unsigned index)
 {
@@ -202,10 +195,8 @@ void tm_wclock_advance(struct tm_wclock *k, uint64_t now_ns)
 		k->open = open;
 }
 
-uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns)
+uint32_t tm_wclock_unit_slow(const struct tm_wclock *k, uint64_t t_ns)
 {
-	if (t_ns - k->now_ns < NS && k->now >= k->open) /* the common case: no division */
-		return k->now;
 	if (t_ns < k->epoch_ns + (uint64_t)k->open * NS)
 		return k->open;
 	uint64_t u = (t_ns - k->epoch_ns) / NS;
@@ -297,8 +288,8 @@ int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64
 	return 0;
 }
 
-int tm_win_call(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
-		uint64_t failed, uint64_t bytes, uint64_t slow)
+int tm_win_call_slow(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
+		     uint64_t failed, uint64_t bytes, uint64_t slow)
 {
 	struct tm_wbucket *b = w->cur;
 	if (!b || b->unit != u + 1) {
@@ -417,9 +408,20 @@ static void add_to_minute(struct tm_win *w, uint32_t m, const struct tm_wbucket 
 	fm->err_other += f->err_other;
 }
 
-static void seal_second(struct tm_win *w, uint32_t u)
+/* The second's durations into the whole-run histogram: the same bucket
+ * indices, so the counts move over exactly. */
+static void to_all(struct tm_hist *all, const struct tm_whist *h)
+{
+	for (unsigned i = 0; all && h->count && i < (unsigned)h->n * TM_WH_SUB; i++)
+		if (h->c[i])
+			tm_hist_add(all, tm_wh_value((unsigned)h->lo * TM_WH_SUB + i), h->c[i]);
+}
+
+static void seal_second(struct tm_win *w, uint32_t u, struct tm_hist *all)
 {
 	struct tm_wslot *f = held(w->fsec, TM_WIN_FSECS, u);
+	if (f)
+		to_all(all, &f->h);
 	struct tm_wbucket *b = (struct tm_wbucket *)sec_held(w, u);
 	if (b && f)
 		fix_bucket(b, f);
@@ -437,7 +439,7 @@ static void seal_second(struct tm_win *w, uint32_t u)
 		seal_minute(w, u / 60);
 }
 
-void tm_win_seal(struct tm_win *w, const struct tm_wclock *k)
+void tm_win_seal(struct tm_win *w, const struct tm_wclock *k, struct tm_hist *all)
 {
 	/* idle for longer than every window: nothing left to take out */
 	if (w->last + TM_WIN_SECS + 120 < w->sealed || !w->last) {
@@ -451,7 +453,7 @@ void tm_win_seal(struct tm_win *w, const struct tm_wclock *k)
 		w->sealed = k->open - TM_WIN_SECS - 60;
 	}
 	for (; w->sealed < k->open; w->sealed++)
-		seal_second(w, w->sealed);
+		seal_second(w, w->sealed, all);
 }
 
 void tm_win_free(struct tm_win *w)

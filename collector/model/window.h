@@ -40,7 +40,15 @@ struct tm_wsum {
 	uint64_t count;
 };
 
-unsigned tm_wh_index(uint64_t v);
+static inline unsigned tm_wh_index(uint64_t v)
+{
+	if (v < TM_WH_SUB)
+		return (unsigned)v;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+	unsigned shift = msb - TM_WH_SUB_BITS;
+	unsigned mant = (unsigned)(v >> shift); /* in [SUB, 2*SUB) */
+	return (shift + 1) * TM_WH_SUB + (mant - TM_WH_SUB);
+}
 uint64_t tm_wh_value(unsigned index);
 int tm_whist_add(struct tm_whist *h, unsigned index, uint32_t n);
 void tm_whist_reset(struct tm_whist *h); /* keeps the memory */
@@ -95,15 +103,15 @@ enum tm_window { TM_W10S = 0, TM_W1M, TM_W5M, TM_W15M };
 
 /* Per-function series. */
 struct tm_win {
+	struct tm_wbucket *cur; /* the bucket the last call went to (a cache) */
 	struct tm_wbucket *sec[TM_WIN_SEC_CHUNKS];
 	struct tm_wbucket *min[TM_WIN_MIN_CHUNKS];
 	struct tm_wslot fsec[TM_WIN_FSECS];
 	struct tm_wslot fmin[TM_WIN_FMINS];
 	struct tm_wsum run[TM_WIN_NWINDOWS];
-	struct tm_wbucket *cur; /* the bucket the last call went to (a cache) */
-	uint32_t sealed;	/* seconds [0, sealed) are sealed for this function */
-	uint32_t last;		/* 1 + the last second that had a call; 0: none */
-	uint64_t slow_ns;	/* 0: none */
+	uint32_t sealed;  /* seconds [0, sealed) are sealed for this function */
+	uint32_t last;	  /* 1 + the last second that had a call; 0: none */
+	uint64_t slow_ns; /* 0: none */
 };
 
 /* The clock of every series: seconds count from `epoch_ns`. */
@@ -118,23 +126,68 @@ void tm_wclock_init(struct tm_wclock *k, uint64_t now_ns);
 /* Advances the clock to now_ns; returns the number of the first second
  * that must stay open (everything before it is sealed by tm_win_seal). */
 void tm_wclock_advance(struct tm_wclock *k, uint64_t now_ns);
-/* The second a timestamp belongs to, clamped to [open, now + 1]. */
-uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns);
+/* The second a timestamp belongs to, clamped to [open, now + 1]; the
+ * current second without a division. */
+uint32_t tm_wclock_unit_slow(const struct tm_wclock *k, uint64_t t_ns);
+static inline uint32_t tm_wclock_unit(const struct tm_wclock *k, uint64_t t_ns)
+{
+	if (t_ns - k->now_ns < 1000000000ull && k->now >= k->open)
+		return k->now;
+	return tm_wclock_unit_slow(k, t_ns);
+}
 
 /* What calls add to the second `u` (from tm_wclock_unit). Return 0 or
  * -ENOMEM (the call is then missing from the series, never from totals). */
 /* One call (the record path: every field at once, the last bucket
- * cached). Same as tm_win_count + tm_win_dur for one call. */
-int tm_win_call(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
-		uint64_t failed, uint64_t bytes, uint64_t slow);
+ * cached). Same as tm_win_count + tm_win_dur for one call. The common
+ * case (the same second as the last call, its histogram group already
+ * there) is inline; the rest in tm_win_call_slow. */
+int tm_win_call_slow(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
+		     uint64_t failed, uint64_t bytes, uint64_t slow);
+static inline int tm_win_call(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
+			      uint64_t failed, uint64_t bytes, uint64_t slow)
+{
+	struct tm_wbucket *b = w->cur;
+	struct tm_wslot *f = &w->fsec[u % TM_WIN_FSECS];
+	if (__builtin_expect(!b || b->unit != u + 1 || (timed && f->unit != u + 1), 0))
+		return tm_win_call_slow(w, u, timed, dur_ns, ok, failed, bytes, slow);
+	unsigned idx = 0, off = 0;
+	struct tm_whist *h = &f->h;
+	if (timed) {
+		idx = tm_wh_index(dur_ns);
+		off = idx - (unsigned)h->lo * TM_WH_SUB;
+		if (__builtin_expect(!h->c || off >= (unsigned)h->n * TM_WH_SUB ||
+					     h->c[off] == UINT32_MAX || h->count == UINT32_MAX ||
+					     b->timed == UINT32_MAX,
+				     0))
+			return tm_win_call_slow(w, u, timed, dur_ns, ok, failed, bytes, slow);
+	}
+	if (__builtin_expect(b->failed + failed > UINT32_MAX || b->slow + slow > UINT32_MAX, 0))
+		return tm_win_call_slow(w, u, timed, dur_ns, ok, failed, bytes, slow);
+	b->calls++;
+	b->ok += ok;
+	b->bytes += bytes;
+	b->failed += (uint32_t)failed;
+	b->slow += (uint32_t)slow;
+	if (timed) {
+		b->timed++;
+		b->sum_ns += dur_ns;
+		h->c[off]++;
+		h->count++;
+	}
+	return 0;
+}
 int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t calls,
 		 uint64_t ok, uint64_t failed, uint64_t bytes, uint64_t slow);
 int tm_win_dur(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t dur_ns,
 	       uint32_t n);
 int tm_win_err(struct tm_win *w, const struct tm_wclock *k, uint32_t u, int32_t code, uint64_t n);
 /* Seals w's seconds before k->open: percentiles, minute buckets, running
- * windows. Cheap for an idle function. */
-void tm_win_seal(struct tm_win *w, const struct tm_wclock *k);
+ * windows, and each sealed second's durations into `all` (the function's
+ * whole-run histogram, same buckets; may be NULL). Cheap for an idle
+ * function. */
+struct tm_hist;
+void tm_win_seal(struct tm_win *w, const struct tm_wclock *k, struct tm_hist *all);
 void tm_win_free(struct tm_win *w);
 
 /* Figures of one window. `span_s`: seconds the window covers (10, 60;

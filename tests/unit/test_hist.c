@@ -83,7 +83,7 @@ Test(hist, bucket_error_bound_everywhere)
 {
 	for (uint64_t v = 1; v < (1ull << 62); v = v * 3 / 2 + 1) {
 		double rep = (double)tm_hist_value(tm_hist_index(v));
-		cr_assert(fabs(rep - (double)v) <= (double)v / 256.0 + 0.5, "v=%lu rep=%.0f", v,
+		cr_assert(fabs(rep - (double)v) <= (double)v / 128.0 + 0.5, "v=%lu rep=%.0f", v,
 			  rep);
 	}
 	cr_assert(tm_hist_index(UINT64_MAX) < TM_HIST_GROUPS * TM_HIST_SUB);

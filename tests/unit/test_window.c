@@ -48,7 +48,7 @@ static void call(struct tm_win *w, struct tm_wclock *k, uint64_t t, uint64_t d, 
 static void advance(struct tm_win *w, struct tm_wclock *k, uint64_t now)
 {
 	tm_wclock_advance(k, now);
-	tm_win_seal(w, k);
+	tm_win_seal(w, k, NULL);
 }
 
 static void within_1pct(uint64_t got, uint64_t want, const char *what)
