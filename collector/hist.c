@@ -1,28 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* Log-linear histogram (see hist.h). */
 #include "hist.h"
+#include "model/window.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+/* The window histograms' buckets (model/window.h): the same arithmetic,
+ * so a sealed second merges into the whole run index for index. */
 unsigned tm_hist_index(uint64_t v)
 {
-	if (v < TM_HIST_SUB)
-		return (unsigned)v;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-	unsigned shift = msb - TM_HIST_SUB_BITS;
-	unsigned mant = (unsigned)(v >> shift); /* in [SUB, 2*SUB) */
-	return (shift + 1) * TM_HIST_SUB + (mant - TM_HIST_SUB);
+	return tm_wh_index(v);
 }
 
 uint64_t tm_hist_value(unsigned index)
 {
-	unsigned g = index / TM_HIST_SUB, sub = index % TM_HIST_SUB;
-	if (g == 0)
-		return sub;
-	unsigned shift = g - 1;
-	uint64_t lo = ((uint64_t)(TM_HIST_SUB + sub)) << shift;
-	return lo + (shift ? (1ull << shift) / 2 : 0);
+	return tm_wh_value(index);
 }
 
 int tm_hist_add(struct tm_hist *h, uint64_t v, uint64_t n)
