@@ -558,7 +558,9 @@ static void check_one(struct tm_coll *c, struct tm_proc *p)
 		return;
 	}
 	enum tm_pstatus st = probe(c, p);
-	if (st == TM_PS_RUNNING) {
+	if (st == TM_PS_RUNNING && c->gc_only)
+		tm_proc_detach(p, 0); /* --gc: a running process is its collector's */
+	else if (st == TM_PS_RUNNING) {
 		tm_proc_sync_syms(c, p, 1);
 		tm_proc_retire_threads(c, p);
 	} else

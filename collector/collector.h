@@ -228,6 +228,7 @@ struct tm_coll {
 	uint64_t sampled_ns;		     /* CLOCK_MONOTONIC of the last sample */
 	double ns_per_tick;		     /* TSC calibration */
 	uint64_t tsc_hz;
+	int gc_only; /* --gc: detach running processes untouched, collect the gone ones */
 	uint64_t cal_t0, cal_n0, cal_next; /* the refined calibration's first pair */
 	double tick_npt;		   /* ns_per_tick that tick_mult was made from */
 	uint64_t tick_mult;		   /* ns per tick << 32 (drain.c) */

@@ -82,9 +82,10 @@ void tm_hist_free(struct tm_hist *h)
 	*h = (struct tm_hist){0};
 }
 
-/* le[i]: observations whose bucket starts at or below bounds[i] seconds
- * (bounds ascending), for the Prometheus histogram. A bucket straddling a
- * bound counts below it: an error of at most one bucket (0.8%). */
+/* le[i]: observations whose bucket lies wholly at or below bounds[i]
+ * seconds (bounds ascending), for the Prometheus histogram. The bounds
+ * that are multiples of a bucket's width are exact; a bucket straddling a
+ * bound counts above it (an error of at most one bucket, 0.8%). */
 void tm_hist_count_le(const struct tm_hist *h, const double *bounds, size_t n, uint64_t *le)
 {
 	size_t b = 0;
@@ -98,8 +99,10 @@ void tm_hist_count_le(const struct tm_hist *h, const double *bounds, size_t n, u
 				continue;
 			unsigned idx = g * TM_HIST_SUB + s;
 			uint64_t lo = g == 0 ? s : ((uint64_t)(TM_HIST_SUB + s)) << (g - 1);
+			uint64_t top =
+				lo + (g == 0 ? 1 : 1ull << (g - 1)) - 1; /* its largest value */
 			(void)idx;
-			while (b < n && (double)lo > bounds[b] * 1e9)
+			while (b < n && (double)top > bounds[b] * 1e9)
 				le[b++] = seen;
 			seen += cnt;
 		}

@@ -38,6 +38,7 @@ enum {
 	OPT_JSONL,
 	OPT_CSV,
 	OPT_RULES,
+	OPT_GC,
 	OPT_MAX_PROCS,
 	OPT_HELP
 };
@@ -88,6 +89,10 @@ static const struct {
 	{{"max-processes", required_argument, NULL, OPT_MAX_PROCS},
 	 "N",
 	 "processes kept in detail; older finished ones are merged (default: 256)"},
+	{{"gc", no_argument, NULL, OPT_GC},
+	 NULL,
+	 "collect what processes that are gone left behind (every session unless --session), "
+	 "report and remove their segments, leave running ones alone, exit"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "this text"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -103,6 +108,44 @@ static void usage(FILE *f)
 	}
 }
 
+/* --gc: segments of processes that are gone (exited, killed, exec'd) are
+ * drained — their calls go into --summary if one is given, so nothing is
+ * thrown away unseen — and removed, one line each; running processes'
+ * segments are left for their collector. */
+static int collect_orphans(struct tm_coll *c)
+{
+	char err[256];
+	uint64_t n = 0, calls = 0;
+	c->gc_only = 1;
+	tm_coll_scan(c);
+	tm_coll_check(c); /* the gone: drained and removed; the running: left */
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct tm_proc *p = c->procs[i];
+		if (p->attached || p->pid <= 0 || p->status == TM_PS_RUNNING)
+			continue;
+		char shown[600];
+		tm_term_text(shown, sizeof(shown), p->path);
+		fprintf(stderr, "tmcollect: gc: %s: pid %d %s, %llu calls collected; removed\n",
+			shown, (int)p->pid,
+			p->status == TM_PS_EXITED ? "exited"
+			: p->status == TM_PS_EXEC ? "exec'd"
+						  : "gone",
+			(unsigned long long)p->calls);
+		n++;
+		calls += p->calls;
+	}
+	tm_model_tick(c, tm_mono_ns() + 1000000000ull + TM_WIN_GRACE_NS);
+	fprintf(stderr, "tmcollect: gc: %llu segments of finished processes removed (%llu calls)\n",
+		(unsigned long long)n, (unsigned long long)calls);
+	int ret = 0;
+	if (loop.summary && tm_summary_write(c, loop.summary, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmcollect: %s\n", err);
+		ret = 1;
+	}
+	tm_coll_free(c);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct option longopts[NOPTS + 1];
@@ -110,6 +153,7 @@ int main(int argc, char **argv)
 	struct tm_coll c;
 	char err[256];
 	const char *rules = NULL;
+	int gc = 0;
 
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
@@ -139,6 +183,7 @@ int main(int argc, char **argv)
 		case OPT_JSONL: loop.sinks.o.jsonl = optarg; break;
 		case OPT_CSV: loop.sinks.o.csv = optarg; break;
 		case OPT_RULES: rules = optarg; break;
+		case OPT_GC: gc = 1; break;
 		case OPT_MAX_PROCS:
 			if (tm_parse_max_procs(optarg, &co.max_procs) < 0) {
 				fprintf(stderr, "tmcollect: --max-processes %s: expected 1..%u\n",
@@ -150,6 +195,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (gc && !co.session)
+		co.session = "*"; /* every session's leftovers */
 	if (optind < argc) {
 		fprintf(stderr, "tmcollect: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
@@ -170,6 +217,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tmcollect: %s\n", err);
 		return 2;
 	}
+	if (gc)
+		return collect_orphans(&c);
 	pthread_mutex_init(&loop.lock, NULL);
 	loop.sinks.o.interval_ns = loop.interval_ns ? loop.interval_ns : 1000000000ull;
 	if (tm_sinks_start(&loop.sinks, &c, &loop.lock, err, sizeof(err)) < 0) {

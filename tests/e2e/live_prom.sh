@@ -31,6 +31,10 @@ grep -q "paced calls=$total" "$WORK/paced.out" || fail "target: $(cat "$WORK/pac
 prom_wait_for "$sel" ". == $total" 20 || fail "Prometheus never saw $total calls: $(prom_query "$sel")"
 echo "ok: Prometheus tm_calls_total = $total"
 
+# the whole-run histogram takes each second once it is sealed: wait until
+# it holds every call, then compare its p99 with the summary's
+prom_wait_for 'tm_call_duration_seconds_count{function="work_noop",session="lp"}' ". == $total" 20 ||
+	fail "the histogram never held every call"
 q=$(prom_query "histogram_quantile(0.99, tm_call_duration_seconds_bucket{function=\"work_noop\",session=\"lp\"})")
 kill -INT "$TM_HTTP_PID"
 wait "$TM_HTTP_PID" || fail "tmcollect exit status"
