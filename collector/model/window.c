@@ -288,42 +288,15 @@ int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64
 	return 0;
 }
 
+/* The rest of tm_win_call: a new second, a histogram group to add, a
+ * saturated counter. The same as the folds' way in, for one call. */
 int tm_win_call_slow(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,
 		     uint64_t failed, uint64_t bytes, uint64_t slow)
 {
-	struct tm_wbucket *b = w->cur;
-	if (!b || b->unit != u + 1) {
-		if (!(b = sec_bucket(w, u)))
-			return -ENOMEM;
-		w->cur = b;
-		if (w->last < u + 1)
-			w->last = u + 1;
-	}
-	b->calls++;
-	b->ok += ok;
-	b->bytes += bytes;
-	if (b->failed < UINT32_MAX)
-		b->failed += (uint32_t)failed;
-	if (b->slow < UINT32_MAX)
-		b->slow += (uint32_t)slow;
-	if (!timed)
-		return 0;
-	struct tm_wslot *f = &w->fsec[u % TM_WIN_FSECS];
-	if (f->unit != u + 1)
-		slot_open(f, u + 1);
-	if (b->timed < UINT32_MAX)
-		b->timed++;
-	b->sum_ns += dur_ns;
-	unsigned idx = tm_wh_index(dur_ns);
-	struct tm_whist *h = &f->h;
-	unsigned off = idx - (unsigned)h->lo * TM_WH_SUB;
-	if (h->c && off < (unsigned)h->n * TM_WH_SUB && h->c[off] < UINT32_MAX &&
-	    h->count < UINT32_MAX) {
-		h->c[off]++;
-		h->count++;
-		return 0;
-	}
-	return tm_whist_add(h, idx, 1);
+	if (!(w->cur = sec_bucket(w, u)))
+		return -ENOMEM;
+	int r = tm_win_count(w, NULL, u, 1, ok, failed, bytes, slow);
+	return r < 0 || !timed ? r : tm_win_dur(w, NULL, u, dur_ns, 1);
 }
 
 int tm_win_dur(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t dur_ns, uint32_t n)
