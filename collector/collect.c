@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "health/health.h"
 #include "procfs.h"
 
 #define TM_USER_TOP   "/dev/shm"
@@ -761,5 +762,9 @@ void tm_coll_free(struct tm_coll *c)
 	free(c->symhash);
 	free(c->prochash);
 	free(c->sessions);
+	tm_health_free(c->health);
+	if (c->hrules)
+		tm_hrules_free(c->hrules);
+	free(c->hrules);
 	memset(c, 0, sizeof(*c));
 }

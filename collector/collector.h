@@ -208,6 +208,9 @@ struct tm_earlier {
 /* collect.c: --max-processes N (1..TM_MAX_PROCS_LIMIT); 0 or -EINVAL */
 int tm_parse_max_procs(const char *s, size_t *out);
 
+struct tm_hrules;
+struct tm_health_eng;
+
 struct tm_coll_opts {
 	const char *dir;
 	const char *session;
@@ -254,6 +257,8 @@ struct tm_coll {
 	struct tm_earlier earlier;
 	int said_needed;  /* a --jsonl stream: merge a process only once its end was said */
 	int follow_users; /* root, default TM_DIR: other users' /dev/shm/tm-<uid> too */
+	struct tm_hrules *hrules;     /* rules read, until the engine takes them */
+	struct tm_health_eng *health; /* health/engine.c, made at the first evaluation */
 };
 
 /* collect.c */
@@ -390,7 +395,10 @@ const char *tm_code_category(const char *name);
 const char *tm_category_valid(const char *cat);		/* the canonical string, or NULL */
 int tm_category_set(const char *name, const char *cat); /* override; 0 or -errno */
 /* rules.c: the collector's part of a rules file. 0 or -errno, err filled. */
-int tm_rules_load(const char *path, char *err, size_t errlen);
+/* Bad error categories are fatal (-EINVAL); the health part ("alerts",
+ * "anomaly", "maintenance", "defaults") goes into c->hrules, each bad entry
+ * one line on stderr and skipped. */
+int tm_rules_load(struct tm_coll *c, const char *path, char *err, size_t errlen);
 
 /* summary.c: text from segments and /proc on its way out. Names are
  * bytes (Linux allows any but NUL and '/' in a file name, any but NUL in

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "collector.h"
+#include "health/health.h"
 #include "loop.h"
 #include "out/sinks.h"
 
@@ -43,6 +44,7 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 			tm_coll_check(c);
 			next_check = now + 100000000ull;
 		}
+		tm_health_eval(c, now, 0); /* once per sealed second: cheap otherwise */
 		tm_sinks_turn(&l->sinks, now, 0);
 		if (atomic_exchange(&l->dump, 0))
 			write_summary(c, l);
@@ -89,6 +91,7 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	/* nothing more will arrive: seal the seconds still open, so the
 	 * summary's windows hold every call */
 	tm_model_tick(c, tm_mono_ns() + 1000000000ull + TM_WIN_GRACE_NS);
+	tm_health_eval(c, tm_mono_ns(), 1);
 	tm_sinks_turn(&l->sinks, tm_mono_ns(), 1);
 	write_summary(c, l);
 	pthread_mutex_unlock(&l->lock);

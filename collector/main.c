@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "health/health.h"
 #include "loop.h"
 #include "out/sinks.h"
 
@@ -40,6 +41,10 @@ enum {
 	OPT_RULES,
 	OPT_GC,
 	OPT_MAX_PROCS,
+	OPT_ALERTMANAGER,
+	OPT_ON_ALERT,
+	OPT_MAINTENANCE,
+	OPT_PRINT_RULES,
 	OPT_HELP
 };
 
@@ -85,7 +90,20 @@ static const struct {
 	 "per-interval rows as CSV (- = stdout)"},
 	{{"rules", required_argument, NULL, OPT_RULES},
 	 "FILE",
-	 "JSON rules for the collector (error_categories; see docs/CONFIG.md)"},
+	 "-c FILE: JSON rules for the collector: alerts, anomaly, maintenance, defaults, "
+	 "error_categories (docs/CONFIG.md)"},
+	{{"alertmanager", required_argument, NULL, OPT_ALERTMANAGER},
+	 "URL",
+	 "send alerts to this Alertmanager (POST URL/api/v2/alerts)"},
+	{{"on-alert", required_argument, NULL, OPT_ON_ALERT},
+	 "CMD",
+	 "run CMD (sh -c) when an alert fires or resolves: TM_ALERT_* and JSON on stdin"},
+	{{"maintenance", required_argument, NULL, OPT_MAINTENANCE},
+	 "GLOB[=DUR]",
+	 "functions in maintenance for DUR (default 1h): health maintenance, alerts silenced"},
+	{{"print-prometheus-rules", no_argument, NULL, OPT_PRINT_RULES},
+	 NULL,
+	 "print Prometheus alerting and recording rules equivalent to the rules, exit"},
 	{{"max-processes", required_argument, NULL, OPT_MAX_PROCS},
 	 "N",
 	 "processes kept in detail; older finished ones are merged (default: 256)"},
@@ -158,7 +176,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
-	for (int o; (o = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+	const char *maint[64];
+	size_t nmaint = 0;
+	int print_rules = 0;
+	for (int o; (o = getopt_long(argc, argv, "c:", longopts, NULL)) != -1;) {
 		switch (o) {
 		case OPT_SESSION: co.session = optarg; break;
 		case OPT_DIR: co.dir = optarg; break;
@@ -182,7 +203,18 @@ int main(int argc, char **argv)
 		case OPT_TEXTFILE: loop.sinks.o.textfile = optarg; break;
 		case OPT_JSONL: loop.sinks.o.jsonl = optarg; break;
 		case OPT_CSV: loop.sinks.o.csv = optarg; break;
+		case 'c':
 		case OPT_RULES: rules = optarg; break;
+		case OPT_ALERTMANAGER: loop.sinks.o.alertmanager = optarg; break;
+		case OPT_ON_ALERT: loop.sinks.o.on_alert = optarg; break;
+		case OPT_MAINTENANCE:
+			if (nmaint == sizeof(maint) / sizeof(maint[0])) {
+				fprintf(stderr, "tmcollect: at most 64 --maintenance\n");
+				return 2;
+			}
+			maint[nmaint++] = optarg;
+			break;
+		case OPT_PRINT_RULES: print_rules = 1; break;
 		case OPT_GC: gc = 1; break;
 		case OPT_MAX_PROCS:
 			if (tm_parse_max_procs(optarg, &co.max_procs) < 0) {
@@ -202,6 +234,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (print_rules) {
+		/* the rules only: no directory, no segments */
+		struct tm_coll rc;
+		memset(&rc, 0, sizeof(rc));
+		if (rules && tm_rules_load(&rc, rules, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tmcollect: %s\n", err);
+			return 2;
+		}
+		if (tm_health_options(&rc, maint, nmaint, "tmcollect") < 0)
+			return 2;
+		tm_prom_rules_print(rc.hrules, stdout);
+		tm_hrules_free(rc.hrules);
+		free(rc.hrules);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	/* before the calibration: a stop that early still drains and writes */
 	struct sigaction sa = {0};
 	sa.sa_handler = on_stop;
@@ -213,10 +260,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tmcollect: %s\n", err);
 		return 2;
 	}
-	if (rules && tm_rules_load(rules, err, sizeof(err)) < 0) {
+	if (rules && tm_rules_load(&c, rules, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tmcollect: %s\n", err);
 		return 2;
 	}
+	if (tm_health_options(&c, maint, nmaint, "tmcollect") < 0)
+		return 2;
 	if (gc)
 		return collect_orphans(&c);
 	pthread_mutex_init(&loop.lock, NULL);

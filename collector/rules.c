@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* The collector's part of a rules file (the same JSON file the shim reads
  * as TM_CONFIG; the shim reads "symbols", the collector the rest):
- *   {"error_categories": {"ENOENT": "invalid_input", "SQLITE_BUSY": "timeout"}}
+ *   {"error_categories": {"ENOENT": "invalid_input", "SQLITE_BUSY": "timeout"},
+ *    "alerts": [...], "anomaly": {...}, "maintenance": [...], "defaults": {...}}
+ * (the health part: health/hrules.c).
  * A file the collector does not trust: a regular file of at most 1 MiB,
  * every entry checked, the first bad one named. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector.h"
+#include "health/health.h"
 
 #define TM_RULES_MAX (1 << 20)
 
-int tm_rules_load(const char *path, char *err, size_t errlen)
+int tm_rules_load(struct tm_coll *c, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	json_error_t jerr;
@@ -64,6 +68,14 @@ int tm_rules_load(const char *path, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	if (!c->hrules) {
+		if (!(c->hrules = calloc(1, sizeof(*c->hrules)))) {
+			snprintf(err, errlen, "--rules %s: out of memory", path);
+			goto out;
+		}
+		tm_hrules_defaults(c->hrules);
+	}
+	tm_hrules_parse(c->hrules, root, path, stderr);
 	ret = 0;
 out:
 	json_decref(root);

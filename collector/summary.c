@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "health/health.h"
 
 static const char *const loss_names[TM_LOSS_COUNT] = {
 	[TM_LOSS_OVERFLOW] = "overflowed", [TM_LOSS_REENTRANT] = "reentrant",
@@ -390,6 +391,7 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 		json_object_set_new(o, "note", json_string(note));
 	} else if (!rule)
 		json_object_set_new(o, "note", json_string("no success rule: calls not judged"));
+	json_object_set_new(o, "health", tm_health_json(tm_health_sym(c, (size_t)(s - c->syms))));
 	return o;
 }
 
@@ -468,6 +470,7 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_object_set_new(o, "exit_code",
 			    p->status == TM_PS_EXITED ? json_integer(p->exit_code) : json_null());
 	json_object_set_new(o, "start_realtime_ns", tm_json_count(p->created_ns));
+	json_object_set_new(o, "health", tm_health_json(tm_health_proc(c, p)));
 	json_object_set_new(o, "calls", tm_json_count(p->calls));
 	json_object_set_new(o, "records", tm_json_count(p->records));
 	json_object_set_new(o, "overflowed", tm_json_count(p->overflowed));
@@ -619,6 +622,9 @@ json_t *tm_summary_json(const struct tm_coll *c)
 	}
 	json_object_set_new(root, "stuck", stuck);
 	json_object_set_new(root, "stuck_more", tm_json_count(c->stuck_more));
+	json_object_set_new(root, "health", tm_health_json(tm_health_session(c)));
+	json_object_set_new(root, "alerts", tm_alerts_json(c, 0));
+	json_object_set_new(root, "report", tm_report_json(c));
 	return root;
 }
 
@@ -756,5 +762,6 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		fprintf(f,
 			"note: %llu calls overflowed the ring: counted exactly, durations coarse\n",
 			(unsigned long long)loss[TM_LOSS_OVERFLOW]);
+	tm_report_print(c, f);
 	free(v);
 }

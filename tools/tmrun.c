@@ -15,10 +15,13 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "health/health.h"
 #include "loop.h"
 
 struct run_opts {
-	const char *symbols, *config, *output, *session;
+	const char *symbols, *config, *output, *session, *rules;
+	const char *maint[64];
+	size_t nmaint;
 	double interval_s;
 	int quiet;
 	int subtract;
@@ -33,6 +36,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tmrun [options] -- COMMAND [ARG...]\n"
 		   "  -s, --symbols LIST   functions to monitor: names, globs, lib.so:name\n"
 		   "  -c, --config FILE    per-symbol rules (JSON, see docs/CONFIG.md)\n"
+		   "      --rules FILE     the collector's rules: alerts, anomaly, maintenance\n"
+		   "      --alertmanager URL  send alerts to this Alertmanager\n"
+		   "      --on-alert CMD   run CMD when an alert fires or resolves\n"
+		   "      --maintenance GLOB[=DUR]  functions in maintenance (alerts silenced)\n"
 		   "  -o, --output FILE    write the JSON summary here\n"
 		   "      --session NAME   session name (default: tmrun-PID)\n"
 		   "  -q, --quiet          no table on stderr\n"
@@ -63,6 +70,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"textfile", required_argument, NULL, 'T'},
 		{"interval", required_argument, NULL, 'I'},
 		{"max-processes", required_argument, NULL, 'M'},
+		{"rules", required_argument, NULL, 'R'},
+		{"alertmanager", required_argument, NULL, 'A'},
+		{"on-alert", required_argument, NULL, 'E'},
+		{"maintenance", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -79,6 +90,16 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'J': loop.sinks.o.jsonl = optarg; break;
 		case 'C': loop.sinks.o.csv = optarg; break;
 		case 'T': loop.sinks.o.textfile = optarg; break;
+		case 'R': o->rules = optarg; break;
+		case 'A': loop.sinks.o.alertmanager = optarg; break;
+		case 'E': loop.sinks.o.on_alert = optarg; break;
+		case 'W':
+			if (o->nmaint == sizeof(o->maint) / sizeof(o->maint[0])) {
+				fprintf(stderr, "tmrun: at most 64 --maintenance\n");
+				return -1;
+			}
+			o->maint[o->nmaint++] = optarg;
+			break;
 		case 'I': {
 			char *end;
 			o->interval_s = strtod(optarg, &end);
@@ -240,10 +261,16 @@ int main(int argc, char **argv)
 	if (set_env(&o, shim, session) < 0)
 		return 2;
 	/* the rules file carries the collector's part too (error categories) */
-	if (o.config && tm_rules_load(o.config, err, sizeof(err)) < 0) {
+	if (o.config && tm_rules_load(&c, o.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tmrun: %s\n", err);
 		return 2;
 	}
+	if (o.rules && tm_rules_load(&c, o.rules, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tmrun: %s\n", err);
+		return 2;
+	}
+	if (tm_health_options(&c, o.maint, o.nmaint, "tmrun") < 0)
+		return 2;
 	loop.summary = o.output;
 	loop.interval_ns = (uint64_t)((o.interval_s > 0 ? o.interval_s : 1) * 1e9);
 	loop.sinks.o.interval_ns = loop.interval_ns;

@@ -573,3 +573,32 @@ size_t tm_win_bytes(const struct tm_win *w)
 		b += (size_t)w->run[i].n * TM_WH_SUB * sizeof(uint64_t);
 	return b;
 }
+
+int tm_win_second(const struct tm_win *w, uint32_t u, uint64_t le_ns, struct tm_wbucket *out,
+		  uint64_t *n_le)
+{
+	const struct tm_wbucket *b = sec_held(w, u);
+	if (!b) {
+		memset(out, 0, sizeof(*out));
+		if (n_le)
+			*n_le = 0;
+		return 0;
+	}
+	*out = *b;
+	if (!n_le)
+		return 1;
+	*n_le = 0;
+	const struct tm_wslot *f = &w->fsec[u % TM_WIN_FSECS];
+	if (f->unit != u + 1 || !f->h.c)
+		return -1;
+	unsigned top = tm_wh_index(le_ns);
+	uint64_t n = 0;
+	for (unsigned i = 0; i < (unsigned)f->h.n * TM_WH_SUB; i++) {
+		unsigned idx = (unsigned)f->h.lo * TM_WH_SUB + i;
+		if (idx > top)
+			break;
+		n += f->h.c[i];
+	}
+	*n_le = n;
+	return 1;
+}

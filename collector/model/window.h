@@ -210,6 +210,12 @@ void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_w
  * written (<= max). */
 size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minutes, size_t n,
 		     struct tm_wbucket *out, size_t max);
+/* Sealed second u (its bucket copied to out, zeroed when it had no call;
+ * returns 0 then, 1 otherwise). With n_le: also the calls whose duration's
+ * bucket is at or below le_ns's (the window histogram's resolution, 0.8%);
+ * -1 when that second's histogram is no longer held (older than 64 s). */
+int tm_win_second(const struct tm_win *w, uint32_t u, uint64_t le_ns, struct tm_wbucket *out,
+		  uint64_t *n_le);
 /* Bytes w holds beyond its struct, for the memory accounting. */
 size_t tm_win_bytes(const struct tm_win *w);
 

@@ -31,6 +31,9 @@ static const char landing[] =
 	"<li><a href=\"/metrics\">/metrics</a> Prometheus exposition</li>"
 	"<li><a href=\"/api/v1/summary\">/api/v1/summary</a> tm.summary/1, live</li>"
 	"<li><a href=\"/api/v1/processes\">/api/v1/processes</a> monitored processes</li>"
+	"<li><a href=\"/api/v1/health\">/api/v1/health</a> health of the session, functions, "
+	"processes</li>"
+	"<li><a href=\"/api/v1/alerts\">/api/v1/alerts</a> every alert of the session</li>"
 	"<li>/api/v1/series?function=NAME&amp;window=1m|15m|24h per-second or per-minute "
 	"series</li>"
 	"<li><a href=\"/healthz\">/healthz</a> the collector is alive</li>"
@@ -180,7 +183,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	int known = strcmp(url, "/") == 0 || strcmp(url, "/metrics") == 0 ||
 		    strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/summary") == 0 ||
-		    strcmp(url, "/api/v1/processes") == 0 || strcmp(url, "/api/v1/series") == 0;
+		    strcmp(url, "/api/v1/processes") == 0 || strcmp(url, "/api/v1/series") == 0 ||
+		    strcmp(url, "/api/v1/health") == 0 || strcmp(url, "/api/v1/alerts") == 0;
 	if (!known)
 		return text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (!get && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
@@ -203,6 +207,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return serve_doc(h, conn, TM_DOC_SUMMARY, "application/json");
 	if (strcmp(url, "/api/v1/processes") == 0)
 		return serve_doc(h, conn, TM_DOC_PROCESSES, "application/json");
+	if (strcmp(url, "/api/v1/health") == 0)
+		return serve_doc(h, conn, TM_DOC_HEALTH, "application/json");
+	if (strcmp(url, "/api/v1/alerts") == 0)
+		return serve_doc(h, conn, TM_DOC_ALERTS, "application/json");
 	return series(h, conn);
 }
 

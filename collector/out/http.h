@@ -16,6 +16,8 @@ enum tm_doc_kind {
 	TM_DOC_OPENMETRICS,
 	TM_DOC_SUMMARY,
 	TM_DOC_PROCESSES,
+	TM_DOC_HEALTH, /* /api/v1/health */
+	TM_DOC_ALERTS, /* /api/v1/alerts */
 	TM_DOC_COUNT
 };
 

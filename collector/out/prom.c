@@ -3,6 +3,7 @@
  * OpenMetrics 1.0 when asked. One family at a time, HELP and TYPE before
  * its samples; label values escaped; base units; counters end in _total.
  * Names and labels: ../shared/MONITORING.md, docs/ARCHITECTURE.md. */
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "health/health.h"
 #include "out.h"
 #include "procfs.h"
 
@@ -417,6 +419,72 @@ static void programs(struct prom *o)
 	free(v);
 }
 
+/* Health as a state set (one sample per state, 1 for the current one) and
+ * the alerts pending or firing, as Prometheus' own ALERTS series. */
+static void health(struct prom *o)
+{
+	const struct tm_coll *c = o->c;
+	if (!c->health)
+		return;
+	family(o, "tm_function_health", "gauge",
+	       "Health of the function: 1 for its current state, 0 for the others.");
+	static const enum tm_health order[] = {TM_H_HEALTHY, TM_H_DEGRADED, TM_H_UNHEALTHY,
+					       TM_H_UNKNOWN, TM_H_MAINTENANCE};
+	for (size_t i = 0; i < c->nsyms; i++) {
+		const struct tm_sym *s = &c->syms[i];
+		const struct tm_hstate *h = tm_health_sym(c, i);
+		if (!tm_sym_reported(s) || !h)
+			continue;
+		for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+			sym_sample(o, "tm_function_health", s, "state", tm_health_name(order[k]),
+				   h->state == order[k]);
+	}
+	const struct tm_hstate *sh = tm_health_session(c);
+	family(o, "tm_session_health", "gauge",
+	       "Health of the session: 1 for its current state, 0 for the others.");
+	for (size_t k = 0; sh && k < sizeof(order) / sizeof(order[0]); k++) {
+		sb_str(o->f, "tm_session_health{session=\"");
+		esc(o->f, c->session);
+		sb_fmt(o->f, "\",state=\"%s\"} %d\n", tm_health_name(order[k]),
+		       sh->state == order[k]);
+	}
+	uint64_t crashed = c->earlier.status[TM_PS_CRASHED];
+	for (size_t i = 0; i < c->nprocs; i++)
+		crashed += c->procs[i]->status == TM_PS_CRASHED && tm_proc_reported(c->procs[i]);
+	family(o, "tm_target_crashes_total", "counter",
+	       "Monitored processes that died without exiting (killed or crashed).");
+	sb_str(o->f, "tm_target_crashes_total{session=\"");
+	esc(o->f, c->session);
+	sb_str(o->f, "\"} ");
+	num(o->f, (double)crashed);
+	sb_str(o->f, "\n");
+	family(o, "tm_alerts", "gauge", "Alerts pending or firing now (1 each).");
+	for (size_t i = 0; i < tm_health_nalerts(c); i++) {
+		const struct tm_alert *a = tm_health_alert(c, i);
+		if (a->state == TM_AS_INACTIVE)
+			continue;
+		sb_str(o->f, "tm_alerts{session=\"");
+		esc(o->f, c->session);
+		sb_str(o->f, "\",alertname=\"");
+		esc(o->f, tm_alert_name(c, a));
+		sb_fmt(o->f, "\",alertstate=\"%s\",severity=\"%s\",kind=\"%s\",function=\"",
+		       a->state == TM_AS_FIRING ? "firing" : "pending", tm_sev_name(a->sev),
+		       tm_kind_name(tm_alert_kind(c, a)));
+		esc(o->f, a->sym >= 0 ? c->syms[a->sym].name : "");
+		sb_str(o->f, "\"");
+		const json_t *lab = tm_alert_labels(c, a);
+		const json_t *sr = lab ? json_object_get(lab, "series") : NULL;
+		if (sr && json_is_string(sr)) {
+			sb_str(o->f, ",series=\"");
+			esc(o->f, json_string_value(sr));
+			sb_str(o->f, "\"");
+		}
+		if (a->pid)
+			sb_fmt(o->f, ",pid=\"%d\"", (int)a->pid);
+		sb_str(o->f, "} 1\n");
+	}
+}
+
 /* tmcollect itself (client libraries' "process" metrics) */
 static void self(struct prom *o)
 {
@@ -453,6 +521,7 @@ char *tm_prom_render(const struct tm_coll *c, int openmetrics, size_t *len)
 	live(&o);
 	sessions(&o);
 	programs(&o);
+	health(&o);
 	self(&o);
 	if (openmetrics)
 		sb_str(&b, "# EOF\n");

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "health/health.h"
+#include "notify.h"
 #include "out.h"
 #include "sinks.h"
 
@@ -61,6 +63,15 @@ int tm_sinks_start(struct tm_sinks *s, struct tm_coll *c, pthread_mutex_t *lock,
 			if (tm_out_replace(s->o.port_file, num, (size_t)n, err, errlen) < 0)
 				return -EIO;
 		}
+	}
+	if (s->o.alertmanager || s->o.on_alert) {
+		struct tm_notify_opts no = {.alertmanager = s->o.alertmanager,
+					    .on_alert = s->o.on_alert,
+					    .session = c->session};
+		int r = tm_notify_start(&s->notify, &no, err, errlen);
+		if (r < 0)
+			return r;
+		tm_health_set_notify(c, s->notify);
 	}
 	if (s->jsonl) {
 		json_t *o = json_object();
@@ -248,6 +259,10 @@ static void publish(struct tm_sinks *s, enum tm_doc_kind k, uint64_t now)
 		json_t *o;
 		if (k == TM_DOC_SUMMARY) {
 			o = tm_summary_json(s->c);
+		} else if (k == TM_DOC_HEALTH) {
+			o = tm_health_doc(s->c);
+		} else if (k == TM_DOC_ALERTS) {
+			o = tm_alerts_json(s->c, 0);
 		} else {
 			o = json_array();
 			for (size_t i = 0; i < s->c->nprocs; i++)
@@ -311,6 +326,12 @@ void tm_sinks_turn(struct tm_sinks *s, uint64_t now, int final)
 	if (s->jsonl) {
 		proc_events(s, t);
 		loss_events(s, t);
+		json_t *ev = json_array();
+		tm_health_take_events(c, ev);
+		size_t i;
+		json_t *x;
+		json_array_foreach(ev, i, x) tm_sinks_line(s->jsonl, json_incref(x));
+		json_decref(ev);
 		tm_coll_compact(c); /* what was held for its end event can go now */
 	}
 	deltas(s, t);
@@ -328,6 +349,12 @@ void tm_sinks_turn(struct tm_sinks *s, uint64_t now, int final)
 
 void tm_sinks_stop(struct tm_sinks *s)
 {
+	if (s->notify) {
+		if (s->c)
+			tm_health_set_notify(s->c, NULL);
+		tm_notify_stop(s->notify, 2000000000ull); /* resolved alerts still go out */
+		s->notify = NULL;
+	}
 	if (s->http_on)
 		tm_http_stop(&s->http);
 	s->http_on = 0;

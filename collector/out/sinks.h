@@ -10,6 +10,7 @@
 
 struct tm_sinks_opts {
 	const char *listen, *port_file, *textfile, *jsonl, *csv;
+	const char *alertmanager, *on_alert; /* alert delivery (notify.c) */
 	uint64_t interval_ns;
 };
 
@@ -22,6 +23,7 @@ struct tm_sinks {
 	struct tm_sinks_opts o;
 	struct tm_coll *c;
 	struct tm_http http;
+	struct tm_notify *notify;
 	int http_on;
 	FILE *jsonl, *csv;
 	uint64_t next_ns;

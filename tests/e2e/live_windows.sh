@@ -10,7 +10,7 @@
 start_tmcollect_http --session lw --interval 0.25 --summary "$WORK/s.json"
 LD_PRELOAD="$SHIM" TM_SESSION=lw TM_CONFIG="$DATA/phases.json" "$TARGETS/phases" 100:1000:4 400:200:4 \
 	>"$WORK/phases.out"
-total=$(sed -n 's/^done calls=//p' "$WORK/phases.out")
+total=$(sed -n 's/^done calls=\([0-9]*\).*/\1/p' "$WORK/phases.out")
 expect_eq "target calls" "$total" $((400 + 1600))
 for _ in $(seq 1 100); do
 	curl -s -f "$TM_HTTP_URL/api/v1/series?function=phase_work&window=1m" -o "$WORK/ser.json"

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* A monitored function of known latency: phase_work(us) sleeps us
- * microseconds and returns us + 1 (> 0: success under phases.json). */
+ * microseconds and returns us + 1 (> 0: success under phases.json);
+ * phase_work(-us) sleeps as long, sets errno to EIO and returns -1. */
+#include <errno.h>
 #include <time.h>
 
 long phase_work(long us)
 {
-	struct timespec t = {us / 1000000, (us % 1000000) * 1000};
+	long a = us < 0 ? -us : us;
+	struct timespec t = {a / 1000000, (a % 1000000) * 1000};
 	while (nanosleep(&t, &t) != 0)
 		;
+	if (us < 0) {
+		errno = EIO;
+		return -1;
+	}
 	return us + 1;
 }

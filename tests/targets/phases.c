@@ -2,10 +2,13 @@
 /* Calls phase_work in phases of known rate and latency, at absolute
  * deadlines, timing every call itself with CLOCK_MONOTONIC: the oracle for
  * the collector's per-second series. Phases start on a whole second + 0.1 s.
- * usage: phases RATE:US:SECONDS...
- * prints per CLOCK_MONOTONIC second of the calls' ends:
+ * usage: phases RATE:US:SECONDS[:FAILPCT]...
+ * FAILPCT of each phase's calls fail with EIO (call i of the phase fails
+ * when i % 100 < FAILPCT). Prints per CLOCK_MONOTONIC second of the
+ * calls' ends:
  *   sec S calls N p50_ns P
- * and "done calls=N". */
+ * and "done calls=N failed=F". With PHASES_MARK=FILE, appends
+ * "phase K start_realtime_ns T" to FILE as each phase starts. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,17 +43,33 @@ static size_t ndur[MAXSEC], capdur[MAXSEC];
 int main(int argc, char **argv)
 {
 	uint64_t t0 = now_ns(), first_sec = t0 / 1000000000ull + 1;
-	uint64_t start = first_sec * 1000000000ull + 100000000ull, calls = 0;
+	uint64_t start = first_sec * 1000000000ull + 100000000ull, calls = 0, failed = 0;
+	const char *mark = getenv("PHASES_MARK");
 	for (int a = 1; a < argc; a++) {
-		long rate, us;
+		long rate, us, fail = 0;
 		double secs;
-		if (sscanf(argv[a], "%ld:%ld:%lf", &rate, &us, &secs) != 3 || rate <= 0)
+		int k = sscanf(argv[a], "%ld:%ld:%lf:%ld", &rate, &us, &secs, &fail);
+		if (k < 3 || rate <= 0 || fail < 0 || fail > 100)
 			return 2;
 		uint64_t n = (uint64_t)((double)rate * secs);
+		sleep_until(start);
+		if (mark) {
+			FILE *m = fopen(mark, "a");
+			struct timespec rt;
+			clock_gettime(CLOCK_REALTIME, &rt);
+			if (m) {
+				fprintf(m, "phase %d start_realtime_ns %llu\n", a,
+					(unsigned long long)rt.tv_sec * 1000000000ull +
+						(unsigned long long)rt.tv_nsec);
+				fclose(m);
+			}
+		}
 		for (uint64_t i = 0; i < n; i++) {
 			sleep_until(start + i * 1000000000ull / (uint64_t)rate);
 			uint64_t b = now_ns();
-			phase_work(us);
+			int f = (long)(i % 100) < fail;
+			phase_work(f ? -us : us);
+			failed += (uint64_t)f;
 			uint64_t e = now_ns();
 			uint64_t s = e / 1000000000ull - first_sec;
 			if (s < MAXSEC) {
@@ -71,6 +90,7 @@ int main(int argc, char **argv)
 		printf("sec %llu calls %zu p50_ns %llu\n", (unsigned long long)(first_sec + s),
 		       ndur[s], (unsigned long long)durs[s][(ndur[s] + 1) / 2 - 1]);
 	}
-	printf("done calls=%llu\n", (unsigned long long)calls);
+	printf("done calls=%llu failed=%llu\n", (unsigned long long)calls,
+	       (unsigned long long)failed);
 	return 0;
 }
