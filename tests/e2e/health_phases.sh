@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Health and alerts through a target that changes behaviour in phases:
+# steady (200 calls/s of 0.5 ms), failing 30% with EIO, 10x slower, steady
+# again. The configured rules and the anomaly detector must fire in the
+# right phase and resolve, nothing may fire in the steady phases, health
+# must move healthy -> unhealthy -> degraded -> healthy, and the counts
+# stay exact. Phase boundaries come from the target itself (PHASES_MARK),
+# every check is against them, none against the wall clock of the test.
+source "$(dirname "$0")/lib.sh"
+
+export PHASES_MARK="$WORK/marks"
+"$TMRUN" -q -c "$DATA/health.json" -o "$WORK/s.json" --jsonl "$WORK/ev.jsonl" -- \
+	"$TARGETS/phases" 200:500:20 200:500:10:30 200:5000:10 200:500:40 >"$WORK/out"
+read -r calls failed < <(sed -n 's/^done calls=\([0-9]*\) failed=\([0-9]*\)/\1 \2/p' "$WORK/out")
+expect_eq "calls" "$(calls "$WORK/s.json" phase_work)" "$calls"
+expect_eq "failed" "$(field "$WORK/s.json" phase_work failed)" "$failed"
+expect_eq "EIO" "$(jq -r '.symbols[0].errors.EIO' "$WORK/s.json")" "$failed"
+
+python3 - "$WORK/marks" "$WORK/s.json" "$WORK/ev.jsonl" <<'PY' || fail "alerts and health against the phases"
+import json, sys
+S = 10**9
+marks = [int(l.split()[3]) for l in open(sys.argv[1])]
+p1, p2, p3, p4 = marks
+end = p4 + 40 * S
+d = json.load(open(sys.argv[2]))
+ev = [json.loads(l) for l in open(sys.argv[3])]
+alerts = d["alerts"]
+def show(a):
+    return "%s/%s %s %+.1fs..%s" % (a["name"], a["labels"].get("series", ""), a["state"],
+        (a["starts_realtime_ns"] - p1) / S,
+        "%+.1fs" % ((a["ends_realtime_ns"] - p1) / S) if a["ends_realtime_ns"] else "-")
+print("phases at +0 +%.1f +%.1f +%.1f s" % ((p2 - p1) / S, (p3 - p1) / S, (p4 - p1) / S))
+for a in alerts:
+    print("alert", show(a), "|", a["annotations"]["summary"])
+bad = []
+def one(name, series, lo, hi, resolved_by):
+    m = [a for a in alerts if a["name"] == name and a["labels"].get("series", "") == series]
+    if not m:
+        bad.append("%s/%s never fired" % (name, series)); return
+    for a in m:
+        if not (lo <= a["starts_realtime_ns"] <= hi):
+            bad.append("%s fired outside its phase" % show(a))
+        if a["state"] != "resolved" or a["ends_realtime_ns"] > resolved_by:
+            bad.append("%s not resolved in time" % show(a))
+# the rules: within their window plus `for`, resolved once the window is clean
+one("phase_errors", "", p2, p2 + 8 * S, p3 + 14 * S)
+one("phase_slow", "", p3, p3 + 8 * S, p4 + 14 * S)
+# the detector: within 5 s of the step (+1.25 s for a second to be sealed),
+# resolved within 60 s of the return to normal
+one("anomaly", "error_ratio", p2, p2 + 7 * S, p3 + 60 * S)
+one("anomaly", "p99", p3, p3 + 7 * S, p4 + 60 * S)
+for a in alerts:
+    if a["starts_realtime_ns"] < p2 or a["starts_realtime_ns"] > p4 + 5 * S:
+        bad.append("fired in a steady phase: " + show(a))
+    if a["function"] != "phase_work" and a["process"] is None:
+        bad.append("unexpected alert " + show(a))
+e = [a for a in alerts if a["name"] == "phase_errors"][0]
+if e["severity"] != "critical" or e["labels"] != {"team": "e2e"} or e["kind"] != "error_rate":
+    bad.append("phase_errors fields: %r" % e)
+if "EIO" not in e["annotations"]["summary"] or e["annotations"]["runbook"] != "tests/e2e/health_phases.sh":
+    bad.append("phase_errors annotations: %r" % e["annotations"])
+if not (0.1 < e["value"] <= 0.31):
+    bad.append("phase_errors value %r" % e["value"])
+# every alert change is a stream event
+fired = [x for x in ev if x.get("type") == "alert"]
+if len(fired) != 2 * len(alerts):
+    bad.append("%d alert events for %d alerts" % (len(fired), len(alerts)))
+# health of the function: healthy -> unhealthy -> degraded -> healthy
+hs = [x for x in ev if x.get("type") == "health" and x.get("what") == "function"]
+seq = [x["to"] for x in hs]
+print("health", " -> ".join(seq))
+core = [s for s in seq if s != "unknown"]
+ded = [s for i, s in enumerate(core) if i == 0 or core[i - 1] != s]
+want = ["healthy", "unhealthy", "degraded", "healthy"]
+# an anomaly (a warning) may say degraded before the error rule says unhealthy
+if ded not in (want, ["healthy", "degraded"] + want[1:]):
+    bad.append("health went " + " -> ".join(ded))
+for x in hs:
+    t = x["t_realtime_ns"]
+    if x["to"] == "unhealthy" and not (p2 <= t <= p3 + 2 * S):
+        bad.append("unhealthy outside the failing phase: %+.1fs" % ((t - p1) / S))
+if d["symbols"][0]["health"]["state"] != "healthy" or d["health"]["state"] != "healthy":
+    bad.append("health at the end: %r / %r" % (d["symbols"][0]["health"], d["health"]))
+if bad:
+    print("\n".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+echo "ok: alerts and health follow the phases"
+
+# the table's footer says it too
+"$TMRUN" -c "$DATA/health.json" -- "$TARGETS/phases" 100:500:1:50 >/dev/null 2>"$WORK/table"
+grep -q '^findings:' "$WORK/table" || fail "no findings in the table: $(cat "$WORK/table")"
+grep -q 'phase_work: 50% EIO — the device or file system reports I/O errors' "$WORK/table" ||
+	fail "no error finding: $(cat "$WORK/table")"
+grep -q '^health: ' "$WORK/table" || fail "no health line"
+echo "ok: the table's footer"
