@@ -77,7 +77,10 @@ struct tm_health_eng {
 	json_t *hevents; /* every health change (the last HEVENTS_MAX) */
 	uint64_t hevents_dropped;
 	struct tm_notify *notify;
-	uint64_t eval_ns; /* mono of the last evaluation */
+	uint64_t eval_ns;  /* mono of the last evaluation */
+	uint64_t start_ns; /* mono of the first */
+	uint32_t *matched; /* per user rule: functions it applies to */
+	int said_unmatched;
 };
 
 /* ---- the lifecycle ---- */
@@ -209,6 +212,7 @@ struct tm_health_eng *tm_health_new(const struct tm_hrules *rules)
 	builtin(&b[B_LOSS], "loss", TM_K_LOSS, TM_M_LOSS, TM_SEV_WARNING, 0);
 	builtin(&b[B_NEVER], "never_called", TM_K_NEVER_CALLED, TM_M_NEVER_CALLED, TM_SEV_INFO, 0);
 	e->r.n = e->nuser + B_COUNT;
+	e->matched = calloc(e->nuser + 1, sizeof(*e->matched));
 	e->loss_alert = -1;
 	e->events = json_array();
 	e->hevents = json_array();
@@ -235,6 +239,7 @@ void tm_health_free(struct tm_health_eng *e)
 		free(e->al[i].ep);
 	free(e->al);
 	free(e->hp);
+	free(e->matched);
 	json_decref(e->events);
 	json_decref(e->hevents);
 	tm_hrules_free(&e->r);
@@ -293,6 +298,8 @@ static void grow(struct tm_coll *c, struct tm_health_eng *e, uint64_t now)
 			if (!match(e->r.r[i].pattern, s->name))
 				continue;
 			tmp[n++] = (uint16_t)i;
+			if (e->matched)
+				e->matched[i]++;
 			if (e->r.r[i].m == TM_M_ERROR_RATE ||
 			    (e->r.r[i].m == TM_M_BURN && !e->r.r[i].under_ns))
 				h->errrule = 1;
@@ -1038,6 +1045,23 @@ void tm_health_eval(struct tm_coll *c, uint64_t now_ns, int final)
 	procs(c, e, now, real);
 	session_health(c, e, real);
 	e->done = open;
+	if (!e->start_ns)
+		e->start_ns = now;
+	/* a rule for a function that never showed up: said once, after a
+	 * minute (libraries loaded late) or at the end */
+	if (!e->said_unmatched && e->matched && (final || now - e->start_ns >= 60000000000ull)) {
+		e->said_unmatched = 1;
+		for (size_t i = 0; i < e->nuser; i++)
+			if (!e->matched[i]) {
+				char shown[200];
+				tm_term_text(shown, sizeof(shown), e->r.r[i].pattern);
+				fprintf(stderr,
+					"tmcollect: rules: alert \"%s\": function \"%s\" matches "
+					"no "
+					"monitored function\n",
+					e->r.r[i].name, shown);
+			}
+	}
 }
 
 int tm_health_options(struct tm_coll *c, const char *const *maint, size_t n, const char *prog)

@@ -64,6 +64,11 @@ curl -sf "$TM_HTTP_URL/api/v1/alerts" | jq -e 'any(.[]; .name == "phase_errors" 
 	fail "/api/v1/alerts: $(curl -sf "$TM_HTTP_URL/api/v1/alerts")"
 curl -sf "$TM_HTTP_URL/api/v1/health" | jq -e '.session.state == "unhealthy" and (.functions[0].state == "unhealthy")' >/dev/null ||
 	fail "/api/v1/health: $(curl -sf "$TM_HTTP_URL/api/v1/health")"
+E2E="$(cd "$(dirname "$0")" && pwd)"
+curl -sf "$TM_HTTP_URL/api/v1/alerts" -o "$WORK/alerts.json"
+python3 "$E2E/jsonschema_check.py" urn:tm:alert:1 "$WORK/alerts.json" --array || fail "alerts schema"
+curl -sf "$TM_HTTP_URL/api/v1/health" -o "$WORK/health.json"
+python3 "$E2E/jsonschema_check.py" 'urn:tm:health:1#/$defs/doc' "$WORK/health.json" || fail "health schema"
 echo "ok: /metrics, /api/v1/alerts and /api/v1/health while it fires"
 
 # Prometheus fires the equivalent alert from the printed rules
@@ -89,4 +94,5 @@ expect_eq "calls" "$(calls "$WORK/s.json" phase_work)" "$calls"
 expect_eq "failed" "$(field "$WORK/s.json" phase_work failed)" "$failed"
 jq -e '[.alerts[] | select(.name == "phase_errors")] | length == 1 and .[0].state == "resolved"' "$WORK/s.json" >/dev/null ||
 	fail "summary alerts: $(jq -c .alerts "$WORK/s.json")"
+python3 "$E2E/jsonschema_check.py" urn:tm:summary:1 "$WORK/s.json" || fail "summary schema"
 echo "ok: the summary has it, resolved"

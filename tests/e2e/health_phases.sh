@@ -87,6 +87,9 @@ if bad:
     sys.exit(1)
 PY
 echo "ok: alerts and health follow the phases"
+E2E="$(cd "$(dirname "$0")" && pwd)"
+python3 "$E2E/jsonschema_check.py" urn:tm:summary:1 "$WORK/s.json" || fail "summary schema"
+python3 "$E2E/jsonschema_check.py" urn:tm:stream:1 "$WORK/ev.jsonl" --lines || fail "stream schema"
 
 # the table's footer says it too
 "$TMRUN" -c "$DATA/health.json" -- "$TARGETS/phases" 100:500:1:50 >/dev/null 2>"$WORK/table"

@@ -23,12 +23,14 @@ for f in os.listdir(here):
         schemas[s["$id"]] = s
 
 want, path = sys.argv[1], sys.argv[2]
+# a part of a schema: urn:tm:health:1#/$defs/doc
+top = schemas[want] if want in schemas else {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": want}
 if Registry is not None:
     reg = Registry().with_resources([(k, Resource.from_contents(v)) for k, v in schemas.items()])
-    v = jsonschema.Draft202012Validator(schemas[want], registry=reg)
+    v = jsonschema.Draft202012Validator(top, registry=reg)
 else:
-    resolver = jsonschema.RefResolver("", schemas[want], store=schemas)
-    v = jsonschema.Draft202012Validator(schemas[want], resolver=resolver)
+    resolver = jsonschema.RefResolver("", top, store=schemas)
+    v = jsonschema.Draft202012Validator(top, resolver=resolver)
 with open(path) as fh:
     if "--lines" in sys.argv:
         docs = [json.loads(l) for l in fh if l.strip()]
