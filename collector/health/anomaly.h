@@ -6,20 +6,21 @@
 #ifndef TM_ANOMALY_H
 #define TM_ANOMALY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum tm_an_series { TM_AN_P99 = 0, TM_AN_P50, TM_AN_RATE, TM_AN_ERR, TM_AN_COUNT };
 
 struct tm_an_params {
-	uint32_t baseline;  /* points in the baseline (300) */
-	uint32_t exclude;   /* newest points kept out of the baseline (10) */
-	uint32_t warmup;    /* points before anything can fire (60) */
-	uint32_t min_calls; /* a second with fewer calls is a missing latency point (20) */
-	double z_fire;	    /* robust z to count a point as anomalous (6) */
-	double z_resolve;   /* below this a point counts as normal again (3) */
-	double min_change;  /* and the change is more than this share of the median (0.2) */
-	double mad_floor;   /* MAD floored at this share of the median (0.05) */
-	double abs_floor_ns; /* latency: and above the median by at least this (a few clock floors) */
+	uint32_t baseline;   /* points in the baseline (300) */
+	uint32_t exclude;    /* newest points kept out of the baseline (10) */
+	uint32_t warmup;     /* points before anything can fire (60) */
+	uint32_t min_calls;  /* a second with fewer calls is a missing latency point (20) */
+	double z_fire;	     /* robust z to count a point as anomalous (6) */
+	double z_resolve;    /* below this a point counts as normal again (3) */
+	double min_change;   /* and the change is more than this share of the median (0.2) */
+	double mad_floor;    /* MAD floored at this share of the median (0.05) */
+	double abs_floor_ns; /* latency: and above the median by at least this (200) */
 	uint32_t k, n;	     /* fire when k of the last n points are anomalous */
 	uint32_t resolve_s;  /* resolve after this many normal points in a row */
 	double err_sigma;    /* error ratio: excess failures over this many sigma (3) */
@@ -38,16 +39,22 @@ struct tm_an_point {
 /* What one series says now. */
 struct tm_an_state {
 	int firing;
-	double value;	 /* the newest point (ns, calls/s, or ratio) */
-	double baseline; /* the baseline's median (error: the baseline ratio) */
-	double z;	 /* robust z of the newest point (error: sigmas of excess) */
-	int direction;	 /* +1 above, -1 below the baseline */
-	uint32_t points; /* points seen so far (warm-up) */
+	double value;	  /* the newest point (ns, calls/s, or ratio) */
+	double baseline;  /* the baseline's median (error: the baseline ratio) */
+	double z;	  /* robust z of the newest point (error: sigmas of excess) */
+	int direction;	  /* +1 above, -1 below the baseline (0: on it, or no baseline yet) */
+	uint32_t points;  /* points seen so far (warm-up) */
+	uint32_t missing; /* seconds since the series' last point (0: the newest second is one);
+			   * value, baseline and z are those of that point */
 };
 
-/* Per function; allocate with tm_an_new (memory: docs/ARCHITECTURE.md). */
+/* Per function; allocate with tm_an_new (memory: docs/ARCHITECTURE.md).
+ * NULL with errno EINVAL for parameters it cannot run (baseline 0 or over
+ * TM_AN_BASELINE_MAX, n 0 or over 64, k 0 or over n, resolve_s 0). */
+#define TM_AN_BASELINE_MAX 3600 /* an hour of seconds */
 struct tm_an;
 struct tm_an *tm_an_new(const struct tm_an_params *p);
+size_t tm_an_bytes(const struct tm_an_params *p); /* what one tm_an_new holds */
 void tm_an_free(struct tm_an *a);
 /* One second, every second from the first push on (a second without a
  * call is pushed with calls 0: a rate point of 0, a missing latency and
