@@ -1161,7 +1161,7 @@ static json_t *alert_json(const struct tm_coll *c, const struct tm_health_eng *e
 			    a->sym >= 0 ? tm_json_text(c->syms[a->sym].name) : json_null());
 	json_object_set_new(
 		o, "process",
-		a->pid ? json_pack("{sisO}", "pid", a->pid, "name", tm_json_text(a->proc))
+		a->pid ? json_pack("{siso}", "pid", a->pid, "name", tm_json_text(a->proc))
 		       : json_null());
 	json_object_set_new(o, "severity", json_string(tm_sev_name(x ? x->sev : a->sev)));
 	json_object_set_new(o, "state", json_string(state));
