@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Health and alerts through a target that changes behaviour in phases:
-# steady (200 calls/s of 0.5 ms), failing 30% with EIO, 10x slower, steady
-# again. The configured rules and the anomaly detector must fire in the
-# right phase and resolve, nothing may fire in the steady phases, health
-# must move healthy -> unhealthy -> degraded -> healthy, and the counts
-# stay exact. Phase boundaries come from the target itself (PHASES_MARK),
+# steady (200 calls/s of 0.5 ms, 30 s), failing 30% with EIO (10 s), 10x
+# slower (10 s), steady again (65 s: the detector resolves within 60 s).
+# The configured rules and the anomaly detector must fire in the right
+# phase and resolve, nothing may fire in the steady phases, health must
+# move healthy -> unhealthy -> degraded -> healthy, and the counts stay
+# exact. Phase boundaries come from the target itself (PHASES_MARK),
 # every check is against them, none against the wall clock of the test.
 source "$(dirname "$0")/lib.sh"
 
 export PHASES_MARK="$WORK/marks"
 "$TMRUN" -q -c "$DATA/health.json" -o "$WORK/s.json" --jsonl "$WORK/ev.jsonl" -- \
-	"$TARGETS/phases" 200:500:20 200:500:10:30 200:5000:10 200:500:40 >"$WORK/out"
+	"$TARGETS/phases" 200:500:30 200:500:10:30 200:5000:10 200:500:65 >"$WORK/out"
 read -r calls failed < <(sed -n 's/^done calls=\([0-9]*\) failed=\([0-9]*\)/\1 \2/p' "$WORK/out")
 expect_eq "calls" "$(calls "$WORK/s.json" phase_work)" "$calls"
 expect_eq "failed" "$(field "$WORK/s.json" phase_work failed)" "$failed"
@@ -22,7 +23,7 @@ import json, sys
 S = 10**9
 marks = [int(l.split()[3]) for l in open(sys.argv[1])]
 p1, p2, p3, p4 = marks
-end = p4 + 40 * S
+end = p4 + 65 * S
 d = json.load(open(sys.argv[2]))
 ev = [json.loads(l) for l in open(sys.argv[3])]
 alerts = d["alerts"]
@@ -49,7 +50,9 @@ one("phase_slow", "", p3, p3 + 8 * S, p4 + 14 * S)
 # the detector: within 5 s of the step (+1.25 s for a second to be sealed),
 # resolved within 60 s of the return to normal
 one("anomaly", "error_ratio", p2, p2 + 7 * S, p3 + 60 * S)
-one("anomaly", "p99", p3, p3 + 7 * S, p4 + 60 * S)
+# (p99 may already move in the failing phase on a busy machine: by the
+# slow phase at the latest)
+one("anomaly", "p99", p2, p3 + 7 * S, p4 + 60 * S)
 for a in alerts:
     if a["starts_realtime_ns"] < p2 or a["starts_realtime_ns"] > p4 + 5 * S:
         bad.append("fired in a steady phase: " + show(a))
