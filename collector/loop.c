@@ -91,6 +91,7 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	/* nothing more will arrive: seal the seconds still open, so the
 	 * summary's windows hold every call */
 	tm_model_tick(c, tm_mono_ns() + 1000000000ull + TM_WIN_GRACE_NS);
+	tm_coll_sample(c, tm_mono_ns()); /* nothing is open any more: alerts see it */
 	tm_health_eval(c, tm_mono_ns(), 1);
 	tm_sinks_turn(&l->sinks, tm_mono_ns(), 1);
 	write_summary(c, l);

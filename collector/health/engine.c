@@ -50,7 +50,8 @@ struct hsym {
 struct hproc {
 	const struct tm_proc *p; /* compared, never read: it may be merged away */
 	int32_t pid;
-	int32_t alert; /* crashed */
+	int32_t alert;	     /* crashed */
+	uint64_t crashed_ns; /* mono: when it was first seen crashed */
 	struct tm_hstate h;
 };
 
@@ -520,11 +521,12 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 	case TM_M_NEVER_CALLED:
 		v->value = (double)s->calls;
 		v->cond = (s->flags & TM_RF_FOUND) && !(s->flags & (TM_RF_INTERNAL | TM_RF_GLOB)) &&
-			  !s->calls && now - h->first_ns >= 60000000000ull;
+			  !s->calls && !s->in_flight && now - h->first_ns >= e->r.never_ns;
+		fmt_ns(a, sizeof(a), (double)e->r.never_ns);
 		snprintf(v->summary, sizeof(v->summary),
-			 "%.60s: found in a loaded object but never called in the first minute "
-			 "(tmsyms -i shows what the program imports)",
-			 s->name);
+			 "%.60s: found but not called in %s — is the name right? (tmsyms -i "
+			 "lists what the program imports)",
+			 s->name, a);
 		return;
 	case TM_M_BURN: {
 		const struct slo *o = h->slo ? h->slo[ri] : NULL;
@@ -888,8 +890,9 @@ static void procs(struct tm_coll *c, struct tm_health_eng *e, uint64_t now, uint
 			struct eval v = {0};
 			v.sev = TM_SEV_CRITICAL;
 			/* an event: fires once, resolves five minutes later */
-			v.cond = p->status == TM_PS_CRASHED && p->end_ns &&
-				 now - p->end_ns < 300000000000ull;
+			if (p->status == TM_PS_CRASHED && !h->crashed_ns)
+				h->crashed_ns = now;
+			v.cond = h->crashed_ns && now - h->crashed_ns < 300000000000ull;
 			v.value = 1;
 			snprintf(v.summary, sizeof(v.summary),
 				 "pid %d (%.40s) died without exiting: killed or crashed",
@@ -1029,7 +1032,7 @@ void tm_health_eval(struct tm_coll *c, uint64_t now_ns, int final)
 			continue;
 		h->maint = in_maint(e, s->name, real);
 		for (size_t j = 0; j < h->nrules; j++) {
-			if (!s->calls && h->alert[j] < 0 &&
+			if (!s->calls && !s->in_flight && h->alert[j] < 0 &&
 			    e->r.r[h->rules[j]].m != TM_M_NEVER_CALLED &&
 			    e->r.r[h->rules[j]].m != TM_M_RATE_BELOW)
 				continue; /* nothing to judge and nothing to resolve */
@@ -1112,7 +1115,8 @@ const struct tm_hstate *tm_health_session(const struct tm_coll *c)
 json_t *tm_health_json(const struct tm_hstate *h)
 {
 	if (!h)
-		return json_pack("{ssss}", "state", "unknown", "reason", "not evaluated");
+		return json_pack("{sssssn}", "state", "unknown", "reason", "not evaluated yet",
+				 "since_realtime_ns");
 	json_t *o = json_pack("{ss}", "state", tm_health_name(h->state));
 	json_object_set_new(o, "reason", tm_json_text(h->reason));
 	json_object_set_new(o, "since_realtime_ns",

@@ -129,6 +129,7 @@ struct tm_hrules {
 	uint64_t stuck_ns;	   /* open longer than this (30 s) ... */
 	uint32_t stuck_slow_mult;  /* ... or slow_ms x this (100) */
 	uint32_t health_min_calls; /* fewer calls in the last minute: unknown (10) */
+	uint64_t never_ns;	   /* never_called: no call this long after it appeared (1 min) */
 	uint64_t flap_window_ns;   /* flapping: this many firings ... (3) */
 	uint32_t flap_count;	   /* ... within this long (10 min) */
 	int loaded;

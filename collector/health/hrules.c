@@ -105,6 +105,7 @@ void tm_hrules_defaults(struct tm_hrules *h)
 	h->health_min_calls = 10;
 	h->flap_count = 3;
 	h->flap_window_ns = 600000000000ull;
+	h->never_ns = 60000000000ull;
 }
 
 void tm_hrules_free(struct tm_hrules *h)
@@ -572,19 +573,20 @@ static int parse_defaults(struct tm_hrules *h, const json_t *d, const char *path
 			} else {
 				h->flap_count = (uint32_t)x > 4 ? 4 : (uint32_t)x;
 			}
-		} else if (strcmp(k, "flap_window") == 0) {
+		} else if (strcmp(k, "flap_window") == 0 || strcmp(k, "never_called_after") == 0) {
 			if (get_dur(v, &ns) < 0 || !ns) {
-				say(log, path,
-				    "defaults \"flap_window\": must be a duration; ignored");
+				say(log, path, "defaults \"%s\": must be a duration; ignored", k);
 				bad++;
-			} else {
+			} else if (k[0] == 'f') {
 				h->flap_window_ns = ns;
+			} else {
+				h->never_ns = ns;
 			}
 		} else {
 			say(log, path,
 			    "defaults: unknown field \"%.40s\" (anomaly, crashed, stuck, loss, "
 			    "never_called, stuck_s, stuck_slow_mult, health_min_calls, flap_count, "
-			    "flap_window); ignored",
+			    "flap_window, never_called_after); ignored",
 			    k);
 			bad++;
 		}
