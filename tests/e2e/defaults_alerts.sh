@@ -58,3 +58,19 @@ jq -e '[.alerts[] | select(.name == "stuck" and .function == "read")][0].state =
 expect_eq "never_called: work_noop health (info does not count)" \
 	"$(jq -r '.symbols[] | select(.name == "work_noop") | .health.state' "$WORK/stuck.json")" unknown
 echo "ok: stuck (resolved when the call returned) and never_called"
+
+# maintenance: the same failures, no alert fires, health says maintenance
+"$TMRUN" -q -c "$DATA/health.json" --maintenance 'phase_*=1h' -o "$WORK/mt.json" -- \
+	"$TARGETS/phases" 200:500:2 200:500:4:50 >/dev/null || fail "tmrun maintenance"
+expect_eq "maintenance: failures counted" "$(field "$WORK/mt.json" phase_work failed)" 400
+expect_eq "maintenance: alerts" "$(jq '[.alerts[] | select(.function == "phase_work")] | length' "$WORK/mt.json")" 0
+expect_eq "maintenance: health" "$(jq -r '.symbols[0].health.state' "$WORK/mt.json")" maintenance
+# an entry that expired long ago changes nothing
+cat >"$WORK/old.json" <<'J'
+{"maintenance": [{"function": "phase_*", "until": "2020-01-01T00:00:00Z", "reason": "old"}]}
+J
+"$TMRUN" -q -c "$DATA/health.json" --rules "$WORK/old.json" -o "$WORK/old.out.json" -- \
+	"$TARGETS/phases" 200:500:2 200:500:4:50 >/dev/null || fail "tmrun expired maintenance"
+jq -e '[.alerts[] | select(.name == "phase_errors")] | length >= 1' "$WORK/old.out.json" >/dev/null ||
+	fail "an expired maintenance entry silenced the alert"
+echo "ok: maintenance silences, an expired entry does not"
