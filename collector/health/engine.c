@@ -416,6 +416,7 @@ static void slo_sum(const struct slo *o, uint32_t end, uint64_t secs, uint64_t *
 }
 
 struct eval {
+	int want; /* the summary is wanted (the condition held on a first pass) */
 	int cond;
 	int stale; /* the condition holds from before (hysteresis): keep the summary */
 	double value, threshold;
@@ -430,22 +431,25 @@ static int judged_sym(const struct tm_sym *s)
 
 static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 		      const struct tm_sym *s, const struct hsym *h, size_t ri, uint64_t now,
-		      struct eval *v)
+		      int want, struct eval *v)
 {
 	const struct tm_arule *r = &e->r.r[h->rules[ri]];
 	struct tm_wfig f;
 	char a[32], b[32];
 	memset(v, 0, sizeof(*v));
+	v->want = want;
 	v->sev = r->sev;
 	v->threshold = r->threshold;
 	switch (r->m) {
 	case TM_M_ERROR_RATE: {
-		tm_win_figures(&s->win, &c->clock, r->window, &f);
+		tm_win_counts(&s->win, &c->clock, r->window, &f);
 		uint64_t judged = f.ok + f.failed;
 		if (!judged_sym(s) || !judged || judged < r->min_calls)
 			return;
 		v->value = (double)f.failed / (double)judged;
 		v->cond = v->value > r->threshold;
+		if (!v->want)
+			return;
 		char top[48] = "";
 		if (f.nerr) {
 			char nb[32];
@@ -464,17 +468,21 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 			return;
 		v->value = (double)(r->m == TM_M_P99 ? f.p99_ns : f.p95_ns);
 		v->cond = v->value > r->threshold;
+		if (!v->want)
+			return;
 		fmt_ns(a, sizeof(a), v->value);
 		fmt_ns(b, sizeof(b), r->threshold);
 		snprintf(v->summary, sizeof(v->summary), "%.60s: %s %s > %s over %s", s->name,
 			 r->m == TM_M_P99 ? "p99" : "p95", a, b, wnames[r->window]);
 		return;
 	case TM_M_SLOW_RATIO:
-		tm_win_figures(&s->win, &c->clock, r->window, &f);
+		tm_win_counts(&s->win, &c->clock, r->window, &f);
 		if (!s->slow_ns || !f.calls || f.calls < r->min_calls)
 			return;
 		v->value = (double)f.slow / (double)f.calls;
 		v->cond = v->value > r->threshold;
+		if (!v->want)
+			return;
 		fmt_ns(a, sizeof(a), (double)s->slow_ns);
 		snprintf(v->summary, sizeof(v->summary),
 			 "%.60s: %.3g%% of calls slower than %s > %.3g%% over %s", s->name,
@@ -482,7 +490,7 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 		return;
 	case TM_M_RATE_BELOW:
 	case TM_M_RATE_ABOVE:
-		tm_win_figures(&s->win, &c->clock, r->window, &f);
+		tm_win_counts(&s->win, &c->clock, r->window, &f);
 		if (!f.span_s)
 			return;
 		/* below: only once the window is whole since the function appeared */
@@ -499,6 +507,8 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 	case TM_M_IN_FLIGHT:
 		v->value = (double)s->in_flight;
 		v->cond = v->value > r->threshold;
+		if (!v->want)
+			return;
 		snprintf(v->summary, sizeof(v->summary), "%.60s: %.0f calls in flight > %.0f",
 			 s->name, v->value, r->threshold);
 		return;
@@ -512,6 +522,8 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 		v->threshold = thr;
 		v->value = (double)s->oldest_ns;
 		v->cond = s->in_flight && v->value > thr;
+		if (!v->want)
+			return;
 		fmt_ns(a, sizeof(a), v->value);
 		fmt_ns(b, sizeof(b), thr);
 		snprintf(v->summary, sizeof(v->summary), "%.60s: a call open for %s (> %s)",
@@ -522,6 +534,8 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 		v->value = (double)s->calls;
 		v->cond = (s->flags & TM_RF_FOUND) && !(s->flags & (TM_RF_INTERNAL | TM_RF_GLOB)) &&
 			  !s->calls && !s->in_flight && now - h->first_ns >= e->r.never_ns;
+		if (!v->want)
+			return;
 		fmt_ns(a, sizeof(a), (double)e->r.never_ns);
 		snprintf(v->summary, sizeof(v->summary),
 			 "%.60s: found but not called in %s — is the name right? (tmsyms -i "
@@ -751,7 +765,9 @@ static void eval_anomaly(struct tm_coll *c, struct tm_health_eng *e, size_t i, u
 		v.threshold = st->baseline;
 		v.sev = h->anr >= 0 ? e->r.an[h->anr].sev : TM_SEV_WARNING;
 		char a[32], b[32];
-		if (k == TM_AN_P99 || k == TM_AN_P50) {
+		if (!st->firing) {
+			/* nothing to say */
+		} else if (k == TM_AN_P99 || k == TM_AN_P50) {
 			fmt_ns(a, sizeof(a), st->value);
 			fmt_ns(b, sizeof(b), st->baseline);
 			snprintf(v.summary, sizeof(v.summary),
@@ -812,7 +828,7 @@ static void sym_health(struct tm_coll *c, struct tm_health_eng *e, size_t i, uin
 			st = w >= TM_SEV_ERROR ? TM_H_UNHEALTHY : TM_H_DEGRADED;
 		} else {
 			struct tm_wfig f;
-			tm_win_figures(&s->win, &c->clock, TM_W1M, &f);
+			tm_win_counts(&s->win, &c->clock, TM_W1M, &f);
 			if (!s->calls) {
 				st = TM_H_UNKNOWN;
 				reason = "not called yet";
@@ -1037,7 +1053,10 @@ void tm_health_eval(struct tm_coll *c, uint64_t now_ns, int final)
 			    e->r.r[h->rules[j]].m != TM_M_RATE_BELOW)
 				continue; /* nothing to judge and nothing to resolve */
 			struct eval v;
-			eval_rule(c, e, s, h, j, now, &v);
+			eval_rule(c, e, s, h, j, now, 0, &v);
+			/* the words only for what holds (a burn rate has them already) */
+			if (v.cond && e->r.r[h->rules[j]].m != TM_M_BURN)
+				eval_rule(c, e, s, h, j, now, 1, &v);
 			if (h->maint)
 				v.cond = 0; /* maintenance silences */
 			step(c, e, &h->alert[j], h->rules[j], (int32_t)i, 0, NULL, &v, now, real);

@@ -488,10 +488,8 @@ static void fig_secs(const struct tm_win *w, uint32_t from, uint32_t to, struct 
 	}
 }
 
-void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_window which,
-		    struct tm_wfig *o)
+static void figures(const struct tm_win *w, enum tm_window which, struct tm_wfig *o, int quantiles)
 {
-	(void)k;
 	memset(o, 0, sizeof(*o));
 	uint32_t sealed = w->sealed;
 	const struct tm_wsum *run = &w->run[which];
@@ -523,6 +521,8 @@ void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_w
 		}
 		fig_secs(w, cur * 60, sealed, o);
 	}
+	if (!quantiles)
+		return;
 	unsigned qi[5];
 	static const double qs[5] = {0.5, 0.9, 0.95, 0.99, 0.999};
 	for (unsigned i = 0; i < 5; i++)
@@ -533,6 +533,20 @@ void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_w
 	o->p95_ns = have ? tm_wh_value(qi[2]) : 0;
 	o->p99_ns = have ? tm_wh_value(qi[3]) : 0;
 	o->p999_ns = have ? tm_wh_value(qi[4]) : 0;
+}
+
+void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_window which,
+		    struct tm_wfig *o)
+{
+	(void)k;
+	figures(w, which, o, 1);
+}
+
+void tm_win_counts(const struct tm_win *w, const struct tm_wclock *k, enum tm_window which,
+		   struct tm_wfig *o)
+{
+	(void)k;
+	figures(w, which, o, 0);
 }
 
 size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minutes, size_t n,

@@ -203,6 +203,9 @@ struct tm_wfig {
 };
 void tm_win_figures(const struct tm_win *w, const struct tm_wclock *k, enum tm_window which,
 		    struct tm_wfig *out);
+/* The same without the percentiles (they stay 0): what rules on counts read. */
+void tm_win_counts(const struct tm_win *w, const struct tm_wclock *k, enum tm_window which,
+		   struct tm_wfig *out);
 
 /* Sealed buckets of a series, oldest first: per second (`minutes` 0) for
  * the last n seconds, or per minute. Empty units come back with unit 0 and
