@@ -49,7 +49,7 @@ an = [a for a in d["alerts"] if a["kind"] == "anomaly"]
 if name != "step":
     n = len(an)
     print("BENCH name=anomaly_real.%s value=%d unit=alarms baseline=0 ratio=0 target==0 ok=%d "
-          "what=anomaly_alerts_in_%d_s_steady_default_settings" % (name, n, n == 0, 360))
+          "what=anomaly_alerts_in_360_s_%s_default_settings" % (name, n, n == 0, name))
     for a in an:
         print("  alarm: %s at +%.0f s" % (a["annotations"]["summary"], (a["starts_realtime_ns"] - m[0]) / 1e9))
     sys.exit(0)

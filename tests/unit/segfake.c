@@ -102,7 +102,7 @@ void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, uns
 	uint64_t h = t->head;
 	SF_CHECK(h - t->tail < f->h->ring_cap); /* ring full */
 	struct tm_record *r = &segfake_ring(f, i)[h & (f->h->ring_cap - 1)];
-	r->start = h;
+	r->start = f->start_base + h;
 	r->dur_meta = dur | (uint64_t)status << 48;
 	r->value = value;
 	r->err = err;

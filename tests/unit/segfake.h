@@ -13,6 +13,7 @@ struct segfake {
 	char path[256];
 	struct tm_seg_header *h;
 	uint64_t size;
+	uint64_t start_base; /* records start at start_base + their index (0: the index) */
 };
 
 /* A segment for `session` whose pid is this process (so it looks alive). */
