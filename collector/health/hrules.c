@@ -226,6 +226,7 @@ static const struct {
 } measures[] = {
 	{"error_rate", TM_M_ERROR_RATE, TM_K_ERROR_RATE, TM_SEV_ERROR, 0, 1, 1},
 	{"p99_ms", TM_M_P99, TM_K_LATENCY, TM_SEV_WARNING, 0, 86400e3, 1e6},
+	{"latency_ms", TM_M_P99, TM_K_LATENCY, TM_SEV_WARNING, 0, 86400e3, 1e6}, /* = p99_ms */
 	{"p95_ms", TM_M_P95, TM_K_LATENCY, TM_SEV_WARNING, 0, 86400e3, 1e6},
 	{"slow_ratio", TM_M_SLOW_RATIO, TM_K_SLOW, TM_SEV_WARNING, 0, 1, 1},
 	{"calls_per_s_below", TM_M_RATE_BELOW, TM_K_RATE, TM_SEV_WARNING, 0, 1e12, 1},

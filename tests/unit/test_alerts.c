@@ -208,7 +208,7 @@ Test(alerts, good_rules)
 			"\"window\": \"5m\", \"for\": \"10s\", \"keep_firing_for\": 30, "
 			"\"severity\": \"critical\", \"labels\": {\"team\": \"db\"}, "
 			"\"annotations\": {\"runbook\": \"x\"}},"
-			"{\"p99_ms\": 10},"
+			"{\"latency_ms\": 10},"
 			"{\"name\": \"s\", \"objective\": 0.99, \"under_ms\": 5, \"period\": \"1d\"}],"
 			"\"anomaly\": {\"noisy\": false, \"*\": {\"warmup_s\": 20, \"z\": 8}},"
 			"\"maintenance\": [{\"function\": \"backup\", \"for\": \"10m\"}],"
