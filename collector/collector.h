@@ -255,9 +255,9 @@ struct tm_coll {
 	size_t abandoned;  /* segments given up on after a fault or a size change */
 	size_t max_procs;  /* finished processes beyond this are merged into earlier */
 	struct tm_earlier earlier;
-	int said_needed;  /* a --jsonl stream: merge a process only once its end was said */
-	int follow_users; /* root, default TM_DIR: other users' /dev/shm/tm-<uid> too */
-	struct tm_hrules *hrules;     /* rules read, until the engine takes them */
+	int said_needed;	  /* a --jsonl stream: merge a process only once its end was said */
+	int follow_users;	  /* root, default TM_DIR: other users' /dev/shm/tm-<uid> too */
+	struct tm_hrules *hrules; /* rules read, until the engine takes them */
 	struct tm_health_eng *health; /* health/engine.c, made at the first evaluation */
 };
 
@@ -332,6 +332,7 @@ struct tm_call {
 	unsigned status; /* enum tm_status, validated */
 	int64_t value;
 	int32_t err;
+	uint32_t unit; /* 1 + the second it lands in, when the reader knows it; 0: from end_ns */
 };
 void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_call *k);
 enum tm_via { TM_VIA_ACC = 0, TM_VIA_CNT, TM_VIA_OPEN };

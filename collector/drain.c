@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "model/call.h"
 #include "procfs.h"
 
 #define ACQ memory_order_acquire
@@ -132,8 +133,45 @@ static uint64_t end_mono(const struct tm_coll *c, const struct tm_proc *p, uint6
 	return p->clock_mono0 + ticks_to_ns(c, p, t - p->clock_t0);
 }
 
+/* The ticks of p's clock that land in the clock's current second, for a
+ * batch: [lo, lo + n) maps to second `unit` - 1 through end_mono, so a
+ * record returning in it (nearly all, in a steady drain) needs neither the
+ * conversion nor the clock's check. A millisecond of margin on each side,
+ * and both ends checked with end_mono itself: a record near a boundary
+ * takes the exact way, so the fast path never changes a record's second. */
+struct batch {
+	uint64_t now;	   /* CLOCK_MONOTONIC at the drain: untimed calls' end */
+	uint32_t now_unit; /* 1 + its second */
+	uint64_t lo, n;	   /* ticks */
+	uint32_t unit;	   /* 1 + the current second; 0: no fast path */
+};
+
+static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, uint64_t now)
+{
+	const struct tm_wclock *k = &c->clock;
+	b->now = now;
+	b->now_unit = tm_wclock_unit(k, now) + 1;
+	b->unit = 0;
+	b->lo = b->n = 0;
+	int mono = p->clock_kind == TM_CLOCK_MONO;
+	if (k->now < k->open || k->now_ns < p->clock_mono0 + 1000000 ||
+	    (!mono && !(c->ns_per_tick > 0)))
+		return;
+	double per = mono ? 1.0 : 1.0 / c->ns_per_tick; /* ticks per ns */
+	double lo = (double)(k->now_ns + 1000000 - p->clock_mono0) * per;
+	double n = (1e9 - 2e6) * per;
+	if (!(lo > 0 && lo < 9e18 && n > 0 && n < 1e13))
+		return;
+	b->lo = p->clock_t0 + (uint64_t)lo;
+	b->n = (uint64_t)n;
+	if (b->lo < p->clock_t0 || end_mono(c, p, b->lo, 0) < k->now_ns ||
+	    end_mono(c, p, b->lo + b->n, 0) >= k->now_ns + 1000000000ull)
+		return;
+	b->unit = k->now + 1;
+}
+
 static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_record *r,
-			 uint64_t now)
+			 const struct batch *b)
 {
 	unsigned status = TM_REC_STATUS(r);
 	int timed = TM_REC_TIMED(r);
@@ -168,14 +206,21 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		return;
 	}
 	struct tm_call k = {
-		.end_ns = timed ? end_mono(c, p, r->start, TM_REC_DUR(r)) : now,
 		.dur_ns = net_ns(c, p, ns),
 		.timed = timed,
 		.status = status,
 		.value = r->value,
 		.err = r->err,
 	};
-	tm_model_call(c, p, r->sym, &k);
+	if (!timed) {
+		k.end_ns = b->now;
+		k.unit = b->now_unit;
+	} else if (b->unit && r->start + TM_REC_DUR(r) - b->lo < b->n) {
+		k.unit = b->unit; /* returned in the current second, surely */
+	} else {
+		k.end_ns = end_mono(c, p, r->start, TM_REC_DUR(r));
+	}
+	tm_model_call_inline(c, p, r->sym, &k);
 }
 
 /* The SPSC consumer side (producer in shim/hook.c):
@@ -201,11 +246,12 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_threa
 	double fill = (double)(head - tail) / (double)p->ring_cap;
 	if (fill > c->fill)
 		c->fill = fill;
-	uint64_t now = tm_mono_ns();
+	struct batch b;
+	batch_init(c, p, &b, tm_mono_ns());
 	for (uint64_t i = tail; i != head; i++) {
 		struct tm_record r;
 		memcpy(&r, &ring[i & mask], sizeof(r));
-		apply_record(c, p, &r, now);
+		apply_record(c, p, &r, &b);
 	}
 	atomic_store_explicit(&thr->tail, head, REL);
 	return head - tail;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "model/call.h"
 
 /* The symbol table's hash: chains through tm_sym.hnext, the table grown
  * (doubled, rebuilt) to keep chains under two long on average, so looking
@@ -110,61 +111,9 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 	s->nerrs++;
 }
 
-/* The whole-run histogram is not touched here: it takes each second's
- * durations when the second is sealed (tm_win_seal), so a record costs
- * one histogram increment, the second's. */
-static void add_timed(struct tm_sym *s, uint64_t dur_ns, uint64_t n)
-{
-	s->timed += n;
-	s->sum_ns += (double)dur_ns * (double)n;
-	s->sumsq_ns += (double)dur_ns * (double)dur_ns * (double)n;
-}
-
-/* One call seen as a record: the one way a record changes the model. */
 void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_call *k)
 {
-	struct tm_psym *ps = &p->psyms[lsym];
-	struct tm_sym *s = &c->syms[ps->gsym];
-	uint32_t u = tm_wclock_unit(&c->clock, k->end_ns);
-	uint64_t ok = 0, failed = 0, bytes = 0, slow = 0;
-
-	s->calls++;
-	s->records++;
-	switch (k->status) {
-	case TM_ST_OK:
-		ok = 1;
-		if ((s->flags & TM_RF_BYTES) && k->value > 0)
-			bytes = (uint64_t)k->value;
-		break;
-	case TM_ST_FAILED:
-		failed = 1;
-		tm_sym_errs_add(s, k->err, 1);
-		tm_win_err(&s->win, &c->clock, u, k->err, 1);
-		break;
-	case TM_ST_NORULE: break;
-	case TM_ST_EXCEPTION: s->exceptions++; break;
-	default: s->unwound++; break;
-	}
-	if (k->timed) {
-		add_timed(s, k->dur_ns, 1);
-		if (k->dur_ns < s->min_ns)
-			s->min_ns = k->dur_ns;
-		if (k->dur_ns > s->max_ns)
-			s->max_ns = k->dur_ns;
-		slow = s->slow_ns && k->dur_ns > s->slow_ns;
-	}
-	s->ok += ok;
-	s->failed += failed;
-	s->bytes += bytes;
-	s->slow += slow;
-	tm_win_call(&s->win, u, k->timed, k->dur_ns, ok, failed, bytes, slow);
-	ps->calls++;
-	ps->ok += ok;
-	ps->failed += failed;
-	ps->sum_ns += (double)k->dur_ns;
-	p->calls++;
-	p->failed += failed;
-	p->records++;
+	tm_model_call_inline(c, p, lsym, k);
 }
 
 /* Calls that arrive as counters (accumulator deltas, untimed counters,

@@ -278,6 +278,9 @@ int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64
 	struct tm_wbucket *b = sec_bucket(w, u);
 	if (!b)
 		return -ENOMEM;
+	/* never more failed or slow calls than calls (tm_win_call relies on it) */
+	failed = failed < calls ? failed : calls;
+	slow = slow < calls ? slow : calls;
 	b->calls += calls;
 	b->ok += ok;
 	b->failed = sat32((uint64_t)b->failed + failed);

@@ -149,21 +149,21 @@ static inline int tm_win_call(struct tm_win *w, uint32_t u, int timed, uint64_t 
 {
 	struct tm_wbucket *b = w->cur;
 	struct tm_wslot *f = &w->fsec[u % TM_WIN_FSECS];
-	if (__builtin_expect(!b || b->unit != u + 1 || (timed && f->unit != u + 1), 0))
+	/* The 32-bit counters of a second: failed and slow are at most its
+	 * calls (tm_win_count clamps them), the slot's histogram total and
+	 * each of its counters at most its timed. So two checks keep every
+	 * one of them from wrapping here; the slow way saturates. */
+	if (__builtin_expect(!b || b->unit != u + 1 || b->calls >= UINT32_MAX - 1 ||
+				     b->timed >= UINT32_MAX - 1 || (timed && f->unit != u + 1),
+			     0))
 		return tm_win_call_slow(w, u, timed, dur_ns, ok, failed, bytes, slow);
-	unsigned idx = 0, off = 0;
+	unsigned off = 0;
 	struct tm_whist *h = &f->h;
 	if (timed) {
-		idx = tm_wh_index(dur_ns);
-		off = idx - (unsigned)h->lo * TM_WH_SUB;
-		if (__builtin_expect(!h->c || off >= (unsigned)h->n * TM_WH_SUB ||
-					     h->c[off] == UINT32_MAX || h->count == UINT32_MAX ||
-					     b->timed == UINT32_MAX,
-				     0))
+		off = tm_wh_index(dur_ns) - (unsigned)h->lo * TM_WH_SUB;
+		if (__builtin_expect(!h->c || off >= (unsigned)h->n * TM_WH_SUB, 0))
 			return tm_win_call_slow(w, u, timed, dur_ns, ok, failed, bytes, slow);
 	}
-	if (__builtin_expect(b->failed + failed > UINT32_MAX || b->slow + slow > UINT32_MAX, 0))
-		return tm_win_call_slow(w, u, timed, dur_ns, ok, failed, bytes, slow);
 	b->calls++;
 	b->ok += ok;
 	b->bytes += bytes;

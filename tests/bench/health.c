@@ -77,12 +77,11 @@ int main(int argc, char **argv)
 				x ^= x << 13;
 				x ^= x >> 7;
 				x ^= x << 17;
-				struct tm_call call = {now + 1000 * (uint64_t)k,
-						       1000 + x % 4000,
-						       1,
-						       x % 50 ? TM_ST_OK : TM_ST_FAILED,
-						       0,
-						       x % 50 ? 0 : 5};
+				struct tm_call call = {.end_ns = now + 1000 * (uint64_t)k,
+						       .dur_ns = 1000 + x % 4000,
+						       .timed = 1,
+						       .status = x % 50 ? TM_ST_OK : TM_ST_FAILED,
+						       .err = x % 50 ? 0 : 5};
 				tm_model_call(&c, p, (uint32_t)i, &call);
 			}
 		tm_model_tick(&c, now + 1000000000ull);

@@ -66,12 +66,11 @@ int main(int argc, char **argv)
 			/* three calls: ~1 us, ~2.5 us, ~6 us (three powers of two), one failed */
 			static const uint64_t d[3] = {1100, 2600, 6100};
 			for (int k = 0; k < 3; k++) {
-				struct tm_call call = {now + 1000 * (uint64_t)k,
-						       d[k] + (s % 97),
-						       1,
-						       k == 2 ? TM_ST_FAILED : TM_ST_OK,
-						       0,
-						       k == 2 ? 2 : 0};
+				struct tm_call call = {.end_ns = now + 1000 * (uint64_t)k,
+						       .dur_ns = d[k] + (s % 97),
+						       .timed = 1,
+						       .status = k == 2 ? TM_ST_FAILED : TM_ST_OK,
+						       .err = k == 2 ? 2 : 0};
 				tm_model_call(&c, p, (uint32_t)i, &call);
 				calls++;
 			}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* One call seen as a record: the one way a record changes the model,
+ * inline so the drain's loop (drain.c) carries no call, no argument block
+ * and no register save per record; tm_model_call (stats.c) is the same
+ * for everyone else. */
+#ifndef TM_MODEL_CALL_H
+#define TM_MODEL_CALL_H
+
+#include "collector.h"
+
+static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, uint32_t lsym,
+					const struct tm_call *k)
+{
+	struct tm_psym *ps = &p->psyms[lsym];
+	struct tm_sym *s = &c->syms[ps->gsym];
+	uint32_t u = k->unit ? k->unit - 1 : tm_wclock_unit(&c->clock, k->end_ns);
+	uint64_t ok = 0, failed = 0, bytes = 0, slow = 0;
+	/* durations are below 2^62 (TM_COUNT_MAX): the signed conversion to
+	 * double is one instruction, the unsigned one a branch and two */
+	double d = (double)(int64_t)k->dur_ns;
+
+	s->calls++;
+	s->records++;
+	switch (k->status) {
+	case TM_ST_OK:
+		ok = 1;
+		if ((s->flags & TM_RF_BYTES) && k->value > 0)
+			bytes = (uint64_t)k->value;
+		break;
+	case TM_ST_FAILED:
+		failed = 1;
+		tm_sym_errs_add(s, k->err, 1);
+		tm_win_err(&s->win, &c->clock, u, k->err, 1);
+		break;
+	case TM_ST_NORULE: break;
+	case TM_ST_EXCEPTION: s->exceptions++; break;
+	default: s->unwound++; break;
+	}
+	if (k->timed) {
+		/* the whole-run histogram is not touched here: it takes each
+		 * second's durations when the second is sealed (tm_win_seal) */
+		s->timed++;
+		s->sum_ns += d;
+		s->sumsq_ns += d * d;
+		if (k->dur_ns < s->min_ns)
+			s->min_ns = k->dur_ns;
+		if (k->dur_ns > s->max_ns)
+			s->max_ns = k->dur_ns;
+		slow = s->slow_ns && k->dur_ns > s->slow_ns;
+	}
+	s->ok += ok;
+	s->failed += failed;
+	s->bytes += bytes;
+	s->slow += slow;
+	tm_win_call(&s->win, u, k->timed, k->dur_ns, ok, failed, bytes, slow);
+	ps->calls++;
+	ps->ok += ok;
+	ps->failed += failed;
+	ps->sum_ns += d;
+	p->calls++;
+	p->failed += failed;
+	p->records++;
+}
+
+#endif
