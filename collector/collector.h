@@ -42,8 +42,9 @@ struct tm_sym {
 	uint64_t overflowed; /* calls seen only through accumulators */
 	uint64_t counted;    /* untimed calls seen only through counters */
 	uint64_t bytes;
-	uint64_t slow;	  /* calls over slow_ns */
-	uint64_t slow_ns; /* the symbol's slow_ms, 0: none */
+	uint64_t slow;	   /* calls over slow_ns */
+	uint64_t slow_ns;  /* the symbol's slow_ms, 0: none */
+	uint64_t slow_cut; /* slow_ns, or UINT64_MAX without one: one compare per call */
 	double sum_ns, sumsq_ns;
 	uint64_t min_ns, max_ns;
 	struct tm_win win; /* the time axis (its cache of the current bucket first) */

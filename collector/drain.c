@@ -96,7 +96,7 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 			return;
 		merge_sym_info(&c->syms[g], &w);
 		if (w.slow_ns && !c->syms[g].slow_ns)
-			c->syms[g].slow_ns = w.slow_ns;
+			c->syms[g].slow_ns = c->syms[g].slow_cut = w.slow_ns;
 		note_process(&c->syms[g], p);
 		p->psyms[i].gsym = (uint32_t)g;
 		p->psyms[i].internal = (w.flags & TM_RF_INTERNAL) != 0;
@@ -140,6 +140,7 @@ static uint64_t end_mono(const struct tm_coll *c, const struct tm_proc *p, uint6
  * and both ends checked with end_mono itself: a record near a boundary
  * takes the exact way, so the fast path never changes a record's second. */
 struct batch {
+	int mono;	   /* p's ticks are ns */
 	uint64_t now;	   /* CLOCK_MONOTONIC at the drain: untimed calls' end */
 	uint32_t now_unit; /* 1 + its second */
 	uint64_t lo, n;	   /* ticks */
@@ -153,7 +154,7 @@ static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, ui
 	b->now_unit = tm_wclock_unit(k, now) + 1;
 	b->unit = 0;
 	b->lo = b->n = 0;
-	int mono = p->clock_kind == TM_CLOCK_MONO;
+	int mono = b->mono = p->clock_kind == TM_CLOCK_MONO;
 	if (k->now < k->open || k->now_ns < p->clock_mono0 + 1000000 ||
 	    (!mono && !(c->ns_per_tick > 0)))
 		return;
@@ -187,7 +188,7 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		return;
 	}
 	struct tm_psym *ps = &p->psyms[r->sym];
-	uint64_t ns = timed ? ticks_to_ns(c, p, TM_REC_DUR(r)) : 0;
+	uint64_t ns = !timed ? 0 : b->mono ? TM_REC_DUR(r) : ticks_to_ns(c, p, TM_REC_DUR(r));
 	if (ps->internal) {
 		if (timed && status == TM_ST_NORULE && ns <= TM_FLOOR_MAX_NS &&
 		    p->nfloor < TM_FLOOR_SAMPLES) {

@@ -61,6 +61,7 @@ int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name)
 	memset(s, 0, sizeof(*s));
 	strncpy(s->name, name, sizeof(s->name) - 1);
 	s->min_ns = UINT64_MAX;
+	s->slow_cut = UINT64_MAX;
 	s->sess = sess;
 	c->nsyms++;
 	if (c->nsyms > 2 * c->capsymhash) {

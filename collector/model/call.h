@@ -46,7 +46,7 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 			s->min_ns = k->dur_ns;
 		if (k->dur_ns > s->max_ns)
 			s->max_ns = k->dur_ns;
-		slow = s->slow_ns && k->dur_ns > s->slow_ns;
+		slow = k->dur_ns > s->slow_cut;
 	}
 	s->ok += ok;
 	s->failed += failed;
