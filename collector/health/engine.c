@@ -361,18 +361,6 @@ static int32_t new_alert(struct tm_health_eng *e, uint32_t rule, int32_t sym, in
 
 /* ---- measures ---- */
 
-static void fmt_ns(char *out, size_t len, double ns)
-{
-	if (ns < 1e3)
-		snprintf(out, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(out, len, "%.3g µs", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(out, len, "%.3g ms", ns / 1e6);
-	else
-		snprintf(out, len, "%.3g s", ns / 1e9);
-}
-
 static const char *const wnames[TM_WIN_NWINDOWS] = {"10s", "1m", "5m", "15m"};
 
 static void slo_add(struct slo *o, uint32_t u, uint64_t bad, uint64_t tot)
@@ -470,8 +458,8 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 		v->cond = v->value > r->threshold;
 		if (!v->want)
 			return;
-		fmt_ns(a, sizeof(a), v->value);
-		fmt_ns(b, sizeof(b), r->threshold);
+		tm_fmt_dur(a, sizeof(a), v->value);
+		tm_fmt_dur(b, sizeof(b), r->threshold);
 		snprintf(v->summary, sizeof(v->summary), "%.60s: %s %s > %s over %s", s->name,
 			 r->m == TM_M_P99 ? "p99" : "p95", a, b, wnames[r->window]);
 		return;
@@ -483,7 +471,7 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 		v->cond = v->value > r->threshold;
 		if (!v->want)
 			return;
-		fmt_ns(a, sizeof(a), (double)s->slow_ns);
+		tm_fmt_dur(a, sizeof(a), (double)s->slow_ns);
 		snprintf(v->summary, sizeof(v->summary),
 			 "%.60s: %.3g%% of calls slower than %s > %.3g%% over %s", s->name,
 			 100 * v->value, a, 100 * r->threshold, wnames[r->window]);
@@ -524,8 +512,8 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 		v->cond = s->in_flight && v->value > thr;
 		if (!v->want)
 			return;
-		fmt_ns(a, sizeof(a), v->value);
-		fmt_ns(b, sizeof(b), thr);
+		tm_fmt_dur(a, sizeof(a), v->value);
+		tm_fmt_dur(b, sizeof(b), thr);
 		snprintf(v->summary, sizeof(v->summary), "%.60s: a call open for %s (> %s)",
 			 s->name, a, b);
 		return;
@@ -536,7 +524,7 @@ static void eval_rule(const struct tm_coll *c, const struct tm_health_eng *e,
 			  !s->calls && !s->in_flight && now - h->first_ns >= e->r.never_ns;
 		if (!v->want)
 			return;
-		fmt_ns(a, sizeof(a), (double)e->r.never_ns);
+		tm_fmt_dur(a, sizeof(a), (double)e->r.never_ns);
 		snprintf(v->summary, sizeof(v->summary),
 			 "%.60s: found but not called in %s — is the name right? (tmsyms -i "
 			 "lists what the program imports)",
@@ -768,8 +756,8 @@ static void eval_anomaly(struct tm_coll *c, struct tm_health_eng *e, size_t i, u
 		if (!st->firing) {
 			/* nothing to say */
 		} else if (k == TM_AN_P99 || k == TM_AN_P50) {
-			fmt_ns(a, sizeof(a), st->value);
-			fmt_ns(b, sizeof(b), st->baseline);
+			tm_fmt_dur(a, sizeof(a), st->value);
+			tm_fmt_dur(b, sizeof(b), st->baseline);
 			snprintf(v.summary, sizeof(v.summary),
 				 "%.60s: %s %s against a baseline of %s (robust z %.1f)", s->name,
 				 tm_an_series_name((enum tm_an_series)k), a, b, st->z);

@@ -204,8 +204,10 @@ const struct tm_hstate *tm_health_session(const struct tm_coll *c);
 struct json_t *
 tm_health_json(const struct tm_hstate *h); /* {"state","reason","since_realtime_ns"} */
 struct json_t *tm_alerts_json(const struct tm_coll *c, int active_only);
-struct json_t *tm_health_doc(const struct tm_coll *c);	   /* /api/v1/health */
-struct json_t *tm_report_json(const struct tm_coll *c);	   /* the summary's "report" */
+struct json_t *tm_health_doc(const struct tm_coll *c);	/* /api/v1/health */
+struct json_t *tm_report_json(const struct tm_coll *c); /* the summary's "report" */
+/* A duration for people: "850 ns", "12.3 µs", "4.56 ms", "1.2 s". */
+void tm_fmt_dur(char *out, size_t len, double ns);
 void tm_report_print(const struct tm_coll *c, void *file); /* the table's footer */
 /* Alerts and health changes since the last call, as tm.stream/1 event
  * lines (json objects appended to `arr`), and to the notifier. */

@@ -166,6 +166,28 @@ static const char *bound_at(uint64_t ns, double *got)
 	return "10";
 }
 
+/* The share of bad calls over `secs` as PromQL: failed / all, or for a
+ * latency SLO 1 - (at or under the bucket bound) / all. */
+static void bad_ratio(char *out, size_t len, const struct tm_arule *r, const char *sel,
+		      uint64_t secs)
+{
+	unsigned long long w = (unsigned long long)secs;
+	if (!r->under_ns) {
+		snprintf(out, len,
+			 "(sum by (session, function) (rate(tm_call_failures_total{%s}[%llus])) / "
+			 "sum by (session, function) (rate(tm_calls_total{%s}[%llus])))",
+			 sel, w, sel, w);
+		return;
+	}
+	double got;
+	const char *le = bound_at(r->under_ns, &got);
+	snprintf(out, len,
+		 "(1 - sum by (session, function) "
+		 "(rate(tm_call_duration_seconds_bucket{%s,le=\"%s\"}[%llus])) / "
+		 "sum by (session, function) (rate(tm_call_duration_seconds_count{%s}[%llus])))",
+		 sel, le, w, sel, w);
+}
+
 static void rule(FILE *f, const struct tm_arule *r)
 {
 	char re[450], sel[520], summary[300];
@@ -178,49 +200,19 @@ static void rule(FILE *f, const struct tm_arule *r)
 		struct tm_burn_pair p[TM_BURN_PAIRS];
 		unsigned np = tm_burn_pairs(r->period_s, p);
 		double budget = 1 - r->objective;
+		if (r->under_ns) {
+			double got;
+			const char *le = bound_at(r->under_ns, &got);
+			if (got * 1e9 != (double)r->under_ns)
+				fprintf(f,
+					"      # under_ms %.6g taken at the exported bucket "
+					"le=%s\n",
+					(double)r->under_ns / 1e6, le);
+		}
 		for (int i = 0; i < (int)np; i++) {
 			char bad_l[1400], bad_s[1400];
-			if (r->under_ns) {
-				double got;
-				const char *le = bound_at(r->under_ns, &got);
-				if (got * 1e9 != (double)r->under_ns)
-					fprintf(f,
-						"      # under_ms %.6g taken at the exported "
-						"bucket "
-						"le=%s\n",
-						(double)r->under_ns / 1e6, le);
-				snprintf(bad_l, sizeof(bad_l),
-					 "(1 - sum by (session, function) "
-					 "(rate(tm_call_duration_seconds_bucket{%s,le=\"%s\"}[%"
-					 "llus])) / "
-					 "sum by (session, function) "
-					 "(rate(tm_call_duration_seconds_count{%s}[%llus])))",
-					 sel, le, (unsigned long long)p[i].long_s, sel,
-					 (unsigned long long)p[i].long_s);
-				snprintf(bad_s, sizeof(bad_s),
-					 "(1 - sum by (session, function) "
-					 "(rate(tm_call_duration_seconds_bucket{%s,le=\"%s\"}[%"
-					 "llus])) / "
-					 "sum by (session, function) "
-					 "(rate(tm_call_duration_seconds_count{%s}[%llus])))",
-					 sel, le, (unsigned long long)p[i].short_s, sel,
-					 (unsigned long long)p[i].short_s);
-			} else {
-				snprintf(bad_l, sizeof(bad_l),
-					 "(sum by (session, function) "
-					 "(rate(tm_call_failures_total{%s}"
-					 "[%llus])) / sum by (session, function) "
-					 "(rate(tm_calls_total{%s}[%llus])))",
-					 sel, (unsigned long long)p[i].long_s, sel,
-					 (unsigned long long)p[i].long_s);
-				snprintf(bad_s, sizeof(bad_s),
-					 "(sum by (session, function) "
-					 "(rate(tm_call_failures_total{%s}"
-					 "[%llus])) / sum by (session, function) "
-					 "(rate(tm_calls_total{%s}[%llus])))",
-					 sel, (unsigned long long)p[i].short_s, sel,
-					 (unsigned long long)p[i].short_s);
-			}
+			bad_ratio(bad_l, sizeof(bad_l), r, sel, p[i].long_s);
+			bad_ratio(bad_s, sizeof(bad_s), r, sel, p[i].short_s);
 			fprintf(f,
 				"      - alert: %s\n        expr: |\n          %s > (%.6g * %.6g)\n"
 				"          and\n          %s > (%.6g * %.6g)\n",

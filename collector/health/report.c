@@ -23,7 +23,7 @@ static double total_ns(const struct tm_sym *s)
 	return s->sum_ns;
 }
 
-static void fmt_ns(char *out, size_t len, double ns)
+void tm_fmt_dur(char *out, size_t len, double ns)
 {
 	if (ns < 1e3)
 		snprintf(out, len, "%.0f ns", ns);
@@ -214,7 +214,7 @@ json_t *tm_report_json(const struct tm_coll *c)
 			continue;
 		uint64_t nsample = s->calls >= 100000000 ? 1000 : 100;
 		fmt_count(cnt, sizeof(cnt), s->calls);
-		fmt_ns(a, sizeof(a), mean);
+		tm_fmt_dur(a, sizeof(a), mean);
 		snprintf(t, sizeof(t),
 			 "%.80s: %s calls, %.0f%% of monitored time, %s each — sample it: "
 			 "%.80s/%llu",
@@ -291,8 +291,8 @@ json_t *tm_report_json(const struct tm_coll *c)
 			json_object_set_new(x, "last", json_real(g1.p99));
 			json_object_set_new(x, "window", json_string(minutes ? "1m" : "10s"));
 			json_array_append_new(tr, x);
-			fmt_ns(a, sizeof(a), g0.p99);
-			fmt_ns(b, sizeof(b), g1.p99);
+			tm_fmt_dur(a, sizeof(a), g0.p99);
+			tm_fmt_dur(b, sizeof(b), g1.p99);
 			snprintf(t, sizeof(t),
 				 "%.80s: p99 rose from %s in the first %s to %s in the last",
 				 s->name, a, unit, b);
@@ -388,7 +388,7 @@ json_t *tm_report_json(const struct tm_coll *c)
 		finding(&r, "loss", NULL, t);
 	}
 	for (size_t i = 0; i < c->nstuck && i < 3; i++) {
-		fmt_ns(a, sizeof(a), (double)c->stuck[i].age_ns);
+		tm_fmt_dur(a, sizeof(a), (double)c->stuck[i].age_ns);
 		snprintf(t, sizeof(t), "%.80s: a call open for %s (pid %d, thread %d)",
 			 c->syms[c->stuck[i].gsym].name, a, (int)c->stuck[i].pid,
 			 (int)c->stuck[i].tid);

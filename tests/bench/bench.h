@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline double bench_now_ns(void)
@@ -63,6 +64,20 @@ static volatile long bench_sink;
 		bench_sink += s;                                                                   \
 		return (CLOCK() - t0) / (double)n;                                                 \
 	}
+
+/* This process's resident memory (KiB), -1 when /proc cannot say. */
+static inline long bench_rss_kib(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
 
 static inline void bench_line(const char *name, double value, const char *unit, double baseline,
 			      const char *target, int ok, const char *what)

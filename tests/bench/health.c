@@ -16,19 +16,6 @@
 #include "collector.h"
 #include "health/health.h"
 
-static long rss_kib(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = atol(line + 6);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -67,7 +54,7 @@ int main(int argc, char **argv)
 		p->psyms[i].gsym = (uint32_t)g;
 	}
 	p->npsyms = (uint32_t)nf;
-	long rss0 = rss_kib();
+	long rss0 = bench_rss_kib();
 	double *t = calloc((size_t)secs, sizeof(*t));
 	uint64_t x = 88172645463325252ull;
 	for (int s = 0; s < secs; s++) {
@@ -89,7 +76,7 @@ int main(int argc, char **argv)
 		tm_health_eval(&c, now + 1000000000ull, 0);
 		t[s] = (bench_now_ns() - a) / 1e6;
 	}
-	long rss1 = rss_kib();
+	long rss1 = bench_rss_kib();
 	qsort(t, (size_t)secs, sizeof(*t), cmp);
 	printf("%d functions x 25 calls/s, %d s: evaluation median %.2f ms, p99 %.2f ms, max %.2f "
 	       "ms; RSS +%ld KiB (model and engine)\n",

@@ -17,19 +17,6 @@
 #include "collector.h"
 #include "out/out.h"
 
-static long rss_kib(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = atol(line + 6);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 int main(int argc, char **argv)
 {
 	int nf = argc > 1 ? atoi(argv[1]) : 1000;
@@ -38,7 +25,7 @@ int main(int argc, char **argv)
 	struct tm_coll_opts o = {.dir = "/nonexistent-tm-bench", .session = "bench"};
 	char err[256];
 	memset(&c, 0, sizeof(c));
-	long rss0 = rss_kib();
+	long rss0 = bench_rss_kib();
 	/* the model only: no directory, no segments */
 	c.ns_per_tick = 1;
 	snprintf(c.session, sizeof(c.session), "bench");
@@ -78,7 +65,7 @@ int main(int argc, char **argv)
 		tm_model_tick(&c, now + 1000000000ull);
 	}
 	double sim_s = (bench_now_ns() - t_start) / 1e9;
-	long rss1 = rss_kib();
+	long rss1 = bench_rss_kib();
 	size_t win = 0;
 	for (size_t i = 0; i < c.nsyms; i++)
 		win += tm_win_bytes(&c.syms[i].win) + sizeof(struct tm_sym);
