@@ -298,6 +298,63 @@ static json_t *trend_json(const struct tm_coll *c, const struct tm_sym *s)
 	return o;
 }
 
+/* The whole-run histogram, sparse: [value_ns, count] for each non-empty
+ * bucket, ascending (value_ns: the bucket's representative, as the
+ * percentiles report it; 64 buckets per power of two, 0.8%). What
+ * tmreport diff tests and draws; ~44 bytes per bucket as written. */
+static json_t *hist_json(const struct tm_sym *s)
+{
+	json_t *a = json_array();
+	for (unsigned g = 0; g < TM_HIST_GROUPS; g++) {
+		if (!s->hist.group[g])
+			continue;
+		for (unsigned k = 0; k < TM_HIST_SUB; k++) {
+			uint64_t n = s->hist.group[g][k];
+			if (!n)
+				continue;
+			json_t *pair = json_array();
+			json_array_append_new(pair,
+					      tm_json_count(tm_hist_value(g * TM_HIST_SUB + k)));
+			json_array_append_new(pair, tm_json_count(n));
+			json_array_append_new(a, pair);
+		}
+	}
+	return a;
+}
+
+/* The last TM_SUMMARY_SECONDS sealed seconds, from the function's first
+ * call in them, oldest first: calls, failed and p99 (null: none timed)
+ * per second. Bounded (about 55 bytes a second as written); the
+ * per-minute `trend` covers the hour before. */
+#define TM_SUMMARY_SECONDS 300
+static json_t *seconds_json(const struct tm_coll *c, const struct tm_sym *s)
+{
+	struct tm_wbucket b[TM_SUMMARY_SECONDS]; /* 19 KiB */
+	size_t n = tm_win_series(&s->win, &c->clock, 0, TM_SUMMARY_SECONDS, b, TM_SUMMARY_SECONDS);
+	size_t first = 0;
+	while (first < n && !b[first].unit)
+		first++;
+	uint64_t epoch_real = c->start_real_ns - (c->start_mono_ns - c->clock.epoch_ns);
+	uint64_t unit = (uint64_t)s->win.sealed - n + first;
+	json_t *o = json_object(), *calls = json_array(), *failed = json_array();
+	json_t *p99 = json_array();
+	for (size_t i = first; i < n; i++) {
+		json_array_append_new(calls, tm_json_count(b[i].calls));
+		json_array_append_new(failed, tm_json_count(b[i].failed));
+		json_array_append_new(p99, b[i].timed ? tm_json_count(tm_wh_value(b[i].q[2]))
+						      : json_null());
+	}
+	json_object_set_new(o, "resolution_s", json_integer(1));
+	json_object_set_new(o, "start_realtime_ns",
+			    n > first ? tm_json_count(epoch_real + unit * 1000000000ull)
+				      : json_null());
+	json_object_set_new(o, "points", tm_json_count(n - first));
+	json_object_set_new(o, "calls", calls);
+	json_object_set_new(o, "failed", failed);
+	json_object_set_new(o, "p99_ns", p99);
+	return o;
+}
+
 static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 {
 	json_t *o = json_object();
@@ -372,6 +429,8 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 			    s->in_flight ? tm_json_count(s->oldest_ns) : json_null());
 	json_object_set_new(o, "windows", windows_json(c, s));
 	json_object_set_new(o, "trend", trend_json(c, s));
+	json_object_set_new(o, "seconds", seconds_json(c, s));
+	json_object_set_new(o, "histogram", hist_json(s));
 	if (s->flags & TM_RF_GLOB) {
 		json_object_set_new(o, "pattern", json_true());
 		json_object_set_new(o, "note", json_string(sym_note(s)));
