@@ -12,11 +12,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "repeat.h"
 
 struct run_opts {
 	const char *symbols, *config, *output, *session, *rules;
@@ -26,6 +28,7 @@ struct run_opts {
 	int quiet;
 	int subtract;
 	size_t max_procs;
+	unsigned repeat; /* --repeat N; 0: run once, no runs[] */
 };
 
 static struct tm_loop loop;
@@ -51,6 +54,8 @@ static void usage(FILE *f)
 		   "      --textfile FILE  Prometheus exposition, rewritten every interval\n"
 		   "      --interval SECONDS   for the outputs above (default: 1)\n"
 		   "      --max-processes N    processes kept in detail (default: 256)\n"
+		   "      --repeat N       run the command N times, one after the other; the\n"
+		   "                       summary keeps each run's figures (runs[])\n"
 		   "  -h, --help           this text\n");
 }
 
@@ -74,6 +79,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"alertmanager", required_argument, NULL, 'A'},
 		{"on-alert", required_argument, NULL, 'E'},
 		{"maintenance", required_argument, NULL, 'W'},
+		{"repeat", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -117,6 +123,16 @@ static int parse(int argc, char **argv, struct run_opts *o)
 				return -1;
 			}
 			break;
+		case 'N': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > 100000) {
+				fprintf(stderr, "tmrun: --repeat %s: expected 1..100000\n", optarg);
+				return -1;
+			}
+			o->repeat = (unsigned)n;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -231,6 +247,30 @@ static int wait_all(pid_t cmd, const sigset_t *set, int *stopped)
 	return result;
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The command, in a child with the signal mask tmrun started with. */
+static pid_t launch(char **cmd, const sigset_t *old)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "tmrun: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		pthread_sigmask(SIG_SETMASK, old, NULL);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "tmrun: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
 int main(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -271,7 +311,7 @@ int main(int argc, char **argv)
 	}
 	if (tm_health_options(&c, o.maint, o.nmaint, "tmrun") < 0)
 		return 2;
-	loop.summary = o.output;
+	loop.summary = o.repeat ? NULL : o.output; /* --repeat: written with runs[] below */
 	loop.interval_ns = (uint64_t)((o.interval_s > 0 ? o.interval_s : 1) * 1e9);
 	loop.sinks.o.interval_ns = loop.interval_ns;
 	pthread_mutex_init(&loop.lock, NULL);
@@ -303,30 +343,46 @@ int main(int argc, char **argv)
 	sigaction(SIGCHLD, &sa, NULL);
 	pthread_sigmask(SIG_BLOCK, &waitset, &old);
 
-	child_pid = fork();
-	if (child_pid < 0) {
-		fprintf(stderr, "tmrun: fork: %s\n", strerror(errno));
-		return 2;
-	}
-	if (child_pid == 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		execvp(argv[first], argv + first);
-		fprintf(stderr, "tmrun: cannot run %s: %s\n", argv[first], strerror(errno));
-		_exit(127);
-	}
 	/* like time(1): the terminal's ^\\ reaches the command; we outlive it */
 	signal(SIGQUIT, SIG_IGN);
 
-	int stopped = 0;
-	int status = wait_all(child_pid, &waitset, &stopped);
+	int stopped = 0, status = 0;
+	struct tm_repeat *rep = NULL;
+	if (o.repeat && !(rep = tm_repeat_new())) {
+		fprintf(stderr, "tmrun: out of memory\n");
+		return 2;
+	}
+	for (unsigned run = 0; run < (o.repeat ? o.repeat : 1) && !stopped; run++) {
+		uint64_t t0 = tm_mono_ns(), r0 = real_ns();
+		child_pid = launch(argv + first, &old);
+		if (child_pid < 0)
+			return 2;
+		int st = wait_all(child_pid, &waitset, &stopped);
+		if (!rep) {
+			status = st;
+			break;
+		}
+		/* --repeat: the first failing run's status, or the signal that stopped us */
+		status = stopped || !status ? st : status;
+		uint64_t t1 = tm_mono_ns();
+		tm_repeat_settle(&c, &loop.lock, t1);
+		if (tm_repeat_record(rep, &c, &loop.lock, st, t0, t1, r0) < 0)
+			fprintf(stderr, "tmrun: out of memory: run %u not recorded\n", run + 1);
+	}
 	if (stopped)
 		atomic_store(&loop.stop, 1); /* stopped waiting: final drain, summary */
 	else
 		atomic_store(&loop.launched_done, 1);
 	pthread_join(th, NULL);
+	if (rep && o.output && tm_repeat_write(rep, &c, &loop.lock, o.output, err, sizeof(err)) < 0)
+		fprintf(stderr, "tmrun: %s\n", err);
 	tm_sinks_stop(&loop.sinks);
-	if (!o.quiet)
+	if (!o.quiet) {
 		tm_table_print(&c, stderr);
+		if (rep)
+			tm_repeat_print(rep, stderr);
+	}
+	tm_repeat_free(rep);
 	tm_coll_free(&c);
 	return status;
 }
