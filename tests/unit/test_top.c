@@ -840,3 +840,138 @@ Test(top, formats)
 	cr_expect_eq(tm_top_interval_s(2.4), 2);
 	cr_expect_eq(tm_top_interval_s(600), 60);
 }
+
+/* ---- the local source on a model built through its own way in ---- */
+
+#include "collector.h"
+#include "source.h"
+
+/* Two functions of one process for 70 s of synthetic time: f_fast 10
+ * calls a second of 1 us (one of them failing), f_slow one call a second
+ * of 2 ms + 1 us per second elapsed. */
+static void local_model(struct tm_coll *c, struct tm_proc *p)
+{
+	uint64_t t0 = 1000 * NS;
+	memset(c, 0, sizeof(*c));
+	c->ns_per_tick = 1;
+	snprintf(c->session, sizeof(c->session), "unit");
+	c->start_mono_ns = t0;
+	c->start_real_ns = T0;
+	tm_wclock_init(&c->clock, t0);
+	p->psyms = calloc(2, sizeof(*p->psyms));
+	p->pid = 77;
+	snprintf(p->exe, sizeof(p->exe), "/usr/bin/unit\x1b");
+	static const char *const names[2] = {"f_fast", "f_slow"};
+	for (int i = 0; i < 2; i++) {
+		int g = tm_coll_sym(c, 0, names[i]);
+		c->syms[g].flags = TM_RF_FOUND | TM_RF_HAS_RULE;
+		c->syms[g].codes = TM_CODES_ERRNO;
+		p->psyms[i].gsym = (uint32_t)g;
+	}
+	p->npsyms = 2;
+	for (uint64_t s = 0; s < 70; s++) {
+		uint64_t t = t0 + s * NS + 1000;
+		for (int k = 0; k < 10; k++) {
+			struct tm_call k1 = {.end_ns = t + (uint64_t)k * 1000,
+					     .dur_ns = 1000,
+					     .timed = 1,
+					     .status = k == 0 ? TM_ST_FAILED : TM_ST_OK,
+					     .err = k == 0 ? 5 : 0};
+			tm_model_call(c, p, 0, &k1);
+		}
+		struct tm_call k2 = {.end_ns = t + 50000,
+				     .dur_ns = 2 * MS + s * US,
+				     .timed = 1,
+				     .status = TM_ST_OK};
+		tm_model_call(c, p, 1, &k2);
+		tm_model_tick(c, t + NS + TM_WIN_GRACE_NS);
+	}
+	c->procs = calloc(1, sizeof(*c->procs));
+	c->procs[0] = p;
+	c->nprocs = 1;
+}
+
+static void within(uint64_t got, uint64_t want, const char *what)
+{
+	double e = ((double)got - (double)want) / (double)want;
+	cr_expect(e < 0.01 && e > -0.01, "%s: %llu, want %llu", what, (unsigned long long)got,
+		  (unsigned long long)want);
+}
+
+Test(top_local, figures_from_the_model)
+{
+	struct tm_coll c;
+	struct tm_proc *p = calloc(1, sizeof(*p));
+	struct tm_top_model m;
+	struct tm_top_ui u;
+	struct tm_top_detail d = {0};
+	char err[256];
+	local_model(&c, p);
+	struct tm_top_src *src = tm_top_src_local(&c, NULL);
+	tm_top_model_init(&m);
+	tm_top_ui_init(&u);
+	u.delay_s = 5; /* the last interval: 5 s */
+	cr_assert(src->refresh(src, &m, NULL, &u, err, sizeof(err)) == 0, "%s", err);
+	cr_assert_eq(m.nrows, 2);
+	cr_expect_eq(m.interval_s, 5);
+	const struct tm_top_row *fast = &m.rows[0], *slow = &m.rows[1];
+	cr_expect_str_eq(fast->name, "f_fast");
+	cr_expect_eq(fast->calls, 700);
+	cr_expect(fast->rule);
+	const struct tm_top_fig *f = &fast->fig[TM_TOP_W_1M];
+	cr_expect_eq(f->span_s, 60);
+	cr_expect_eq(f->calls, 600);
+	cr_expect_eq(f->failed, 60);
+	within(f->p50_ns, 1000, "f_fast 1m p50");
+	f = &fast->fig[TM_TOP_W_INTERVAL];
+	cr_expect_eq(f->span_s, 5);
+	cr_expect_eq(f->calls, 50);
+	cr_expect_eq(f->failed, 5);
+	f = &slow->fig[TM_TOP_W_INTERVAL]; /* seconds 65..69: 2.065 .. 2.069 ms */
+	within(f->p50_ns, 2 * MS + 67 * US, "f_slow interval p50");
+	within(f->max_ns, 2 * MS + 69 * US, "f_slow interval max");
+	f = &slow->fig[TM_TOP_W_1M]; /* seconds 10..69 */
+	within(f->p50_ns, 2 * MS + 39 * US, "f_slow 1m p50");
+	within(f->p999_ns, 2 * MS + 69 * US, "f_slow 1m p99.9");
+	f = &slow->fig[TM_TOP_W_ALL];
+	cr_expect_eq(f->calls, 70);
+	cr_expect_eq(f->max_ns, 2 * MS + 69 * US); /* exact */
+	within(f->p50_ns, 2 * MS + 34 * US, "f_slow p50 since start");
+	cr_expect_eq(fast->nspark, 60);
+	for (int i = 0; i < TM_TOP_SPARK; i++)
+		cr_expect_eq(fast->spark[i], 10);
+	cr_expect_eq(slow->rising_lat, 0);
+	cr_assert_eq(m.nprocs, 1);
+	cr_expect_str_eq(m.procs[0].exe, "unit\\x1b"); /* terminal-safe */
+	cr_expect_eq(m.npfn, 2);
+	cr_expect_eq(m.h.running, 1);
+
+	/* one second: its own histogram */
+	u.delay_s = 1;
+	cr_assert(src->refresh(src, &m, NULL, &u, err, sizeof(err)) == 0);
+	within(m.rows[1].fig[TM_TOP_W_INTERVAL].p50_ns, 2 * MS + 69 * US, "f_slow 1 s p50");
+	cr_expect_eq(m.rows[0].fig[TM_TOP_W_INTERVAL].calls, 10);
+
+	cr_assert(src->detail(src, &m, &m.rows[0], TM_TOP_W_ALL, &d, err, sizeof(err)) == 0);
+	cr_expect_str_eq(d.hist_what, "whole run");
+	uint64_t n = 0;
+	for (size_t i = 0; i < d.nbins; i++)
+		n += d.bins[i].count;
+	cr_expect_eq(n, 700);
+	cr_expect_eq(d.nerr, 1);
+	cr_expect_str_eq(d.err[0].name, "EIO");
+	cr_expect_str_eq(d.err[0].category, "io");
+	cr_expect_eq(d.err[0].count, 70);
+	cr_assert(src->detail(src, &m, &m.rows[1], TM_TOP_W_1M, &d, err, sizeof(err)) == 0);
+	n = 0;
+	for (size_t i = 0; i < d.nbins; i++) {
+		n += d.bins[i].count;
+		cr_expect(d.bins[i].lo_ns <= d.bins[i].hi_ns);
+	}
+	cr_expect_eq(n, 60);
+	tm_top_detail_free(&d);
+	tm_top_model_free(&m);
+	tm_top_ui_free(&u);
+	src->free(src);
+	tm_coll_free(&c);
+}

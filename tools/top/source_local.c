@@ -76,12 +76,21 @@ static void interval_fig(const struct tm_sym *s, const struct tm_wbucket *b, siz
 	f->sum_ns = scaled(s, (double)sum, f->calls, timed);
 	if (!timed)
 		return;
+	f->max_ns = mx;
+	uint32_t last = s->win.sealed - 1;
+	const struct tm_wslot *one = &s->win.fsec[last % TM_WIN_FSECS];
+	if (f->span_s == 1 && one->unit == last + 1 && one->h.count) {
+		/* one second (the default): its own histogram, nothing merged */
+		f->p50_ns = tm_wh_value(tm_whist_qindex(&one->h, 0.5));
+		f->p99_ns = tm_wh_value(tm_whist_qindex(&one->h, 0.99));
+		f->p999_ns = tm_wh_value(tm_whist_qindex(&one->h, 0.999));
+		return;
+	}
 	struct tm_wsum sm = {0};
 	merge_secs(&s->win, s->win.sealed - (uint32_t)f->span_s, s->win.sealed, &sm);
 	f->p50_ns = wsum_q(&sm, 0.5);
 	f->p99_ns = wsum_q(&sm, 0.99);
 	f->p999_ns = wsum_q(&sm, 0.999);
-	f->max_ns = mx;
 	tm_wsum_free(&sm);
 }
 
