@@ -190,13 +190,64 @@ wait_screen remote "^tmtop  top2  127\.0\.0\.1:$TM_HTTP_PORT" 20
 wait_screen remote '^work_noop +[0-9.k]+ ' 30
 wait_screen remote '^clock_nanosleep +[0-9.k]+ ' 30
 tmx send-keys -t remote Enter
-wait_screen remote '^latency, whole run, Prometheus buckets: [1-9][0-9]* calls' 10
+wait_screen remote '^latency, whole run: [1-9][0-9]* calls' 10
 wait_screen remote '≤[0-9.]+[mu]?s █' 10
 tmx send-keys -t remote Escape q
 expect_eq "tmtop --connect exit status" "$(wait_rc remote 10)" 0
 expect_restored remote
 echo "ok: --connect shows the same view"
 _tm_stop "$TM_HTTP_PID"
+
+# ---- a collector that relays hostile names, and has no histogram in its
+# summary (an older one): the names arrive terminal-safe, the detail pane
+# falls back to the /metrics buckets
+fport=$(free_port)
+tm_bg fake python3 -c '
+import http.server, json, sys
+name = "evil\x1b[2J\x07name"
+summary = {"schema": "tm.summary/1", "session": "fake\x1b]0;title\x07", "duration_ns": 5000000000,
+    "start_realtime_ns": 1796126400000000000,
+    "symbols": [{"name": name, "object": "lib\x9bx.so", "session": "fake", "rule": True,
+        "calls": 1000, "ok": 990, "failed": 10, "total_ns": 5000000, "p50_ns": 4000,
+        "p99_ns": 9000, "p999_ns": 9900, "max_ns": 12000, "in_flight": 0,
+        "errors": {"EIO": 10}, "health": {"state": "healthy"},
+        "windows": {"1m": {"span_s": 5, "calls": 1000, "ok": 990, "failed": 10, "mean_ns": 5000,
+                           "p50_ns": 4000, "p99_ns": 9000}}}],
+    "processes": [{"pid": 4242, "exe": "/bin/fake", "argv": ["fake"], "status": "running",
+        "calls": 1000, "failed": 10, "session": "fake",
+        "symbols": {name: {"calls": 1000, "failed": 10, "total_ns": 5000000}}}],
+    "loss": {"overflowed": 0}, "health": {"state": "healthy", "reason": "ok"}, "alerts": [], "stuck": []}
+lab = "{session=\"fake\",process=\"fake\",function=\"evil\x1b[2J\x07name\",object=\"x\",le=\"%s\"} %d\n"
+metrics = "".join("tm_call_duration_seconds_bucket" + lab % (le, n)
+    for le, n in (("1e-06", 0), ("2.5e-06", 100), ("5e-06", 700), ("1e-05", 990), ("+Inf", 1000)))
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        body = {"/api/v1/summary": json.dumps(summary), "/metrics": metrics}.get(path)
+        self.send_response(200 if body else 404)
+        body = (body or "{}").encode()
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$fport"
+wait_http "http://127.0.0.1:$fport/metrics" 10 "$TM_BG_PID" || fail "fake collector did not start"
+"$TMTOP" -b -n 1 --connect "127.0.0.1:$fport" >"$WORK/fake.txt"
+grep -q '^evil\\x1b\[2J\\x07name ' "$WORK/fake.txt" || fail "hostile name: $(cat -v "$WORK/fake.txt")"
+grep -q '^tmtop  fake\\x1b\]0;title\\x07  127' "$WORK/fake.txt" || fail "session: $(cat -v "$WORK/fake.txt")"
+! LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$WORK/fake.txt" || fail "a control byte: $(cat -v "$WORK/fake.txt")"
+top fake "$TMTOP" --connect "127.0.0.1:$fport"
+wait_screen fake '^evil\\x1b\[2J\\x07name ' 10
+tmx send-keys -t fake Enter
+wait_screen fake '^latency, whole run, Prometheus buckets: 1000 calls' 10
+wait_screen fake '≤5.00us █+ +600( |$)' 10
+wait_screen fake 'EIO +10  io' 10
+tmx send-keys -t fake q
+expect_eq "fake collector: exit status" "$(wait_rc fake 10)" 0
+expect_restored fake
+echo "ok: a hostile collector's names are terminal-safe; the /metrics histogram"
 
 # ---- batch mode against known counts ------------------------------------------
 RATE=2000 SECS=3

@@ -132,6 +132,43 @@ static void fig_of(const json_t *o, struct tm_top_fig *f, uint32_t span, double 
 	f->max_ns = tm_top_ju64(json_object_get(o, "max_ns"), TM_TOP_NA);
 }
 
+/* The summary's last sealed seconds, where the collector writes them
+ * (`seconds`): the sparkline, the trend and the last interval's counts of
+ * every row, whichever rows the series requests cover. */
+static void seconds_of(const json_t *sec, struct tm_top_row *r, unsigned isec)
+{
+	const json_t *calls = json_object_get(sec, "calls"),
+		     *failed = json_object_get(sec, "failed");
+	const json_t *p99 = json_object_get(sec, "p99_ns");
+	size_t all = json_array_size(calls), n = all < TM_TOP_SPARK ? all : TM_TOP_SPARK;
+	if (!n || json_array_size(failed) != all || json_array_size(p99) != all)
+		return;
+	struct tm_top_pt t[TM_TOP_SPARK];
+	struct tm_top_fig *f = &r->fig[TM_TOP_W_INTERVAL];
+	const struct tm_top_fig *a = &r->fig[TM_TOP_W_ALL];
+	tm_top_fig_na(f);
+	f->span_s = (uint32_t)(n < isec ? n : isec);
+	r->nspark = (uint32_t)n;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t c = tm_top_ju64(json_array_get(calls, all - n + k), 0);
+		uint64_t fl = tm_top_ju64(json_array_get(failed, all - n + k), 0);
+		uint64_t q = tm_top_ju64(json_array_get(p99, all - n + k), TM_TOP_NA);
+		fl = fl < c ? fl : c;
+		r->spark[TM_TOP_SPARK - n + k] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+		t[k] = (struct tm_top_pt){c, r->rule ? c - fl : 0, fl, q};
+		if (k + f->span_s < n)
+			continue;
+		f->calls += c;
+		f->ok += t[k].ok;
+		f->failed += fl;
+		if (q != TM_TOP_NA && (f->p99_ns == TM_TOP_NA || q > f->p99_ns))
+			f->p99_ns = q; /* the worst second's */
+	}
+	/* time: the calls at the run's mean */
+	f->sum_ns = a->calls ? a->sum_ns * (double)f->calls / (double)a->calls : 0;
+	tm_top_trend(t, n, r->rule, &r->rising_lat, &r->rising_err);
+}
+
 static int row_of(const json_t *s, uint64_t dur_s, struct tm_top_row *r)
 {
 	const json_t *name = json_object_get(s, "name");
@@ -154,6 +191,22 @@ static int row_of(const json_t *s, uint64_t dur_s, struct tm_top_row *r)
 	f->sum_ns = tm_top_jnum(json_object_get(w, "mean_ns"), 0) * (double)f->calls;
 	f->max_ns = TM_TOP_NA; /* from the series, when fetched */
 	return 0;
+}
+
+/* The summary's entry of row r (name as the server spells it, session). */
+const json_t *tm_top_http_sym(const json_t *doc, const struct tm_top_row *r)
+{
+	size_t i;
+	const json_t *s;
+	json_array_foreach(json_object_get(doc, "symbols"), i, s)
+	{
+		char sess[80];
+		tm_top_text(sess, sizeof(sess), tm_top_jstr(json_object_get(s, "session")));
+		if (strcmp(tm_top_jstr(json_object_get(s, "name")), r->key) == 0 &&
+		    strcmp(sess, r->session) == 0)
+			return s;
+	}
+	return NULL;
 }
 
 static int key_cmp(const struct tm_top_row *r, const char *key, const char *sess)
@@ -346,6 +399,7 @@ int tm_top_http_summary(struct tm_top_http *h, const json_t *doc, struct tm_top_
 			m->nrows--;
 			continue;
 		}
+		seconds_of(json_object_get(s, "seconds"), r, m->interval_s);
 		hd->nhealth[r->health]++;
 	}
 	struct tm_top_keyidx k;

@@ -34,6 +34,9 @@ json_t *tm_top_http_json(struct tm_top_http *h, const char *path, char *err, siz
 int tm_top_http_summary(struct tm_top_http *h, const json_t *doc, struct tm_top_model *m, char *err,
 			size_t errlen);
 
+/* The summary's entry of row r, or NULL. */
+const json_t *tm_top_http_sym(const json_t *doc, const struct tm_top_row *r);
+
 /* Values as the server sent them, checked. */
 uint64_t tm_top_ju64(const json_t *v, uint64_t dflt); /* count or ns: >= 0 */
 double tm_top_jnum(const json_t *v, double dflt);

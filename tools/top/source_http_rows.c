@@ -168,8 +168,8 @@ static int http_refresh(struct tm_top_src *s, struct tm_top_model *m,
 		struct tm_top_row *r = &m->rows[i];
 		if (want[i] && series(h, r, m->interval_s) == 0)
 			continue;
-		long p = prev ? tm_top_keyidx_find(&pk, r->key, r->session) : -1;
-		if (p >= 0 && dt)
+		long p = prev && !r->nspark ? tm_top_keyidx_find(&pk, r->key, r->session) : -1;
+		if (p >= 0 && dt) /* a collector that writes no `seconds` */
 			by_delta(r, &prev->rows[p], dt);
 	}
 	free(want);
@@ -187,25 +187,13 @@ static int by_count(const void *a, const void *b)
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->name, y->name);
 }
 
-static void errors_of(const json_t *last, const struct tm_top_row *r, struct tm_top_detail *d)
+static void errors_of(const json_t *sym, struct tm_top_detail *d)
 {
-	size_t i;
-	const json_t *s, *errs = NULL;
-	json_array_foreach(json_object_get(last, "symbols"), i, s)
-	{
-		char sess[80];
-		tm_top_text(sess, sizeof(sess), tm_top_jstr(json_object_get(s, "session")));
-		if (strcmp(tm_top_jstr(json_object_get(s, "name")), r->key) == 0 &&
-		    strcmp(sess, r->session) == 0) {
-			errs = json_object_get(s, "errors");
-			break;
-		}
-	}
 	struct tm_top_err all[256];
 	size_t n = 0;
 	const char *name;
 	const json_t *v;
-	json_object_foreach((json_t *)errs, name, v)
+	json_object_foreach((json_t *)json_object_get(sym, "errors"), name, v)
 	{
 		uint64_t c = tm_top_ju64(v, 0);
 		if (n == sizeof(all) / sizeof(all[0])) {
@@ -217,12 +205,38 @@ static void errors_of(const json_t *last, const struct tm_top_row *r, struct tm_
 		all[n++].count = c;
 	}
 	qsort(all, n, sizeof(all[0]), by_count);
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i < TM_TOP_DERRS)
 			d->err[d->nerr++] = all[i];
 		else
 			d->err_more += all[i].count;
 	}
+}
+
+/* The summary's sparse whole-run histogram ([value_ns, count], the
+ * model's buckets: each value names its bucket). 0 when it has none. */
+static int summary_hist(const json_t *sym, struct tm_top_detail *d)
+{
+	const json_t *h = json_object_get(sym, "histogram"), *pair;
+	size_t i;
+	if (!json_array_size(h))
+		return 0;
+	json_array_foreach(h, i, pair)
+	{
+		uint64_t v = tm_top_ju64(json_array_get(pair, 0), TM_TOP_NA);
+		uint64_t n = tm_top_ju64(json_array_get(pair, 1), 0);
+		if (v == TM_TOP_NA || !n)
+			continue;
+		unsigned idx = tm_wh_index(v), g = idx / TM_WH_SUB, sub = idx % TM_WH_SUB;
+		uint64_t lo = g ? ((uint64_t)(TM_WH_SUB + sub)) << (g - 1) : sub;
+		uint64_t hi = g ? lo + (1ull << (g - 1)) - 1 : lo;
+		if (d->nbins && lo <= d->bins[d->nbins - 1].hi_ns)
+			return -EPROTO; /* not ascending */
+		if (tm_top_add_bin(d, lo, hi, n) < 0)
+			return -ENOMEM;
+	}
+	snprintf(d->hist_what, sizeof(d->hist_what), "whole run");
+	return 1;
 }
 
 /* A label value at *p (after the opening quote), unescaped into out;
@@ -339,8 +353,15 @@ static int http_detail(struct tm_top_src *s, const struct tm_top_model *m,
 	d->have = 0;
 	snprintf(d->name, sizeof(d->name), "%s", r->name);
 	snprintf(d->session, sizeof(d->session), "%s", r->session);
-	errors_of(h->last, r, d);
-	int ret = histogram_of(h, r, d, err, errlen);
+	const json_t *sym = tm_top_http_sym(h->last, r);
+	errors_of(sym, d);
+	int ret = summary_hist(sym, d);
+	if (ret <= 0) { /* an older collector: its Prometheus buckets */
+		d->nbins = 0;
+		ret = histogram_of(h, r, d, err, errlen);
+	} else {
+		ret = 0;
+	}
 	d->have = ret == 0;
 	return ret;
 }
