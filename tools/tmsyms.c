@@ -4,7 +4,9 @@
  * relocations: what a TM_SYMBOLS name or glob can hook in it) and the
  * functions it exports (what other objects may call through theirs). */
 #include <errno.h>
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <fnmatch.h>
 #include <gelf.h>
 #include <stdio.h>
@@ -33,24 +35,71 @@ static int find_dynsym(Elf *e, struct dynsyms *d)
 	return -1;
 }
 
-/* A binary that needs no shared library is statically linked: the dynamic
- * linker never loads a preload library into it. */
-static int needs_libraries(Elf *e)
+/* An executable that needs no shared library is statically linked (also
+ * a static PIE: ET_DYN with DF_1_PIE): the dynamic linker never loads a
+ * preload library into it. A shared library is never statically linked,
+ * even one with no DT_NEEDED of its own (linked with -nostdlib): its
+ * imports are bound to whatever the process has loaded. */
+static int is_static(Elf *e)
 {
+	GElf_Ehdr eh;
+	if (!gelf_getehdr(e, &eh))
+		return 1;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
+	int needed = 0, pie = 0, dynamic = 0;
 	while ((scn = elf_nextscn(e, scn))) {
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC)
 			continue;
+		dynamic = 1;
 		Elf_Data *dd = elf_getdata(scn, NULL);
 		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
 		for (size_t i = 0; dd && i < n; i++) {
 			GElf_Dyn dyn;
-			if (gelf_getdyn(dd, (int)i, &dyn) && dyn.d_tag == DT_NEEDED)
-				return 1;
+			if (!gelf_getdyn(dd, (int)i, &dyn))
+				continue;
+			needed |= dyn.d_tag == DT_NEEDED;
+			pie |= dyn.d_tag == DT_FLAGS_1 && (dyn.d_un.d_val & DF_1_PIE);
 		}
 	}
-	return 0;
+	if (!dynamic)
+		return 1;
+	if (needed)
+		return 0;
+	return eh.e_type == ET_EXEC || pie;
+}
+
+/* C++ names as people write them, through the C++ runtime's own
+ * demangler when it is installed (it is wherever g++ programs run). */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+static demangle_fn demangler;
+static int mangled_only;
+
+static void print_name(const char *kind, const char *name, const char *suffix)
+{
+	char *dem = NULL;
+	int st = -1;
+	if (!mangled_only && demangler && name[0] == '_' && name[1] == 'Z')
+		dem = demangler(name, NULL, NULL, &st);
+	if (dem && st == 0)
+		printf("%s %s%s\n", kind, dem, suffix);
+	else
+		printf("%s %s%s\n", kind, name, suffix);
+	free(dem);
+}
+
+/* -g GLOB against the name as printed and as mangled */
+static int wanted(const char *name, const char *glob)
+{
+	if (!glob || fnmatch(glob, name, 0) == 0)
+		return 1;
+	if (mangled_only || !demangler || name[0] != '_' || name[1] != 'Z')
+		return 0;
+	int st = -1;
+	char *dem = demangler(name, NULL, NULL, &st);
+	int ok = dem && st == 0 && fnmatch(glob, dem, 0) == 0;
+	free(dem);
+	return ok;
 }
 
 static int is_func(const GElf_Sym *s)
@@ -83,9 +132,9 @@ static void print_imports(Elf *e, const struct dynsyms *d, const char *glob)
 			    GELF_ST_TYPE(s.st_info) == STT_TLS)
 				continue;
 			const char *name = elf_strptr(e, d->strndx, s.st_name);
-			if (name && *name && (!glob || fnmatch(glob, name, 0) == 0))
-				printf("import %s%s\n", name,
-				       type == R_X86_64_GLOB_DAT ? " (GOT, no PLT)" : "");
+			if (name && *name && wanted(name, glob))
+				print_name("import", name,
+					   type == R_X86_64_GLOB_DAT ? " (GOT, no PLT)" : "");
 		}
 	}
 }
@@ -102,8 +151,8 @@ static void print_exports(Elf *e, const struct dynsyms *d, const char *glob)
 		if ((bind != STB_GLOBAL && bind != STB_WEAK) || vis == STV_HIDDEN)
 			continue;
 		const char *name = elf_strptr(e, d->strndx, s.st_name);
-		if (name && *name && (!glob || fnmatch(glob, name, 0) == 0))
-			printf("export %s\n", name);
+		if (name && *name && wanted(name, glob))
+			print_name("export", name, "");
 	}
 }
 
@@ -120,7 +169,7 @@ static int list(const char *path, int what, const char *glob)
 	if (!e || elf_kind(e) != ELF_K_ELF || gelf_getclass(e) != ELFCLASS64) {
 		fprintf(stderr, "tmsyms: %s: not a 64-bit ELF file\n", path);
 		ret = -1;
-	} else if (find_dynsym(e, &d) < 0 || !needs_libraries(e)) {
+	} else if (find_dynsym(e, &d) < 0 || is_static(e)) {
 		fprintf(stderr,
 			"tmsyms: %s: statically linked (no dynamic symbols or needed libraries): "
 			"LD_PRELOAD cannot reach it\n",
@@ -140,18 +189,22 @@ static int list(const char *path, int what, const char *glob)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tmsyms [-i|-e] [-g GLOB] FILE...\n"
+	fprintf(f, "usage: tmsyms [-i|-e] [-m] [-g GLOB] FILE...\n"
 		   "  lists the functions FILE calls through its GOT (import: hookable in\n"
-		   "  FILE) and the functions it exports (export)\n"
-		   "  -i  imports only   -e  exports only   -g GLOB  only names matching GLOB\n");
+		   "  FILE) and the functions it exports (export); C++ names demangled\n"
+		   "  -i  imports only   -e  exports only   -g GLOB  only names matching GLOB\n"
+		   "  -m  C++ names as the linker sees them (mangled)\n"
+		   "  -h, --help  this text\n");
 }
 
 int main(int argc, char **argv)
 {
 	int what = SHOW_IMPORTS | SHOW_EXPORTS, rc = 0;
 	const char *glob = NULL;
-	for (int o; (o = getopt(argc, argv, "ieg:h")) != -1;) {
+	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	for (int o; (o = getopt_long(argc, argv, "iemg:h", lo, NULL)) != -1;) {
 		switch (o) {
+		case 'm': mangled_only = 1; break;
 		case 'i': what = SHOW_IMPORTS; break;
 		case 'e': what = SHOW_EXPORTS; break;
 		case 'g': glob = optarg; break;
@@ -163,6 +216,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+	if (cxx)
+		*(void **)&demangler = dlsym(cxx, "__cxa_demangle");
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		fprintf(stderr, "tmsyms: libelf: %s\n", elf_errmsg(-1));
 		return 2;
