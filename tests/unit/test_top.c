@@ -236,6 +236,11 @@ static void expect_screen(const char *const *want)
 	}
 }
 
+static uint8_t attr_at(int y, int x)
+{
+	return CV.cell[y * CV.w + x].attr;
+}
+
 TestSuite(top, .init = fixture, .fini = teardown);
 
 Test(top, screen_80x24)
@@ -321,6 +326,8 @@ Test(top, sorting)
 	render(120, 40);
 	cr_expect_str_eq(order(), "phase_work sqlite3_step write read evil");
 	cr_expect(strstr(line(TM_TOP_HEADER_LINES), "P99▼"), "%s", line(TM_TOP_HEADER_LINES));
+	cr_expect_eq(U.sel, 0, "no row picked yet: the selection stays on the first");
+	cr_expect(attr_at(TM_TOP_HEADER_LINES + 1, 0) & TM_A_SEL);
 	tm_top_key(&U, &M, 'r');
 	render(120, 40);
 	cr_expect_str_eq(order(), "evil read write sqlite3_step phase_work");
@@ -531,11 +538,6 @@ Test(top, hostile_names_are_inert)
 	cr_expect_str_eq(line(1), "日本語");
 	tm_cv_put(&CV, 1, 1, 1, 0, "x"); /* over the second half of 日 */
 	cr_expect_str_eq(line(1), " x本語");
-}
-
-static uint8_t attr_at(int y, int x)
-{
-	return CV.cell[y * CV.w + x].attr;
 }
 
 Test(top, attributes)

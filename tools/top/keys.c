@@ -114,6 +114,7 @@ static enum tm_top_act move(struct tm_top_ui *u, long by)
 	else
 		u->sel = u->sel + (size_t)by >= u->norder ? u->norder - 1 : u->sel + (size_t)by;
 	u->sel_name[0] = '\0'; /* the position decides now: update takes the new name */
+	u->follow = 1;
 	return u->detail && u->sel != old ? TM_TOP_ACT_DETAIL : TM_TOP_ACT_NONE;
 }
 
@@ -156,6 +157,7 @@ enum tm_top_act tm_top_key(struct tm_top_ui *u, const struct tm_top_model *m, in
 		if (!u->norder)
 			return TM_TOP_ACT_NONE;
 		u->detail = 1;
+		u->follow = 1; /* the pane stays on this function */
 		return TM_TOP_ACT_DETAIL;
 	case TM_KEY_UP:
 	case 'k': return move(u, -1);

@@ -404,10 +404,16 @@ void tm_top_render(struct tm_top_canvas *cv, const struct tm_top_model *m, struc
 			tm_cv_attr(cv, y, 0, cv->w, TM_A_SEL, 0);
 		row(cv, y, &L, m, u, &m->rows[u->order[i]], sel);
 	}
-	if (!u->norder && y < last)
+	if (!u->norder && y < last && m->nrows)
+		tm_cv_put(cv, y, 0, -1, TM_A_DIM, "  no function matches the filter");
+	else if (!u->norder && y < last && m->h.waiting)
+		tm_cv_printf(cv, y, 0, -1, TM_A_WARN,
+			     "  %u segments not ready or held by another collector (its --listen: "
+			     "tmtop --connect)",
+			     m->h.waiting);
+	else if (!u->norder && y < last)
 		tm_cv_put(cv, y, 0, -1, TM_A_DIM,
-			  m->nrows ? "  no function matches the filter"
-				   : "  no monitored function yet (waiting for calls)");
+			  "  no monitored function yet (waiting for calls)");
 	if (!u->batch)
 		status(cv, last, m, u);
 }

@@ -286,6 +286,7 @@ static int fill(struct local *l, struct tm_top_model *m, unsigned isec)
 	m->h.now_real_ns = c->start_real_ns + up;
 	m->h.uptime_ns = up;
 	m->h.idle = c->seen_any && tm_coll_idle(c);
+	m->h.waiting = (uint32_t)c->pending;
 	for (size_t i = 0; i < c->nsyms; i++) {
 		l->rowof[i] = UINT32_MAX;
 		if (!tm_sym_reported(&c->syms[i]))

@@ -469,7 +469,7 @@ int tm_top_view_update(const struct tm_top_model *m, struct tm_top_ui *u)
 	struct sort_ctx x = {m, u};
 	if (u->norder > 1)
 		qsort_r(u->order, u->norder, sizeof(*u->order), by_column, &x);
-	if (u->sel_name[0]) {
+	if (u->follow && u->sel_name[0]) {
 		for (size_t i = 0; i < u->norder; i++) {
 			const struct tm_top_row *r = &m->rows[u->order[i]];
 			if (strcmp(r->name, u->sel_name) == 0 &&
@@ -481,7 +481,7 @@ int tm_top_view_update(const struct tm_top_model *m, struct tm_top_ui *u)
 	}
 	if (u->sel >= u->norder)
 		u->sel = u->norder ? u->norder - 1 : 0;
-	if (u->norder) {
+	if (u->norder && u->follow) {
 		const struct tm_top_row *r = &m->rows[u->order[u->sel]];
 		snprintf(u->sel_name, sizeof(u->sel_name), "%s", r->name);
 		snprintf(u->sel_session, sizeof(u->sel_session), "%s", r->session);

@@ -113,6 +113,7 @@ struct tm_top_header {
 	uint64_t now_real_ns;	      /* CLOCK_REALTIME of the refresh */
 	uint64_t uptime_ns;	      /* of the collector */
 	int idle;		      /* every process seen has finished */
+	uint32_t waiting;	      /* segments not attached yet (another collector's?) */
 	char error[200];	      /* the last refresh failed: why (the rows are older) */
 };
 
@@ -182,6 +183,7 @@ struct tm_top_ui {
 	size_t sel;   /* selected position in order */
 	size_t first; /* first position shown (scrolling) */
 	size_t page;  /* rows that fit, set by the renderer's caller */
+	int follow;   /* the user picked a row: the selection follows its function */
 	char sel_name[TM_TOP_NAME], sel_session[80]; /* the selection, across refreshes */
 	enum tm_top_input input;
 	char inbuf[128];
@@ -226,7 +228,8 @@ void tm_top_trend(const struct tm_top_pt *pts, size_t n, int rule, int *lat, int
 void tm_top_ui_init(struct tm_top_ui *u);
 void tm_top_ui_free(struct tm_top_ui *u);
 /* Recomputes u->order (filter, then sort), keeps the selection on the
- * same function when it is still shown, and keeps it on screen. */
+ * same function once the user has picked one (until then on the first
+ * row), and keeps it on screen. */
 int tm_top_view_update(const struct tm_top_model *m, struct tm_top_ui *u);
 /* Filter syntax: words, all of which must match; `fn:TEXT` (function
  * name), `obj:TEXT` (object), `pid:N`, `session:TEXT`, plain TEXT: name
