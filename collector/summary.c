@@ -301,7 +301,7 @@ static json_t *trend_json(const struct tm_coll *c, const struct tm_sym *s)
 /* The whole-run histogram, sparse: [value_ns, count] for each non-empty
  * bucket, ascending (value_ns: the bucket's representative, as the
  * percentiles report it; 64 buckets per power of two, 0.8%). What
- * tmreport diff tests and draws; ~44 bytes per bucket as written. */
+ * tmreport diff tests and draws; ~51 bytes per bucket as written. */
 static json_t *hist_json(const struct tm_sym *s)
 {
 	json_t *a = json_array();
@@ -324,7 +324,7 @@ static json_t *hist_json(const struct tm_sym *s)
 
 /* The last TM_SUMMARY_SECONDS sealed seconds, from the function's first
  * call in them, oldest first: calls, failed and p99 (null: none timed)
- * per second. Bounded (about 55 bytes a second as written); the
+ * per second. Bounded (about 63 bytes a second as written); the
  * per-minute `trend` covers the hour before. */
 #define TM_SUMMARY_SECONDS 300
 static json_t *seconds_json(const struct tm_coll *c, const struct tm_sym *s)

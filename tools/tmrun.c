@@ -368,6 +368,9 @@ int main(int argc, char **argv)
 		tm_repeat_settle(&c, &loop.lock, t1);
 		if (tm_repeat_record(rep, &c, &loop.lock, st, t0, t1, r0) < 0)
 			fprintf(stderr, "tmrun: out of memory: run %u not recorded\n", run + 1);
+		/* a run ended by ^C (or SIGTERM, SIGHUP) ends the repeats too */
+		if (st == 128 + SIGINT || st == 128 + SIGTERM || st == 128 + SIGHUP)
+			break;
 	}
 	if (stopped)
 		atomic_store(&loop.stop, 1); /* stopped waiting: final drain, summary */
