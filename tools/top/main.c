@@ -4,6 +4,7 @@
  * running `tmcollect --listen` (--connect), and shows them in the
  * terminal, or as text or JSON lines per refresh (batch mode). */
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <signal.h>
@@ -292,6 +293,8 @@ int main(int argc, char **argv)
 	} else {
 		curl_global_cleanup();
 	}
+	if (ret == -EPIPE)
+		return 0; /* the reader has gone (tmtop -b | head), as top -b */
 	if (ret < 0 || !src) {
 		fprintf(stderr, "tmtop: %s\n", err);
 		return 1;

@@ -122,27 +122,33 @@ static uint8_t health_attr(enum tm_health h)
 	}
 }
 
-static void header(struct tm_top_canvas *cv, const struct tm_top_model *m,
-		   const struct tm_top_ui *u)
+static void title_line(struct tm_top_canvas *cv, const struct tm_top_model *m,
+		       const struct tm_top_ui *u)
 {
 	const struct tm_top_header *h = &m->h;
-	char a[64], b[32], c[32];
+	char w[64], t[32];
 	int x = tm_cv_printf(cv, 0, 0, -1, TM_A_TITLE, "tmtop");
 	x += tm_cv_printf(cv, 0, x, -1, TM_A_NORMAL, "  %s  %s  window %s  every %gs", h->session,
-			  h->source, tm_top_win_name(u->win, m->interval_s, a, sizeof(a)),
+			  h->source, tm_top_win_name(u->win, m->interval_s, w, sizeof(w)),
 			  u->delay_s);
 	if (u->paused)
 		x += tm_cv_put(cv, 0, x + 2, -1, TM_A_WARN, "PAUSED") + 2;
-	clock_text(b, sizeof(b), h->now_real_ns);
-	if (x + 2 + (int)strlen(b) <= cv->w)
-		tm_cv_put(cv, 0, cv->w - (int)strlen(b), -1, TM_A_NORMAL, b);
+	clock_text(t, sizeof(t), h->now_real_ns);
+	if (x + 2 + (int)strlen(t) <= cv->w)
+		tm_cv_put(cv, 0, cv->w - (int)strlen(t), -1, TM_A_NORMAL, t);
+}
 
+static void procs_line(struct tm_top_canvas *cv, const struct tm_top_model *m,
+		       const struct tm_top_ui *u)
+{
+	const struct tm_top_header *h = &m->h;
+	char a[32], b[32], c[32];
 	double rate = 0;
 	for (size_t i = 0; i < m->nrows; i++)
 		rate += tm_top_rate(&m->rows[i], u->win);
 	tm_top_fmt_rate(a, sizeof(a), rate);
-	x = tm_cv_printf(cv, 1, 0, -1, TM_A_NORMAL, "procs %u running, %u exited, ", h->running,
-			 h->exited);
+	int x = tm_cv_printf(cv, 1, 0, -1, TM_A_NORMAL, "procs %u running, %u exited, ", h->running,
+			     h->exited);
 	x += tm_cv_printf(cv, 1, x, -1, h->crashed ? TM_A_BAD : TM_A_NORMAL, "%u crashed",
 			  h->crashed);
 	if (h->cpu_pct >= 0)
@@ -151,12 +157,15 @@ static void header(struct tm_top_canvas *cv, const struct tm_top_model *m,
 		snprintf(b, sizeof(b), "-");
 	tm_top_fmt_bytes(c, sizeof(c), h->rss_bytes);
 	tm_cv_printf(cv, 1, x, -1, TM_A_NORMAL, "   calls/s %s   cpu %s   rss %s", a, b, c);
+}
 
-	x = tm_cv_put(cv, 2, 0, -1, TM_A_NORMAL, "health ");
-	x += tm_cv_put(cv, 2, x, -1, health_attr(h->health), tm_health_name(h->health));
-	x += tm_cv_put(cv, 2, x, -1, TM_A_NORMAL, "  functions:");
+static void health_line(struct tm_top_canvas *cv, const struct tm_top_header *h)
+{
 	static const enum tm_health order[] = {TM_H_HEALTHY, TM_H_DEGRADED, TM_H_UNHEALTHY,
 					       TM_H_UNKNOWN, TM_H_MAINTENANCE};
+	int x = tm_cv_put(cv, 2, 0, -1, TM_A_NORMAL, "health ");
+	x += tm_cv_put(cv, 2, x, -1, health_attr(h->health), tm_health_name(h->health));
+	x += tm_cv_put(cv, 2, x, -1, TM_A_NORMAL, "  functions:");
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (!h->nhealth[order[i]] && order[i] != TM_H_HEALTHY)
 			continue;
@@ -165,9 +174,13 @@ static void header(struct tm_top_canvas *cv, const struct tm_top_model *m,
 	}
 	if (h->health_reason[0] && h->health != TM_H_HEALTHY)
 		tm_cv_printf(cv, 2, x, -1, TM_A_DIM, "  (%s)", h->health_reason);
+}
 
-	x = tm_cv_put(cv, 3, 0, -1, TM_A_NORMAL, "loss ");
-	int any = 0;
+/* Loss counters (only those not zero, highlighted) and firing alerts. */
+static void loss_line(struct tm_top_canvas *cv, const struct tm_top_model *m)
+{
+	const struct tm_top_header *h = &m->h;
+	int x = tm_cv_put(cv, 3, 0, -1, TM_A_NORMAL, "loss "), any = 0;
 	for (unsigned k = 0; k < TM_TOP_NLOSS; k++)
 		if (h->loss[k]) {
 			x += tm_cv_printf(cv, 3, x, -1, TM_A_BAD, "%s%s %llu", any ? " " : "",
@@ -188,6 +201,15 @@ static void header(struct tm_top_canvas *cv, const struct tm_top_model *m,
 	const struct tm_top_alert *al = &m->alerts[first];
 	tm_cv_printf(cv, 3, x, -1, TM_A_BAD, "%zu firing: %s %s", firing, al->severity,
 		     al->summary[0] ? al->summary : al->name);
+}
+
+static void header(struct tm_top_canvas *cv, const struct tm_top_model *m,
+		   const struct tm_top_ui *u)
+{
+	title_line(cv, m, u);
+	procs_line(cv, m, u);
+	health_line(cv, &m->h);
+	loss_line(cv, m);
 }
 
 /* ---- the table ---- */

@@ -94,6 +94,42 @@ static void interval_fig(const struct tm_sym *s, const struct tm_wbucket *b, siz
 	tm_wsum_free(&sm);
 }
 
+/* The last minute: the running window, and the max of its seconds. */
+static void minute_fig(const struct tm_coll *c, const struct tm_sym *s, uint64_t mx,
+		       struct tm_top_fig *f)
+{
+	struct tm_wfig w;
+	tm_win_figures(&s->win, &c->clock, TM_W1M, &w);
+	f->span_s = w.span_s;
+	f->calls = w.calls;
+	f->ok = w.ok;
+	f->failed = w.failed;
+	f->sum_ns = scaled(s, (double)w.sum_ns, w.calls, w.timed);
+	if (w.timed && s->win.run[TM_W1M].count) {
+		f->p50_ns = w.p50_ns;
+		f->p99_ns = w.p99_ns;
+		f->p999_ns = w.p999_ns;
+		f->max_ns = mx;
+	}
+}
+
+/* Since the start: the counters, the whole-run histogram, the exact max. */
+static void run_fig(const struct tm_sym *s, uint64_t up_s, struct tm_top_fig *f)
+{
+	f->span_s = (uint32_t)(up_s ? up_s : 1);
+	f->calls = s->calls;
+	f->ok = s->ok;
+	f->failed = s->failed;
+	f->sum_ns = scaled(s, s->sum_ns, s->calls, s->timed);
+	if (s->timed && s->hist.count) {
+		f->p50_ns = tm_sym_quantile(s, 0.5);
+		f->p99_ns = tm_sym_quantile(s, 0.99);
+		f->p999_ns = tm_sym_quantile(s, 0.999);
+	}
+	if (s->timed)
+		f->max_ns = s->max_ns;
+}
+
 static void fill_row(const struct tm_coll *c, size_t i, unsigned isec, uint64_t up_s,
 		     struct tm_top_row *r)
 {
@@ -127,34 +163,8 @@ static void fill_row(const struct tm_coll *c, size_t i, unsigned isec, uint64_t 
 
 	interval_fig(s, b, n, isec, &r->fig[TM_TOP_W_INTERVAL]);
 
-	struct tm_wfig w;
-	struct tm_top_fig *f = &r->fig[TM_TOP_W_1M];
-	tm_win_figures(&s->win, &c->clock, TM_W1M, &w);
-	f->span_s = w.span_s;
-	f->calls = w.calls;
-	f->ok = w.ok;
-	f->failed = w.failed;
-	f->sum_ns = scaled(s, (double)w.sum_ns, w.calls, w.timed);
-	if (w.timed && s->win.run[TM_W1M].count) {
-		f->p50_ns = w.p50_ns;
-		f->p99_ns = w.p99_ns;
-		f->p999_ns = w.p999_ns;
-		f->max_ns = mx;
-	}
-
-	f = &r->fig[TM_TOP_W_ALL];
-	f->span_s = (uint32_t)(up_s ? up_s : 1);
-	f->calls = s->calls;
-	f->ok = s->ok;
-	f->failed = s->failed;
-	f->sum_ns = scaled(s, s->sum_ns, s->calls, s->timed);
-	if (s->timed && s->hist.count) {
-		f->p50_ns = tm_sym_quantile(s, 0.5);
-		f->p99_ns = tm_sym_quantile(s, 0.99);
-		f->p999_ns = tm_sym_quantile(s, 0.999);
-	}
-	if (s->timed)
-		f->max_ns = s->max_ns;
+	minute_fig(c, s, mx, &r->fig[TM_TOP_W_1M]);
+	run_fig(s, up_s, &r->fig[TM_TOP_W_ALL]);
 }
 
 static const char *const pstatus[] = {"running", "exited", "crashed", "exec"};
