@@ -203,17 +203,18 @@ Test(alerts, good_rules)
 {
 	char msg[4096] = "";
 	struct tm_hrules h;
-	int bad = parse("{\"alerts\": ["
-			"{\"name\": \"e\", \"function\": \"sqlite3_*\", \"error_rate\": 0.05, "
-			"\"window\": \"5m\", \"for\": \"10s\", \"keep_firing_for\": 30, "
-			"\"severity\": \"critical\", \"labels\": {\"team\": \"db\"}, "
-			"\"annotations\": {\"runbook\": \"x\"}},"
-			"{\"latency_ms\": 10},"
-			"{\"name\": \"s\", \"objective\": 0.99, \"under_ms\": 5, \"period\": \"1d\"}],"
-			"\"anomaly\": {\"noisy\": false, \"*\": {\"warmup_s\": 20, \"z\": 8}},"
-			"\"maintenance\": [{\"function\": \"backup\", \"for\": \"10m\"}],"
-			"\"defaults\": {\"never_called\": false, \"stuck_s\": 60}}",
-			&h, msg, sizeof(msg));
+	int bad = parse(
+		"{\"alerts\": ["
+		"{\"name\": \"e\", \"function\": \"sqlite3_*\", \"error_rate\": 0.05, "
+		"\"window\": \"5m\", \"for\": \"10s\", \"keep_firing_for\": 30, "
+		"\"severity\": \"critical\", \"labels\": {\"team\": \"db\"}, "
+		"\"annotations\": {\"runbook\": \"x\"}},"
+		"{\"latency_ms\": 10},"
+		"{\"name\": \"s\", \"objective\": 0.99, \"under_ms\": 5, \"period\": \"1d\"}],"
+		"\"anomaly\": {\"noisy\": false, \"*\": {\"warmup_s\": 20, \"z\": 8}},"
+		"\"maintenance\": [{\"function\": \"backup\", \"for\": \"10m\"}],"
+		"\"defaults\": {\"never_called\": false, \"stuck_s\": 60}}",
+		&h, msg, sizeof(msg));
 	cr_assert_eq(bad, 0, "%s", msg);
 	cr_assert_eq(h.n, 3);
 	cr_assert_str_eq(h.r[0].pattern, "sqlite3_*");
@@ -275,8 +276,8 @@ Test(alerts, bad_rules_one_line_each)
 	size_t n = sizeof(bad) / sizeof(bad[0]);
 	for (size_t i = 0; i < n; i++) {
 		char text[512], msg[1024] = "";
-		snprintf(text, sizeof(text), "{\"alerts\": [%s, {\"name\": \"good\", \"p99_ms\": 1}]}",
-			 bad[i]);
+		snprintf(text, sizeof(text),
+			 "{\"alerts\": [%s, {\"name\": \"good\", \"p99_ms\": 1}]}", bad[i]);
 		struct tm_hrules h;
 		int nbad = parse(text, &h, msg, sizeof(msg));
 		cr_assert_eq(nbad, 1, "%s -> %s", bad[i], msg);
@@ -304,8 +305,8 @@ Test(alerts, bad_sections)
 		"{\"maintenance\": {}}",
 		"{\"maintenance\": [{\"function\": \"x\"}]}",
 		"{\"maintenance\": [{\"function\": \"x\", \"until\": \"tomorrow\"}]}",
-		"{\"maintenance\": [{\"function\": \"x\", \"for\": \"1h\", \"until\": "
-		"\"2026-12-01T14:00:00Z\"}]}",
+		("{\"maintenance\": [{\"function\": \"x\", \"for\": \"1h\", \"until\": "
+		 "\"2026-12-01T14:00:00Z\"}]}"),
 		"{\"maintenance\": [{\"function\": \"x\", \"for\": \"1h\", \"who\": \"me\"}]}",
 		"{\"defaults\": []}",
 		"{\"defaults\": {\"anomaly\": \"yes\"}}",
@@ -328,7 +329,8 @@ Test(alerts, too_many_rules_said_once)
 	char *text = malloc(len), msg[1024] = "";
 	size_t k = (size_t)snprintf(text, len, "{\"alerts\": [");
 	for (size_t i = 0; i < n; i++)
-		k += (size_t)snprintf(text + k, len - k, "%s{\"p99_ms\": %zu}", i ? "," : "", i + 1);
+		k += (size_t)snprintf(text + k, len - k, "%s{\"p99_ms\": %zu}", i ? "," : "",
+				      i + 1);
 	snprintf(text + k, len - k, "]}");
 	struct tm_hrules h;
 	cr_assert_eq(parse(text, &h, msg, sizeof(msg)), 1, "%s", msg);
