@@ -3,6 +3,7 @@
  * this process), wait for it and every descendant, then write the JSON
  * summary, print the table to stderr and exit with the command's status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include "health/health.h"
 #include "loop.h"
 #include "repeat.h"
+#include "top/top.h"
 
 struct run_opts {
 	const char *symbols, *config, *output, *session, *rules;
@@ -28,7 +30,9 @@ struct run_opts {
 	int quiet;
 	int subtract;
 	size_t max_procs;
-	unsigned repeat; /* --repeat N; 0: run once, no runs[] */
+	unsigned repeat;	/* --repeat N; 0: run once, no runs[] */
+	int top;		/* --top: the live view while the command runs */
+	const char *top_output; /* --top-output FILE: the command's stdout and stderr */
 };
 
 static struct tm_loop loop;
@@ -54,6 +58,9 @@ static void usage(FILE *f)
 		   "      --textfile FILE  Prometheus exposition, rewritten every interval\n"
 		   "      --interval SECONDS   for the outputs above (default: 1)\n"
 		   "      --max-processes N    processes kept in detail (default: 256)\n"
+		   "      --top            the live view (tmtop) while the command runs; the\n"
+		   "                       command's input is /dev/null, its output goes to\n"
+		   "                       --top-output FILE (default /dev/null)\n"
 		   "      --repeat N       run the command N times, one after the other; the\n"
 		   "                       summary keeps each run's figures (runs[])\n"
 		   "  -h, --help           this text\n");
@@ -80,6 +87,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"on-alert", required_argument, NULL, 'E'},
 		{"maintenance", required_argument, NULL, 'W'},
 		{"repeat", required_argument, NULL, 'N'},
+		{"top", no_argument, NULL, 'U'},
+		{"top-output", required_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -97,6 +106,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'C': loop.sinks.o.csv = optarg; break;
 		case 'T': loop.sinks.o.textfile = optarg; break;
 		case 'R': o->rules = optarg; break;
+		case 'U': o->top = 1; break;
+		case 'V': o->top_output = optarg; break;
 		case 'A': loop.sinks.o.alertmanager = optarg; break;
 		case 'E': loop.sinks.o.on_alert = optarg; break;
 		case 'W':
@@ -198,6 +209,22 @@ static int set_env(const struct run_opts *o, const char *shim, const char *sessi
 	return 0;
 }
 
+/* --top: the view on its own thread while the main one waits for the
+ * command; SIGCHLD and the stop signals stay blocked in it (the main
+ * thread takes them), SIGWINCH reaches curses. */
+static struct tm_top_opts top_opts;
+static atomic_int top_stop;
+static struct tm_coll *top_coll;
+static int top_rc;
+static char top_err[256];
+
+static void *top_main(void *arg)
+{
+	(void)arg;
+	top_rc = tm_top_run(top_coll, &loop.lock, &top_opts, top_err, sizeof(top_err));
+	return NULL;
+}
+
 static void *collector_main(void *arg)
 {
 	tm_coll_run(arg, &loop);
@@ -255,7 +282,8 @@ static uint64_t real_ns(void)
 }
 
 /* The command, in a child with the signal mask tmrun started with. */
-static pid_t launch(char **cmd, const sigset_t *old)
+/* in_fd, out_fd >= 0 (--top): the command's stdin, and stdout and stderr */
+static pid_t launch(char **cmd, const sigset_t *old, int in_fd, int out_fd)
 {
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -264,6 +292,9 @@ static pid_t launch(char **cmd, const sigset_t *old)
 	}
 	if (pid == 0) {
 		pthread_sigmask(SIG_SETMASK, old, NULL);
+		if (in_fd >= 0 &&
+		    (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0))
+			_exit(127);
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "tmrun: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
@@ -346,6 +377,23 @@ int main(int argc, char **argv)
 	/* like time(1): the terminal's ^\\ reaches the command; we outlive it */
 	signal(SIGQUIT, SIG_IGN);
 
+	/* --top: the terminal is the view's; the command gets /dev/null and a file */
+	int top_in = -1, top_out = -1;
+	pthread_t ui;
+	int ui_on = 0;
+	if (o.top) {
+		const char *out = o.top_output ? o.top_output : "/dev/null";
+		top_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		top_out = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+		if (top_in < 0 || top_out < 0) {
+			fprintf(stderr, "tmrun: --top-output %s: %s\n", out, strerror(errno));
+			return 2;
+		}
+		top_opts.delay_s = loop.interval_ns / 1e9;
+		top_opts.stop = &top_stop;
+		top_coll = &c;
+		ui_on = pthread_create(&ui, NULL, top_main, NULL) == 0;
+	}
 	int stopped = 0, status = 0;
 	struct tm_repeat *rep = NULL;
 	if (o.repeat && !(rep = tm_repeat_new())) {
@@ -354,7 +402,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned run = 0; run < (o.repeat ? o.repeat : 1) && !stopped; run++) {
 		uint64_t t0 = tm_mono_ns(), r0 = real_ns();
-		child_pid = launch(argv + first, &old);
+		child_pid = launch(argv + first, &old, top_in, top_out);
 		if (child_pid < 0)
 			return 2;
 		int st = wait_all(child_pid, &waitset, &stopped);
@@ -372,6 +420,17 @@ int main(int argc, char **argv)
 		if (st == 128 + SIGINT || st == 128 + SIGTERM || st == 128 + SIGHUP)
 			break;
 	}
+	if (ui_on) {
+		atomic_store(&top_stop,
+			     1); /* the command is done: the view gives the terminal back */
+		pthread_join(ui, NULL);
+		if (top_rc < 0)
+			fprintf(stderr, "tmrun: --top: %s\n", top_err);
+	}
+	if (top_in >= 0)
+		close(top_in);
+	if (top_out >= 0)
+		close(top_out);
 	if (stopped)
 		atomic_store(&loop.stop, 1); /* stopped waiting: final drain, summary */
 	else
