@@ -423,6 +423,12 @@ void tm_table_print(const struct tm_coll *c, void *file);
 /* jansson objects of the summary (json_t *; void * keeps jansson out of
  * this header) */
 struct json_t *tm_summary_json(const struct tm_coll *c);
+/* The same with at most `secs` of each function's per-second points (the
+ * live document: /api/v1/summary is rendered on the loop's thread while
+ * somebody reads it). The file summary keeps TM_SUMMARY_SECONDS. */
+#define TM_SUMMARY_SECONDS 300
+#define TM_LIVE_SECONDS	   60
+struct json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs);
 struct json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p);
 struct json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f);
 int tm_sym_reported(const struct tm_sym *s); /* listed in outputs */

@@ -326,11 +326,12 @@ static json_t *hist_json(const struct tm_sym *s)
  * call in them, oldest first: calls, failed and p99 (null: none timed)
  * per second. Bounded (about 63 bytes a second as written); the
  * per-minute `trend` covers the hour before. */
-#define TM_SUMMARY_SECONDS 300
-static json_t *seconds_json(const struct tm_coll *c, const struct tm_sym *s)
+static json_t *seconds_json(const struct tm_coll *c, const struct tm_sym *s, size_t secs)
 {
 	struct tm_wbucket b[TM_SUMMARY_SECONDS]; /* 19 KiB */
-	size_t n = tm_win_series(&s->win, &c->clock, 0, TM_SUMMARY_SECONDS, b, TM_SUMMARY_SECONDS);
+	if (secs > TM_SUMMARY_SECONDS)
+		secs = TM_SUMMARY_SECONDS;
+	size_t n = tm_win_series(&s->win, &c->clock, 0, secs, b, TM_SUMMARY_SECONDS);
 	size_t first = 0;
 	while (first < n && !b[first].unit)
 		first++;
@@ -355,7 +356,7 @@ static json_t *seconds_json(const struct tm_coll *c, const struct tm_sym *s)
 	return o;
 }
 
-static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
+static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t secs)
 {
 	json_t *o = json_object();
 	int have = s->timed > 0;
@@ -429,7 +430,7 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s)
 			    s->in_flight ? tm_json_count(s->oldest_ns) : json_null());
 	json_object_set_new(o, "windows", windows_json(c, s));
 	json_object_set_new(o, "trend", trend_json(c, s));
-	json_object_set_new(o, "seconds", seconds_json(c, s));
+	json_object_set_new(o, "seconds", seconds_json(c, s, secs));
 	json_object_set_new(o, "histogram", hist_json(s));
 	if (s->flags & TM_RF_GLOB) {
 		json_object_set_new(o, "pattern", json_true());
@@ -607,6 +608,11 @@ static json_t *earlier_json(const struct tm_coll *c)
 
 json_t *tm_summary_json(const struct tm_coll *c)
 {
+	return tm_summary_json_n(c, TM_SUMMARY_SECONDS);
+}
+
+json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
+{
 	json_t *root = json_object();
 	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0;
 	uint64_t loss[TM_LOSS_COUNT] = {0};
@@ -630,7 +636,7 @@ json_t *tm_summary_json(const struct tm_coll *c)
 		const struct tm_sym *s = &c->syms[i];
 		if (!tm_sym_reported(s))
 			continue;
-		json_array_append_new(syms, sym_json(c, s));
+		json_array_append_new(syms, sym_json(c, s, secs));
 		calls = sat_add(calls, s->calls);
 		ok = sat_add(ok, s->ok);
 		failed = sat_add(failed, s->failed);

@@ -622,7 +622,9 @@ static void set_health(struct tm_coll *c, struct tm_health_eng *e, struct tm_hst
 		json_object_set_new(o, "to", json_string(tm_health_name(st)));
 		json_object_set_new(o, "reason", tm_json_text(reason));
 		json_object_set_new(o, "t_realtime_ns", json_integer((json_int_t)real));
-		if (h->since_real_ns) {
+		/* every state a thing enters is an event, the first too (from the
+		 * unknown everything starts in), but not staying unknown */
+		if (h->state != st) {
 			event(e, json_deep_copy(o));
 			if (json_array_size(e->hevents) >= HEVENTS_MAX) {
 				json_array_remove(e->hevents, 0);

@@ -258,7 +258,7 @@ static void publish(struct tm_sinks *s, enum tm_doc_kind k, uint64_t now)
 	} else {
 		json_t *o;
 		if (k == TM_DOC_SUMMARY) {
-			o = tm_summary_json(s->c);
+			o = tm_summary_json_n(s->c, TM_LIVE_SECONDS);
 		} else if (k == TM_DOC_HEALTH) {
 			o = tm_health_doc(s->c);
 		} else if (k == TM_DOC_ALERTS) {
