@@ -57,7 +57,10 @@ int tm_top_live_refresh(struct tm_top_live *l, char *err, size_t errlen)
 	int ret = l->src->refresh(l->src, l->next, l->have ? l->cur : NULL, l->have ? &l->u : NULL,
 				  err, errlen);
 	if (ret < 0) {
-		snprintf(l->cur->h.error, sizeof(l->cur->h.error), "%s", err);
+		/* the first line of the error, cut to the header's room */
+		size_t n = strnlen(err, sizeof(l->cur->h.error) - 1);
+		memcpy(l->cur->h.error, err, n);
+		l->cur->h.error[n] = '\0';
 	} else {
 		struct tm_top_model *t = l->cur;
 		l->cur = l->next;
