@@ -784,6 +784,35 @@ static void env_free(struct cmd_env *e)
 	free(e->v);
 }
 
+/* LD_PRELOAD without libtmshim (entries split by ':' or ' ', as ld.so
+ * splits them); nothing added when nothing else is left. */
+static int no_shim(struct cmd_env *e, const char *v)
+{
+	size_t len = strlen(v);
+	char *out = malloc(len + 1), *w = out;
+	if (!out)
+		return -ENOMEM;
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ": ");
+		const char *slash = memrchr(p, '/', n);
+		const char *base = slash ? slash + 1 : p;
+		if (n && !(strncmp(base, "libtmshim", 9) == 0)) {
+			if (w != out)
+				*w++ = ':';
+			memcpy(w, p, n);
+			w += n;
+		}
+		p += n;
+		p += *p != '\0';
+	}
+	*w = '\0';
+	int r = 0;
+	if (w != out)
+		r = env_add(e, "LD_PRELOAD", out);
+	free(out);
+	return r;
+}
+
 static int cmd_env(const struct tm_notify *n, json_t *ev, struct cmd_env *e)
 {
 	extern char **environ;
@@ -817,9 +846,17 @@ static int cmd_env(const struct tm_notify *n, json_t *ev, struct cmd_env *e)
 	r |= env_add(e, "TM_SESSION", n->session);
 	if (r < 0)
 		return -ENOMEM;
+	/* never the shim: under tmrun the environment preloads it, and a
+	 * monitored command killed at its timeout would be a crashed process
+	 * of the session, an alert, another command... */
+	for (size_t i = 0; i < ne; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) == 0 && no_shim(e, environ[i] + 11) < 0)
+			return -ENOMEM;
 	k = e->owned;
 	for (size_t i = 0; i < ne; i++)
-		if (strncmp(environ[i], "TM_ALERT_", 9) && strncmp(environ[i], "TM_SESSION=", 11))
+		if (strncmp(environ[i], "TM_ALERT_", 9) && strncmp(environ[i], "TM_SESSION=", 11) &&
+		    strncmp(environ[i], "TM_SYMBOLS=", 11) &&
+		    strncmp(environ[i], "TM_CONFIG=", 10) && strncmp(environ[i], "LD_PRELOAD=", 11))
 			e->v[k++] = environ[i];
 	return 0;
 }

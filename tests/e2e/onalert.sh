@@ -18,7 +18,7 @@ check_counts() {
 mkdir "$WORK/got"
 export GOT="$WORK/got"
 "$TMRUN" -q -c "$RULES" -o "$WORK/s1.json" \
-	--on-alert 'cat >"$GOT/$TM_ALERT_STATE.json"; env | grep "^TM_ALERT_" | sort >"$GOT/$TM_ALERT_STATE.env"' \
+	--on-alert 'cat >"$GOT/$TM_ALERT_STATE.json"; env | grep "^TM_ALERT_" | sort >"$GOT/$TM_ALERT_STATE.env"; echo "${LD_PRELOAD-}${TM_SYMBOLS-}${TM_CONFIG-}" >"$GOT/$TM_ALERT_STATE.shim"' \
 	-- "${PH[@]}" >"$WORK/o1" 2>"$WORK/e1" || fail "tmrun: $(cat "$WORK/e1")"
 check_counts "$WORK/o1" "$WORK/s1.json" "recording command"
 # the command of the resolve may still be running when tmrun exits: wait for its file
@@ -36,6 +36,8 @@ for st in firing resolved; do
 	grep -q '^TM_ALERT_SUMMARY=phase_work: error rate ' "$GOT/$st.env" || fail "$st env summary"
 done
 grep -qx 'TM_ALERT_ENDS=' "$GOT/firing.env" || fail "firing: TM_ALERT_ENDS should be empty"
+# the command runs without the shim (tmrun's environment preloads it)
+expect_eq "firing: no shim in the command's environment" "$(cat "$GOT/firing.shim")" ""
 grep -q '^TM_ALERT_ENDS=20' "$GOT/resolved.env" || fail "resolved: TM_ALERT_ENDS: $(cat "$GOT/resolved.env")"
 echo "ok: --on-alert got the alert firing and resolved"
 
@@ -46,7 +48,11 @@ start=$(date +%s)
 	>"$WORK/o2" 2>"$WORK/e2" || fail "tmrun (hang): $(cat "$WORK/e2")"
 took=$(($(date +%s) - start))
 check_counts "$WORK/o2" "$WORK/s2.json" "hanging command"
-# the phases take 18 s; the collector's stop waits at most 2 s for delivery
+# a command killed at its timeout is not a process of the session
+expect_eq "hanging command: crashed alerts" "$(jq '[.alerts[] | select(.kind == "crashed")] | length' "$WORK/s2.json")" 0
+expect_eq "hanging command: processes" "$(jq '.processes | length' "$WORK/s2.json")" 1
+# the phases take 18 s; a command still running when they end is killed
+# at its 10 s timeout
 [ "$took" -lt 40 ] || fail "tmrun took ${took}s with a hanging --on-alert"
 for _ in $(seq 1 300); do pgrep -f "sleep $mark" >/dev/null || break; sleep 0.1; done
 pgrep -f "sleep $mark" >/dev/null && fail "the hanging command is still running"
