@@ -55,15 +55,27 @@ done
 jq -r .annotations.summary <<<"$got" | grep -q 'error rate .* > 10% over 10s' ||
 	fail "summary: $got"
 
-# while it fires: /metrics and /api/v1/alerts say so
-curl -sf "$TM_HTTP_URL/metrics" | grep -q '^tm_alerts{session="ap",alertname="phase_errors",alertstate="firing",severity="critical",kind="error_rate",function="phase_work"} 1$' ||
-	fail "tm_alerts in /metrics: $(curl -sf "$TM_HTTP_URL/metrics" | grep tm_alerts)"
-curl -sf "$TM_HTTP_URL/metrics" | grep -q '^tm_function_health{.*function="phase_work".*state="unhealthy"} 1$' ||
-	fail "tm_function_health: $(curl -sf "$TM_HTTP_URL/metrics" | grep tm_function_health)"
-curl -sf "$TM_HTTP_URL/api/v1/alerts" | jq -e 'any(.[]; .name == "phase_errors" and .state == "firing")' >/dev/null ||
-	fail "/api/v1/alerts: $(curl -sf "$TM_HTTP_URL/api/v1/alerts")"
-curl -sf "$TM_HTTP_URL/api/v1/health" | jq -e '.session.state == "unhealthy" and (.functions[0].state == "unhealthy")' >/dev/null ||
-	fail "/api/v1/health: $(curl -sf "$TM_HTTP_URL/api/v1/health")"
+# while it fires: /metrics and /api/v1/alerts say so (each document is
+# published once an interval, so it may be one interval behind Alertmanager)
+wait_until() { # WHAT TIMEOUT CMD...: until CMD succeeds
+	local what=$1 deadline
+	deadline=$(_tm_deadline "$2")
+	shift 2
+	while _tm_before "$deadline"; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "$what"
+}
+metrics_has() { curl -sf "$TM_HTTP_URL/metrics" | grep -q "$1"; }
+wait_until "tm_alerts in /metrics: $(curl -sf "$TM_HTTP_URL/metrics" | grep tm_alerts)" 10 \
+	metrics_has '^tm_alerts{session="ap",alertname="phase_errors",alertstate="firing",severity="critical",kind="error_rate",function="phase_work"} 1$'
+wait_until "tm_function_health: $(curl -sf "$TM_HTTP_URL/metrics" | grep tm_function_health)" 10 \
+	metrics_has '^tm_function_health{.*function="phase_work".*state="unhealthy"} 1$'
+alerts_firing() { curl -sf "$TM_HTTP_URL/api/v1/alerts" | jq -e 'any(.[]; .name == "phase_errors" and .state == "firing")'; }
+wait_until "/api/v1/alerts: $(curl -sf "$TM_HTTP_URL/api/v1/alerts")" 10 alerts_firing
+health_bad() { curl -sf "$TM_HTTP_URL/api/v1/health" | jq -e '.session.state == "unhealthy" and (.functions[0].state == "unhealthy")'; }
+wait_until "/api/v1/health: $(curl -sf "$TM_HTTP_URL/api/v1/health")" 10 health_bad
 E2E="$(cd "$(dirname "$0")" && pwd)"
 curl -sf "$TM_HTTP_URL/api/v1/alerts" -o "$WORK/alerts.json"
 python3 "$E2E/jsonschema_check.py" urn:tm:alert:1 "$WORK/alerts.json" --array || fail "alerts schema"
