@@ -419,6 +419,9 @@ struct json_t *tm_json_count(uint64_t v);
 
 /* summary.c */
 int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen);
+/* A document written as the summary is (indented, a final newline, with
+ * tm_out_replace); consumes root. */
+int tm_json_write(struct json_t *root, const char *path, char *err, size_t errlen);
 void tm_table_print(const struct tm_coll *c, void *file);
 /* jansson objects of the summary (json_t *; void * keeps jansson out of
  * this header) */

@@ -695,9 +695,8 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 
 /* Written with tm_out_replace: atomically for a regular file (readers
  * never see half of it), in place for a FIFO or device, "-" to stdout. */
-int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen)
+int tm_json_write(struct json_t *root, const char *path, char *err, size_t errlen)
 {
-	json_t *root = tm_summary_json(c);
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!text) {
@@ -716,6 +715,11 @@ int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_
 	int ret = tm_out_replace(path, buf, len, err, errlen);
 	free(buf);
 	return ret;
+}
+
+int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen)
+{
+	return tm_json_write(tm_summary_json(c), path, err, errlen);
 }
 
 static void fmt_ns(char *buf, size_t len, double ns)

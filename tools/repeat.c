@@ -222,23 +222,7 @@ int tm_repeat_write(struct tm_repeat *r, struct tm_coll *c, pthread_mutex_t *loc
 	json_t *root = tm_summary_json(c);
 	pthread_mutex_unlock(lock);
 	json_object_set(root, "runs", r->runs);
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!text) {
-		snprintf(err, errlen, "%s: cannot serialize the summary", path);
-		return -ENOMEM;
-	}
-	size_t len = strlen(text);
-	char *buf = realloc(text, len + 2);
-	if (!buf) {
-		free(text);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	buf[len++] = '\n';
-	int ret = tm_out_replace(path, buf, len, err, errlen);
-	free(buf);
-	return ret;
+	return tm_json_write(root, path, err, errlen);
 }
 
 void tm_repeat_print(const struct tm_repeat *r, FILE *f)
