@@ -253,7 +253,8 @@ static void abandon(struct tm_coll *c, struct tm_proc *p, const char *why)
 {
 	char shown[600];
 	tm_term_text(shown, sizeof(shown), p->path);
-	fprintf(stderr, "tmcollect: %s (pid %d): %s; detached from it\n", shown, (int)p->pid, why);
+	fprintf(stderr, "%s: %s (pid %d): %s; detached from it\n", tm_tool, shown, (int)p->pid,
+		why);
 	p->closs[TM_CLOSS_CORRUPT]++;
 	p->ignored = 1;
 	c->abandoned++;
@@ -306,9 +307,9 @@ static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const 
 		char shown[600];
 		tm_term_text(shown, sizeof(shown), path);
 		fprintf(stderr,
-			"tmcollect: %s: never published, pid %d gone; left in place (uid %u's "
+			"%s: %s: never published, pid %d gone; left in place (uid %u's "
 			"directory)\n",
-			shown, (int)pid, (unsigned)p->uid);
+			tm_tool, shown, (int)pid, (unsigned)p->uid);
 		p->unborn = 0;
 		p->ignored = 1;
 		p->pid = -1;
@@ -325,7 +326,7 @@ static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const 
 		c->garbage += r == 0;
 		char shown[600];
 		tm_term_text(shown, sizeof(shown), path);
-		fprintf(stderr, "tmcollect: %s: never published, pid %d gone: %s\n", shown,
+		fprintf(stderr, "%s: %s: never published, pid %d gone: %s\n", tm_tool, shown,
 			(int)pid, r == 0 ? "removed" : strerror(-r));
 		p->unborn = 0;
 		p->ignored = 1;
@@ -340,7 +341,7 @@ static int unborn(struct tm_coll *c, struct tm_proc *p, const char *path, const 
 	if (!p->unborn) {
 		char shown[600];
 		tm_term_text(shown, sizeof(shown), path);
-		fprintf(stderr, "tmcollect: %s: not published after %d s; not waiting for it\n",
+		fprintf(stderr, "%s: %s: not published after %d s; not waiting for it\n", tm_tool,
 			shown, TM_UNBORN_WAIT_S);
 	}
 	p->unborn = 1;
@@ -374,7 +375,7 @@ static int look_at(struct tm_coll *c, struct tm_proc *p, int dirfd, const char *
 	 * is reported once, never retried and never waited for */
 	char shown[600];
 	tm_term_text(shown, sizeof(shown), path);
-	fprintf(stderr, "tmcollect: %s: %s; ignoring it\n", shown, err);
+	fprintf(stderr, "%s: %s: %s; ignoring it\n", tm_tool, shown, err);
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	p->status = TM_PS_CRASHED;
 	p->closs[TM_CLOSS_CORRUPT] = 1;

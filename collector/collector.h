@@ -310,6 +310,14 @@ int tm_out_replace(const char *path, const void *buf, size_t len, char *err, siz
  * O_NOFOLLOW, created 0600, appended to or truncated. The caller closes it
  * and handles SIGPIPE. */
 int tm_out_open_stream(const char *path, int append, char *err, size_t errlen);
+/* Whether path can be written as tm_out_replace would, checked before any
+ * work starts: "-", an existing writable non-regular file, or a directory
+ * where a temporary file can be created (one is, and removed). 0 or -errno
+ * with err filled. */
+int tm_out_check(const char *path, char *err, size_t errlen);
+
+/* The tool that speaks in messages ("tmcollect", "tmrun"): set by main. */
+extern const char *tm_tool;
 
 /* drain.c */
 uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p);

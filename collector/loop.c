@@ -21,7 +21,7 @@ static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 {
 	char err[256];
 	if (l->summary && tm_summary_write(c, l->summary, err, sizeof(err)) < 0)
-		fprintf(stderr, "tmcollect: %s\n", err);
+		fprintf(stderr, "%s: %s\n", tm_tool, err);
 }
 
 int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
@@ -34,7 +34,10 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	while (!atomic_load(&l->stop)) {
 		pthread_mutex_lock(&l->lock);
 		uint64_t now = tm_mono_ns();
-		if (now >= next_scan || c->pending) {
+		/* taken before the scan and drain: the summary it asks for has
+		 * every call recorded before the signal */
+		int dump = atomic_exchange(&l->dump, 0);
+		if (now >= next_scan || c->pending || dump) {
 			tm_coll_scan(c);
 			next_scan = now + 250000000ull; /* fallback to inotify */
 		}
@@ -46,8 +49,10 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		}
 		tm_health_eval(c, now, 0); /* once per sealed second: cheap otherwise */
 		tm_sinks_turn(&l->sinks, now, 0);
-		if (atomic_exchange(&l->dump, 0))
+		if (dump && l->summary)
 			write_summary(c, l);
+		else if (dump && l->table)
+			tm_table_print(c, stderr);
 		if (l->summary_every && now >= next_summary) {
 			if (next_summary)
 				write_summary(c, l);

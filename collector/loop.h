@@ -18,7 +18,9 @@ struct tm_loop {
 	int summary_every;	  /* write the summary every interval */
 	int until_idle;		  /* exit once every seen process finished */
 	atomic_int stop;	  /* SIGINT/SIGTERM: final drain, write, exit */
-	atomic_int dump;	  /* SIGUSR1: write the summary now */
+	atomic_int dump;	  /* SIGUSR1: write the summary now (what was
+				   * recorded before it is in it) */
+	int table;		  /* no summary: SIGUSR1 prints the table on stderr */
 	atomic_int launched_done; /* tmrun: the launched command and its children are gone */
 	pthread_mutex_t lock;	  /* the model: held by the loop while it works on it */
 	struct tm_sinks sinks;	  /* the interval's outputs (options in sinks.o) */

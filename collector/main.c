@@ -45,6 +45,7 @@ enum {
 	OPT_ON_ALERT,
 	OPT_MAINTENANCE,
 	OPT_PRINT_RULES,
+	OPT_TABLE,
 	OPT_HELP
 };
 
@@ -70,6 +71,9 @@ static const struct {
 	{{"until-idle", no_argument, NULL, OPT_UNTIL_IDLE},
 	 NULL,
 	 "exit once every monitored process has exited and been drained"},
+	{{"table", no_argument, NULL, OPT_TABLE},
+	 NULL,
+	 "print the table on stderr at exit (the default when no other output is named)"},
 	{{"subtract-overhead", no_argument, NULL, OPT_SUBTRACT},
 	 NULL,
 	 "take the shim's measured floor off every duration"},
@@ -171,7 +175,7 @@ int main(int argc, char **argv)
 	struct tm_coll c;
 	char err[256];
 	const char *rules = NULL;
-	int gc = 0;
+	int gc = 0, table = 0;
 
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
@@ -216,6 +220,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PRINT_RULES: print_rules = 1; break;
 		case OPT_GC: gc = 1; break;
+		case OPT_TABLE: table = 1; break;
 		case OPT_MAX_PROCS:
 			if (tm_parse_max_procs(optarg, &co.max_procs) < 0) {
 				fprintf(stderr, "tmcollect: --max-processes %s: expected 1..%u\n",
@@ -249,6 +254,14 @@ int main(int argc, char **argv)
 		free(rc.hrules);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	/* outputs that cannot be written are said now, before anything is drained */
+	const char *outs[] = {loop.summary, loop.sinks.o.textfile};
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		if (outs[i] && tm_out_check(outs[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "tmcollect: %s\n", err);
+			return 2;
+		}
+	}
 	/* before the calibration: a stop that early still drains and writes */
 	struct sigaction sa = {0};
 	sa.sa_handler = on_stop;
@@ -268,6 +281,14 @@ int main(int argc, char **argv)
 		return 2;
 	if (gc)
 		return collect_orphans(&c);
+	/* draining removes what it drained: without an output the figures
+	 * would be gone, so the table goes to stderr at exit */
+	if (!gc && !table && !loop.summary && !loop.sinks.o.listen && !loop.sinks.o.jsonl &&
+	    !loop.sinks.o.csv && !loop.sinks.o.textfile) {
+		fprintf(stderr, "tmcollect: no output named (--summary, --listen, --jsonl, --csv, "
+				"--textfile, --table): the table is printed on stderr at exit\n");
+		table = 1;
+	}
 	pthread_mutex_init(&loop.lock, NULL);
 	loop.sinks.o.interval_ns = loop.interval_ns ? loop.interval_ns : 1000000000ull;
 	if (tm_sinks_start(&loop.sinks, &c, &loop.lock, err, sizeof(err)) < 0) {
@@ -275,8 +296,11 @@ int main(int argc, char **argv)
 		tm_sinks_stop(&loop.sinks);
 		return 2;
 	}
+	loop.table = table;
 	tm_coll_run(&c, &loop);
 	tm_sinks_stop(&loop.sinks);
+	if (table)
+		tm_table_print(&c, stderr);
 	tm_coll_free(&c);
 	return 0;
 }

@@ -199,3 +199,29 @@ int tm_out_open_stream(const char *path, int append, char *err, size_t errlen)
 	}
 	return fd;
 }
+
+const char *tm_tool = "tmcollect";
+
+int tm_out_check(const char *path, char *err, size_t errlen)
+{
+	char target[PATH_MAX], tmp[PATH_MAX + 64];
+	struct stat st;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* written in place; never opened here: closing a FIFO would
+		 * end its reader's input, opening a device can act on it */
+		if (S_ISDIR(st.st_mode))
+			return fail(err, errlen, path, "", EISDIR);
+		return access(path, W_OK) == 0 ? 0 : fail(err, errlen, path, "", errno);
+	}
+	int ret = resolve(path, target, sizeof(target));
+	if (ret < 0)
+		return fail(err, errlen, path, "", -ret);
+	int fd = create_temp(target, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fail(err, errlen, path, "cannot be written", -fd);
+	close(fd);
+	unlink(tmp);
+	return 0;
+}

@@ -538,8 +538,8 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	uint64_t ok = 0, failed = 0;
 	for (uint32_t i = 0; i < p->npsyms; i++) {
 		const struct tm_psym *ps = &p->psyms[i];
-		if (!tm_sym_reported(&c->syms[ps->gsym]))
-			continue;
+		if (!tm_sym_reported(&c->syms[ps->gsym]) || !ps->calls)
+			continue; /* the functions it called, not every one configured */
 		/* keys are text too: escaped like every name (jansson refuses a
 		 * key that is not UTF-8) */
 		char name[4 * sizeof(c->syms[0].name) + 1];
@@ -614,7 +614,8 @@ json_t *tm_summary_json(const struct tm_coll *c)
 json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 {
 	json_t *root = json_object();
-	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0;
+	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0,
+		 quiet = 0;
 	uint64_t loss[TM_LOSS_COUNT] = {0};
 	uint64_t corrupt = sat_add(c->closs[TM_CLOSS_CORRUPT], c->earlier.corrupt);
 
@@ -652,8 +653,14 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 		corrupt = sat_add(corrupt, p->closs[TM_CLOSS_CORRUPT]);
 		if (!tm_proc_reported(p))
 			continue;
-		json_array_append_new(procs, tm_proc_json(c, p));
 		nproc++;
+		/* a finished process that made no monitored call (a shell's
+		 * helpers, a make's recipes) is counted, not listed */
+		if (!p->calls && p->status != TM_PS_RUNNING && p->status != TM_PS_CRASHED) {
+			quiet++;
+			continue;
+		}
+		json_array_append_new(procs, tm_proc_json(c, p));
 	}
 	json_t *tot = json_object();
 	json_object_set_new(tot, "calls", tm_json_count(calls));
@@ -671,6 +678,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_object_set_new(root, "loss", lj);
 	json_object_set_new(root, "symbols", syms);
 	json_object_set_new(root, "processes", procs);
+	json_object_set_new(root, "processes_without_calls", tm_json_count(quiet));
 	json_object_set_new(root, "earlier_processes", earlier_json(c));
 	json_t *stuck = json_array();
 	for (size_t i = 0; i < c->nstuck; i++) {

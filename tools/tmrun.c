@@ -243,7 +243,9 @@ static void on_child(int sig)
  * or one after the command has ended (only orphans are left), stops the
  * wait (*stopped = 1): 128 + that signal. A SIGINT from the terminal (^C) reached the
  * command already and is ignored, as time(1) does: an interactive
- * command that handles ^C keeps running under tmrun. */
+ * command that handles ^C keeps running under tmrun. SIGUSR1 asks for the
+ * figures so far, as it does of tmcollect: the summary is written now (-o),
+ * or without -o the table is printed on stderr; the wait goes on. */
 static int wait_all(pid_t cmd, const sigset_t *set, int *stopped)
 {
 	int result = 0, forwarded = 0, cmd_done = 0;
@@ -262,6 +264,10 @@ static int wait_all(pid_t cmd, const sigset_t *set, int *stopped)
 		int sig = sigwaitinfo(set, &si);
 		if (sig < 0 || sig == SIGCHLD)
 			continue;
+		if (sig == SIGUSR1) {
+			atomic_store(&loop.dump, 1); /* the collector thread: <= 20 ms */
+			continue;
+		}
 		if (sig == SIGINT && si.si_code == SI_KERNEL)
 			continue;
 		if (cmd_done || forwarded) {
@@ -310,9 +316,18 @@ int main(int argc, char **argv)
 	char shim[PATH_MAX], session[80], err[256];
 	pthread_t th;
 
+	tm_tool = "tmrun";
 	int first = parse(argc, argv, &o);
 	if (first < 0)
 		return 2;
+	/* an output that cannot be written is said now, before the command runs */
+	const char *outs[] = {o.output, loop.sinks.o.textfile};
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		if (outs[i] && tm_out_check(outs[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "tmrun: %s\n", err);
+			return 2;
+		}
+	}
 	if (find_shim(shim, sizeof(shim)) < 0) {
 		fprintf(stderr, "tmrun: cannot find libtmshim.so (set TM_SHIM)\n");
 		return 2;
@@ -343,6 +358,7 @@ int main(int argc, char **argv)
 	if (tm_health_options(&c, o.maint, o.nmaint, "tmrun") < 0)
 		return 2;
 	loop.summary = o.repeat ? NULL : o.output; /* --repeat: written with runs[] below */
+	loop.table = !o.quiet;
 	loop.interval_ns = (uint64_t)((o.interval_s > 0 ? o.interval_s : 1) * 1e9);
 	loop.sinks.o.interval_ns = loop.interval_ns;
 	pthread_mutex_init(&loop.lock, NULL);
@@ -369,6 +385,7 @@ int main(int argc, char **argv)
 	sigaddset(&waitset, SIGINT);
 	sigaddset(&waitset, SIGTERM);
 	sigaddset(&waitset, SIGHUP);
+	sigaddset(&waitset, SIGUSR1);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_child;
 	sigaction(SIGCHLD, &sa, NULL);

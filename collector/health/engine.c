@@ -1068,10 +1068,10 @@ void tm_health_eval(struct tm_coll *c, uint64_t now_ns, int final)
 				char shown[200];
 				tm_term_text(shown, sizeof(shown), e->r.r[i].pattern);
 				fprintf(stderr,
-					"tmcollect: rules: alert \"%s\": function \"%s\" matches "
+					"%s: rules: alert \"%s\": function \"%s\" matches "
 					"no "
 					"monitored function\n",
-					e->r.r[i].name, shown);
+					tm_tool, e->r.r[i].name, shown);
 			}
 	}
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collector.h"
 #include "health.h"
 
 static const char *const sev_names[TM_SEV_COUNT] = {"info", "warning", "error", "critical"};
@@ -131,7 +132,7 @@ __attribute__((format(printf, 3, 4))) static void say(void *log, const char *pat
 	va_start(ap, fmt);
 	vsnprintf(t, sizeof(t), fmt, ap);
 	va_end(ap);
-	fprintf(log ? (FILE *)log : stderr, "tmcollect: rules %s: %s\n", path, t);
+	fprintf(log ? (FILE *)log : stderr, "%s: rules %s: %s\n", tm_tool, path, t);
 }
 
 static int valid_name(const char *s)

@@ -26,6 +26,7 @@
 
 #include <tm/wire.h>
 
+#include "collector.h"
 #include "notify.h"
 
 #define NS	     1000000000ull
@@ -177,11 +178,10 @@ __attribute__((format(printf, 3, 4))) static void say(struct tm_notify *n, enum 
 		r->held++;
 	} else {
 		if (r->held)
-			fprintf(stderr,
-				"tmcollect: %s (and %llu more like it since the last line)\n", line,
-				(unsigned long long)r->held);
+			fprintf(stderr, "%s: %s (and %llu more like it since the last line)\n",
+				tm_tool, line, (unsigned long long)r->held);
 		else
-			fprintf(stderr, "tmcollect: %s\n", line);
+			fprintf(stderr, "%s: %s\n", tm_tool, line);
 		r->said = true;
 		r->last_ns = now;
 		r->held = 0;

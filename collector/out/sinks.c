@@ -55,7 +55,7 @@ int tm_sinks_start(struct tm_sinks *s, struct tm_coll *c, pthread_mutex_t *lock,
 		if (r < 0)
 			return r;
 		s->http_on = 1;
-		fprintf(stderr, "tmcollect: listening on %s (port %u)\n", s->o.listen,
+		fprintf(stderr, "%s: listening on %s (port %u)\n", tm_tool, s->o.listen,
 			s->http.port);
 		if (s->o.port_file) {
 			char num[16];
@@ -315,7 +315,7 @@ void tm_sinks_turn(struct tm_sinks *s, uint64_t now, int final)
 		char err[256], *buf = tm_prom_render(c, 0, &len);
 		if (buf && tm_out_replace(s->o.textfile, buf, len, err, sizeof(err)) < 0 &&
 		    !s->textfile_failed++)
-			fprintf(stderr, "tmcollect: --textfile: %s\n", err);
+			fprintf(stderr, "%s: --textfile: %s\n", tm_tool, err);
 		free(buf);
 	}
 	if (!s->jsonl && !s->csv)

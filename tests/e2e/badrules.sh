@@ -28,7 +28,7 @@ PY
 cat "$WORK/err"
 # 13 bad rules, 1 bad anomaly entry, 1 bad maintenance entry, 1 bad default,
 # and the rule for a function nobody has
-expect_eq "lines on stderr" "$(grep -c '^tmcollect: rules' "$WORK/err")" 17
+expect_eq "lines on stderr" "$(grep -c '^tmrun: rules' "$WORK/err")" 17
 for i in $(seq 0 12); do
 	grep -q "alerts\[$i\]" "$WORK/err" || fail "alerts[$i] not named"
 done

@@ -28,6 +28,14 @@ expect_eq "exec chain: calls" "$(calls "$WORK/s.json" work_noop)" 10
 "$TMRUN" -q -s work_noop -o "$WORK/s.json" -- sh -c "$bin 10; $bin 20; $bin 30" >/dev/null
 expect_eq "sh + 3 children: processes" "$(jqv "$WORK/s.json" .totals.processes)" 4
 expect_eq "sh + 3 children: calls" "$(calls "$WORK/s.json" work_noop)" 60
+# the shell made no call: counted, not listed; each listed process shows
+# the functions it called, not every one configured
+expect_eq "sh + 3 children: listed" "$(jqv "$WORK/s.json" '.processes | length')" 3
+expect_eq "sh + 3 children: without calls" "$(jqv "$WORK/s.json" .processes_without_calls)" 1
+"$TMRUN" -q -s work_noop,work_100ns -o "$WORK/s.json" -- sh -c "/bin/true; $bin 5" >/dev/null
+expect_eq "listed processes" "$(jqv "$WORK/s.json" '[.processes[].exe] | join(" ")')" "$bin"
+expect_eq "its functions" "$(jqv "$WORK/s.json" '.processes[0].symbols | keys | join(" ")')" work_noop
+expect_eq "processes without calls (sh, true)" "$(jqv "$WORK/s.json" .processes_without_calls)" 2
 
 # a grandchild that starts working only after the command has exited: the
 # fifo's writer is the command itself, so its exit is what releases the

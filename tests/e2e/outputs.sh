@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Nothing measured is lost without a word: an output that cannot be written
+# is refused before the command runs (one line, exit 2, named by the tool
+# that speaks); tmcollect without any output prints the table at exit and
+# says so; SIGUSR1 makes tmrun write what it has (the summary with -o, the
+# table without) and the command goes on to exit with its own status.
+. "$(dirname "$0")/lib.sh"
+bin="$TARGETS/shapes_pie"
+
+# waits (bounded) until FILE has a line matching RE
+await() {
+	for _ in $(seq 1 600); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for '$2' in $1: $(cat "$1" 2>/dev/null)"
+}
+
+# -o under a regular file (root can write anywhere else): refused at start
+echo x >"$WORK/plain"
+rc=0
+"$TMRUN" -s work_noop -o "$WORK/plain/s.json" -- sh -c "touch '$WORK/ran'" 2>"$WORK/err" || rc=$?
+expect_eq "tmrun, unwritable -o: exit" $rc 2
+expect_eq "tmrun, unwritable -o: lines" "$(wc -l <"$WORK/err")" 1
+grep -q "^tmrun: $WORK/plain/s.json: cannot be written" "$WORK/err" || fail "tmrun line: $(cat "$WORK/err")"
+[ ! -e "$WORK/ran" ] || fail "the command ran although the summary could not be written"
+rc=0
+"$TMRUN" -s work_noop --textfile "$WORK/none/m.prom" -- true 2>"$WORK/err" || rc=$?
+expect_eq "tmrun, unwritable --textfile: exit" $rc 2
+grep -q "^tmrun: $WORK/none/m.prom" "$WORK/err" || fail "tmrun textfile line: $(cat "$WORK/err")"
+rc=0
+"$TMCOLLECT" --until-idle --summary "$WORK/plain/s.json" 2>"$WORK/err" || rc=$?
+expect_eq "tmcollect, unwritable --summary: exit" $rc 2
+expect_eq "tmcollect, unwritable --summary: lines" "$(wc -l <"$WORK/err")" 1
+grep -q "^tmcollect: $WORK/plain/s.json: cannot be written" "$WORK/err" || fail "tmcollect line: $(cat "$WORK/err")"
+# a writable place leaves nothing behind from the check
+"$TMRUN" -q -s work_noop -o "$WORK/ok.json" -- "$bin" 3 >/dev/null
+expect_eq "files next to the summary" "$(ls -A "$WORK" | grep -c '^\.ok\.json')" 0
+# messages of the collector inside tmrun are tmrun's
+"$TMRUN" -q -s work_noop --textfile "$WORK/m.prom" -o "$WORK/ok.json" -- "$bin" 3 >/dev/null 2>"$WORK/err"
+! grep -q '^tmcollect:' "$WORK/err" || fail "tmrun's messages named tmcollect: $(cat "$WORK/err")"
+
+# tmcollect without an output: the table on stderr at exit, said at start
+LD_PRELOAD="$SHIM" TM_SYMBOLS=work_noop "$bin" 7 >/dev/null
+"$TMCOLLECT" --until-idle 2>"$WORK/err"
+grep -q "^tmcollect: no output named" "$WORK/err" || fail "no notice: $(cat "$WORK/err")"
+grep -Eq '^work_noop +7 ' "$WORK/err" || fail "no table with the 7 calls: $(cat "$WORK/err")"
+expect_no_segments
+
+# SIGUSR1 to tmrun: the summary now, the command carries on and its status stays
+mkfifo "$WORK/go"
+cmd="'$bin' 40 >/dev/null; echo ready; read x <'$WORK/go'; exit 7"
+"$TMRUN" -q -s work_noop -o "$WORK/u.json" -- sh -c "$cmd" >"$WORK/out" 2>"$WORK/err" &
+t=$!
+await "$WORK/out" ready
+kill -USR1 $t
+for _ in $(seq 1 600); do
+	[ -s "$WORK/u.json" ] && break
+	sleep 0.05
+done
+expect_eq "SIGUSR1: summary written while running, calls" "$(calls "$WORK/u.json" work_noop)" 40
+kill -0 $t || fail "tmrun ended on SIGUSR1"
+echo go >"$WORK/go"
+rc=0
+wait $t || rc=$?
+expect_eq "SIGUSR1: tmrun's status is the command's" $rc 7
+expect_eq "SIGUSR1: final summary, calls" "$(calls "$WORK/u.json" work_noop)" 40
+
+# without -o: the table on stderr, twice (SIGUSR1 and exit)
+rm -f "$WORK/out"
+"$TMRUN" -s work_noop -- sh -c "$cmd" >"$WORK/out" 2>"$WORK/err" &
+t=$!
+await "$WORK/out" ready
+kill -USR1 $t
+await "$WORK/err" '^work_noop  *40 '
+kill -0 $t || fail "tmrun ended on SIGUSR1 (no -o)"
+echo go >"$WORK/go"
+rc=0
+wait $t || rc=$?
+expect_eq "SIGUSR1 without -o: status" $rc 7
+expect_eq "SIGUSR1 without -o: tables" "$(grep -Ec '^work_noop +40 ' "$WORK/err")" 2
+expect_no_segments
