@@ -84,6 +84,9 @@ struct tm_stuck {
  * that would push one past it is rejected as corrupt, so every figure
  * fits a JSON integer (int64) with room to spare. */
 #define TM_COUNT_MAX (1ull << 62)
+/* Records alone never take a total from below this to TM_COUNT_MAX: that
+ * is 2^61 records, centuries of draining. */
+#define TM_COUNT_HIGH (1ull << 61)
 
 struct tm_psym {
 	uint32_t gsym;	   /* index in tm_coll.syms */
@@ -236,6 +239,10 @@ struct tm_coll {
 	uint64_t cal_t0, cal_n0, cal_next; /* the refined calibration's first pair */
 	double tick_npt;		   /* ns_per_tick that tick_mult was made from */
 	uint64_t tick_mult;		   /* ns per tick << 32 (drain.c) */
+	/* some total passed TM_COUNT_HIGH (only a fold can get it there: one
+	 * record adds 1): the drain checks every record against TM_COUNT_MAX */
+	int high;
+	uint64_t drain_fast; /* records taken by the drain's fast way (drain.c) */
 	struct tm_sym *syms;
 	size_t nsyms, capsyms;
 	struct tm_proc **procs;

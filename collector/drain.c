@@ -134,13 +134,31 @@ static uint64_t end_mono(const struct tm_coll *c, const struct tm_proc *p, uint6
 }
 
 /* The ticks of p's clock that land in the clock's current second, for a
- * batch: [lo, lo + n) maps to second `unit` - 1 through end_mono, so a
+ * batch (after p's anchor): [lo, lo + n) maps to second `unit` - 1 through end_mono, so a
  * record returning in it (nearly all, in a steady drain) needs neither the
  * conversion nor the clock's check. A millisecond of margin on each side,
  * and both ends checked with end_mono itself: a record near a boundary
  * takes the exact way, so the fast path never changes a record's second. */
+/* The drain's fast way: a timed call that succeeded (or has no rule) and
+ * returned in the current second, whose duration's histogram counter is
+ * already there, is added to a small per-drain tally of its function
+ * instead of the function's, the process's and the second's totals; the
+ * tally goes into all of them once, at the end of the ring (or when its
+ * entry is needed for another function). Per record that is one cache
+ * line and a histogram counter, where each total was a line of its own. */
+#define TALLY 64 /* entries, direct-mapped by local symbol */
+struct tally {
+	uint32_t tag; /* 1 + local symbol; 0: free */
+	uint32_t pad;
+	uint64_t calls, ok, bytes, slow, wsum, min, max;
+	double sum, sumsq;
+};
+
 struct batch {
+	struct tally t[TALLY];
 	int mono;	   /* p's ticks are ns */
+	uint64_t floor;	   /* ns taken off every duration (--subtract-overhead) */
+	uint64_t mult;	   /* c->tick_mult */
 	uint64_t now;	   /* CLOCK_MONOTONIC at the drain: untimed calls' end */
 	uint32_t now_unit; /* 1 + its second */
 	uint64_t lo, n;	   /* ticks */
@@ -150,17 +168,26 @@ struct batch {
 static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, uint64_t now)
 {
 	const struct tm_wclock *k = &c->clock;
+	for (unsigned i = 0; i < TALLY; i++)
+		b->t[i].tag = 0;
 	b->now = now;
+	b->floor = floor_of(c, p);
+	b->mult = c->tick_mult;
 	b->now_unit = tm_wclock_unit(k, now) + 1;
 	b->unit = 0;
 	b->lo = b->n = 0;
 	int mono = b->mono = p->clock_kind == TM_CLOCK_MONO;
-	if (k->now < k->open || k->now_ns < p->clock_mono0 + 1000000 ||
-	    (!mono && !(c->ns_per_tick > 0)))
+	if (k->now < k->open || (!mono && !(c->ns_per_tick > 0)))
+		return;
+	/* from the second's start, or the process's anchor when that is
+	 * later (its first second: no call of it returned before it) */
+	uint64_t from = (k->now_ns > p->clock_mono0 ? k->now_ns : p->clock_mono0) + 1000000;
+	uint64_t to = k->now_ns + 999000000ull;
+	if (from >= to)
 		return;
 	double per = mono ? 1.0 : 1.0 / c->ns_per_tick; /* ticks per ns */
-	double lo = (double)(k->now_ns + 1000000 - p->clock_mono0) * per;
-	double n = (1e9 - 2e6) * per;
+	double lo = (double)(from - p->clock_mono0) * per;
+	double n = (double)(to - from) * per;
 	if (!(lo > 0 && lo < 9e18 && n > 0 && n < 1e13))
 		return;
 	b->lo = p->clock_t0 + (uint64_t)lo;
@@ -171,57 +198,150 @@ static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, ui
 	b->unit = k->now + 1;
 }
 
-static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_record *r,
-			 const struct batch *b)
+static void tally_flush(struct tm_coll *c, struct tm_proc *p, const struct batch *b,
+			struct tally *t)
 {
-	unsigned status = TM_REC_STATUS(r);
-	int timed = TM_REC_TIMED(r);
-	if (r->sym >= p->npsyms) {
+	struct tm_psym *ps = &p->psyms[t->tag - 1];
+	struct tm_sym *s = &c->syms[ps->gsym];
+	s->calls += t->calls;
+	s->records += t->calls;
+	s->timed += t->calls;
+	s->ok += t->ok;
+	s->bytes += t->bytes;
+	s->slow += t->slow;
+	s->sum_ns += t->sum;
+	s->sumsq_ns += t->sumsq;
+	if (t->min < s->min_ns)
+		s->min_ns = t->min;
+	if (t->max > s->max_ns)
+		s->max_ns = t->max;
+	tm_win_timed(&s->win, b->unit - 1, t->calls, t->ok, t->bytes, t->slow, t->calls, t->wsum);
+	ps->calls += t->calls;
+	ps->ok += t->ok;
+	ps->sum_ns += t->sum;
+	p->calls += t->calls;
+	p->records += t->calls;
+	c->drain_fast += t->calls;
+	t->tag = 0;
+}
+
+static void tally_flush_all(struct tm_coll *c, struct tm_proc *p, struct batch *b)
+{
+	for (unsigned i = 0; i < TALLY; i++)
+		if (b->t[i].tag)
+			tally_flush(c, p, b, &b->t[i]);
+}
+
+/* One record into the model. Its fields are read once each (a
+ * producer may be rewriting the slot: what is checked is what is used). */
+static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_proc *p,
+						 const struct tm_record *rp, struct batch *b)
+{
+	const uint64_t start = __atomic_load_n(&rp->start, __ATOMIC_RELAXED);
+	const uint64_t meta = __atomic_load_n(&rp->dur_meta, __ATOMIC_RELAXED);
+	const uint32_t sym = __atomic_load_n(&rp->sym, __ATOMIC_RELAXED);
+	const uint64_t dur = meta & TM_DUR_MASK;
+	const unsigned status = (unsigned)(meta >> 48) & 0x7f;
+	const int timed = !((meta >> 48) & TM_ST_UNTIMED);
+	if (__builtin_expect(sym >= p->npsyms, 0)) {
 		tm_proc_sync_syms(c, p, 0);
-		if (r->sym >= p->npsyms) {
+		if (sym >= p->npsyms) {
 			p->closs[TM_CLOSS_CORRUPT]++;
 			return;
 		}
 	}
-	if (status >= TM_ST_COUNT) {
+	if (__builtin_expect(status >= TM_ST_COUNT, 0)) {
 		p->closs[TM_CLOSS_CORRUPT]++;
 		return;
 	}
-	struct tm_psym *ps = &p->psyms[r->sym];
-	uint64_t ns = !timed ? 0 : b->mono ? TM_REC_DUR(r) : ticks_to_ns(c, p, TM_REC_DUR(r));
-	if (ps->internal) {
+	struct tm_psym *ps = &p->psyms[sym];
+	uint64_t ns = !timed ? 0
+		      : b->mono
+			      ? dur
+			      : (uint64_t)(((unsigned __int128)dur * b->mult + (1ull << 31)) >> 32);
+	if (__builtin_expect(ps->internal, 0)) {
 		if (timed && status == TM_ST_NORULE && ns <= TM_FLOOR_MAX_NS &&
 		    p->nfloor < TM_FLOOR_SAMPLES) {
 			p->floor_samples[p->nfloor++] = ns;
 			p->floor_dirty = 1;
 			c->floor_dirty = 1;
+			b->floor = floor_of(c, p); /* the probe runs first: later records see it */
 		}
 		return;
 	}
-	const struct tm_sym *s = &c->syms[ps->gsym];
 	/* integers only: a double conversion here was a visible share of the
 	 * drain; durations are below 2^56 ticks (TM_DUR_MASK), and the sums
-	 * are doubles, written saturated */
-	if (s->calls >= TM_COUNT_MAX || p->calls >= TM_COUNT_MAX) {
+	 * are doubles, written saturated. A total near TM_COUNT_MAX can only
+	 * come from a fold, which raises c->high. */
+	if (__builtin_expect(c->high, 0) &&
+	    (c->syms[ps->gsym].calls >= TM_COUNT_MAX || p->calls >= TM_COUNT_MAX)) {
 		p->closs[TM_CLOSS_CORRUPT]++; /* would overflow a total */
 		return;
 	}
+	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
 	struct tm_call k = {
-		.dur_ns = net_ns(c, p, ns),
+		.dur_ns = net,
 		.timed = timed,
 		.status = status,
-		.value = r->value,
-		.err = r->err,
+		.value = __atomic_load_n(&rp->value, __ATOMIC_RELAXED),
+		.err = __atomic_load_n(&rp->err, __ATOMIC_RELAXED),
 	};
 	if (!timed) {
 		k.end_ns = b->now;
 		k.unit = b->now_unit;
-	} else if (b->unit && r->start + TM_REC_DUR(r) - b->lo < b->n) {
+	} else if (b->unit && start + dur - b->lo < b->n) {
 		k.unit = b->unit; /* returned in the current second, surely */
 	} else {
-		k.end_ns = end_mono(c, p, r->start, TM_REC_DUR(r));
+		k.end_ns = end_mono(c, p, start, dur);
 	}
-	tm_model_call_inline(c, p, r->sym, &k);
+	tm_model_call_inline(c, p, sym, &k);
+}
+
+/* The fast way (struct tally): 1 if the record was taken, 0 if it is
+ * for apply_slow, which reads and checks it again on its own. */
+static inline __attribute__((always_inline)) int
+apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, struct batch *b)
+{
+	const uint64_t start = __atomic_load_n(&rp->start, __ATOMIC_RELAXED);
+	const uint64_t meta = __atomic_load_n(&rp->dur_meta, __ATOMIC_RELAXED);
+	const uint32_t sym = __atomic_load_n(&rp->sym, __ATOMIC_RELAXED);
+	const uint64_t dur = meta & TM_DUR_MASK;
+	const unsigned st = (unsigned)(meta >> 48); /* status with the untimed bit */
+	if (sym >= p->npsyms || (st != TM_ST_OK && st != TM_ST_NORULE) ||
+	    start + dur - b->lo >= b->n)
+		return 0;
+	const struct tm_psym *ps = &p->psyms[sym];
+	if (ps->internal)
+		return 0;
+	uint64_t ns =
+		b->mono ? dur : (uint64_t)(((unsigned __int128)dur * b->mult + (1ull << 31)) >> 32);
+	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
+	const struct tm_sym *s = &c->syms[ps->gsym];
+	uint32_t *hc = tm_win_hslot((struct tm_win *)&s->win, b->unit - 1, net);
+	if (!hc)
+		return 0;
+	struct tally *t = &b->t[sym % TALLY];
+	if (t->tag != sym + 1) {
+		if (t->tag)
+			tally_flush(c, p, b, t);
+		*t = (struct tally){.tag = sym + 1, .min = UINT64_MAX};
+	}
+	double d = (double)(int64_t)net;
+	uint64_t ok = st == TM_ST_OK;
+	(*hc)++;
+	t->calls++;
+	t->ok += ok;
+	if (ok && (s->flags & TM_RF_BYTES)) {
+		int64_t v = __atomic_load_n(&rp->value, __ATOMIC_RELAXED);
+		t->bytes += v > 0 ? (uint64_t)v : 0;
+	}
+	t->slow += net > s->slow_cut;
+	t->wsum += net;
+	t->sum += d;
+	t->sumsq += d * d;
+	t->min = net < t->min ? net : t->min;
+	t->max = net > t->max ? net : t->max;
+	return 1;
 }
 
 /* The SPSC consumer side (producer in shim/hook.c):
@@ -249,11 +369,15 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_threa
 		c->fill = fill;
 	struct batch b;
 	batch_init(c, p, &b, tm_mono_ns());
-	for (uint64_t i = tail; i != head; i++) {
-		struct tm_record r;
-		memcpy(&r, &ring[i & mask], sizeof(r));
-		apply_record(c, p, &r, &b);
+	if (b.unit && !c->high) {
+		for (uint64_t i = tail; i != head; i++)
+			if (!apply_fast(c, p, &ring[i & mask], &b))
+				apply_slow(c, p, &ring[i & mask], &b);
+	} else {
+		for (uint64_t i = tail; i != head; i++)
+			apply_slow(c, p, &ring[i & mask], &b);
 	}
+	tally_flush_all(c, p, &b);
 	atomic_store_explicit(&thr->tail, head, REL);
 	return head - tail;
 }
@@ -315,6 +439,8 @@ static void fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const stru
 		return;
 	}
 	tm_model_fold(c, p, lsym, f);
+	if (c->syms[p->psyms[lsym].gsym].calls > TM_COUNT_HIGH || p->calls > TM_COUNT_HIGH)
+		c->high = 1;
 }
 
 /* Folds what accumulator `a` gained since `seen` into the model. */

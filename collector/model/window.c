@@ -291,6 +291,18 @@ int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64
 	return 0;
 }
 
+int tm_win_timed(struct tm_win *w, uint32_t u, uint64_t calls, uint64_t ok, uint64_t bytes,
+		 uint64_t slow, uint64_t timed, uint64_t sum_ns)
+{
+	int r = tm_win_count(w, NULL, u, calls, ok, 0, bytes, slow);
+	if (r < 0)
+		return r;
+	struct tm_wbucket *b = sec_bucket(w, u);
+	b->timed = sat32((uint64_t)b->timed + timed);
+	b->sum_ns += sum_ns;
+	return 0;
+}
+
 /* The rest of tm_win_call: a new second, a histogram group to add, a
  * saturated counter. The same as the folds' way in, for one call. */
 int tm_win_call_slow(struct tm_win *w, uint32_t u, int timed, uint64_t dur_ns, uint64_t ok,

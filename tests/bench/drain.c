@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 		total += n;
 	}
 	double rate = (double)total / drain_ns * 1e3, floor = (double)total / copy_ns * 1e3;
-	printf("RAW records=%llu drain_s=%.3f\n", (unsigned long long)total, drain_ns / 1e9);
+	printf("RAW records=%llu drain_s=%.3f fast_way=%.1f%%\n", (unsigned long long)total,
+	       drain_ns / 1e9, 100.0 * (double)c.drain_fast / (double)total);
 	bench_line("drain.records_per_s", rate, "M/s", floor, ">=50", rate >= 50,
 		   "collector_drain_and_statistics_one_core_vs_memcpy");
 	tm_coll_free(&c);

@@ -2,6 +2,7 @@
 /* The SPSC ring and the accumulators, read by the collector from segments
  * laid out as the shim lays them out. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,12 @@ static void coll_on(struct tm_coll *c, struct segfake *f)
 	char err[128];
 	cr_assert_eq(tm_coll_init(c, &o, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(tm_coll_scan(c), 1);
+}
+
+static int u64cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 static const struct tm_sym *sym(const struct tm_coll *c, const char *name)
@@ -231,6 +238,84 @@ Test(ring, untimed_records_and_counters)
 	tm_coll_drain(&c);
 	cr_assert_eq(a->calls, 56);
 	cr_assert_eq(a->ok, 49);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+/* The drain's fast way (calls that returned in the current second) and
+ * its slow way give the same figures: totals, bytes, extremes and the
+ * second's bucket and percentiles against exact ones over the same calls. */
+Test(ring, current_second_records_exact)
+{
+	static const char *const names[] = {"alpha", "beta", "gamma"};
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 4096, 1, 8, names, 3);
+	coll_on(&c, &f);
+	tm_model_tick(&c, tm_mono_ns());
+	/* every call returns 400-500 ms into the collector's current second */
+	f.start_base = c.clock.now_ns + 400000000ull;
+	enum { N = 3000 };
+	static uint64_t durs[3][N];
+	uint64_t n[3] = {0}, ok[3] = {0}, failed[3] = {0}, sum[3] = {0}, mn[3], mx[3] = {0};
+	for (int s = 0; s < 3; s++)
+		mn[s] = UINT64_MAX;
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int s = (int)(x % 3);
+		uint64_t d = 100 + (x >> 20) % 50000000; /* 100 ns .. 50 ms */
+		unsigned st = s == 2 ? TM_ST_NORULE : (x >> 8) % 10 == 0 ? TM_ST_FAILED : TM_ST_OK;
+		segfake_push(&f, 0, (uint16_t)s, d, st, st == TM_ST_FAILED ? -1 : 7,
+			     st == TM_ST_FAILED ? 2 : 0);
+		durs[s][n[s]++] = d;
+		ok[s] += st == TM_ST_OK;
+		failed[s] += st == TM_ST_FAILED;
+		sum[s] += d;
+		mn[s] = d < mn[s] ? d : mn[s];
+		mx[s] = d > mx[s] ? d : mx[s];
+	}
+	tm_coll_drain(&c);
+	cr_assert_gt(c.drain_fast, N / 2, "the fast way was taken (%llu)",
+		     (unsigned long long)c.drain_fast);
+	uint64_t pcalls = 0;
+	for (int s = 0; s < 3; s++) {
+		const struct tm_sym *y = sym(&c, names[s]);
+		cr_assert_eq(y->calls, n[s], "%s calls", names[s]);
+		cr_assert_eq(y->records, n[s]);
+		cr_assert_eq(y->timed, n[s]);
+		cr_assert_eq(y->ok, ok[s], "%s ok", names[s]);
+		cr_assert_eq(y->failed, failed[s], "%s failed", names[s]);
+		cr_assert_eq((uint64_t)y->sum_ns, sum[s], "%s sum", names[s]);
+		cr_assert_eq(y->min_ns, mn[s]);
+		cr_assert_eq(y->max_ns, mx[s]);
+		pcalls += n[s];
+	}
+	cr_assert_eq(c.procs[0]->calls, pcalls);
+	cr_assert_eq(c.procs[0]->records, pcalls);
+	/* seal the second: its bucket and percentiles */
+	uint32_t u = c.clock.now;
+	tm_model_tick(&c, c.clock.now_ns + 2000000000ull + TM_WIN_GRACE_NS);
+	for (int s = 0; s < 3; s++) {
+		const struct tm_sym *y = sym(&c, names[s]);
+		struct tm_wbucket b;
+		cr_assert_eq(tm_win_second(&y->win, u, 0, &b, NULL), 1, "%s: second held",
+			     names[s]);
+		cr_assert_eq(b.calls, n[s]);
+		cr_assert_eq(b.ok, ok[s]);
+		cr_assert_eq(b.failed, failed[s]);
+		cr_assert_eq(b.timed, n[s]);
+		cr_assert_eq(b.sum_ns, sum[s]);
+		uint64_t *v = durs[s];
+		qsort(v, n[s], sizeof(*v), u64cmp);
+		const double qs[] = {0.5, 0.95, 0.99};
+		for (int q = 0; q < 3; q++) {
+			size_t rank = (size_t)(qs[q] * (double)n[s] + 0.999999999);
+			double want = (double)v[rank - 1], got = (double)tm_wh_value(b.q[q]);
+			cr_expect(got >= want * 0.99 && got <= want * 1.01,
+				  "%s q%.2f: %.0f vs %.0f", names[s], qs[q], got, want);
+		}
+	}
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }
