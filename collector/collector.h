@@ -141,7 +141,8 @@ struct tm_proc {
 	/* identity */
 	int32_t pid, ppid;
 	uint64_t starttime, created_ns;
-	char exe[256];
+	char exe[256];	       /* the resolved image (/proc/PID/exe) */
+	char exe_started[256]; /* the path it was started by ("" if unknown) */
 	char argv[512];
 	uint32_t argv_len;
 	enum tm_pstatus status;
@@ -385,6 +386,12 @@ uint64_t tm_coll_floor_now(const struct tm_coll *c); /* computed */
 /* The program's name for labels: argv[0]'s basename (what was run, as
  * `redis-server` for a link to another binary), else the exe's. */
 void tm_proc_name(const struct tm_proc *p, char *out, size_t len);
+/* The path a process was started by (what its summary calls exe), or its
+ * resolved image when the shim could not say. */
+static inline const char *tm_proc_exe(const struct tm_proc *p)
+{
+	return p->exe_started[0] ? p->exe_started : p->exe;
+}
 
 /* sample.c: once per interval, never per call: open calls from the
  * shadow stacks, resources from /proc, per-process buckets. */

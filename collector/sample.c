@@ -139,7 +139,7 @@ void tm_proc_free_sample(struct tm_proc *p)
 
 void tm_proc_name(const struct tm_proc *p, char *out, size_t len)
 {
-	const char *src = p->argv_len && p->argv[0] ? p->argv : p->exe;
+	const char *src = p->argv_len && p->argv[0] ? p->argv : tm_proc_exe(p);
 	const char *b = strrchr(src, '/');
 	snprintf(out, len, "%s", b && b[1] ? b + 1 : src);
 }

@@ -212,6 +212,12 @@ int tm_proc_attach_at(struct tm_proc *p, int dirfd, const char *name, const char
 	if (h->created_realtime_ns > TM_COUNT_MAX)
 		p->closs[TM_CLOSS_CORRUPT]++;
 	copy_str(p->exe, sizeof(p->exe), h->exe, sizeof(h->exe));
+	copy_str(p->exe_started, sizeof(p->exe_started), h->exe_started, sizeof(h->exe_started));
+	/* a self-exec (/proc/self/exe) or fexecve (/dev/fd/N) names no path:
+	 * the resolved image says more */
+	if (strncmp(p->exe_started, "/proc/", 6) == 0 ||
+	    strncmp(p->exe_started, "/dev/fd/", 8) == 0)
+		p->exe_started[0] = '\0';
 	p->argv_len = h->argv_len < sizeof(p->argv) - 1 ? h->argv_len : sizeof(p->argv) - 1;
 	memcpy(p->argv, h->argv, p->argv_len);
 	p->argv[p->argv_len] = '\0';

@@ -524,7 +524,8 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_t *o = json_object();
 	json_object_set_new(o, "pid", json_integer(p->pid));
 	json_object_set_new(o, "ppid", json_integer(p->ppid));
-	json_object_set_new(o, "exe", tm_json_text(p->exe));
+	json_object_set_new(o, "exe", tm_json_text(tm_proc_exe(p)));
+	json_object_set_new(o, "exe_resolved", tm_json_text(p->exe));
 	json_object_set_new(o, "argv", argv_json(p));
 	json_object_set_new(o, "status", json_string(status_names[p->status]));
 	json_object_set_new(o, "exit_code",

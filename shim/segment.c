@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -88,6 +89,11 @@ static void tm_fill_identity(struct tm_seg_header *h)
 	h->created_realtime_ns = tm_ts_ns(CLOCK_REALTIME);
 	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
 	h->exe[n > 0 ? n : 0] = '\0';
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	size_t k = 0;
+	for (; fn && k < sizeof(h->exe_started) - 1 && fn[k]; k++)
+		h->exe_started[k] = fn[k];
+	h->exe_started[k] = '\0';
 	n = tm_read_file("/proc/self/cmdline", h->argv, sizeof(h->argv) - 1);
 	/* indexed with the local length: the header is already writable by
 	 * others (the file exists), so nothing is read back from it */

@@ -160,7 +160,7 @@ static void proc_events(struct tm_sinks *s, uint64_t t)
 			json_object_set_new(o, "t_realtime_ns", json_integer((json_int_t)t));
 			json_object_set_new(o, "event", json_string(ev));
 			json_object_set_new(o, "pid", json_integer(p->pid));
-			json_object_set_new(o, "exe", tm_json_text(p->exe));
+			json_object_set_new(o, "exe", tm_json_text(tm_proc_exe(p)));
 			if (p->said == 2 && p->status == TM_PS_EXITED)
 				json_object_set_new(o, "exit_code", json_integer(p->exit_code));
 			json_object_set_new(o, "calls", json_integer((json_int_t)p->calls));

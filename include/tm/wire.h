@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define TM_MAGIC	0x0031474553304d54ULL /* "TM0SEG1\0" little-endian */
-#define TM_WIRE_VERSION 2u
+#define TM_WIRE_VERSION 3u
 
 /* Hard upper bounds the reader enforces whatever the header says. */
 #define TM_MAX_SYMS_LIMIT    4096u
@@ -232,8 +232,12 @@ struct tm_seg_header {
 	uint32_t pad2;
 	_Atomic uint64_t loss[TM_LOSS_COUNT]; /* process-wide, rare paths */
 	uint64_t pad1[7];
+	/* identity: the path the program was started by, as exec was given it
+	 * (AT_EXECFN; may be relative or a symlink), "" if unknown; `exe` is
+	 * the resolved image */
+	char exe_started[256];
 };
-_Static_assert(sizeof(struct tm_seg_header) == 1024, "wire ABI: header");
+_Static_assert(sizeof(struct tm_seg_header) == 1280, "wire ABI: header");
 
 static inline uint64_t tm_align_up(uint64_t v, uint64_t a)
 {

@@ -36,6 +36,12 @@ expect_eq "sh + 3 children: without calls" "$(jqv "$WORK/s.json" .processes_with
 expect_eq "listed processes" "$(jqv "$WORK/s.json" '[.processes[].exe] | join(" ")')" "$bin"
 expect_eq "its functions" "$(jqv "$WORK/s.json" '.processes[0].symbols | keys | join(" ")')" work_noop
 expect_eq "processes without calls (sh, true)" "$(jqv "$WORK/s.json" .processes_without_calls)" 2
+# started through a symlink (as Debian's redis-server is): exe is the path
+# it was started by, exe_resolved the image
+ln -s "$bin" "$WORK/alias"
+"$TMRUN" -q -s work_noop -o "$WORK/s.json" -- "$WORK/alias" 2 >/dev/null
+expect_eq "exe: as started" "$(jqv "$WORK/s.json" '.processes[0].exe')" "$WORK/alias"
+expect_eq "exe_resolved" "$(jqv "$WORK/s.json" '.processes[0].exe_resolved')" "$(realpath "$bin")"
 
 # a grandchild that starts working only after the command has exited: the
 # fifo's writer is the command itself, so its exit is what releases the

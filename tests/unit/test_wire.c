@@ -13,7 +13,7 @@ static const char *const syms[] = {"alpha"};
 Test(wire, layout_is_pinned)
 {
 	cr_assert_eq(sizeof(struct tm_record), 32);
-	cr_assert_eq(sizeof(struct tm_seg_header), 1024);
+	cr_assert_eq(sizeof(struct tm_seg_header), 1280);
 	cr_assert_eq(sizeof(struct tm_acc), 320);
 	cr_assert_eq(sizeof(struct tm_thread), 192);
 	cr_assert_eq(offsetof(struct tm_thread, tail) - offsetof(struct tm_thread, head), 64);
