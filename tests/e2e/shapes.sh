@@ -12,7 +12,7 @@ mode=${2:-direct}
 [ "${3:-}" = mono ] && export TM_CLOCK=mono
 bin="$TARGETS/shapes_$variant"
 N=2000
-syms='nothere_fn,nomatch_*,work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsu?,many,fail_if,sqlite_like'
+syms='nothere_fn,nomatch_*,work_noop,add_int,ptr_id,dmul,fneg,ldtwice,big_make,mixed_pass,dpair_swap,vsu?,many,fail_if,sqlite_like,f4_scale,f3_rot,d3_sum,fi_mix,ll2_make,odd3_rot,vmix'
 
 set +e
 "$bin" $N "$mode" >"$WORK/native.out" 2>"$WORK/native.err"
@@ -27,7 +27,8 @@ cmp "$WORK/native.err" "$WORK/shim.err" || fail "stderr differs under the shim"
 echo "ok: output identical: $(cat "$WORK/shim.out")"
 grep -q ' eq=1$' "$WORK/shim.out" || fail "function pointers no longer compare equal"
 
-for s in add_int ptr_id dmul fneg ldtwice big_make mixed_pass dpair_swap vsum many fail_if sqlite_like; do
+for s in add_int ptr_id dmul fneg ldtwice big_make mixed_pass dpair_swap vsum many fail_if sqlite_like \
+	f4_scale f3_rot d3_sum fi_mix ll2_make odd3_rot vmix; do
 	expect_eq "calls($s)" "$(calls "$WORK/s.json" "$s")" $N
 done
 expect_eq "calls(noop, renamed work_noop)" "$(calls "$WORK/s.json" noop)" $N

@@ -111,6 +111,54 @@ int sqlite_like(int code)
 	return code;
 }
 
+struct f4 f4_scale(struct f4 v, float k)
+{
+	struct f4 r = {v.a * k, v.b * k, v.c * k, v.d * k};
+	return r;
+}
+
+struct f3 f3_rot(struct f3 v)
+{
+	struct f3 r = {v.b, v.c, v.a};
+	return r;
+}
+
+double d3_sum(struct d3 v, int k)
+{
+	return (v.a + v.b + v.c) * k;
+}
+
+struct fi fi_mix(struct fi a, struct fi b)
+{
+	struct fi r = {a.f + b.f, a.i * b.i};
+	return r;
+}
+
+struct ll2 ll2_make(long long a, long long b)
+{
+	struct ll2 r = {a + b, a - b};
+	return r;
+}
+
+struct odd3 odd3_rot(struct odd3 v)
+{
+	struct odd3 r = {{v.c[1], v.c[2], v.c[0]}};
+	return r;
+}
+
+long vmix(int n, ...)
+{
+	va_list ap;
+	long s = 0;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		s += va_arg(ap, long);
+		s += (long)va_arg(ap, double);
+	}
+	va_end(ap);
+	return s;
+}
+
 /* Calls cb(arg) from inside a monitored frame: the callback may longjmp
  * out of it. */
 long call_cb(long (*cb)(long), long arg)

@@ -33,12 +33,20 @@ struct shapes_ops {
 		     double, double, double, double, double, double, double, double, double);
 	int (*fail_if)(int);
 	int (*sqlite_like)(int);
+	struct f4 (*f4_scale)(struct f4, float);
+	struct f3 (*f3_rot)(struct f3);
+	double (*d3_sum)(struct d3, int);
+	struct fi (*fi_mix)(struct fi, struct fi);
+	struct ll2 (*ll2_make)(long long, long long);
+	struct odd3 (*odd3_rot)(struct odd3);
+	long (*vmix)(int, ...);
 };
 
 /* `&f` in initialised data */
 static const struct shapes_ops shapes_table = {
-	work_noop,  add_int,	ptr_id, dmul, fneg,    ldtwice,	    big_make,
-	mixed_pass, dpair_swap, vsum,	many, fail_if, sqlite_like,
+	work_noop,  add_int,	ptr_id, dmul,	  fneg,	    ldtwice,	 big_make,
+	mixed_pass, dpair_swap, vsum,	many,	  fail_if,  sqlite_like, f4_scale,
+	f3_rot,	    d3_sum,	fi_mix, ll2_make, odd3_rot, vmix,
 };
 
 static struct mixed mixed_of(double x, long y)
@@ -57,6 +65,41 @@ static struct dpair dpair_of(double a, double b)
 	return p;
 }
 
+static struct f4 f4_of(float a, float b, float c, float d)
+{
+	struct f4 v;
+	v.a = a, v.b = b, v.c = c, v.d = d;
+	return v;
+}
+
+static struct f3 f3_of(float a, float b, float c)
+{
+	struct f3 v;
+	v.a = a, v.b = b, v.c = c;
+	return v;
+}
+
+static struct d3 d3_of(double a, double b, double c)
+{
+	struct d3 v;
+	v.a = a, v.b = b, v.c = c;
+	return v;
+}
+
+static struct fi fi_of(float f, int i)
+{
+	struct fi v;
+	v.f = f, v.i = i;
+	return v;
+}
+
+static struct odd3 odd3_of(unsigned char a, unsigned char b, unsigned char c)
+{
+	struct odd3 v;
+	v.c[0] = a, v.c[1] = b, v.c[2] = c;
+	return v;
+}
+
 #define SHAPES_RUN shapes_direct
 #define CALL(f)	   f
 #include "shapes_loop.h"
@@ -72,7 +115,8 @@ static int shapes_lookup(struct shapes_ops *o)
 	return LOOKUP(work_noop) && LOOKUP(add_int) && LOOKUP(ptr_id) && LOOKUP(dmul) &&
 	       LOOKUP(fneg) && LOOKUP(ldtwice) && LOOKUP(big_make) && LOOKUP(mixed_pass) &&
 	       LOOKUP(dpair_swap) && LOOKUP(vsum) && LOOKUP(many) && LOOKUP(fail_if) &&
-	       LOOKUP(sqlite_like);
+	       LOOKUP(sqlite_like) && LOOKUP(f4_scale) && LOOKUP(f3_rot) && LOOKUP(d3_sum) &&
+	       LOOKUP(fi_mix) && LOOKUP(ll2_make) && LOOKUP(odd3_rot) && LOOKUP(vmix);
 #undef LOOKUP
 }
 

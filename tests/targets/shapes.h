@@ -18,6 +18,26 @@ struct mixed {
 struct dpair {
 	double a, b;
 }; /* returned in xmm0:xmm1 */
+/* The shapes of ltrace's parameter tests that the ones above leave out */
+struct f4 {
+	float a, b, c, d;
+}; /* four floats: two per xmm register, in and out */
+struct f3 {
+	float a, b, c;
+}; /* 12 bytes: xmm0 holds two, xmm1 one */
+struct d3 {
+	double a, b, c;
+}; /* 24 bytes of doubles: passed in memory */
+struct fi {
+	float f;
+	int i;
+}; /* one eightbyte of mixed classes: a general register */
+struct ll2 {
+	long long a, b;
+}; /* returned in rax:rdx */
+struct odd3 {
+	unsigned char c[3];
+}; /* an odd size, in part of a register */
 
 long work_noop(long x);
 long work_100ns(long x);
@@ -40,6 +60,13 @@ long tail_noop(long x);
 void *who_called(void);
 int fail_if(int code);	   /* returns -1 with errno = code when code > 0, else 0 */
 int sqlite_like(int code); /* returns code */
+struct f4 f4_scale(struct f4 v, float k);
+struct f3 f3_rot(struct f3 v);
+double d3_sum(struct d3 v, int k);
+struct fi fi_mix(struct fi a, struct fi b);
+struct ll2 ll2_make(long long a, long long b);
+struct odd3 odd3_rot(struct odd3 v);
+long vmix(int n, ...); /* n pairs (long, double): the sum of long + (long)double */
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,25 @@ static int SHAPES_RUN(long n, const struct shapes_ops *o, long *acc, double *dac
 		else
 			bad |= r != 0;
 		*acc += CALL(sqlite_like)(i % 4 == 0 ? 5 : 101);
+		float fx = (float)(i % 1000);
+		struct f4 q = CALL(f4_scale)(f4_of(fx, 1.0f, -2.0f, 0.5f), 2.0f);
+		bad |= q.a != 2 * fx || q.b != 2.0f || q.c != -4.0f || q.d != 1.0f;
+		*dacc += q.a;
+		struct f3 t = CALL(f3_rot)(f3_of(fx, 2.0f, 3.0f));
+		bad |= t.a != 2.0f || t.b != 3.0f || t.c != fx;
+		double ds = CALL(d3_sum)(d3_of((double)i, 0.25, 0.5), 2);
+		bad |= ds != ((double)i + 0.75) * 2;
+		*dacc += ds;
+		struct fi fm = CALL(fi_mix)(fi_of(fx, (int)(i % 97)), fi_of(0.5f, 3));
+		bad |= fm.f != fx + 0.5f || fm.i != (int)(i % 97) * 3;
+		struct ll2 l2 = CALL(ll2_make)((long long)i << 33, 5);
+		bad |= l2.a != ((long long)i << 33) + 5 || l2.b != ((long long)i << 33) - 5;
+		*acc += (long)(l2.b & 0xffff);
+		struct odd3 od = CALL(odd3_rot)(odd3_of((unsigned char)i, 2, 3));
+		bad |= od.c[0] != 2 || od.c[1] != 3 || od.c[2] != (unsigned char)i;
+		long vm = CALL(vmix)(3, 1L, 0.5, i, 2.0, -4L, (double)i);
+		bad |= vm != 1 + 0 + i + 2 - 4 + i;
+		*acc += vm;
 	}
 	return bad;
 }
