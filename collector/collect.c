@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -516,25 +517,55 @@ static int superseded(const struct tm_coll *c, const struct tm_proc *p)
 	return 0;
 }
 
-static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st)
+/* code: the exit code when the process did not mark it (-1: the one it
+ * marked). The calls still open when an image ends are counted as
+ * unfinished: exited, crashed, or replaced by a successful exec (which
+ * never returns: a failed one puts the state back to running first). */
+static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st, int code)
 {
 	tm_proc_drain(c, p);
 	tm_proc_sync_syms(c, p, 1);
-	if (st == TM_PS_EXITED || st == TM_PS_CRASHED)
-		tm_proc_unfinished(c, p);
+	tm_proc_unfinished(c, p);
 	tm_proc_header_loss(p);
 	p->status = st;
 	if (st == TM_PS_EXITED)
-		p->exit_code = atomic_load_explicit(&p->h->exit_code, memory_order_relaxed);
+		p->exit_code =
+			code >= 0 ? code
+				  : atomic_load_explicit(&p->h->exit_code, memory_order_relaxed);
 	tm_proc_detach(p, 1);
 }
 
+void tm_coll_note_exit(struct tm_coll *c, int32_t pid, uint64_t starttime, int wstatus)
+{
+	struct tm_reaped *r = &c->reaped[c->nreaped++ % TM_REAPED_MAX];
+	r->pid = pid;
+	r->starttime = starttime;
+	r->wstatus = wstatus;
+}
+
+/* A process gone without marking its segment: how it ended, if its
+ * launcher reaped it or it is still a zombie. EXITED with *code, CRASHED
+ * (killed by a signal, or not known). */
+static enum tm_pstatus unmarked_end(const struct tm_coll *c, const struct tm_proc *p, int *code)
+{
+	int ws = -1;
+	size_t n = c->nreaped < TM_REAPED_MAX ? c->nreaped : TM_REAPED_MAX;
+	for (size_t i = 0; i < n && ws < 0; i++)
+		if (c->reaped[i].pid == p->pid && c->reaped[i].starttime == p->starttime)
+			ws = c->reaped[i].wstatus;
+	if (ws < 0 && tm_procfs_zombie_status(p->pid, p->starttime, &ws) < 0)
+		return TM_PS_CRASHED;
+	if (!WIFEXITED(ws))
+		return TM_PS_CRASHED;
+	*code = WEXITSTATUS(ws);
+	return TM_PS_EXITED;
+}
+
 /* How the process behind p is doing: running, or finished and how. */
-static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
+static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p, int *code)
 {
 	uint64_t start;
 	char state;
-	uint32_t hs = atomic_load_explicit(&p->h->state, memory_order_acquire);
 	/* a later image of the same process (same pid and start time) means
 	 * this one was replaced by exec, whatever has happened since */
 	if (superseded(c, p))
@@ -542,10 +573,13 @@ static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p)
 	if (proc_stat(p->pid, &start, &state) < 0 || start != p->starttime || state == 'Z' ||
 	    state == 'X') {
 		/* gone: it said it was about to exec (and the exec'd image may
-		 * have finished before we looked), or exited, or neither */
+		 * have finished before we looked), or exited, or neither. Read
+		 * only now that it is gone: read before, a state set just
+		 * before the end would be missed. */
+		uint32_t hs = atomic_load_explicit(&p->h->state, memory_order_acquire);
 		return hs == TM_PROC_EXEC     ? TM_PS_EXEC
 		       : hs == TM_PROC_EXITED ? TM_PS_EXITED
-					      : TM_PS_CRASHED;
+					      : unmarked_end(c, p, code);
 	}
 	char exe[256];
 	if (tm_procfs_exe(p->pid, exe, sizeof(exe)) == 0 && strcmp(exe, p->exe) != 0)
@@ -559,14 +593,15 @@ static void check_one(struct tm_coll *c, struct tm_proc *p)
 		abandon(c, p, "its header was overwritten");
 		return;
 	}
-	enum tm_pstatus st = probe(c, p);
+	int code = -1;
+	enum tm_pstatus st = probe(c, p, &code);
 	if (st == TM_PS_RUNNING && c->gc_only)
 		tm_proc_detach(p, 0); /* --gc: a running process is its collector's */
 	else if (st == TM_PS_RUNNING) {
 		tm_proc_sync_syms(c, p, 1);
 		tm_proc_retire_threads(c, p);
 	} else
-		finalize(c, p, st);
+		finalize(c, p, st, code);
 }
 
 /* The collector keeps per-process detail for at most max_procs

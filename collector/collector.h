@@ -223,6 +223,8 @@ struct tm_coll_opts {
 	size_t max_procs;      /* processes kept in detail; 0: TM_MAX_PROCS_DEFAULT */
 };
 
+#define TM_REAPED_MAX 256
+
 struct tm_coll {
 	char dir[256];
 	char session[65];     /* the session, or a glob of sessions ('*') */
@@ -268,9 +270,22 @@ struct tm_coll {
 	int follow_users;	  /* root, default TM_DIR: other users' /dev/shm/tm-<uid> too */
 	struct tm_hrules *hrules; /* rules read, until the engine takes them */
 	struct tm_health_eng *health; /* health/engine.c, made at the first evaluation */
+	/* How processes that the launcher (tmrun) reaped ended: their wait
+	 * statuses, for the ones that end without marking their segment (an
+	 * exit_group system call, a libc-internal _exit). A ring: the oldest
+	 * entry gives way. */
+	struct tm_reaped {
+		int32_t pid;
+		int wstatus;
+		uint64_t starttime; /* /proc/PID/stat field 22: with pid, the process */
+	} reaped[TM_REAPED_MAX];
+	size_t nreaped;
 };
 
 /* collect.c */
+/* The launcher reaped pid (start time `starttime`, read while it was a
+ * zombie) with wait status wstatus. Call with the loop's lock held. */
+void tm_coll_note_exit(struct tm_coll *c, int32_t pid, uint64_t starttime, int wstatus);
 int tm_coll_init(struct tm_coll *c, const struct tm_coll_opts *o, char *err, size_t errlen);
 int tm_coll_scan(struct tm_coll *c);	   /* attach new segments of the session */
 uint64_t tm_coll_drain(struct tm_coll *c); /* drain everything attached; records moved */

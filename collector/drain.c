@@ -671,6 +671,8 @@ static void count_open_calls(struct tm_coll *c, struct tm_proc *p, struct tm_thr
 	const struct tm_live *live = (const void *)((char *)thr + tm_thr_live_off());
 	for (uint32_t k = 0; k < d && k < p->stack_cap; k++) {
 		uint32_t ls = live[k].sym;
+		if (ls == TM_NO_SYM)
+			continue; /* a fork child's frame of its parent's call */
 		if (ls >= p->npsyms) {
 			p->closs[TM_CLOSS_CORRUPT]++;
 			continue;

@@ -59,6 +59,46 @@ int tm_procfs_stat(int32_t pid, int32_t tid, struct tm_pstat *st)
 	return 0;
 }
 
+int tm_procfs_zombie_status(int32_t pid, uint64_t starttime, int *wstatus)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] != 'Z')
+		return -ESRCH;
+	/* fields 3 (state) .. 52 (exit_code): 49 spaces to skip */
+	unsigned long long start = 0;
+	long long code = -1;
+	unsigned field = 3;
+	for (p += 2; *p && field < 52; p++) {
+		if (*p != ' ')
+			continue;
+		field++;
+		if (field == 22)
+			start = strtoull(p + 1, NULL, 10);
+		if (field == 52) {
+			char *end;
+			code = strtoll(p + 1, &end, 10);
+			if (end == p + 1)
+				code = -1;
+		}
+	}
+	if (start != starttime)
+		return -ESRCH; /* another process now has the pid */
+	if (code < 0 || code > 0xffff)
+		return -EIO;
+	*wstatus = (int)code;
+	return 0;
+}
+
 int tm_procfs_fds(int32_t pid)
 {
 	char path[64];

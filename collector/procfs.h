@@ -22,6 +22,9 @@ int tm_procfs_fds(int32_t pid);
 uint64_t tm_procfs_boot_time(void);
 /* The executable of pid (readlink /proc/PID/exe). 0 or -errno. */
 int tm_procfs_exe(int32_t pid, char *out, size_t len);
+/* The wait status of a zombie pid (/proc/PID/stat field 52, exit_code,
+ * Linux 3.5+): 0, or -errno (gone, not a zombie: -ESRCH; unreadable). */
+int tm_procfs_zombie_status(int32_t pid, uint64_t starttime, int *wstatus);
 /* Thread tid of pid exists. */
 int tm_procfs_alive(int32_t pid, int32_t tid);
 

@@ -3,12 +3,25 @@
  * a new segment is created and the parent's is unmapped. The forking
  * thread's shadow stack is private memory, which fork copies: the calls
  * still open across fork() return through the exit hook from the same
- * frames, and their start and symbol are mirrored into the new segment. */
+ * frames. Those calls are the parent's — the parent records each once when
+ * it returns there — so in the child they are marked inherited: their
+ * return passes through unrecorded, they are not mirrored as open calls,
+ * and calls the child makes under them have no monitored caller.
+ *
+ * daemon(): glibc's daemon forks and its parent ends with an internal
+ * _exit(0), which no GOT slot sees. The wrapper flags the thread; the
+ * parent's fork handler then marks the segment exited with 0, the code
+ * daemon's parent always ends with. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "shim.h"
+
+static __thread uint32_t tm_in_daemon __attribute__((tls_model("initial-exec")));
+static int (*real_daemon)(int, int);
 
 static void tm_fork_child(void)
 {
@@ -21,6 +34,7 @@ static void tm_fork_child(void)
 	uint64_t old_view_size = g->view_size;
 	uint32_t depth = t->state == TM_T_NEW ? 0 : t->depth;
 
+	tm_in_daemon = 0;
 	tm_pool_forked(t);
 	g->seg = NULL;
 	g->view = NULL;
@@ -31,8 +45,13 @@ static void tm_fork_child(void)
 	if (depth) {
 		t->depth = depth; /* <= t->cap: the same stack */
 		for (uint32_t k = 0; k < depth; k++) {
-			t->live[k].start = t->stack[k].start;
-			t->live[k].sym = t->stack[k].sym;
+			/* untimed too: the exit hook's fast paths leave it to
+			 * tm_exit_full, which passes it through */
+			t->stack[k].flags |= TM_FR_INHERITED | TM_FR_UNTIMED;
+			t->stack[k].sym = TM_NO_SYM;
+			t->stack[k].start = 0;
+			t->live[k].start = 0;
+			t->live[k].sym = TM_NO_SYM;
 		}
 		atomic_store_explicit(t->live_depth, depth, memory_order_release);
 	}
@@ -40,7 +59,34 @@ static void tm_fork_child(void)
 	errno = saved;
 }
 
+/* In the parent, after the fork (also a failed one: then daemon returns
+ * and its wrapper puts the state back). */
+static void tm_fork_parent(void)
+{
+	if (tm_in_daemon && tm_g.seg && tm_g.seg_pid == getpid())
+		tm_seg_mark_exit(tm_g.seg, 0);
+}
+
+static int tm_wrap_daemon(int nochdir, int noclose)
+{
+	tm_in_daemon = 1;
+	int r = real_daemon(nochdir, noclose);
+	int saved = errno;
+	/* the child (its own segment), or a parent whose fork failed */
+	tm_in_daemon = 0;
+	if (r < 0 && tm_g.seg && tm_g.seg_pid == getpid())
+		atomic_store_explicit(&tm_g.seg->state, TM_PROC_RUNNING, memory_order_release);
+	errno = saved;
+	return r;
+}
+
+struct tm_internal tm_forks[] = {
+	{"daemon", (void *)tm_wrap_daemon, (void **)&real_daemon, 1},
+	{NULL, NULL, NULL, 0},
+};
+
 void tm_fork_install(void)
 {
-	pthread_atfork(NULL, NULL, tm_fork_child);
+	*(void **)&real_daemon = dlsym(RTLD_NEXT, "daemon");
+	pthread_atfork(NULL, tm_fork_parent, tm_fork_child);
 }

@@ -351,7 +351,7 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 	int sym = tm_sym_get(g, key, pat);
 	if (sym < 0)
 		return;
-	int slot = tm_slot_get(g, (uint32_t)sym, target);
+	int slot = tm_slot_get(g, (uint32_t)sym, tm_internal_target(name, target));
 	if (slot < 0)
 		return;
 	struct tm_symdef *sd = &g->syms[sym];
@@ -376,7 +376,9 @@ void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
 	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
 		return target;
 	int sym = tm_sym_get(g, key, pat);
-	int slot = sym < 0 ? -1 : tm_slot_get(g, (uint32_t)sym, (uintptr_t)target);
+	int slot = sym < 0 ? -1
+			   : tm_slot_get(g, (uint32_t)sym,
+					 tm_internal_target(name, (uintptr_t)target));
 	if (slot < 0)
 		return target;
 	struct tm_symdef *sd = &g->syms[sym];

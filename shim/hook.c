@@ -318,7 +318,9 @@ static __attribute__((noinline)) uint32_t tm_retire(struct tm_tls *t, uint32_t d
 		struct tm_frame *f = &t->stack[d - 1];
 		uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
 		unsigned st = t->exc ? TM_ST_EXCEPTION : TM_ST_UNWOUND;
-		if (f->flags & TM_FR_UNTIMED) {
+		if (f->flags & TM_FR_INHERITED) {
+			/* the parent's call (fork child): not ours to record */
+		} else if (f->flags & TM_FR_UNTIMED) {
 			if (t->state != TM_T_OFF)
 				tm_emit(t, f->sym, caller, 0, 0, st | TM_ST_UNTIMED, d - 1, 0, 0);
 		} else {
@@ -515,7 +517,8 @@ static inline void tm_count_untimed(struct tm_tls *t, uint32_t sym, const struct
 }
 
 /* Every case of a monitored call's return: timed or not, frames that a
- * longjmp abandoned, a fork child without a segment. */
+ * longjmp abandoned, a fork child without a segment or returning from a
+ * call its parent made. */
 static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64_t rax,
 							uintptr_t rsp, tm_ticks now)
 {
@@ -535,11 +538,14 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 	if (TM_UNLIKELY(!untimed && !now))
 		now = tm_now(); /* an untimed call above it was abandoned */
 	uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
+	uint32_t inherited = f->flags & TM_FR_INHERITED;
 	d--;
 	t->depth = d;
 	atomic_store_explicit(t->live_depth, d, memory_order_release);
 
-	if (TM_UNLIKELY(t->state == TM_T_OFF)) { /* fork child without a segment */
+	/* a fork child without a segment; or, in a fork child, the return of
+	 * a call its parent made (and records) */
+	if (TM_UNLIKELY(t->state == TM_T_OFF || inherited)) {
 		tm_busy(t, 0);
 		return ret;
 	}
@@ -601,8 +607,9 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	struct tm_frame *f = &t->stack[d - 1];
 	if (TM_LIKELY(!(f->flags & TM_FR_UNTIMED)))
 		return tm_exit_timed(t, rax, rsp, tm_now());
-	/* untimed (t->cnt is set only for a thread that owns its slot) */
-	if (f->sp == rsp - 8 && t->cnt) {
+	/* untimed (t->cnt is set only for a thread that owns its slot; a fork
+	 * child's inherited frames are untimed too, and go to tm_exit_full) */
+	if (f->flags == TM_FR_UNTIMED && f->sp == rsp - 8 && t->cnt) {
 		uint32_t sym = f->sym;
 		const struct tm_rule *r = &tm_rules[sym];
 		int64_t v = tm_rule_value(r, rax);

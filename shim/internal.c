@@ -11,6 +11,7 @@
  * - dlopen: patch what it loaded (dlopen.c).
  * - dlsym: a monitored function's address is its trampoline (dlopen.c).
  * - the exec family: mark the segment as exec'd (exec.c).
+ * - daemon: its parent's internal _exit(0) marks the segment exited (fork.c).
  * - __cxa_begin_catch: the exception has landed. Frames below the catcher
  *   were unwound (recorded with status "exception"); frames above it are
  *   live again and get their return addresses hijacked back.
@@ -83,12 +84,29 @@ static struct tm_internal tm_internals[] = {
 	{"dlsym", (void *)tm_wrap_dlsym, (void **)&tm_real_dlsym, 0},
 };
 
+/* A monitored symbol that is also one of the preset interceptions (the
+ * exec family, daemon): its trampoline calls the wrapper instead of
+ * `target`, so the call is timed and the segment still marked (exec'd, or
+ * daemon's parent exiting) — the wrapper an unmonitored slot of the name
+ * gets. When the wrapper is not installed (its real function was not
+ * found at start), the target itself. */
+uintptr_t tm_internal_target(const char *name, uintptr_t target)
+{
+	struct tm_internal *in = tm_internal_find(name);
+	if (in && in->preset && *in->real)
+		return (uintptr_t)in->wrapper;
+	return target;
+}
+
 struct tm_internal *tm_internal_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(tm_internals) / sizeof(tm_internals[0]); i++)
 		if (__builtin_strcmp(tm_internals[i].name, name) == 0)
 			return &tm_internals[i];
 	for (struct tm_internal *in = tm_execs; in->name; in++)
+		if (__builtin_strcmp(in->name, name) == 0)
+			return in;
+	for (struct tm_internal *in = tm_forks; in->name; in++)
 		if (__builtin_strcmp(in->name, name) == 0)
 			return in;
 	return NULL;

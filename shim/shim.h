@@ -66,7 +66,8 @@ _Static_assert(sizeof(struct tm_frame) == sizeof(struct tm_live) &&
 	       "tm_frame: the mirror's fields at the same offsets");
 
 /* Shadow-stack frame flags (struct tm_frame.flags). */
-#define TM_FR_UNTIMED 1u
+#define TM_FR_UNTIMED	1u
+#define TM_FR_INHERITED 2u /* fork child: a call of the parent's; returns unrecorded */
 
 /* The segment's live[] (struct tm_live) as the shim writes it — it never
  * reads it. may_alias: a thread without a slot of its own points it at its
@@ -294,7 +295,9 @@ struct tm_internal {
 	int preset;
 };
 struct tm_internal *tm_internal_find(const char *name) TM_HIDDEN;
+uintptr_t tm_internal_target(const char *name, uintptr_t target) TM_HIDDEN;
 extern struct tm_internal tm_execs[] TM_HIDDEN;
+extern struct tm_internal tm_forks[] TM_HIDDEN; /* daemon (fork.c) */
 void tm_exec_install(void) TM_HIDDEN;
 extern void *(*tm_real_dlopen)(const char *, int)TM_HIDDEN;
 void *tm_wrap_dlopen(const char *file, int mode) TM_HIDDEN;

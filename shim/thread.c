@@ -323,6 +323,17 @@ int tm_thread_setup(struct tm_tls *t)
 	}
 	t->errno_p = __errno_location();
 	int32_t tid = tm_gettid();
+	/* A vfork child runs on its parent's thread, in its memory, until it
+	 * execs or exits; this TLS is that thread's, set up here for it. The
+	 * slot and the shadow stack are taken in the name of the parent
+	 * process (its pid: the main thread's tid), not of the child: under
+	 * the child's pid the collector would retire the slot as a thread
+	 * gone — counting the child's open call as unwound and its records
+	 * again — and another thread would take the stack over while this
+	 * one still uses it. (A thread that set up before the vfork keeps its
+	 * own tid: the child's calls land in its slot, once.) */
+	if (tm_syscall2(SYS_getpid, 0, 0) != tm_g.seg_pid)
+		tid = (int32_t)tm_syscall2(SYS_getppid, 0, 0);
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	t->rng = ((uint64_t)hi << 32 | lo) ^ ((uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull);

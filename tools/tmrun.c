@@ -19,6 +19,7 @@
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "procfs.h"
 #include "repeat.h"
 #include "top/top.h"
 
@@ -246,13 +247,38 @@ static void on_child(int sig)
  * command that handles ^C keeps running under tmrun. SIGUSR1 asks for the
  * figures so far, as it does of tmcollect: the summary is written now (-o),
  * or without -o the table is printed on stderr; the wait goes on. */
-static int wait_all(pid_t cmd, const sigset_t *set, int *stopped)
+/* Reaps one child that has ended, if any: its pid (0: none ended yet, -1:
+ * no children). Before it is reaped — while its pid and start time still
+ * name it — the collector is told how it ended: a process that ends
+ * without marking its segment (exit_group, a libc-internal _exit) is
+ * reported with its real exit code rather than as crashed. */
+static pid_t reap_one(struct tm_coll *c, int *st)
+{
+	siginfo_t si;
+	si.si_pid = 0;
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return -1;
+	if (si.si_pid == 0)
+		return 0;
+	struct tm_pstat ps;
+	pid_t p = si.si_pid;
+	if (tm_procfs_stat(p, 0, &ps) == 0) {
+		int ws = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
+						  : si.si_status & 0x7f; /* killed, dumped */
+		pthread_mutex_lock(&loop.lock);
+		tm_coll_note_exit(c, p, ps.starttime, ws);
+		pthread_mutex_unlock(&loop.lock);
+	}
+	return waitpid(p, st, 0);
+}
+
+static int wait_all(struct tm_coll *c, pid_t cmd, const sigset_t *set, int *stopped)
 {
 	int result = 0, forwarded = 0, cmd_done = 0;
 	for (;;) {
 		int st;
 		pid_t p;
-		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+		while ((p = reap_one(c, &st)) > 0) {
 			if (p != cmd)
 				continue;
 			result = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -422,7 +448,7 @@ int main(int argc, char **argv)
 		child_pid = launch(argv + first, &old, top_in, top_out);
 		if (child_pid < 0)
 			return 2;
-		int st = wait_all(child_pid, &waitset, &stopped);
+		int st = wait_all(&c, child_pid, &waitset, &stopped);
 		if (!rep) {
 			status = st;
 			break;
