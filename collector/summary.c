@@ -576,6 +576,19 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	return o;
 }
 
+/* An unlisted process's end (exited with a code, or exec'd): counted. */
+static void quiet_json_add(json_t *codes, const struct tm_proc *p, uint64_t *exec)
+{
+	if (p->status != TM_PS_EXITED) {
+		(*exec)++;
+		return;
+	}
+	char k[16];
+	snprintf(k, sizeof(k), "%d", (int)p->exit_code);
+	json_t *v = json_object_get(codes, k);
+	json_object_set_new(codes, k, json_integer(v ? json_integer_value(v) + 1 : 1));
+}
+
 /* Reported processes: every image except exec'd-away copies that never made
  * a monitored call (the pre-exec half of every fork+exec). */
 int tm_proc_reported(const struct tm_proc *p)
@@ -617,6 +630,8 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_t *root = json_object();
 	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0,
 		 quiet = 0;
+	json_t *qcodes = json_object(); /* exit code -> processes, of the unlisted */
+	uint64_t qexec = 0;
 	uint64_t loss[TM_LOSS_COUNT] = {0};
 	uint64_t corrupt = sat_add(c->closs[TM_CLOSS_CORRUPT], c->earlier.corrupt);
 
@@ -659,6 +674,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 		 * helpers, a make's recipes) is counted, not listed */
 		if (!p->calls && p->status != TM_PS_RUNNING && p->status != TM_PS_CRASHED) {
 			quiet++;
+			quiet_json_add(qcodes, p, &qexec);
 			continue;
 		}
 		json_array_append_new(procs, tm_proc_json(c, p));
@@ -679,7 +695,11 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_object_set_new(root, "loss", lj);
 	json_object_set_new(root, "symbols", syms);
 	json_object_set_new(root, "processes", procs);
-	json_object_set_new(root, "processes_without_calls", tm_json_count(quiet));
+	json_t *qj = json_object();
+	json_object_set_new(qj, "count", tm_json_count(quiet));
+	json_object_set_new(qj, "exec", tm_json_count(qexec));
+	json_object_set_new(qj, "exit_codes", qcodes);
+	json_object_set_new(root, "processes_without_calls", qj);
 	json_object_set_new(root, "earlier_processes", earlier_json(c));
 	json_t *stuck = json_array();
 	for (size_t i = 0; i < c->nstuck; i++) {

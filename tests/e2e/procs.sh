@@ -14,7 +14,13 @@
 P="$TARGETS/procs"
 
 # status and exit code of the processes, sorted: "exited:0 exec:null ..."
-ends() { jq -r '[.processes[] | "\(.status):\(.exit_code)"] | sort | join(" ")' "$1"; }
+# every process's end: the listed ones, and those counted without calls
+ends() {
+	jq -r '[(.processes[] | "\(.status):\(.exit_code)"),
+		(.processes_without_calls | (range(.exec) | "exec:null"),
+		 (.exit_codes | to_entries[] | . as $e | range($e.value) | "exited:\($e.key)"))]
+		| sort | join(" ")' "$1"
+}
 unfinished() { jq -r --arg n "$2" '[.symbols[] | select(.name == $n) | .unfinished] | add // 0' "$1"; }
 
 # standalone: the shim alone, collected afterwards (no launcher to reap)

@@ -31,11 +31,12 @@ expect_eq "sh + 3 children: calls" "$(calls "$WORK/s.json" work_noop)" 60
 # the shell made no call: counted, not listed; each listed process shows
 # the functions it called, not every one configured
 expect_eq "sh + 3 children: listed" "$(jqv "$WORK/s.json" '.processes | length')" 3
-expect_eq "sh + 3 children: without calls" "$(jqv "$WORK/s.json" .processes_without_calls)" 1
+expect_eq "sh + 3 children: without calls" "$(jqv "$WORK/s.json" .processes_without_calls.count)" 1
 "$TMRUN" -q -s work_noop,work_100ns -o "$WORK/s.json" -- sh -c "/bin/true; $bin 5" >/dev/null
 expect_eq "listed processes" "$(jqv "$WORK/s.json" '[.processes[].exe] | join(" ")')" "$bin"
 expect_eq "its functions" "$(jqv "$WORK/s.json" '.processes[0].symbols | keys | join(" ")')" work_noop
-expect_eq "processes without calls (sh, true)" "$(jqv "$WORK/s.json" .processes_without_calls)" 2
+expect_eq "processes without calls (sh, true)" "$(jqv "$WORK/s.json" .processes_without_calls.count)" 2
+expect_eq "their ends" "$(jqv "$WORK/s.json" '.processes_without_calls | "\(.exec) \(.exit_codes)"')" '0 {"0":2}'
 # started through a symlink (as Debian's redis-server is): exe is the path
 # it was started by, exe_resolved the image
 ln -s "$bin" "$WORK/alias"
