@@ -297,6 +297,30 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	free(dem);
 }
 
+static void *tm_lookup(void *handle, const char *name, const char *ver)
+{
+	void *t = ver ? dlvsym(handle, name, ver) : NULL;
+	return t ? t : dlsym(handle, name);
+}
+
+/* `name` in the local scope of `o`: the object and its dependencies, in the
+ * order the dynamic linker searches them after the global scope. A library
+ * that arrived with a plugin's dlopen (RTLD_LOCAL: libstdc++ for operator
+ * new, libm for cos) is only there. The handle comes from RTLD_NOLOAD (the
+ * object is loaded: this only takes and gives back a reference); a lookup
+ * through a handle records no dependency, so dlclose still unloads them. */
+static void *tm_lookup_local(const struct tm_obj *o, const char *name, const char *ver)
+{
+	if (!o->name || !o->name[0])
+		return NULL; /* the main program: its scope is the global one */
+	void *h = dlopen(o->name, RTLD_LAZY | RTLD_NOLOAD);
+	if (!h)
+		return NULL;
+	void *t = tm_lookup(h, name, ver);
+	dlclose(h);
+	return t;
+}
+
 /* Redirects one GOT slot of `name` (reported as `key`) to its trampoline. */
 static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
 			   size_t idx, const char *name, const char *key, int pat)
@@ -312,15 +336,16 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 		return; /* unresolved weak reference */
 	if (type == R_X86_64_JUMP_SLOT && (tm_obj_contains(o, cur) || !cur)) {
 		/* lazy slot, not bound yet: bind as the dynamic linker would,
-		 * global scope first, then the object's own definition (a
-		 * library loaded RTLD_LOCAL calling itself). The global scope is
+		 * global scope first, then the object's local scope (a library
+		 * loaded RTLD_LOCAL calling itself or a library that arrived
+		 * with it), then its own definition. The global scope is
 		 * searched through the main program's handle: RTLD_DEFAULT
 		 * would make glibc record a dependency of the shim on the
 		 * defining object, and dlclose could no longer unload it. */
 		const char *ver = tm_obj_version(o, idx);
-		void *t = ver ? dlvsym(g->main_handle, name, ver) : NULL;
+		void *t = tm_lookup(g->main_handle, name, ver);
 		if (!t)
-			t = dlsym(g->main_handle, name);
+			t = tm_lookup_local(o, name, ver);
 		if (!t && s->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(s->st_info) == STT_FUNC)
 			t = (void *)(o->base + s->st_value);
 		/* the global scope answers the program's canonical PLT entry,
