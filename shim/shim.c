@@ -190,7 +190,12 @@ static void tm_setup(void)
 	 * process must not write where it names. Quietly unmonitored. */
 	if (getauxval(AT_SECURE))
 		return;
-	if (tm_config_load(g) < 0)
+	/* what is wrong with the configuration is said once per session, not
+	 * by every process of a make */
+	g->hold = 1;
+	int rc = tm_config_load(g);
+	tm_log_release(g);
+	if (rc < 0)
 		return;
 	if (dladdr((void *)tm_setup, &self))
 		g->self_base = (uintptr_t)self.dli_fbase;

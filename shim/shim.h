@@ -19,7 +19,9 @@
 #define TM_STUB_SIZE	16
 #define TM_SLOT_SIZE	32 /* tramp.S addresses tm_slots[i] as tm_slots + 32 * i */
 #define TM_MAX_PATTERNS 256
-#define TM_NOSLOT_STACK 16 /* shadow stack of a thread without a slot (TLS) */
+#define TM_NOSLOT_STACK 16  /* shadow stack of a thread without a slot (TLS) */
+#define TM_LINE_MAX	512 /* one log line, newline included */
+#define TM_HELD_LINES	24  /* startup lines held for tm_log_release */
 
 /* One trampoline: calls through it are calls of `sym` whose real code is
  * `target`. A symbol may own several slots (symbol versions, per-object
@@ -160,6 +162,10 @@ struct tm_state {
 	char *(*demangle)(const char *, char *, size_t *, int *); /* __cxa_demangle */
 	struct tm_pattern patterns[TM_MAX_PATTERNS];
 	struct tm_symdef *syms; /* [max_syms] */
+	/* While the configuration is read, lines are held here; then each is
+	 * said once per session (tm_log_release). Startup only. */
+	uint32_t hold, nheld;
+	char held[TM_HELD_LINES][TM_LINE_MAX];
 };
 
 /* Per-thread state, initial-exec TLS (see thread.c for why it is small).
@@ -244,6 +250,10 @@ int tm_clock_init(void) TM_HIDDEN; /* returns enum tm_clock_kind */
 void tm_log(const char *fmt, ...) TM_HIDDEN __attribute__((format(printf, 1, 2)));
 void tm_vlog(const char *fmt, va_list ap) TM_HIDDEN __attribute__((format(printf, 1, 0)));
 int tm_log_open(struct tm_state *g, const char *path) TM_HIDDEN; /* 0, or -1 with errno */
+/* Says the lines held since g->hold was set, each once per session: a line
+ * another process of the session already said (and whose first process
+ * still runs) is left out. Startup only: a few file operations per line. */
+void tm_log_release(struct tm_state *g) TM_HIDDEN;
 
 /* config.c */
 int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dormant */
