@@ -426,20 +426,37 @@ static int tm_cxx_hit(const struct tm_pattern *p, const char *pat, const char *d
  * written without matches it too ("label" and "label[abi:cxx11]" both name
  * "label[abi:cxx11](int)"; only "label" names "label(double)"). In a glob
  * the tag's brackets are literal. */
+static int tm_cxx_pattern(const struct tm_pattern *p, const char *d, const char *bare)
+{
+	char pat[sizeof(p->name)];
+	if (!p->cxx || tm_cxx_norm(p->name, 0, p->glob, pat, sizeof(pat)) < 0)
+		return 0;
+	return tm_cxx_hit(p, pat, d) || tm_cxx_hit(p, pat, bare);
+}
+
 int tm_config_match_cxx(const struct tm_state *g, const char *demangled)
 {
-	char d[512], bare[512], pat[sizeof(g->patterns[0].name)];
+	char d[512], bare[512];
 	if (tm_cxx_norm(demangled, 0, 0, d, sizeof(d)) < 0 ||
 	    tm_cxx_norm(demangled, 1, 0, bare, sizeof(bare)) < 0)
 		return -1;
-	for (uint32_t i = 0; i < g->npatterns; i++) {
-		const struct tm_pattern *p = &g->patterns[i];
-		if (!p->cxx || tm_cxx_norm(p->name, 0, p->glob, pat, sizeof(pat)) < 0)
-			continue;
-		if (tm_cxx_hit(p, pat, d) || tm_cxx_hit(p, pat, bare))
+	for (uint32_t i = 0; i < g->npatterns; i++)
+		if (tm_cxx_pattern(&g->patterns[i], d, bare))
 			return (int)i;
-	}
 	return -1;
+}
+
+int tm_config_matches(const struct tm_state *g, int pat, const char *name, const char *dem,
+		      const char *defobj)
+{
+	const struct tm_pattern *p = &g->patterns[pat];
+	char d[512], bare[512];
+	if (p->object[0] && fnmatch(p->object, defobj, 0) != 0)
+		return 0;
+	if (p->glob ? fnmatch(p->name, name, 0) == 0 : strcmp(p->name, name) == 0)
+		return 1;
+	return dem && tm_cxx_norm(dem, 0, 0, d, sizeof(d)) == 0 &&
+	       tm_cxx_norm(dem, 1, 0, bare, sizeof(bare)) == 0 && tm_cxx_pattern(p, d, bare);
 }
 
 static long tm_env_num(const char *var, long def, long lo, long hi, int pow2)

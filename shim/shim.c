@@ -190,12 +190,7 @@ static void tm_setup(void)
 	 * process must not write where it names. Quietly unmonitored. */
 	if (getauxval(AT_SECURE))
 		return;
-	/* what is wrong with the configuration is said once per session, not
-	 * by every process of a make */
-	g->hold = 1;
-	int rc = tm_config_load(g);
-	tm_log_release(g);
-	if (rc < 0)
+	if (tm_config_load(g) < 0)
 		return;
 	if (dladdr((void *)tm_setup, &self))
 		g->self_base = (uintptr_t)self.dli_fbase;
@@ -222,10 +217,14 @@ static void tm_setup(void)
 	tm_got_patch_all(g);
 }
 
-/* The host never sees errno change because of us, not even before main. */
+/* The host never sees errno change because of us, not even before main.
+ * What is wrong with the configuration is said once per session, not by
+ * every process of a make: the lines of the setup are held, then released. */
 __attribute__((constructor)) static void tm_init(void)
 {
 	int saved = errno;
+	tm_g.hold = 1;
 	tm_setup();
+	tm_log_release(&tm_g);
 	errno = saved;
 }

@@ -100,13 +100,15 @@ struct tm_pattern {
 	uint64_t slow_ns;
 	uint32_t sample;    /* > 1: time one call in `sample` (TM_SYMBOLS name/N, "sample") */
 	uint8_t count_only; /* TM_SYMBOLS name/count, "count_only": true */
+	uint8_t claim_said; /* the line about an earlier pattern taking its functions */
 };
 
 struct tm_symdef {
 	char name[200];
-	char object[36];  /* basename of the defining object */
-	uint32_t pattern; /* index of the pattern that selected it */
-	uint32_t flags;	  /* TM_RF_FOUND, TM_RF_PATCHED */
+	char object[36];     /* basename of the defining object */
+	uint32_t pattern;    /* index of the pattern that selected it */
+	uint32_t flags;	     /* TM_RF_FOUND, TM_RF_PATCHED, TM_RF_CLAIMED */
+	uint32_t claimed_by; /* TM_RF_CLAIMED: 1 + the symbol its calls are counted under */
 };
 
 /* Global state: written during setup (constructor, dlopen, fork child),
@@ -264,6 +266,10 @@ int tm_config_match_lfs(const struct tm_state *g, const char *name) TM_HIDDEN;
  * without its parameter list. Pattern index or -1. */
 int tm_config_match_cxx(const struct tm_state *g, const char *demangled) TM_HIDDEN;
 int tm_config_refused(const char *name) TM_HIDDEN;
+/* Does pattern `pat` match a relocation named `name` (demangled `dem`, or
+ * NULL) defined in object `defobj` (a basename)? */
+int tm_config_matches(const struct tm_state *g, int pat, const char *name, const char *dem,
+		      const char *defobj) TM_HIDDEN;
 int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule *out) TM_HIDDEN;
 int tm_config_json(struct tm_state *g, const char *path) TM_HIDDEN;
 int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin) TM_HIDDEN;
