@@ -256,12 +256,7 @@ static int tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW
 static int tm_pattern_sym(const struct tm_state *g, uint32_t j)
 {
 	const struct tm_pattern *p = &g->patterns[j];
-	if (p->glob)
-		return p->hold ? (int)p->hold - 1 : -1;
-	for (uint32_t i = 0; i < g->nsyms; i++)
-		if (g->syms[i].pattern == j && strcmp(g->syms[i].name, p->name) == 0)
-			return (int)i;
-	return -1;
+	return (int)(p->glob ? p->hold : p->own) - 1;
 }
 
 /* The function `name` (demangled `dem`) of object `defobj` went to symbol
@@ -273,10 +268,10 @@ static void tm_claims(struct tm_state *g, int pat, int sym, const char *name, co
 		      const char *defobj)
 {
 	for (uint32_t j = 0; j < g->npatterns; j++) {
-		if ((int)j == pat || !tm_config_matches(g, (int)j, name, dem, defobj))
-			continue;
-		int own = tm_pattern_sym(g, j);
-		if (own < 0 || own == sym || (g->syms[own].flags & TM_RF_FOUND))
+		/* most patterns have found something: cheap checks first */
+		int own = (int)j == pat ? -1 : tm_pattern_sym(g, j);
+		if (own < 0 || own == sym || (g->syms[own].flags & (TM_RF_FOUND | TM_RF_CLAIMED)) ||
+		    !tm_config_matches(g, (int)j, name, dem, defobj))
 			continue;
 		struct tm_pattern *p = &g->patterns[j];
 		g->syms[own].flags |= TM_RF_CLAIMED;

@@ -120,7 +120,7 @@ static void tm_declare_patterns(struct tm_state *g)
 	for (uint32_t i = 0; i < g->npatterns; i++) {
 		struct tm_pattern *p = &g->patterns[i];
 		if (!p->glob) {
-			tm_sym_get(g, p->name, (int)i);
+			p->own = (uint32_t)(tm_sym_get(g, p->name, (int)i) + 1);
 			continue;
 		}
 		char text[sizeof(g->syms->name)];

@@ -89,6 +89,7 @@ struct tm_pattern {
 	char name[200];	 /* exact name or glob */
 	uint8_t glob;
 	uint32_t hold;	  /* glob: 1 + the symbol that reports it until it matches */
+	uint32_t own;	  /* exact: 1 + the symbol it reports under */
 	uint8_t cxx;	  /* written as C++ ("ns::f", "f(int)"): matched demangled */
 	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
 	char type[16];
