@@ -118,14 +118,15 @@ int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule
 	return ret;
 }
 
-/* How deep `c` nests brackets: ( [ < open, ) ] > close. A ':' or ','
- * inside them belongs to the name ("f[abi:cxx11]", "f(int, char)",
- * "lib[[:digit:]].so:f"), not to the list or the scope. */
+/* How deep `c` nests brackets: ( [ open, ) ] close. A ':' or ',' inside
+ * them belongs to the name ("f[abi:cxx11]", "f(int, char)",
+ * "lib[[:digit:]].so:f"), not to the list or the scope. Not < >: they are
+ * also operators ("operator<<(std::ostream&, T)" would never close). */
 static int tm_nest(char c, int depth)
 {
-	if (c == '(' || c == '[' || c == '<')
+	if (c == '(' || c == '[')
 		return depth + 1;
-	if ((c == ')' || c == ']' || c == '>') && depth > 0)
+	if ((c == ')' || c == ']') && depth > 0)
 		return depth - 1;
 	return depth;
 }

@@ -127,7 +127,7 @@ static unsigned long long tm_start_time(long pid)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-/* 1: the marker's creator still runs (or is writing it right now). */
+/* 1: the marker's creator still runs. */
 static int tm_marker_live(const char *path)
 {
 	char buf[64];
@@ -136,9 +136,7 @@ static int tm_marker_live(const char *path)
 		return 0;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n == 0)
-		return 1; /* just created, not written yet */
-	if (n < 0)
+	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
 	long pid = 0;
@@ -154,24 +152,33 @@ static int tm_said(const struct tm_state *g, const char *line)
 	char path[sizeof(g->dir) + sizeof(g->session) + 32];
 	snprintf(path, sizeof(path), "%s/%s.said.%016llx", g->dir, g->session,
 		 (unsigned long long)tm_digest(line));
-	for (int attempt = 0; attempt < 2; attempt++) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd >= 0) {
-			char who[64];
-			long me = (long)getpid();
-			int n = snprintf(who, sizeof(who), "%ld %llu\n", me, tm_start_time(me));
-			if (write(fd, who, (size_t)n) < 0)
-				n = 0;
-			close(fd);
-			return 0;
+	/* written whole under a name of our own, then linked into place: the
+	 * marker is never seen half written, and link() fails if it exists */
+	char tmp[sizeof(path) + 24], who[64];
+	long me = (long)getpid();
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, me);
+	int n = snprintf(who, sizeof(who), "%ld %llu\n", me, tm_start_time(me));
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return 0; /* cannot tell: say it */
+	int ok = write(fd, who, (size_t)n) == n;
+	close(fd);
+	int said = 0;
+	for (int attempt = 0; ok && attempt < 2; attempt++) {
+		if (link(tmp, path) == 0 || errno != EEXIST) {
+			said = 0; /* ours (or cannot tell): say it */
+			break;
 		}
-		if (errno != EEXIST)
-			return 0; /* cannot tell: say it */
+		said = 1;
 		if (tm_marker_live(path))
-			return 1;
-		unlink(path); /* its creator has gone: a new session of that name */
+			break;
+		/* its creator has gone (a new session of that name): take it over,
+		 * unless another process does so first */
+		unlink(path);
 	}
-	return 1; /* another process took it over meanwhile */
+	unlink(tmp);
+	return said;
 }
 
 /* The session's directory, quietly: only if it is ours and private (the

@@ -83,10 +83,12 @@ Test(config, brackets_hold_scope_and_list_separators)
 {
 	setenv("TM_SYMBOLS",
 	       "ns::f[abi:cxx11],lib.so:ns::g[abi:cxx11](int),h(int, char),lib[[:digit:]].so:k,"
-	       "ns::*[abi:cxx11]*",
+	       "ns::*[abi:cxx11]*,ns::operator<<(std::ostream&, int),after",
 	       1);
 	cr_assert_eq(tm_config_load(&tm_g), 0);
-	cr_assert_eq(tm_g.npatterns, 5);
+	cr_assert_eq(tm_g.npatterns, 7);
+	cr_assert_not_null(pat("ns::operator<<(std::ostream&, int)"));
+	cr_assert_not_null(pat("after"), "'<<' opens no bracket");
 	const struct tm_pattern *f = pat("ns::f[abi:cxx11]");
 	cr_assert_not_null(f, "the tag's ':' is not a scope");
 	cr_assert_str_eq(f->object, "");
