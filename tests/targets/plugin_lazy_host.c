@@ -3,7 +3,7 @@
  * prints what it returns (the plugin's own count of its calls). The host
  * links neither libstdc++ nor libm: the plugin's DT_NEEDED libraries arrive
  * with the same dlopen, and its PLT slots to them are still unbound when
- * dlopen returns.
+ * dlopen returns. Then dlcloses it and says whether it is gone.
  * usage: plugin_lazy_host PLUGIN ENTRY N */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -22,5 +22,8 @@ int main(int argc, char **argv)
 	if (!entry)
 		return 1;
 	printf("%s: %ld\n", argv[2], entry(atol(argv[3])));
+	dlclose(h);
+	h = dlopen(argv[1], RTLD_LAZY | RTLD_NOLOAD);
+	printf("after dlclose: %s\n", h ? "still loaded" : "unloaded");
 	return 0;
 }
