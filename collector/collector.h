@@ -33,9 +33,10 @@ struct tm_err_count {
 /* Statistics of one symbol (by display name) across every process. */
 struct tm_sym {
 	/* what every record touches first, together (then win.cur) */
-	uint32_t flags;	 /* union of the wire flags seen */
-	uint32_t sample; /* TM_RF_SAMPLED: largest 1-in-N seen */
-	uint16_t codes;	 /* enum tm_code_domain */
+	uint32_t flags;	     /* union of the wire flags seen */
+	uint32_t sample;     /* TM_RF_SAMPLED: largest 1-in-N seen */
+	uint16_t codes;	     /* enum tm_code_domain */
+	uint32_t claimed_by; /* TM_RF_CLAIMED: 1 + the symbol its functions count as */
 	uint64_t calls, ok, failed, exceptions, unwound, unfinished; /* not judged: the rest */
 	uint64_t timed;	     /* calls with a duration: what latency is computed from */
 	uint64_t records;    /* calls seen as individual records */

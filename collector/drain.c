@@ -48,8 +48,9 @@ static void rate(struct tm_coll *c)
 
 static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 {
-	s->flags |= w->flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED |
-				TM_RF_GLOB | TM_RF_SAMPLED | TM_RF_COUNT | TM_RF_INTERNAL);
+	s->flags |= w->flags &
+		    (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED | TM_RF_GLOB |
+		     TM_RF_SAMPLED | TM_RF_COUNT | TM_RF_INTERNAL | TM_RF_CLAIMED);
 	if ((w->flags & TM_RF_SAMPLED) && w->sample > s->sample)
 		s->sample = w->sample;
 	if (w->codes <= TM_CODES_NUMBER && w->codes != TM_CODES_NONE)
@@ -58,6 +59,17 @@ static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 		memcpy(s->object, w->object, sizeof(s->object));
 		s->object[sizeof(s->object) - 1] = '\0';
 	}
+}
+
+/* The symbol an earlier pattern counts this one's functions under, by the
+ * process's own id (checked: it is read from the segment). */
+static void claimed_by(struct tm_coll *c, const struct tm_proc *p, uint32_t g,
+		       const struct tm_wire_sym *w)
+{
+	uint32_t id = (uint32_t)w->claimed_by - 1u;
+	if ((w->flags & TM_RF_CLAIMED) && w->claimed_by && id < p->npsyms &&
+	    p->psyms[id].gsym != g && !c->syms[g].claimed_by)
+		c->syms[g].claimed_by = p->psyms[id].gsym + 1;
 }
 
 /* The program a function is called from, for the `process` label. */
@@ -87,6 +99,7 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		w.name[sizeof(w.name) - 1] = '\0';
 		if (i < p->npsyms) {
 			merge_sym_info(&c->syms[p->psyms[i].gsym], &w);
+			claimed_by(c, p, p->psyms[i].gsym, &w);
 			continue;
 		}
 		if (!w.name[0])
@@ -95,6 +108,7 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		if (g < 0)
 			return;
 		merge_sym_info(&c->syms[g], &w);
+		claimed_by(c, p, (uint32_t)g, &w);
 		if (w.slow_ns && !c->syms[g].slow_ns)
 			c->syms[g].slow_ns = c->syms[g].slow_cut = w.slow_ns;
 		note_process(&c->syms[g], p);

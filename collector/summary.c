@@ -188,9 +188,14 @@ int tm_sym_reported(const struct tm_sym *s)
 	return (s->flags & (TM_RF_GLOB | TM_RF_FOUND)) != (TM_RF_GLOB | TM_RF_FOUND);
 }
 
-/* Why a symbol has no calls. */
-static const char *sym_note(const struct tm_sym *s)
+/* Why a symbol has no calls (buf: room for a note naming another). */
+static const char *sym_note(const struct tm_coll *c, const struct tm_sym *s, char *buf, size_t len)
 {
+	if (!(s->flags & TM_RF_FOUND) && s->claimed_by && s->claimed_by - 1 < c->nsyms) {
+		snprintf(buf, len, "an earlier pattern took its functions: counted as '%.100s'",
+			 c->syms[s->claimed_by - 1].name);
+		return buf;
+	}
 	if (s->flags & TM_RF_GLOB)
 		return "pattern matched no function in any loaded object";
 	return (s->flags & TM_RF_FOUND) ? "found, 0 calls" : "not found in any loaded object";
@@ -432,11 +437,12 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "trend", trend_json(c, s));
 	json_object_set_new(o, "seconds", seconds_json(c, s, secs));
 	json_object_set_new(o, "histogram", hist_json(s));
+	char nbuf[192];
 	if (s->flags & TM_RF_GLOB) {
 		json_object_set_new(o, "pattern", json_true());
-		json_object_set_new(o, "note", json_string(sym_note(s)));
+		json_object_set_new(o, "note", json_string(sym_note(c, s, nbuf, sizeof(nbuf))));
 	} else if (!(s->flags & TM_RF_FOUND))
-		json_object_set_new(o, "note", json_string(sym_note(s)));
+		json_object_set_new(o, "note", json_string(sym_note(c, s, nbuf, sizeof(nbuf))));
 	else if (!s->calls)
 		json_object_set_new(o, "note", json_string("found, 0 calls"));
 	else if (s->flags & TM_RF_COUNT)
@@ -797,7 +803,9 @@ void tm_table_print(const struct tm_coll *c, void *file)
 		char shown[29];
 		tm_term_text(shown, sizeof(shown), s->name);
 		if (!s->calls) {
-			fprintf(f, "%-28s %10s  (%s)\n", shown, "0", sym_note(s));
+			char nbuf[192];
+			fprintf(f, "%-28s %10s  (%s)\n", shown, "0",
+				sym_note(c, s, nbuf, sizeof(nbuf)));
 			continue;
 		}
 		if (!s->timed) {

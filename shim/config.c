@@ -118,10 +118,28 @@ int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule
 	return ret;
 }
 
-/* Splits "object:name" at a single ':' (C++ "::" is part of the name). */
+/* How deep `c` nests brackets: ( [ open, ) ] close. A ':' or ',' inside
+ * them belongs to the name ("f[abi:cxx11]", "f(int, char)",
+ * "lib[[:digit:]].so:f"), not to the list or the scope. Not < >: they are
+ * also operators ("operator<<(std::ostream&, T)" would never close). */
+static int tm_nest(char c, int depth)
+{
+	if (c == '(' || c == '[')
+		return depth + 1;
+	if ((c == ')' || c == ']') && depth > 0)
+		return depth - 1;
+	return depth;
+}
+
+/* Splits "object:name" at a single ':' outside brackets (C++ "::" is part
+ * of the name, and so is the ':' of an ABI tag "[abi:cxx11]"). */
 static const char *tm_scope_split(const char *s)
 {
+	int depth = 0;
 	for (const char *c = s; *c; c++) {
+		depth = tm_nest(*c, depth);
+		if (depth)
+			continue;
 		if (c[0] == ':' && c[1] == ':') {
 			c++;
 			continue;
@@ -130,6 +148,24 @@ static const char *tm_scope_split(const char *s)
 			return c;
 	}
 	return NULL;
+}
+
+/* Is `name` a glob? '*', '?' and '[' make one, except the '[' of an ABI
+ * tag ("name[abi:cxx11]"), which is part of a C++ name as demangled. */
+static int tm_is_glob(const char *name)
+{
+	for (const char *c = name; *c; c++) {
+		if (c[0] == '[' && strncmp(c, "[abi:", 5) == 0) {
+			const char *e = strchr(c, ']');
+			if (e) {
+				c = e;
+				continue;
+			}
+		}
+		if (*c == '*' || *c == '?' || *c == '[')
+			return 1;
+	}
+	return 0;
 }
 
 /* The pattern already taken for object `obj` (olen bytes) and `name`. */
@@ -187,8 +223,8 @@ int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin)
 	}
 	memcpy(p->object, spec, olen);
 	strcpy(p->name, name);
-	p->glob = strpbrk(name, "*?[") != NULL;
-	p->cxx = strstr(name, "::") || strchr(name, '(');
+	p->glob = (uint8_t)tm_is_glob(name);
+	p->cxx = strstr(name, "::") || strchr(name, '(') || strstr(name, "[abi:");
 	g->ncxx += p->cxx;
 	if (!p->glob && tm_config_refused(name)) {
 		/* collected, and said in one line once the list is read */
@@ -246,12 +282,23 @@ static int tm_parse_mode(struct tm_state *g, char *spec, uint32_t *sample, uint8
 	return 0;
 }
 
+/* The length of the first item of a TM_SYMBOLS list: up to a ',' outside
+ * brackets ("f(int, char),g" is two items). */
+static size_t tm_list_item(const char *p)
+{
+	int depth = 0;
+	size_t n = 0;
+	for (; p[n] && (depth || p[n] != ','); n++)
+		depth = tm_nest(p[n], depth);
+	return n;
+}
+
 static void tm_parse_symbols(struct tm_state *g, const char *list)
 {
 	char spec[300];
 	const char *p = list;
 	while (*p) {
-		size_t n = strcspn(p, ",");
+		size_t n = tm_list_item(p);
 		const char *s = p, *e = p + n;
 		while (s < e && (*s == ' ' || *s == '\t'))
 			s++;
@@ -317,24 +364,100 @@ int tm_config_match_lfs(const struct tm_state *g, const char *name)
 	return -1;
 }
 
-int tm_config_match_cxx(const struct tm_state *g, const char *demangled)
+/* Copies a C++ name into out (len bytes) in one spelling: no space next to
+ * punctuation ("f(int, char)" and "f(int,char)" are one name), and with
+ * strip, no ABI tags ("f[abi:cxx11](int)" -> "f(int)"); with glob, the tags'
+ * brackets escaped for fnmatch. 0, or -1 if it does not fit. */
+static int tm_cxx_norm(const char *in, int strip, int glob, char *out, size_t len)
+{
+	size_t o = 0;
+	for (const char *c = in; *c; c++) {
+		if (strncmp(c, "[abi:", 5) == 0 && strchr(c, ']')) {
+			const char *e = strchr(c, ']');
+			if (strip) {
+				c = e;
+				continue;
+			}
+			if (glob) { /* "\[abi:cxx11\]": literal for fnmatch */
+				if (o + (size_t)(e - c) + 4 >= len)
+					return -1;
+				out[o++] = '\\';
+				memcpy(out + o, c, (size_t)(e - c));
+				o += (size_t)(e - c);
+				out[o++] = '\\';
+				out[o++] = ']';
+				c = e;
+				continue;
+			}
+		}
+		if (*c == ' ') {
+			unsigned char a = o ? (unsigned char)out[o - 1] : ' ';
+			unsigned char b = (unsigned char)c[1];
+			int wa = a == '_' || (a >= '0' && a <= '9') ||
+				 ((a | 32) >= 'a' && (a | 32) <= 'z');
+			int wb = b == '_' || (b >= '0' && b <= '9') ||
+				 ((b | 32) >= 'a' && (b | 32) <= 'z');
+			if (!wa || !wb)
+				continue; /* a space that separates no two words */
+		}
+		if (o + 1 >= len)
+			return -1;
+		out[o++] = *c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Does C++ pattern p match the demangled name d (normalised, ABI tags kept
+ * or not): the whole name or the name without its parameter list. */
+static int tm_cxx_hit(const struct tm_pattern *p, const char *pat, const char *d)
 {
 	char base[512];
-	const char *paren = strchr(demangled, '(');
-	size_t n = paren ? (size_t)(paren - demangled) : strlen(demangled);
+	const char *paren = strchr(d, '(');
+	size_t n = paren ? (size_t)(paren - d) : strlen(d);
 	if (n >= sizeof(base))
-		return -1;
-	memcpy(base, demangled, n);
+		return 0;
+	memcpy(base, d, n);
 	base[n] = '\0';
-	for (uint32_t i = 0; i < g->npatterns; i++) {
-		const struct tm_pattern *p = &g->patterns[i];
-		if (!p->cxx)
-			continue;
-		if (p->glob ? fnmatch(p->name, base, 0) == 0 || fnmatch(p->name, demangled, 0) == 0
-			    : strcmp(p->name, base) == 0 || strcmp(p->name, demangled) == 0)
+	return p->glob ? fnmatch(pat, base, 0) == 0 || fnmatch(pat, d, 0) == 0
+		       : strcmp(pat, base) == 0 || strcmp(pat, d) == 0;
+}
+
+/* A pattern written with its ABI tag matches the tagged name only; one
+ * written without matches it too ("label" and "label[abi:cxx11]" both name
+ * "label[abi:cxx11](int)"; only "label" names "label(double)"). In a glob
+ * the tag's brackets are literal. */
+static int tm_cxx_pattern(const struct tm_pattern *p, const char *d, const char *bare)
+{
+	char pat[sizeof(p->name)];
+	if (!p->cxx || tm_cxx_norm(p->name, 0, p->glob, pat, sizeof(pat)) < 0)
+		return 0;
+	return tm_cxx_hit(p, pat, d) || tm_cxx_hit(p, pat, bare);
+}
+
+int tm_config_match_cxx(const struct tm_state *g, const char *demangled)
+{
+	char d[512], bare[512];
+	if (tm_cxx_norm(demangled, 0, 0, d, sizeof(d)) < 0 ||
+	    tm_cxx_norm(demangled, 1, 0, bare, sizeof(bare)) < 0)
+		return -1;
+	for (uint32_t i = 0; i < g->npatterns; i++)
+		if (tm_cxx_pattern(&g->patterns[i], d, bare))
 			return (int)i;
-	}
 	return -1;
+}
+
+int tm_config_matches(const struct tm_state *g, int pat, const char *name, const char *dem,
+		      const char *defobj)
+{
+	const struct tm_pattern *p = &g->patterns[pat];
+	char d[512], bare[512];
+	if (p->object[0] && fnmatch(p->object, defobj, 0) != 0)
+		return 0;
+	if (p->glob ? fnmatch(p->name, name, 0) == 0 : strcmp(p->name, name) == 0)
+		return 1;
+	return dem && tm_cxx_norm(dem, 0, 0, d, sizeof(d)) == 0 &&
+	       tm_cxx_norm(dem, 1, 0, bare, sizeof(bare)) == 0 && tm_cxx_pattern(p, d, bare);
 }
 
 static long tm_env_num(const char *var, long def, long lo, long hi, int pow2)

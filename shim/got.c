@@ -247,8 +247,49 @@ static int tm_internal_hook(const struct tm_state *g, const struct tm_obj *o, co
 	return 1;
 }
 
-static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
-			   size_t idx, const char *name, const char *key, int pat);
+static int tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
+			  size_t idx, const char *name, const char *key, int pat,
+			  const char **defobj);
+
+/* The symbol pattern `j` reports under: its exact name, or its glob's own
+ * entry; -1 if none. */
+static int tm_pattern_sym(const struct tm_state *g, uint32_t j)
+{
+	const struct tm_pattern *p = &g->patterns[j];
+	return (int)(p->glob ? p->hold : p->own) - 1;
+}
+
+/* The function `name` (demangled `dem`) of object `defobj` went to symbol
+ * `sym` of pattern `pat`, the first that matches it; any other pattern that
+ * matches it too, and has found nothing of its own, would otherwise be
+ * reported "not found". It is marked as claimed (the summary says under
+ * which name its calls are counted), and said once in one line. */
+static void tm_claims(struct tm_state *g, int pat, int sym, const char *name, const char *dem,
+		      const char *defobj)
+{
+	for (uint32_t j = 0; j < g->npatterns; j++) {
+		/* most patterns have found something: cheap checks first */
+		int own = (int)j == pat ? -1 : tm_pattern_sym(g, j);
+		if (own < 0 || own == sym || (g->syms[own].flags & (TM_RF_FOUND | TM_RF_CLAIMED)) ||
+		    !tm_config_matches(g, (int)j, name, dem, defobj))
+			continue;
+		struct tm_pattern *p = &g->patterns[j];
+		g->syms[own].flags |= TM_RF_CLAIMED;
+		g->syms[own].claimed_by = (uint32_t)sym + 1;
+		tm_seg_publish_sym(g, (uint32_t)own);
+		if (p->claim_said++)
+			continue;
+		const struct tm_pattern *q = &g->patterns[pat];
+		const char *f = dem ? dem : name, *as = g->syms[sym].name;
+		tm_config_item(g,
+			       "tm: pattern '%s%s%.100s': the earlier pattern '%s%s%.100s' took "
+			       "'%.100s'%s%.100s%s; list it first to count it on its own",
+			       p->object, p->object[0] ? ":" : "", p->name, q->object,
+			       q->object[0] ? ":" : "", q->name, f,
+			       strcmp(f, as) ? " (counted as '" : "", strcmp(f, as) ? as : "",
+			       strcmp(f, as) ? "')" : "");
+	}
+}
 
 /* `name` is a large-file alias (open64 / open) of an exact pattern, and
  * both names are the same function in the global scope: the calls count
@@ -292,35 +333,67 @@ static void tm_reloc(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela
 	}
 	if (pat < 0 && (pat = tm_lfs_alias(g, name)) >= 0)
 		key = g->patterns[pat].name;
-	if (pat >= 0 && !tm_config_refused(name))
-		tm_reloc_patch(g, o, r, idx, name, key, pat);
+	const char *defobj = "";
+	int sym = pat >= 0 && !tm_config_refused(name)
+			  ? tm_reloc_patch(g, o, r, idx, name, key, pat, &defobj)
+			  : -1;
+	if (sym >= 0 && g->npatterns > 1)
+		tm_claims(g, pat, sym, name, dem, defobj);
 	free(dem);
 }
 
-/* Redirects one GOT slot of `name` (reported as `key`) to its trampoline. */
-static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
-			   size_t idx, const char *name, const char *key, int pat)
+static void *tm_lookup(void *handle, const char *name, const char *ver)
+{
+	void *t = ver ? dlvsym(handle, name, ver) : NULL;
+	return t ? t : dlsym(handle, name);
+}
+
+/* `name` in the local scope of `o`: the object and its dependencies, in the
+ * order the dynamic linker searches them after the global scope. A library
+ * that arrived with a plugin's dlopen (RTLD_LOCAL: libstdc++ for operator
+ * new, libm for cos) is only there. The handle comes from RTLD_NOLOAD (the
+ * object is loaded: this only takes and gives back a reference); a lookup
+ * through a handle records no dependency, so dlclose still unloads them. */
+static void *tm_lookup_local(const struct tm_obj *o, const char *name, const char *ver)
+{
+	if (!o->name || !o->name[0])
+		return NULL; /* the main program: its scope is the global one */
+	void *h = dlopen(o->name, RTLD_LAZY | RTLD_NOLOAD);
+	if (!h)
+		return NULL;
+	void *t = tm_lookup(h, name, ver);
+	dlclose(h);
+	return t;
+}
+
+/* Redirects one GOT slot of `name` (reported as `key`) to its trampoline.
+ * The symbol it now feeds, with the defining object's basename in
+ * *defobj_out; -1 if the slot was left alone. */
+static int tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW(Rela) * r,
+			  size_t idx, const char *name, const char *key, int pat,
+			  const char **defobj_out)
 {
 	const ElfW(Sym) *s = &o->symtab[idx];
 	unsigned type = ELF64_R_TYPE(r->r_info);
 	uintptr_t *got = (uintptr_t *)(o->base + r->r_offset);
 	uintptr_t cur = __atomic_load_n(got, __ATOMIC_ACQUIRE);
 	if (tm_is_stub(cur))
-		return;
+		return -1;
 	uintptr_t target = cur;
 	if (type != R_X86_64_JUMP_SLOT && !cur)
-		return; /* unresolved weak reference */
+		return -1; /* unresolved weak reference */
 	if (type == R_X86_64_JUMP_SLOT && (tm_obj_contains(o, cur) || !cur)) {
 		/* lazy slot, not bound yet: bind as the dynamic linker would,
-		 * global scope first, then the object's own definition (a
-		 * library loaded RTLD_LOCAL calling itself). The global scope is
+		 * global scope first, then the object's local scope (a library
+		 * loaded RTLD_LOCAL calling itself or a library that arrived
+		 * with it), then its own definition. The global scope is
 		 * searched through the main program's handle: RTLD_DEFAULT
 		 * would make glibc record a dependency of the shim on the
 		 * defining object, and dlclose could no longer unload it. */
 		const char *ver = tm_obj_version(o, idx);
-		void *t = ver ? dlvsym(g->main_handle, name, ver) : NULL;
+		void *t = tm_lookup(g->main_handle, name, ver);
 		if (!t)
-			t = dlsym(g->main_handle, name);
+			t = tm_lookup_local(o, name, ver);
 		if (!t && s->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(s->st_info) == STT_FUNC)
 			t = (void *)(o->base + s->st_value);
 		/* the global scope answers the program's canonical PLT entry,
@@ -333,33 +406,36 @@ static void tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const Elf
 				t = dlsym(RTLD_NEXT, name);
 		}
 		if (!t)
-			return;
+			return -1;
 		target = (uintptr_t)t;
 	} else {
 		/* a pointer to the canonical PLT entry is monitored through the
 		 * program's slot behind it, and must keep its value */
 		const char *cver;
 		if (tm_canonical_plt(name, cur, &cver))
-			return;
+			return -1;
 	}
 	const char *defobj = "";
 	if (tm_is_stub(target) || !tm_is_function(target, &defobj))
-		return;
+		return -1;
 	const struct tm_pattern *p = &g->patterns[pat];
 	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
-		return;
+		return -1;
 	int sym = tm_sym_get(g, key, pat);
 	if (sym < 0)
-		return;
+		return -1;
 	int slot = tm_slot_get(g, (uint32_t)sym, tm_internal_target(name, target));
 	if (slot < 0)
-		return;
+		return -1;
 	struct tm_symdef *sd = &g->syms[sym];
 	if (!sd->object[0]) {
 		strncpy(sd->object, tm_basename(defobj), sizeof(sd->object) - 1);
 	}
-	if (tm_got_write(o, got, (uintptr_t)tm_stubs + (uintptr_t)slot * TM_STUB_SIZE) == 0)
-		tm_sym_found(g, (uint32_t)sym, TM_RF_PATCHED);
+	if (tm_got_write(o, got, (uintptr_t)tm_stubs + (uintptr_t)slot * TM_STUB_SIZE) < 0)
+		return -1;
+	tm_sym_found(g, (uint32_t)sym, TM_RF_PATCHED);
+	*defobj_out = tm_basename(defobj);
+	return sym;
 }
 
 void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)

@@ -147,6 +147,7 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 				     : 0);
 	ws->sample = r->count_only ? 0 : r->sample > 1 ? r->sample : 1;
 	ws->codes = r->codes;
+	ws->claimed_by = (uint16_t)sd->claimed_by;
 	ws->slow_ns = r->slow_ns;
 	if (id + 1 > g->nsyms_pub)
 		g->nsyms_pub = id + 1;

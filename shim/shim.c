@@ -120,7 +120,7 @@ static void tm_declare_patterns(struct tm_state *g)
 	for (uint32_t i = 0; i < g->npatterns; i++) {
 		struct tm_pattern *p = &g->patterns[i];
 		if (!p->glob) {
-			tm_sym_get(g, p->name, (int)i);
+			p->own = (uint32_t)(tm_sym_get(g, p->name, (int)i) + 1);
 			continue;
 		}
 		char text[sizeof(g->syms->name)];
@@ -217,10 +217,14 @@ static void tm_setup(void)
 	tm_got_patch_all(g);
 }
 
-/* The host never sees errno change because of us, not even before main. */
+/* The host never sees errno change because of us, not even before main.
+ * What is wrong with the configuration is said once per session, not by
+ * every process of a make: the lines of the setup are held, then released. */
 __attribute__((constructor)) static void tm_init(void)
 {
 	int saved = errno;
+	tm_g.hold = 1;
 	tm_setup();
+	tm_log_release(&tm_g);
 	errno = saved;
 }

@@ -19,7 +19,9 @@
 #define TM_STUB_SIZE	16
 #define TM_SLOT_SIZE	32 /* tramp.S addresses tm_slots[i] as tm_slots + 32 * i */
 #define TM_MAX_PATTERNS 256
-#define TM_NOSLOT_STACK 16 /* shadow stack of a thread without a slot (TLS) */
+#define TM_NOSLOT_STACK 16  /* shadow stack of a thread without a slot (TLS) */
+#define TM_LINE_MAX	512 /* one log line, newline included */
+#define TM_HELD_LINES	24  /* startup lines held for tm_log_release */
 
 /* One trampoline: calls through it are calls of `sym` whose real code is
  * `target`. A symbol may own several slots (symbol versions, per-object
@@ -88,6 +90,7 @@ struct tm_pattern {
 	char name[200];	 /* exact name or glob */
 	uint8_t glob;
 	uint32_t hold;	  /* glob: 1 + the symbol that reports it until it matches */
+	uint32_t own;	  /* exact: 1 + the symbol it reports under */
 	uint8_t cxx;	  /* written as C++ ("ns::f", "f(int)"): matched demangled */
 	uint8_t has_rule; /* TM_CONFIG gave fields below ("" = not given) */
 	char type[16];
@@ -99,13 +102,15 @@ struct tm_pattern {
 	uint64_t slow_ns;
 	uint32_t sample;    /* > 1: time one call in `sample` (TM_SYMBOLS name/N, "sample") */
 	uint8_t count_only; /* TM_SYMBOLS name/count, "count_only": true */
+	uint8_t claim_said; /* the line about an earlier pattern taking its functions */
 };
 
 struct tm_symdef {
 	char name[200];
-	char object[36];  /* basename of the defining object */
-	uint32_t pattern; /* index of the pattern that selected it */
-	uint32_t flags;	  /* TM_RF_FOUND, TM_RF_PATCHED */
+	char object[36];     /* basename of the defining object */
+	uint32_t pattern;    /* index of the pattern that selected it */
+	uint32_t flags;	     /* TM_RF_FOUND, TM_RF_PATCHED, TM_RF_CLAIMED */
+	uint32_t claimed_by; /* TM_RF_CLAIMED: 1 + the symbol its calls are counted under */
 };
 
 /* Global state: written during setup (constructor, dlopen, fork child),
@@ -161,6 +166,10 @@ struct tm_state {
 	char *(*demangle)(const char *, char *, size_t *, int *); /* __cxa_demangle */
 	struct tm_pattern patterns[TM_MAX_PATTERNS];
 	struct tm_symdef *syms; /* [max_syms] */
+	/* While the configuration is read, lines are held here; then each is
+	 * said once per session (tm_log_release). Startup only. */
+	uint32_t hold, nheld;
+	char held[TM_HELD_LINES][TM_LINE_MAX];
 };
 
 /* Per-thread state, initial-exec TLS (see thread.c for why it is small).
@@ -245,6 +254,10 @@ int tm_clock_init(void) TM_HIDDEN; /* returns enum tm_clock_kind */
 void tm_log(const char *fmt, ...) TM_HIDDEN __attribute__((format(printf, 1, 2)));
 void tm_vlog(const char *fmt, va_list ap) TM_HIDDEN __attribute__((format(printf, 1, 0)));
 int tm_log_open(struct tm_state *g, const char *path) TM_HIDDEN; /* 0, or -1 with errno */
+/* Says the lines held since g->hold was set, each once per session: a line
+ * another process of the session already said (and whose first process
+ * still runs) is left out. Startup only: a few file operations per line. */
+void tm_log_release(struct tm_state *g) TM_HIDDEN;
 
 /* config.c */
 int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dormant */
@@ -255,6 +268,10 @@ int tm_config_match_lfs(const struct tm_state *g, const char *name) TM_HIDDEN;
  * without its parameter list. Pattern index or -1. */
 int tm_config_match_cxx(const struct tm_state *g, const char *demangled) TM_HIDDEN;
 int tm_config_refused(const char *name) TM_HIDDEN;
+/* Does pattern `pat` match a relocation named `name` (demangled `dem`, or
+ * NULL) defined in object `defobj` (a basename)? */
+int tm_config_matches(const struct tm_state *g, int pat, const char *name, const char *dem,
+		      const char *defobj) TM_HIDDEN;
 int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule *out) TM_HIDDEN;
 int tm_config_json(struct tm_state *g, const char *path) TM_HIDDEN;
 int tm_pattern_add(struct tm_state *g, const char *spec, const char *origin) TM_HIDDEN;

@@ -2,6 +2,7 @@
 /* tmrun: run a command under libtmshim with a private collector (a thread of
  * this process), wait for it and every descendant, then write the JSON
  * summary, print the table to stderr and exit with the command's status. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -334,6 +335,25 @@ static pid_t launch(char **cmd, const sigset_t *old, int in_fd, int out_fd)
 	return pid;
 }
 
+/* The session is over: the shim's markers of the lines it said once for
+ * the session ("<session>.said.<digest>") go, so that a later session of
+ * the same name says them again. */
+static void forget_said(const char *dir, const char *session)
+{
+	char prefix[96];
+	int n = snprintf(prefix, sizeof(prefix), "%s.said.", session);
+	DIR *d = opendir(dir);
+	if (!d || n < 0 || (size_t)n >= sizeof(prefix)) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		if (strncmp(e->d_name, prefix, (size_t)n) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -488,6 +508,7 @@ int main(int argc, char **argv)
 			tm_repeat_print(rep, stderr);
 	}
 	tm_repeat_free(rep);
+	forget_said(c.dir, session);
 	tm_coll_free(&c);
 	return status;
 }

@@ -323,7 +323,12 @@ json_t *tm_report_json(const struct tm_coll *c)
 		const struct tm_sym *s = &c->syms[i];
 		if (!tm_sym_reported(s) || s->calls)
 			continue;
-		if (s->flags & TM_RF_GLOB)
+		if (!(s->flags & TM_RF_FOUND) && s->claimed_by && s->claimed_by - 1 < c->nsyms)
+			snprintf(t, sizeof(t),
+				 "%.80s: an earlier pattern took its functions, counted as "
+				 "'%.80s' — list it first to count it on its own",
+				 s->name, c->syms[s->claimed_by - 1].name);
+		else if (s->flags & TM_RF_GLOB)
 			snprintf(t, sizeof(t),
 				 "%.80s: the pattern matched no function in any loaded object — "
 				 "tmsyms "

@@ -72,6 +72,8 @@ enum tm_rule_flags {
 				   * function called through the hooks at start,
 				   * whose durations are the shim's floor; not a
 				   * symbol to report */
+	TM_RF_CLAIMED = 1u << 8,  /* its pattern's functions were all taken by an
+				   * earlier pattern: counted under claimed_by */
 };
 
 enum tm_seg_flags {
@@ -180,13 +182,13 @@ struct tm_thread {
 _Static_assert(sizeof(struct tm_thread) == 192, "wire ABI: thread");
 
 struct tm_wire_sym {
-	char name[200];	 /* display name, NUL-terminated */
-	char object[36]; /* basename of the defining object, "" if not found */
-	uint32_t sample; /* TM_RF_SAMPLED: one call in `sample` is timed */
-	uint32_t flags;	 /* enum tm_rule_flags */
-	uint16_t codes;	 /* enum tm_code_domain */
-	uint16_t pad;
-	uint64_t slow_ns; /* 0: none */
+	char name[200];	     /* display name, NUL-terminated */
+	char object[36];     /* basename of the defining object, "" if not found */
+	uint32_t sample;     /* TM_RF_SAMPLED: one call in `sample` is timed */
+	uint32_t flags;	     /* enum tm_rule_flags */
+	uint16_t codes;	     /* enum tm_code_domain */
+	uint16_t claimed_by; /* TM_RF_CLAIMED: 1 + the symbol (id) whose calls they are */
+	uint64_t slow_ns;    /* 0: none */
 };
 _Static_assert(sizeof(struct tm_wire_sym) == 256, "wire ABI: sym");
 

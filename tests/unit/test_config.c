@@ -79,6 +79,35 @@ Test(config, symbols_list_is_parsed)
 	cr_assert_str_eq(log_text(), "");
 }
 
+Test(config, brackets_hold_scope_and_list_separators)
+{
+	setenv("TM_SYMBOLS",
+	       "ns::f[abi:cxx11],lib.so:ns::g[abi:cxx11](int),h(int, char),lib[[:digit:]].so:k,"
+	       "ns::*[abi:cxx11]*,ns::operator<<(std::ostream&, int),after",
+	       1);
+	cr_assert_eq(tm_config_load(&tm_g), 0);
+	cr_assert_eq(tm_g.npatterns, 7);
+	cr_assert_not_null(pat("ns::operator<<(std::ostream&, int)"));
+	cr_assert_not_null(pat("after"), "'<<' opens no bracket");
+	const struct tm_pattern *f = pat("ns::f[abi:cxx11]");
+	cr_assert_not_null(f, "the tag's ':' is not a scope");
+	cr_assert_str_eq(f->object, "");
+	cr_assert(!f->glob && f->cxx, "an ABI tag is no glob");
+	cr_assert_str_eq(pat("ns::g[abi:cxx11](int)")->object, "lib.so");
+	cr_assert_not_null(pat("h(int, char)"), "a ',' in a signature does not split");
+	cr_assert_str_eq(pat("k")->object, "lib[[:digit:]].so");
+	cr_assert(pat("ns::*[abi:cxx11]*")->glob);
+	int fi = (int)(f - tm_g.patterns);
+	cr_assert_eq(tm_config_match_cxx(&tm_g, "ns::f[abi:cxx11](int)"), fi);
+	cr_assert_eq(tm_config_match_cxx(&tm_g, "ns::f(double)"), -1, "with the tag: tagged only");
+	cr_assert_eq(tm_config_match_cxx(&tm_g, "h(int,char)"),
+		     (int)(pat("h(int, char)") - tm_g.patterns));
+	cr_assert_eq(tm_config_match_cxx(&tm_g, "ns::q[abi:cxx11]()"),
+		     (int)(pat("ns::*[abi:cxx11]*") - tm_g.patterns), "the glob's tag is literal");
+	cr_assert_eq(tm_config_match_cxx(&tm_g, "ns::qa()"), -1);
+	cr_assert_str_eq(log_text(), "");
+}
+
 Test(config, nothing_configured_is_dormant_and_silent)
 {
 	unsetenv("TM_SYMBOLS");
