@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "model/outcome.h"
 #include "model/window.h"
 #include "tm/wire.h"
 
@@ -58,6 +59,16 @@ struct tm_sym {
 	uint32_t hnext;	    /* hash chain (tm_coll.symhash), 1 + index; 0: end */
 	uint64_t in_flight; /* calls open at the last sample */
 	uint64_t oldest_ns; /* age of the oldest timed one */
+	/* what its calls mean (model/outcome.h): failed calls whose code is
+	 * an outcome count there, neither ok nor failed */
+	struct tm_outc_map *outc; /* NULL: no outcome codes (tested per failed call only) */
+	uint64_t outcomes;	  /* calls counted as an outcome */
+	struct tm_outc_n *outn;	  /* by (outcome, code), at most TM_SYM_ERRS */
+	size_t noutn, capoutn;
+	uint64_t inner_calls; /* monitored calls made directly inside this one */
+	uint8_t blocking;     /* its time is mostly waiting, not work */
+	uint8_t outc_bound;   /* tm_outc_bind ran for outc_domain */
+	uint16_t outc_domain;
 };
 
 /* A call open for longer than its function's slow_ms (or the default). */
@@ -90,6 +101,10 @@ struct tm_psym {
 	uint32_t internal; /* TM_RF_INTERNAL: the shim's floor probe */
 	uint64_t calls, ok, failed;
 	double sum_ns;
+	/* accumulator codes classified as outcomes before their `failed`
+	 * increments were read (the shim bumps failed, then the code): taken
+	 * off the next failed deltas (stats.c) */
+	uint64_t outc_debt;
 };
 
 /* A process's resources, sampled from /proc every interval (procfs.c). */
@@ -260,6 +275,7 @@ struct tm_coll {
 	int follow_users;	  /* root, default TM_DIR: other users' /dev/shm/tm-<uid> too */
 	struct tm_hrules *hrules; /* rules read, until the engine takes them */
 	struct tm_health_eng *health; /* health/engine.c, made at the first evaluation */
+	struct tm_outcfg *outcfg; /* the rules file's outcomes (model/outcome.h); NULL: built-in */
 };
 
 /* collect.c */
@@ -333,7 +349,8 @@ struct tm_call {
 	unsigned status; /* enum tm_status, validated */
 	int64_t value;
 	int32_t err;
-	uint32_t unit; /* 1 + the second it lands in, when the reader knows it; 0: from end_ns */
+	uint32_t unit;	  /* 1 + the second it lands in, when the reader knows it; 0: from end_ns */
+	uint32_t caller1; /* 1 + the local id of the enclosing monitored call; 0: none */
 };
 void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_call *k);
 enum tm_via { TM_VIA_ACC = 0, TM_VIA_CNT, TM_VIA_OPEN };
@@ -391,6 +408,9 @@ void tm_calib_refine(struct tm_coll *c, uint64_t now_ns);
 
 /* errnames.c */
 const char *tm_code_name(unsigned domain, int32_t code, char *buf, size_t len);
+/* The code a name stands for in a domain (ENOENT, EWOULDBLOCK, SQLITE_BUSY,
+ * SQLITE_CONSTRAINT_UNIQUE; a decimal number in any domain). 0 or -ENOENT. */
+int tm_code_value(unsigned domain, const char *name, int32_t *out);
 /* The category of an error by name (not_found, permission, invalid_input,
  * timeout, network, resource, busy, io, interrupted, other). */
 const char *tm_code_category(const char *name);

@@ -86,7 +86,10 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		memcpy(&w, &ws[i], sizeof(w));
 		w.name[sizeof(w.name) - 1] = '\0';
 		if (i < p->npsyms) {
-			merge_sym_info(&c->syms[p->psyms[i].gsym], &w);
+			struct tm_sym *s = &c->syms[p->psyms[i].gsym];
+			merge_sym_info(s, &w);
+			if (s->outc_domain != s->codes)
+				tm_outc_bind(c, s);
 			continue;
 		}
 		if (!w.name[0])
@@ -95,6 +98,8 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		if (g < 0)
 			return;
 		merge_sym_info(&c->syms[g], &w);
+		if (!c->syms[g].outc_bound || c->syms[g].outc_domain != c->syms[g].codes)
+			tm_outc_bind(c, &c->syms[g]);
 		if (w.slow_ns && !c->syms[g].slow_ns)
 			c->syms[g].slow_ns = c->syms[g].slow_cut = w.slow_ns;
 		note_process(&c->syms[g], p);
@@ -212,6 +217,7 @@ static void apply_record(struct tm_coll *c, struct tm_proc *p, const struct tm_r
 		.status = status,
 		.value = r->value,
 		.err = r->err,
+		.caller1 = r->caller == TM_NO_SYM ? 0 : (uint32_t)r->caller + 1,
 	};
 	if (!timed) {
 		k.end_ns = b->now;

@@ -247,6 +247,7 @@ int main(int argc, char **argv)
 		tm_prom_rules_print(rc.hrules, stdout);
 		tm_hrules_free(rc.hrules);
 		free(rc.hrules);
+		tm_outc_free(&rc);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	/* before the calibration: a stop that early still drains and writes */

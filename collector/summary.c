@@ -148,11 +148,12 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
-/* Calls neither judged nor abnormal; 0 rather than wrapping if the parts
- * ever add up to more than the calls. */
+/* Calls neither judged, an outcome nor abnormal; 0 rather than wrapping
+ * if the parts ever add up to more than the calls. */
 static uint64_t not_judged(const struct tm_sym *s)
 {
-	uint64_t parts = sat_add(sat_add(s->ok, s->failed), sat_add(s->exceptions, s->unwound));
+	uint64_t parts = sat_add(sat_add(sat_add(s->ok, s->failed), s->outcomes),
+				 sat_add(s->exceptions, s->unwound));
 	return s->calls > parts ? s->calls - parts : 0;
 }
 
@@ -231,6 +232,36 @@ static json_t *errs_of(const struct tm_sym *s, const struct tm_werr *e, uint32_t
 		json_object_set_new(o, "other",
 				    tm_json_count(sat_add(
 					    other, prev ? (uint64_t)json_integer_value(prev) : 0)));
+	}
+	return o;
+}
+
+/* {outcome: {"calls": n, "codes": {name: n}}}: failed calls whose code is
+ * an outcome of its own (model/outcome.h). */
+static json_t *outcomes_json(const struct tm_coll *c, const struct tm_sym *s)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < s->noutn; i++) {
+		const struct tm_outc_n *e = &s->outn[i];
+		const char *on = tm_outc_name(c, e->o);
+		json_t *x = json_object_get(o, on);
+		if (!x) {
+			x = json_object();
+			json_object_set_new(x, "calls", tm_json_count(0));
+			json_object_set_new(x, "codes", json_object());
+			json_object_set_new(o, on, x);
+		}
+		char buf[64];
+		const char *cn = tm_code_name(s->codes, e->code, buf, sizeof(buf));
+		json_t *codes = json_object_get(x, "codes");
+		json_t *prev = json_object_get(codes, cn);
+		json_object_set_new(codes, cn,
+				    tm_json_count(sat_add(
+					    e->n, prev ? (uint64_t)json_integer_value(prev) : 0)));
+		json_object_set_new(
+			x, "calls",
+			tm_json_count(sat_add(
+				e->n, (uint64_t)json_integer_value(json_object_get(x, "calls")))));
 	}
 	return o;
 }
@@ -369,6 +400,8 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "calls", tm_json_count(s->calls));
 	json_object_set_new(o, "ok", tm_json_count(s->ok));
 	json_object_set_new(o, "failed", tm_json_count(s->failed));
+	json_object_set_new(o, "outcome_calls", tm_json_count(s->outcomes));
+	json_object_set_new(o, "outcomes", outcomes_json(c, s));
 	json_object_set_new(o, "not_judged", tm_json_count(not_judged(s)));
 	json_object_set_new(o, "exceptions", tm_json_count(s->exceptions));
 	json_object_set_new(o, "unwound", tm_json_count(s->unwound));
@@ -425,6 +458,8 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "slow", tm_json_count(s->slow));
 	json_object_set_new(o, "slow_ms",
 			    s->slow_ns ? json_real((double)s->slow_ns / 1e6) : json_null());
+	json_object_set_new(o, "blocking", json_boolean(s->blocking));
+	json_object_set_new(o, "inner_calls", tm_json_count(s->inner_calls));
 	json_object_set_new(o, "in_flight", tm_json_count(s->in_flight));
 	json_object_set_new(o, "oldest_in_flight_ns",
 			    s->in_flight ? tm_json_count(s->oldest_ns) : json_null());
@@ -615,6 +650,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 {
 	json_t *root = json_object();
 	uint64_t calls = 0, ok = 0, failed = 0, unfinished = 0, records = 0, over = 0, nproc = 0;
+	uint64_t outcomes = 0;
 	uint64_t loss[TM_LOSS_COUNT] = {0};
 	uint64_t corrupt = sat_add(c->closs[TM_CLOSS_CORRUPT], c->earlier.corrupt);
 
@@ -640,6 +676,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 		calls = sat_add(calls, s->calls);
 		ok = sat_add(ok, s->ok);
 		failed = sat_add(failed, s->failed);
+		outcomes = sat_add(outcomes, s->outcomes);
 		unfinished = sat_add(unfinished, s->unfinished);
 		records = sat_add(records, s->records);
 		over = sat_add(over, s->overflowed);
@@ -659,6 +696,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_object_set_new(tot, "calls", tm_json_count(calls));
 	json_object_set_new(tot, "ok", tm_json_count(ok));
 	json_object_set_new(tot, "failed", tm_json_count(failed));
+	json_object_set_new(tot, "outcome_calls", tm_json_count(outcomes));
 	json_object_set_new(tot, "unfinished", tm_json_count(unfinished));
 	json_object_set_new(tot, "records", tm_json_count(records));
 	json_object_set_new(tot, "overflowed", tm_json_count(over));
