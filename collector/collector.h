@@ -442,6 +442,7 @@ int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_
 /* A document written as the summary is (indented, a final newline, with
  * tm_out_replace); consumes root. */
 int tm_json_write(struct json_t *root, const char *path, char *err, size_t errlen);
+/* out/table.c: tmrun's table (docs/SUMMARY.md, "The table") */
 void tm_table_print(const struct tm_coll *c, void *file);
 /* jansson objects of the summary (json_t *; void * keeps jansson out of
  * this header) */
@@ -455,6 +456,10 @@ struct json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs);
 struct json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p);
 struct json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f);
 int tm_sym_reported(const struct tm_sym *s); /* listed in outputs */
+/* Time spent in the function: measured, or for a sampled symbol the
+ * sample's mean times every call. */
+double tm_sym_total(const struct tm_sym *s);
+const char *tm_sym_note(const struct tm_sym *s); /* why it has no calls */
 int tm_proc_reported(const struct tm_proc *p);
 
 #endif

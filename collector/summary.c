@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Outputs: the JSON summary ("tm.summary/1", docs/SUMMARY.md) and the human
- * table tmrun prints. Units are in the field names. */
+/* The JSON summary ("tm.summary/1", docs/SUMMARY.md): units are in the
+ * field names. tmrun's table is out/table.c. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -167,9 +167,7 @@ static double sym_mean(const struct tm_sym *s)
 	return s->timed ? s->sum_ns / (double)s->timed : 0;
 }
 
-/* Time spent in the function: measured, or for a sampled symbol the
- * sample's mean times every call. */
-static double sym_total(const struct tm_sym *s)
+double tm_sym_total(const struct tm_sym *s)
 {
 	if ((s->flags & TM_RF_SAMPLED) && s->timed)
 		return sym_mean(s) * (double)s->calls;
@@ -189,8 +187,7 @@ int tm_sym_reported(const struct tm_sym *s)
 	return (s->flags & (TM_RF_GLOB | TM_RF_FOUND)) != (TM_RF_GLOB | TM_RF_FOUND);
 }
 
-/* Why a symbol has no calls. */
-static const char *sym_note(const struct tm_sym *s)
+const char *tm_sym_note(const struct tm_sym *s)
 {
 	if (s->flags & TM_RF_GLOB)
 		return "pattern matched no function in any loaded object";
@@ -435,7 +432,7 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "timed", tm_json_count(s->timed));
 	if (s->flags & TM_RF_SAMPLED) {
 		json_object_set_new(o, "sample_every", tm_json_count(s->sample));
-		json_object_set_new(o, "est_total_ns", json_ns(sym_total(s)));
+		json_object_set_new(o, "est_total_ns", json_ns(tm_sym_total(s)));
 	}
 	if (s->flags & TM_RF_BYTES)
 		json_object_set_new(o, "bytes", tm_json_count(s->bytes));
@@ -469,9 +466,9 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "histogram", hist_json(s));
 	if (s->flags & TM_RF_GLOB) {
 		json_object_set_new(o, "pattern", json_true());
-		json_object_set_new(o, "note", json_string(sym_note(s)));
+		json_object_set_new(o, "note", json_string(tm_sym_note(s)));
 	} else if (!(s->flags & TM_RF_FOUND))
-		json_object_set_new(o, "note", json_string(sym_note(s)));
+		json_object_set_new(o, "note", json_string(tm_sym_note(s)));
 	else if (!s->calls)
 		json_object_set_new(o, "note", json_string("found, 0 calls"));
 	else if (s->flags & TM_RF_COUNT)
@@ -758,117 +755,4 @@ int tm_json_write(struct json_t *root, const char *path, char *err, size_t errle
 int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen)
 {
 	return tm_json_write(tm_summary_json(c), path, err, errlen);
-}
-
-static void fmt_ns(char *buf, size_t len, double ns)
-{
-	if (ns < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-}
-
-static int by_total_desc(const void *a, const void *b)
-{
-	const struct tm_sym *x = *(const struct tm_sym *const *)a;
-	const struct tm_sym *y = *(const struct tm_sym *const *)b;
-	double tx = sym_total(x), ty = sym_total(y);
-	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->name, y->name);
-}
-
-/* ltrace -c's table, with failures and percentiles. */
-void tm_table_print(const struct tm_coll *c, void *file)
-{
-	FILE *f = file;
-	const struct tm_sym **v = calloc(c->nsyms ? c->nsyms : 1, sizeof(*v));
-	double total = 0;
-	unsigned sampled = 0;
-	if (!v)
-		return;
-	for (size_t i = 0; i < c->nsyms; i++) {
-		v[i] = &c->syms[i];
-		total += sym_total(&c->syms[i]);
-	}
-	qsort(v, c->nsyms, sizeof(*v), by_total_desc);
-	fprintf(f, "%-28s %10s %9s %9s %9s %9s %9s %9s %10s %6s\n", "function", "calls", "failed",
-		"mean", "p50", "p95", "p99", "max", "total", "%time");
-	for (size_t i = 0; i < c->nsyms; i++) {
-		const struct tm_sym *s = v[i];
-		char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], failed[16];
-		if (!tm_sym_reported(s))
-			continue;
-		/* the name comes from the monitored process: no control byte
-		 * of it reaches the terminal; cut at a character, not a byte */
-		char shown[29];
-		tm_term_text(shown, sizeof(shown), s->name);
-		if (!s->calls) {
-			fprintf(f, "%-28s %10s  (%s)\n", shown, "0", sym_note(s));
-			continue;
-		}
-		if (!s->timed) {
-			fprintf(f, "%-28s %10llu %9s  (%s)\n", shown, (unsigned long long)s->calls,
-				"-",
-				(s->flags & TM_RF_COUNT) ? "count only: not timed" : "none timed");
-			continue;
-		}
-		fmt_ns(mean, sizeof(mean), sym_mean(s));
-		fmt_ns(p50, sizeof(p50), (double)tm_sym_quantile(s, 0.5));
-		fmt_ns(p95, sizeof(p95), (double)tm_sym_quantile(s, 0.95));
-		fmt_ns(p99, sizeof(p99), (double)tm_sym_quantile(s, 0.99));
-		fmt_ns(mx, sizeof(mx), (double)s->max_ns);
-		fmt_ns(tot, sizeof(tot), sym_total(s));
-		if (s->flags & TM_RF_SAMPLED)
-			sampled++;
-		if (s->flags & TM_RF_HAS_RULE)
-			snprintf(failed, sizeof(failed), "%llu", (unsigned long long)s->failed);
-		else
-			snprintf(failed, sizeof(failed), "-");
-		char name[40];
-		tm_term_text(name, 28, s->name);
-		if (s->flags & TM_RF_SAMPLED)
-			strcat(name, "~");
-		fprintf(f, "%-28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", name,
-			(unsigned long long)s->calls, failed, mean, p50, p95, p99, mx, tot,
-			total > 0 ? 100.0 * sym_total(s) / total : 0.0);
-	}
-	uint64_t floor = tm_coll_floor_now(c);
-	if (floor) {
-		char fl[16];
-		fmt_ns(fl, sizeof(fl), (double)floor);
-		if (c->subtract)
-			fprintf(f,
-				"note: the shim's floor (%s per call) was subtracted from every "
-				"duration\n",
-				fl);
-		else
-			fprintf(f,
-				"note: durations include the shim's floor of %s per call "
-				"(--subtract-overhead takes it off)\n",
-				fl);
-	}
-	if (sampled)
-		fprintf(f, "note: ~ sampled: latency from 1 call in N, total estimated; calls and "
-			   "failures exact\n");
-	uint64_t loss[TM_LOSS_COUNT] = {0};
-	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		loss[k] = c->earlier.loss[k];
-	for (size_t i = 0; i < c->nprocs; i++)
-		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-			loss[k] += c->procs[i]->loss[k];
-	if (loss[TM_LOSS_REENTRANT] || loss[TM_LOSS_DEPTH])
-		fprintf(f,
-			"note: %llu calls passed through unrecorded (reentrant %llu, depth %llu)\n",
-			(unsigned long long)(loss[TM_LOSS_REENTRANT] + loss[TM_LOSS_DEPTH]),
-			(unsigned long long)loss[TM_LOSS_REENTRANT],
-			(unsigned long long)loss[TM_LOSS_DEPTH]);
-	if (loss[TM_LOSS_OVERFLOW])
-		fprintf(f,
-			"note: %llu calls overflowed the ring: counted exactly, durations coarse\n",
-			(unsigned long long)loss[TM_LOSS_OVERFLOW]);
-	tm_report_print(c, f);
-	free(v);
 }

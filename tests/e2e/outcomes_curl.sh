@@ -54,8 +54,11 @@ read -r c1 c2 c3 <<<"$closed"
 	done
 	echo 'exit 0'
 } >"$WORK/run.sh"
-"$TMRUN" -q -s connect -o "$WORK/s.json" -- \
+"$TMRUN" -s connect,poll -o "$WORK/s.json" -- \
 	strace -f -qq -e trace=connect -o "$WORK/trace" sh "$WORK/run.sh" 2>"$WORK/curl.err"
+# tmrun's table comes after the command's own messages
+sed -n '/^function /,$p' "$WORK/curl.err" >"$WORK/table"
+sed -i '/^function /,$d' "$WORK/curl.err"
 s=$WORK/s.json
 python3 "$(dirname "$0")/jsonschema_check.py" urn:tm:summary:1 "$s" >/dev/null || fail "schema"
 
@@ -93,4 +96,26 @@ expect_eq "connect error_rate = failed / (ok + failed)" \
 expect_eq "totals.failed" "$(jqv "$s" .totals.failed)" $((refused_now + enoent))
 expect_eq "process failed" "$(jq '[.processes[].symbols.connect.failed // 0] | add' "$s")" \
 	$((refused_now + enoent))
+
+# the table: the connect row's errors, its outcomes under it, poll marked
+# as blocking, calls/s over the run; tmreport prints the same from the file
+TMREPORT="$TM_BUILD/tools/tmreport"
+"$TMREPORT" "$s" >"$WORK/report"
+for t in table report; do
+	head -1 "$WORK/$t" | grep -q '^function  *calls  *calls/s  *failed .* %time  *errors$' ||
+		fail "$t: header $(head -1 "$WORK/$t")"
+	grep -q "^connect .*  ENOENT $enoent\$" "$WORK/$t" || fail "$t: connect's errors: $(cat "$WORK/$t")"
+	expect_eq "$t: under connect" "$(grep -A1 '^connect ' "$WORK/$t" | tail -1)" \
+		"    in_progress $inprog (EINPROGRESS, not failures)"
+	grep -q '^poll\* .* -$' "$WORK/$t" || fail "$t: poll not marked blocking: $(cat "$WORK/$t")"
+	grep -q '^note: \* blocking' "$WORK/$t" || fail "$t: no blocking note"
+	grep -q '^note: outcomes' "$WORK/$t" || fail "$t: no outcomes note"
+done
+expect_eq "tmreport's rows = tmrun's (calls/s aside)" \
+	"$(awk '/^(connect|poll)/ {$3 = ""; print}' "$WORK/report")" \
+	"$(awk '/^(connect|poll)/ {$3 = ""; print}' "$WORK/table")"
+rate=$(jq -r '(.symbols[] | select(.name == "connect") | .calls) / (.duration_ns / 1e9)' "$s")
+want=$(awk -v r="$rate" 'BEGIN { printf(r < 10 ? "%.2f" : r < 1e6 ? "%.1f" : "%.3g", r) }')
+expect_eq "tmreport: connect calls/s over the run" "$(awk '$1 == "connect" {print $3}' "$WORK/report")" \
+	"$want"
 expect_no_segments
