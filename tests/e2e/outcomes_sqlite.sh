@@ -74,4 +74,29 @@ expect_eq "all failures = sqlite3's messages" "$(jqv "$s" .totals.failed)" $((ru
 expect_eq "calls = ok + failed + outcomes (finalize)" \
 	"$(jq '.symbols[] | select(.name == "sqlite3_finalize") | .ok + .failed + .outcome_calls' "$s")" \
 	"$(calls "$s" sqlite3_finalize)"
+
+# the rules file overrides the built-in table: finalize's repeats counted
+# as failures again, step's constraint violations as an outcome of the
+# user's (sqlite3 does not ask for extended codes: step returns the primary
+# SQLITE_CONSTRAINT);
+# a bad entry is one line and is skipped
+cat >"$WORK/rules.json" <<'EOF'
+{"outcomes": [
+  {"function": "sqlite3_finalize", "codes": {"*": "failed"}},
+  {"function": "sqlite3_step", "codes": {"SQLITE_CONSTRAINT": "violation"}},
+  {"function": "sqlite3_step", "codes": {"SQLITE_NOPE": "x"}}
+]}
+EOF
+set +e
+"$TMRUN" -q -s "$SYMS" --rules "$WORK/rules.json" -o "$WORK/r.json" -- \
+	sqlite3 "$WORK/rules.db" <"$WORK/q.sql" >/dev/null 2>"$WORK/rules.err"
+set -e
+grep -q '^tmcollect: rules .*rules.json: outcomes\[2\] "SQLITE_NOPE": is not an errno or SQLite code name' \
+	"$WORK/rules.err" || fail "bad entry not said: $(cat "$WORK/rules.err")"
+r=$WORK/r.json
+expect_eq "rules: sqlite3_finalize failed again" "$(field "$r" sqlite3_finalize failed)" $((KU + KN))
+expect_eq "rules: step's constraint violations as violation" \
+	"$(field "$r" sqlite3_step 'outcomes.violation.codes.SQLITE_CONSTRAINT')" $((KU + KN))
+expect_eq "rules: sqlite3_step failed" "$(field "$r" sqlite3_step failed)" 0
+expect_eq "rules: prepare's failures untouched" "$(field "$r" sqlite3_prepare_v2 failed)" $P
 expect_no_segments
