@@ -140,7 +140,10 @@ static uint64_t fold_outcomes(struct tm_coll *c, struct tm_sym *s, struct tm_psy
 		tm_win_err(&s->win, &c->clock, u, f->e[i].code, f->e[i].n);
 	}
 	if (moved > failed) {
-		ps->outc_debt += moved - failed;
+		/* bounded: a hostile segment's codes can run ahead for ever */
+		uint64_t owe = moved - failed;
+		ps->outc_debt =
+			ps->outc_debt < TM_COUNT_MAX - owe ? ps->outc_debt + owe : TM_COUNT_MAX;
 		return 0;
 	}
 	failed -= moved;
