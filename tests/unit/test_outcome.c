@@ -302,8 +302,8 @@ Test(outcome, rules_override_extend_and_refuse)
 			   &bad);
 	cr_assert_eq(bad, 9, "%s", said);
 	static const char *const lines[] = {
-		"rules r.json: outcomes[2] \"ENOPE\": is not an errno or SQLite code name, a "
-		"number or \"*\"; entry ignored\n",
+		("rules r.json: outcomes[2] \"ENOPE\": is not an errno or SQLite code name, a "
+		 "number or \"*\"; entry ignored\n"),
 		"outcomes[3] \"EAGAIN\": must be \"failed\" or an outcome name",
 		"outcomes[4] \"EAGAIN\": must be \"failed\" or an outcome name",
 		"outcomes[5] \"code\": unknown field (function, codes); entry ignored\n",
