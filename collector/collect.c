@@ -802,5 +802,6 @@ void tm_coll_free(struct tm_coll *c)
 	if (c->hrules)
 		tm_hrules_free(c->hrules);
 	free(c->hrules);
+	tm_outc_free(c);
 	memset(c, 0, sizeof(*c));
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "model/outcome.h"
 #include "model/window.h"
 #include "tm/wire.h"
 
@@ -59,6 +60,16 @@ struct tm_sym {
 	uint32_t hnext;	    /* hash chain (tm_coll.symhash), 1 + index; 0: end */
 	uint64_t in_flight; /* calls open at the last sample */
 	uint64_t oldest_ns; /* age of the oldest timed one */
+	/* what its calls mean (model/outcome.h): failed calls whose code is
+	 * an outcome count there, neither ok nor failed */
+	struct tm_outc_map *outc; /* NULL: no outcome codes (tested per failed call only) */
+	uint64_t outcomes;	  /* calls counted as an outcome */
+	struct tm_outc_n *outn;	  /* by (outcome, code), at most TM_SYM_ERRS */
+	size_t noutn, capoutn;
+	uint64_t inner_calls; /* monitored calls made directly inside this one */
+	uint8_t blocking;     /* its time is mostly waiting, not work */
+	uint8_t outc_bound;   /* tm_outc_bind ran for outc_domain */
+	uint16_t outc_domain;
 };
 
 /* A call open for longer than its function's slow_ms (or the default). */
@@ -94,6 +105,10 @@ struct tm_psym {
 	uint32_t internal; /* TM_RF_INTERNAL: the shim's floor probe */
 	uint64_t calls, ok, failed;
 	double sum_ns;
+	/* accumulator codes classified as outcomes before their `failed`
+	 * increments were read (the shim bumps failed, then the code): taken
+	 * off the next failed deltas (stats.c) */
+	uint64_t outc_debt;
 };
 
 /* A process's resources, sampled from /proc every interval (procfs.c). */
@@ -281,6 +296,7 @@ struct tm_coll {
 		uint64_t starttime; /* /proc/PID/stat field 22: with pid, the process */
 	} reaped[TM_REAPED_MAX];
 	size_t nreaped;
+	struct tm_outcfg *outcfg; /* the rules file's outcomes (model/outcome.h); NULL: built-in */
 };
 
 /* collect.c */
@@ -365,7 +381,8 @@ struct tm_call {
 	unsigned status; /* enum tm_status, validated */
 	int64_t value;
 	int32_t err;
-	uint32_t unit; /* 1 + the second it lands in, when the reader knows it; 0: from end_ns */
+	uint32_t unit;	  /* 1 + the second it lands in, when the reader knows it; 0: from end_ns */
+	uint32_t caller1; /* 1 + the local id of the enclosing monitored call; 0: none */
 };
 void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_call *k);
 enum tm_via { TM_VIA_ACC = 0, TM_VIA_CNT, TM_VIA_OPEN };
@@ -429,6 +446,9 @@ void tm_calib_refine(struct tm_coll *c, uint64_t now_ns);
 
 /* errnames.c */
 const char *tm_code_name(unsigned domain, int32_t code, char *buf, size_t len);
+/* The code a name stands for in a domain (ENOENT, EWOULDBLOCK, SQLITE_BUSY,
+ * SQLITE_CONSTRAINT_UNIQUE; a decimal number in any domain). 0 or -ENOENT. */
+int tm_code_value(unsigned domain, const char *name, int32_t *out);
 /* The category of an error by name (not_found, permission, invalid_input,
  * timeout, network, resource, busy, io, interrupted, other). */
 const char *tm_code_category(const char *name);
@@ -460,6 +480,7 @@ int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_
 /* A document written as the summary is (indented, a final newline, with
  * tm_out_replace); consumes root. */
 int tm_json_write(struct json_t *root, const char *path, char *err, size_t errlen);
+/* out/table.c: tmrun's table (docs/SUMMARY.md, "The table") */
 void tm_table_print(const struct tm_coll *c, void *file);
 /* jansson objects of the summary (json_t *; void * keeps jansson out of
  * this header) */
@@ -473,6 +494,11 @@ struct json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs);
 struct json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p);
 struct json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f);
 int tm_sym_reported(const struct tm_sym *s); /* listed in outputs */
+/* Time spent in the function: measured, or for a sampled symbol the
+ * sample's mean times every call. */
+double tm_sym_total(const struct tm_sym *s);
+/* Why s has no calls (buf: room for a note naming another function). */
+const char *tm_sym_note(const struct tm_coll *c, const struct tm_sym *s, char *buf, size_t len);
 int tm_proc_reported(const struct tm_proc *p);
 
 #endif

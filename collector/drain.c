@@ -98,8 +98,11 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		memcpy(&w, &ws[i], sizeof(w));
 		w.name[sizeof(w.name) - 1] = '\0';
 		if (i < p->npsyms) {
-			merge_sym_info(&c->syms[p->psyms[i].gsym], &w);
+			struct tm_sym *s = &c->syms[p->psyms[i].gsym];
+			merge_sym_info(s, &w);
 			claimed_by(c, p, p->psyms[i].gsym, &w);
+			if (s->outc_domain != s->codes)
+				tm_outc_bind(c, s);
 			continue;
 		}
 		if (!w.name[0])
@@ -109,6 +112,8 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 			return;
 		merge_sym_info(&c->syms[g], &w);
 		claimed_by(c, p, (uint32_t)g, &w);
+		if (!c->syms[g].outc_bound || c->syms[g].outc_domain != c->syms[g].codes)
+			tm_outc_bind(c, &c->syms[g]);
 		if (w.slow_ns && !c->syms[g].slow_ns)
 			c->syms[g].slow_ns = c->syms[g].slow_cut = w.slow_ns;
 		note_process(&c->syms[g], p);
@@ -254,6 +259,7 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 	const uint64_t start = __atomic_load_n(&rp->start, __ATOMIC_RELAXED);
 	const uint64_t meta = __atomic_load_n(&rp->dur_meta, __ATOMIC_RELAXED);
 	const uint32_t sym = __atomic_load_n(&rp->sym, __ATOMIC_RELAXED);
+	const uint32_t caller = __atomic_load_n(&rp->caller, __ATOMIC_RELAXED);
 	const uint64_t dur = meta & TM_DUR_MASK;
 	const unsigned status = (unsigned)(meta >> 48) & 0x7f;
 	const int timed = !((meta >> 48) & TM_ST_UNTIMED);
@@ -299,6 +305,7 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		.status = status,
 		.value = __atomic_load_n(&rp->value, __ATOMIC_RELAXED),
 		.err = __atomic_load_n(&rp->err, __ATOMIC_RELAXED),
+		.caller1 = caller == TM_NO_SYM ? 0 : caller + 1,
 	};
 	if (!timed) {
 		k.end_ns = b->now;
@@ -334,6 +341,10 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	uint32_t *hc = tm_win_hslot((struct tm_win *)&s->win, b->unit - 1, net);
 	if (!hc)
 		return 0;
+	/* the enclosing monitored call's time includes this one's */
+	const uint32_t caller = __atomic_load_n(&rp->caller, __ATOMIC_RELAXED);
+	if (caller != TM_NO_SYM && caller < p->npsyms && !p->psyms[caller].internal)
+		c->syms[p->psyms[caller].gsym].inner_calls++;
 	struct tally *t = &b->t[sym % TALLY];
 	if (t->tag != sym + 1) {
 		if (t->tag)

@@ -4,6 +4,7 @@
  * numbers otherwise. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "collector.h"
@@ -104,6 +105,52 @@ const char *tm_code_name(unsigned domain, int32_t code, char *buf, size_t len)
 		return n;
 	default: snprintf(buf, len, "%d", (int)code); return buf;
 	}
+}
+
+/* errno names glibc's strerrorname_np never returns: the other name of
+ * the same code. */
+static const struct code_name errno_aliases[] = {
+	{EWOULDBLOCK, "EWOULDBLOCK"},
+	{EDEADLOCK, "EDEADLOCK"},
+	{ENOTSUP, "ENOTSUP"},
+};
+
+static int decimal(const char *s, int32_t *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < INT32_MIN + 1 || v > INT32_MAX)
+		return -ENOENT;
+	*out = (int32_t)v;
+	return 0;
+}
+
+int tm_code_value(unsigned domain, const char *name, int32_t *out)
+{
+	if (decimal(name, out) == 0)
+		return 0;
+	if (domain == TM_CODES_ERRNO) {
+		for (size_t i = 0; i < sizeof(errno_aliases) / sizeof(errno_aliases[0]); i++)
+			if (strcmp(errno_aliases[i].name, name) == 0) {
+				*out = errno_aliases[i].code;
+				return 0;
+			}
+		for (int32_t c = 1; c < 4096; c++) {
+			const char *n = strerrorname_np(c);
+			if (n && strcmp(n, name) == 0) {
+				*out = c;
+				return 0;
+			}
+		}
+	} else if (domain == TM_CODES_SQLITE) {
+		for (size_t i = 0; i < sizeof(sqlite_codes) / sizeof(sqlite_codes[0]); i++)
+			if (strcmp(sqlite_codes[i].name, name) == 0) {
+				*out = sqlite_codes[i].code;
+				return 0;
+			}
+	}
+	return -ENOENT;
 }
 
 /* Error categories, by symbolic name (docs/SUMMARY.md has the table).

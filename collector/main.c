@@ -252,6 +252,7 @@ int main(int argc, char **argv)
 		tm_prom_rules_print(rc.hrules, stdout);
 		tm_hrules_free(rc.hrules);
 		free(rc.hrules);
+		tm_outc_free(&rc);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	/* outputs that cannot be written are said now, before anything is drained */

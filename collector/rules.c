@@ -2,8 +2,9 @@
 /* The collector's part of a rules file (the same JSON file the shim reads
  * as TM_CONFIG; the shim reads "symbols", the collector the rest):
  *   {"error_categories": {"ENOENT": "invalid_input", "SQLITE_BUSY": "timeout"},
- *    "alerts": [...], "anomaly": {...}, "maintenance": [...], "defaults": {...}}
- * (the health part: health/hrules.c).
+ *    "alerts": [...], "anomaly": {...}, "maintenance": [...], "defaults": {...},
+ *    "outcomes": [...], "blocking": {...}}
+ * (the health part: health/hrules.c; outcomes and blocking: model/outcome.c).
  * A file the collector does not trust: a regular file of at most 1 MiB,
  * every entry checked, the first bad one named. */
 #include <errno.h>
@@ -76,6 +77,7 @@ int tm_rules_load(struct tm_coll *c, const char *path, char *err, size_t errlen)
 		tm_hrules_defaults(c->hrules);
 	}
 	tm_hrules_parse(c->hrules, root, path, stderr);
+	tm_outc_parse(c, root, path, stderr);
 	ret = 0;
 out:
 	json_decref(root);

@@ -117,6 +117,41 @@ void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 	tm_model_call_inline(c, p, lsym, k);
 }
 
+/* An accumulator's error codes for a function with outcome codes: those
+ * that are outcomes are counted there, the rest as failures (the "did not
+ * fit" bucket, INT32_MIN, stays a failure: its codes are unknown). Returns
+ * the failed calls of f that are failures. The shim bumps `failed` before
+ * the code's count and the reader takes `failed` first, so a pass can see
+ * an outcome code whose failed increment comes in the next one: that is
+ * owed (ps->outc_debt) and taken off the next failed deltas, and the
+ * totals stay exact. */
+static uint64_t fold_outcomes(struct tm_coll *c, struct tm_sym *s, struct tm_psym *ps,
+			      const struct tm_fold *f, uint32_t u)
+{
+	uint64_t moved = 0, failed = f->failed;
+	for (uint32_t i = 0; i < f->ne; i++) {
+		int o = tm_outc_of(s->outc, f->e[i].code);
+		if (o >= 0) {
+			tm_sym_outcome_add(s, (unsigned)o, f->e[i].code, f->e[i].n);
+			moved += f->e[i].n;
+			continue;
+		}
+		tm_sym_errs_add(s, f->e[i].code, f->e[i].n);
+		tm_win_err(&s->win, &c->clock, u, f->e[i].code, f->e[i].n);
+	}
+	if (moved > failed) {
+		/* bounded: a hostile segment's codes can run ahead for ever */
+		uint64_t owe = moved - failed;
+		ps->outc_debt =
+			ps->outc_debt < TM_COUNT_MAX - owe ? ps->outc_debt + owe : TM_COUNT_MAX;
+		return 0;
+	}
+	failed -= moved;
+	uint64_t pay = failed < ps->outc_debt ? failed : ps->outc_debt;
+	ps->outc_debt -= pay;
+	return failed - pay;
+}
+
 /* Calls that arrive as counters (accumulator deltas, untimed counters,
  * calls still open when their thread or process went away): the other
  * way in. They count in the second they were seen. */
@@ -127,9 +162,13 @@ void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 	uint32_t u = c->clock.now >= c->clock.open ? c->clock.now : c->clock.open;
 	uint64_t slow = 0;
 
+	uint64_t failed = f->failed;
+	int coded = s->outc && (f->ne || ps->outc_debt); /* codes taken by fold_outcomes */
+	if (coded)
+		failed = fold_outcomes(c, s, ps, f, u);
 	s->calls += f->calls;
 	s->ok += f->ok;
-	s->failed += f->failed;
+	s->failed += failed;
 	s->unwound += f->unwound;
 	s->unfinished += f->unfinished;
 	s->bytes += f->bytes;
@@ -153,18 +192,18 @@ void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 			slow += f->d[i].n;
 		tm_win_dur(&s->win, &c->clock, u, f->d[i].ns, (uint32_t)f->d[i].n);
 	}
-	for (uint32_t i = 0; i < f->ne; i++) {
+	for (uint32_t i = 0; i < f->ne && !coded; i++) {
 		tm_sym_errs_add(s, f->e[i].code, f->e[i].n);
 		tm_win_err(&s->win, &c->clock, u, f->e[i].code, f->e[i].n);
 	}
 	s->slow += slow;
-	tm_win_count(&s->win, &c->clock, u, f->calls, f->ok, f->failed, f->bytes, slow);
+	tm_win_count(&s->win, &c->clock, u, f->calls, f->ok, failed, f->bytes, slow);
 	ps->calls += f->calls;
 	ps->ok += f->ok;
-	ps->failed += f->failed;
+	ps->failed += failed;
 	ps->sum_ns += f->sum_ns;
 	p->calls += f->calls;
-	p->failed += f->failed;
+	p->failed += failed;
 	if (f->via == TM_VIA_ACC)
 		p->overflowed += f->calls;
 }
@@ -175,6 +214,10 @@ void tm_sym_free(struct tm_sym *s)
 	tm_win_free(&s->win);
 	free(s->errs);
 	s->errs = NULL;
+	free(s->outc);
+	s->outc = NULL;
+	free(s->outn);
+	s->outn = NULL;
 }
 
 uint64_t tm_sym_quantile(const struct tm_sym *s, double q)

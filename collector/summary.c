@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Outputs: the JSON summary ("tm.summary/1", docs/SUMMARY.md) and the human
- * table tmrun prints. Units are in the field names. */
+/* The JSON summary ("tm.summary/1", docs/SUMMARY.md): units are in the
+ * field names. tmrun's table is out/table.c. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -148,11 +148,12 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
-/* Calls neither judged nor abnormal; 0 rather than wrapping if the parts
- * ever add up to more than the calls. */
+/* Calls neither judged, an outcome nor abnormal; 0 rather than wrapping
+ * if the parts ever add up to more than the calls. */
 static uint64_t not_judged(const struct tm_sym *s)
 {
-	uint64_t parts = sat_add(sat_add(s->ok, s->failed), sat_add(s->exceptions, s->unwound));
+	uint64_t parts = sat_add(sat_add(sat_add(s->ok, s->failed), s->outcomes),
+				 sat_add(s->exceptions, s->unwound));
 	return s->calls > parts ? s->calls - parts : 0;
 }
 
@@ -166,9 +167,7 @@ static double sym_mean(const struct tm_sym *s)
 	return s->timed ? s->sum_ns / (double)s->timed : 0;
 }
 
-/* Time spent in the function: measured, or for a sampled symbol the
- * sample's mean times every call. */
-static double sym_total(const struct tm_sym *s)
+double tm_sym_total(const struct tm_sym *s)
 {
 	if ((s->flags & TM_RF_SAMPLED) && s->timed)
 		return sym_mean(s) * (double)s->calls;
@@ -189,7 +188,7 @@ int tm_sym_reported(const struct tm_sym *s)
 }
 
 /* Why a symbol has no calls (buf: room for a note naming another). */
-static const char *sym_note(const struct tm_coll *c, const struct tm_sym *s, char *buf, size_t len)
+const char *tm_sym_note(const struct tm_coll *c, const struct tm_sym *s, char *buf, size_t len)
 {
 	if (!(s->flags & TM_RF_FOUND) && s->claimed_by && s->claimed_by - 1 < c->nsyms) {
 		snprintf(buf, len, "an earlier pattern took its functions: counted as '%.100s'",
@@ -236,6 +235,36 @@ static json_t *errs_of(const struct tm_sym *s, const struct tm_werr *e, uint32_t
 		json_object_set_new(o, "other",
 				    tm_json_count(sat_add(
 					    other, prev ? (uint64_t)json_integer_value(prev) : 0)));
+	}
+	return o;
+}
+
+/* {outcome: {"calls": n, "codes": {name: n}}}: failed calls whose code is
+ * an outcome of its own (model/outcome.h). */
+static json_t *outcomes_json(const struct tm_coll *c, const struct tm_sym *s)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < s->noutn; i++) {
+		const struct tm_outc_n *e = &s->outn[i];
+		const char *on = tm_outc_name(c, e->o);
+		json_t *x = json_object_get(o, on);
+		if (!x) {
+			x = json_object();
+			json_object_set_new(x, "calls", tm_json_count(0));
+			json_object_set_new(x, "codes", json_object());
+			json_object_set_new(o, on, x);
+		}
+		char buf[64];
+		const char *cn = tm_code_name(s->codes, e->code, buf, sizeof(buf));
+		json_t *codes = json_object_get(x, "codes");
+		json_t *prev = json_object_get(codes, cn);
+		json_object_set_new(codes, cn,
+				    tm_json_count(sat_add(
+					    e->n, prev ? (uint64_t)json_integer_value(prev) : 0)));
+		json_object_set_new(
+			x, "calls",
+			tm_json_count(sat_add(
+				e->n, (uint64_t)json_integer_value(json_object_get(x, "calls")))));
 	}
 	return o;
 }
@@ -374,6 +403,8 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "calls", tm_json_count(s->calls));
 	json_object_set_new(o, "ok", tm_json_count(s->ok));
 	json_object_set_new(o, "failed", tm_json_count(s->failed));
+	json_object_set_new(o, "outcome_calls", tm_json_count(s->outcomes));
+	json_object_set_new(o, "outcomes", outcomes_json(c, s));
 	json_object_set_new(o, "not_judged", tm_json_count(not_judged(s)));
 	json_object_set_new(o, "exceptions", tm_json_count(s->exceptions));
 	json_object_set_new(o, "unwound", tm_json_count(s->unwound));
@@ -407,7 +438,7 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "timed", tm_json_count(s->timed));
 	if (s->flags & TM_RF_SAMPLED) {
 		json_object_set_new(o, "sample_every", tm_json_count(s->sample));
-		json_object_set_new(o, "est_total_ns", json_ns(sym_total(s)));
+		json_object_set_new(o, "est_total_ns", json_ns(tm_sym_total(s)));
 	}
 	if (s->flags & TM_RF_BYTES)
 		json_object_set_new(o, "bytes", tm_json_count(s->bytes));
@@ -430,6 +461,8 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "slow", tm_json_count(s->slow));
 	json_object_set_new(o, "slow_ms",
 			    s->slow_ns ? json_real((double)s->slow_ns / 1e6) : json_null());
+	json_object_set_new(o, "blocking", json_boolean(s->blocking));
+	json_object_set_new(o, "inner_calls", tm_json_count(s->inner_calls));
 	json_object_set_new(o, "in_flight", tm_json_count(s->in_flight));
 	json_object_set_new(o, "oldest_in_flight_ns",
 			    s->in_flight ? tm_json_count(s->oldest_ns) : json_null());
@@ -440,9 +473,9 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	char nbuf[192];
 	if (s->flags & TM_RF_GLOB) {
 		json_object_set_new(o, "pattern", json_true());
-		json_object_set_new(o, "note", json_string(sym_note(c, s, nbuf, sizeof(nbuf))));
+		json_object_set_new(o, "note", json_string(tm_sym_note(c, s, nbuf, sizeof(nbuf))));
 	} else if (!(s->flags & TM_RF_FOUND))
-		json_object_set_new(o, "note", json_string(sym_note(c, s, nbuf, sizeof(nbuf))));
+		json_object_set_new(o, "note", json_string(tm_sym_note(c, s, nbuf, sizeof(nbuf))));
 	else if (!s->calls)
 		json_object_set_new(o, "note", json_string("found, 0 calls"));
 	else if (s->flags & TM_RF_COUNT)
@@ -638,6 +671,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 		 quiet = 0;
 	json_t *qcodes = json_object(); /* exit code -> processes, of the unlisted */
 	uint64_t qexec = 0;
+	uint64_t outcomes = 0;
 	uint64_t loss[TM_LOSS_COUNT] = {0};
 	uint64_t corrupt = sat_add(c->closs[TM_CLOSS_CORRUPT], c->earlier.corrupt);
 
@@ -663,6 +697,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 		calls = sat_add(calls, s->calls);
 		ok = sat_add(ok, s->ok);
 		failed = sat_add(failed, s->failed);
+		outcomes = sat_add(outcomes, s->outcomes);
 		unfinished = sat_add(unfinished, s->unfinished);
 		records = sat_add(records, s->records);
 		over = sat_add(over, s->overflowed);
@@ -689,6 +724,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_object_set_new(tot, "calls", tm_json_count(calls));
 	json_object_set_new(tot, "ok", tm_json_count(ok));
 	json_object_set_new(tot, "failed", tm_json_count(failed));
+	json_object_set_new(tot, "outcome_calls", tm_json_count(outcomes));
 	json_object_set_new(tot, "unfinished", tm_json_count(unfinished));
 	json_object_set_new(tot, "records", tm_json_count(records));
 	json_object_set_new(tot, "overflowed", tm_json_count(over));
@@ -755,119 +791,4 @@ int tm_json_write(struct json_t *root, const char *path, char *err, size_t errle
 int tm_summary_write(const struct tm_coll *c, const char *path, char *err, size_t errlen)
 {
 	return tm_json_write(tm_summary_json(c), path, err, errlen);
-}
-
-static void fmt_ns(char *buf, size_t len, double ns)
-{
-	if (ns < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-}
-
-static int by_total_desc(const void *a, const void *b)
-{
-	const struct tm_sym *x = *(const struct tm_sym *const *)a;
-	const struct tm_sym *y = *(const struct tm_sym *const *)b;
-	double tx = sym_total(x), ty = sym_total(y);
-	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->name, y->name);
-}
-
-/* ltrace -c's table, with failures and percentiles. */
-void tm_table_print(const struct tm_coll *c, void *file)
-{
-	FILE *f = file;
-	const struct tm_sym **v = calloc(c->nsyms ? c->nsyms : 1, sizeof(*v));
-	double total = 0;
-	unsigned sampled = 0;
-	if (!v)
-		return;
-	for (size_t i = 0; i < c->nsyms; i++) {
-		v[i] = &c->syms[i];
-		total += sym_total(&c->syms[i]);
-	}
-	qsort(v, c->nsyms, sizeof(*v), by_total_desc);
-	fprintf(f, "%-28s %10s %9s %9s %9s %9s %9s %9s %10s %6s\n", "function", "calls", "failed",
-		"mean", "p50", "p95", "p99", "max", "total", "%time");
-	for (size_t i = 0; i < c->nsyms; i++) {
-		const struct tm_sym *s = v[i];
-		char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], failed[16];
-		if (!tm_sym_reported(s))
-			continue;
-		/* the name comes from the monitored process: no control byte
-		 * of it reaches the terminal; cut at a character, not a byte */
-		char shown[29];
-		tm_term_text(shown, sizeof(shown), s->name);
-		if (!s->calls) {
-			char nbuf[192];
-			fprintf(f, "%-28s %10s  (%s)\n", shown, "0",
-				sym_note(c, s, nbuf, sizeof(nbuf)));
-			continue;
-		}
-		if (!s->timed) {
-			fprintf(f, "%-28s %10llu %9s  (%s)\n", shown, (unsigned long long)s->calls,
-				"-",
-				(s->flags & TM_RF_COUNT) ? "count only: not timed" : "none timed");
-			continue;
-		}
-		fmt_ns(mean, sizeof(mean), sym_mean(s));
-		fmt_ns(p50, sizeof(p50), (double)tm_sym_quantile(s, 0.5));
-		fmt_ns(p95, sizeof(p95), (double)tm_sym_quantile(s, 0.95));
-		fmt_ns(p99, sizeof(p99), (double)tm_sym_quantile(s, 0.99));
-		fmt_ns(mx, sizeof(mx), (double)s->max_ns);
-		fmt_ns(tot, sizeof(tot), sym_total(s));
-		if (s->flags & TM_RF_SAMPLED)
-			sampled++;
-		if (s->flags & TM_RF_HAS_RULE)
-			snprintf(failed, sizeof(failed), "%llu", (unsigned long long)s->failed);
-		else
-			snprintf(failed, sizeof(failed), "-");
-		char name[40];
-		tm_term_text(name, 28, s->name);
-		if (s->flags & TM_RF_SAMPLED)
-			strcat(name, "~");
-		fprintf(f, "%-28s %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", name,
-			(unsigned long long)s->calls, failed, mean, p50, p95, p99, mx, tot,
-			total > 0 ? 100.0 * sym_total(s) / total : 0.0);
-	}
-	uint64_t floor = tm_coll_floor_now(c);
-	if (floor) {
-		char fl[16];
-		fmt_ns(fl, sizeof(fl), (double)floor);
-		if (c->subtract)
-			fprintf(f,
-				"note: the shim's floor (%s per call) was subtracted from every "
-				"duration\n",
-				fl);
-		else
-			fprintf(f,
-				"note: durations include the shim's floor of %s per call "
-				"(--subtract-overhead takes it off)\n",
-				fl);
-	}
-	if (sampled)
-		fprintf(f, "note: ~ sampled: latency from 1 call in N, total estimated; calls and "
-			   "failures exact\n");
-	uint64_t loss[TM_LOSS_COUNT] = {0};
-	for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-		loss[k] = c->earlier.loss[k];
-	for (size_t i = 0; i < c->nprocs; i++)
-		for (unsigned k = 0; k < TM_LOSS_COUNT; k++)
-			loss[k] += c->procs[i]->loss[k];
-	if (loss[TM_LOSS_REENTRANT] || loss[TM_LOSS_DEPTH])
-		fprintf(f,
-			"note: %llu calls passed through unrecorded (reentrant %llu, depth %llu)\n",
-			(unsigned long long)(loss[TM_LOSS_REENTRANT] + loss[TM_LOSS_DEPTH]),
-			(unsigned long long)loss[TM_LOSS_REENTRANT],
-			(unsigned long long)loss[TM_LOSS_DEPTH]);
-	if (loss[TM_LOSS_OVERFLOW])
-		fprintf(f,
-			"note: %llu calls overflowed the ring: counted exactly, durations coarse\n",
-			(unsigned long long)loss[TM_LOSS_OVERFLOW]);
-	tm_report_print(c, f);
-	free(v);
 }

@@ -21,6 +21,9 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 
 	s->calls++;
 	s->records++;
+	/* the enclosing monitored call's time includes this one's */
+	if (k->caller1 && k->caller1 <= p->npsyms && !p->psyms[k->caller1 - 1].internal)
+		c->syms[p->psyms[k->caller1 - 1].gsym].inner_calls++;
 	switch (k->status) {
 	case TM_ST_OK:
 		ok = 1;
@@ -28,6 +31,15 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 			bytes = (uint64_t)k->value;
 		break;
 	case TM_ST_FAILED:
+		/* a code that is an outcome of its own (model/outcome.h): in
+		 * calls, neither ok nor failed. Tested for failed calls only. */
+		if (__builtin_expect(s->outc != NULL, 0)) {
+			int o = tm_outc_of(s->outc, k->err);
+			if (o >= 0) {
+				tm_sym_outcome_add(s, (unsigned)o, k->err, 1);
+				break;
+			}
+		}
 		failed = 1;
 		tm_sym_errs_add(s, k->err, 1);
 		tm_win_err(&s->win, &c->clock, u, k->err, 1);

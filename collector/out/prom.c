@@ -224,6 +224,21 @@ static void calls(struct prom *o)
 		if (rest)
 			sym_sample(o, "tm_call_failures_total", s, "error", "other", (double)rest);
 	}
+	family(o, "tm_call_outcomes_total", "counter",
+	       "Calls that returned a code that is an outcome of its own, not a failure "
+	       "(in_progress, would_block, reports_earlier_error, or the rules file's): in "
+	       "tm_calls_total, not in tm_call_failures_total.");
+	FOR_SYMS(o, s)
+	{
+		uint64_t n[TM_OUTC_NAMES] = {0};
+		for (size_t k = 0; k < s->noutn; k++)
+			if (s->outn[k].o < TM_OUTC_NAMES)
+				n[s->outn[k].o] += s->outn[k].n;
+		for (unsigned k = 0; k < TM_OUTC_NAMES; k++)
+			if (n[k])
+				sym_sample(o, "tm_call_outcomes_total", s, "outcome",
+					   tm_outc_name(o->c, k), (double)n[k]);
+	}
 	family(o, "tm_call_slow_total", "counter", "Calls longer than the function's slow_ms.");
 	FOR_SYMS(o, s)
 	if (s->slow_ns)

@@ -222,6 +222,8 @@ static void deltas(struct tm_sinks *s, uint64_t t)
 			json_object_set_new(o, "calls", json_integer((json_int_t)d_calls));
 			json_object_set_new(o, "ok", json_integer((json_int_t)d_ok));
 			json_object_set_new(o, "failed", json_integer((json_int_t)d_failed));
+			json_object_set_new(o, "outcome_calls",
+					    json_integer((json_int_t)(y->outcomes - p->outcomes)));
 			json_object_set_new(o, "slow", json_integer((json_int_t)d_slow));
 			json_object_set_new(o, "bytes", json_integer((json_int_t)d_bytes));
 			json_object_set_new(o, "total_ns", json_integer((json_int_t)d_ns));
@@ -245,7 +247,8 @@ static void deltas(struct tm_sinks *s, uint64_t t)
 				(unsigned long long)w.p50_ns, (unsigned long long)w.p95_ns,
 				(unsigned long long)w.p99_ns);
 		}
-		*p = (struct tm_prev){y->calls, y->ok, y->failed, y->slow, y->bytes, y->sum_ns};
+		*p = (struct tm_prev){y->calls, y->ok,	   y->failed,  y->slow,
+				      y->bytes, y->sum_ns, y->outcomes};
 	}
 }
 

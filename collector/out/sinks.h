@@ -17,6 +17,7 @@ struct tm_sinks_opts {
 struct tm_prev {
 	uint64_t calls, ok, failed, slow, bytes;
 	double sum_ns;
+	uint64_t outcomes;
 };
 
 struct tm_sinks {

@@ -43,7 +43,7 @@ diff_rc() {
 case_table() {
 	local s=$WORK/base1.json
 	"$TMREPORT" "$s" >"$WORK/t.out"
-	head -1 "$WORK/t.out" | grep -q '^function  *calls  *failed  *mean  *p50  *p95  *p99  *max  *total  *%time$' ||
+	head -1 "$WORK/t.out" | grep -q '^function  *calls  *calls/s  *failed  *mean  *p50  *p95  *p99  *max  *total  *%time  *errors$' ||
 		fail "table header: $(head -1 "$WORK/t.out")"
 	expect_eq "table tw_a calls" "$(awk '$1 == "tw_a" {print $2}' "$WORK/t.out")" \
 		"$(sed -n 's/^tw_a calls=\([0-9]*\).*/\1/p' "$s.out")"

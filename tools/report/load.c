@@ -47,6 +47,36 @@ static struct rp_named *load_named(struct rd *r, json_t *o, const char *where, c
 	return a;
 }
 
+/* {name: {"calls": n, "codes": {code: n}}}; absent in older summaries. */
+static void load_outcomes(struct rd *r, json_t *o, const char *where, struct rp_sym *s)
+{
+	json_t *v = rd_kind(r, o, where, "outcomes", 0, 0, RP_NAMED_MAX);
+	if (!v || !json_object_size(v))
+		return;
+	if (!(s->outc = calloc(json_object_size(v), sizeof(*s->outc)))) {
+		rd_bad(r, where, "out of memory");
+		return;
+	}
+	const char *k;
+	json_t *x;
+	json_object_foreach(v, k, x)
+	{
+		char w[240];
+		snprintf(w, sizeof(w), "%s.outcomes.%.64s", where, k);
+		if (!json_is_object(x) || strlen(k) > RP_TEXT_MAX) {
+			rd_bad(r, w, "expected an object under a name of at most %u bytes",
+			       RP_TEXT_MAX);
+			return;
+		}
+		struct rp_outc *e = &s->outc[s->noutc++];
+		e->name = k;
+		rd_count(r, x, w, "calls", RD_REQ, &e->calls);
+		e->codes = load_named(r, x, w, "codes", &e->ncodes);
+		if (r->failed)
+			return;
+	}
+}
+
 /* [[value_ns, count], ...], values strictly ascending. */
 static void load_hist(struct rd *r, json_t *o, const char *where, struct rp_sym *s)
 {
@@ -184,6 +214,13 @@ static void load_sym(struct rd *r, json_t *o, const char *w, struct rp_sym *s)
 		s->total_ns = (double)est;
 	if (!s->timed)
 		s->has_lat = 0;
+	rd_count(r, o, w, "exceptions", 0, &s->exceptions);
+	rd_count(r, o, w, "unwound", 0, &s->unwound);
+	rd_count(r, o, w, "outcome_calls", 0, &s->outcome_calls);
+	rd_count(r, o, w, "inner_calls", 0, &s->inner_calls);
+	s->has_bytes = rd_count(r, o, w, "bytes", 0, &s->bytes);
+	s->blocking = rd_bool(r, o, w, "blocking");
+	load_outcomes(r, o, w, s);
 	s->errs = load_named(r, o, w, "errors", &s->nerrs);
 	s->cats = load_named(r, o, w, "errors_by_category", &s->ncats);
 	load_hist(r, o, w, s);

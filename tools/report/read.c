@@ -410,6 +410,9 @@ void rp_doc_free(struct rp_doc *d)
 		free(s->hist);
 		free(s->errs);
 		free(s->cats);
+		for (size_t k = 0; k < s->noutc; k++)
+			free(s->outc[k].codes);
+		free(s->outc);
 		series_free(&s->sec);
 		series_free(&s->min);
 	}

@@ -36,11 +36,24 @@ struct rp_series {
 	double *sr; /* trend: success rate, NULL for seconds */
 };
 
+/* An outcome of a function's calls (summary's symbols[].outcomes). */
+struct rp_outc {
+	const char *name;
+	uint64_t calls;
+	struct rp_named *codes;
+	size_t ncodes;
+};
+
 struct rp_sym {
 	const char *name, *object, *session, *timing, *note;
 	const char *health, *health_reason; /* NULL: not given */
 	int rule, sampled;
 	uint64_t calls, ok, failed, timed, unfinished;
+	uint64_t exceptions, unwound, outcome_calls, inner_calls;
+	int blocking, has_bytes;
+	uint64_t bytes;
+	struct rp_outc *outc;
+	size_t noutc;
 	int has_lat; /* the latency fields below are given */
 	uint64_t min_ns, max_ns, p50, p90, p95, p99, p999;
 	double mean_ns, total_ns; /* total: est_total_ns for a sampled one */

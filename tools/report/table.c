@@ -85,45 +85,206 @@ static double all_time(const struct rp_doc *d)
 	return t;
 }
 
-/* The name, escaped, padded to `cols` columns (what %-28s does for ASCII). */
-static void put_name(FILE *f, const char *name, const char *suffix, size_t cols)
+/* What %time divides by: the rows not marked blocking. */
+static double work_time(const struct rp_doc *d)
 {
-	char shown[4 * 64 + 8];
-	size_t w = rp_term(shown, sizeof(shown), name, cols - strlen(suffix));
-	fprintf(f, "%s%s%*s", shown, suffix, (int)(cols - w - strlen(suffix)), "");
+	double t = 0;
+	for (size_t i = 0; i < d->nsyms; i++)
+		if (!d->syms[i].blocking)
+			t += d->syms[i].total_ns;
+	return t;
 }
 
-static void text_row(FILE *f, const struct rp_sym *s, double total)
+#define NAME_MIN  28  /* the name column's width when every name is shorter */
+#define NAME_COLS 800 /* longer (only a hand-made summary): cut, and said with "..." */
+#define TOP_ERRS  2
+
+/* The name escaped for the terminal, then the marks of a row with calls:
+ * ~ sampled, + contains monitored calls, * blocking. Returns its columns. */
+static size_t row_name(char *out, size_t len, const struct rp_sym *s)
 {
-	char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], failed[24];
+	size_t w = rp_term(out, len - 8, s->name, NAME_COLS);
+	if (w == NAME_COLS && strlen(s->name) > NAME_COLS) {
+		strcat(out, "...");
+		w += 3;
+	}
+	if (!s->calls)
+		return w;
+	const char *m[] = {s->sampled && s->has_lat ? "~" : "", s->inner_calls ? "+" : "",
+			   s->blocking ? "*" : ""};
+	for (size_t i = 0; i < 3; i++) {
+		strcat(out, m[i]);
+		w += strlen(m[i]);
+	}
+	return w;
+}
+
+static void put_name(FILE *f, const struct rp_sym *s, size_t width)
+{
+	char shown[4 * NAME_COLS + 16];
+	size_t w = row_name(shown, sizeof(shown), s);
+	fprintf(f, "%s%*s", shown, (int)(width > w ? width - w : 0), "");
+}
+
+static void fmt_rate(char *buf, size_t len, uint64_t calls, uint64_t dur_ns)
+{
+	double secs = (double)dur_ns / 1e9, r = secs > 0 ? (double)calls / secs : 0;
+	if (!(secs > 0))
+		snprintf(buf, len, "-");
+	else if (r < 10)
+		snprintf(buf, len, "%.2f", r);
+	else if (r < 1e6)
+		snprintf(buf, len, "%.1f", r);
+	else
+		snprintf(buf, len, "%.3g", r);
+}
+
+static int by_n_desc(const void *a, const void *b)
+{
+	const struct rp_named *x = a, *y = b;
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->name, y->name);
+}
+
+/* "ENOENT 1000, EACCES 3 +2 more" (names escaped: they come from a file) */
+static void top_named(char *out, size_t len, const struct rp_named *e, size_t n, int counts)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	struct rp_named top[TOP_ERRS];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) { /* the TOP_ERRS largest, in order */
+		size_t j = k < TOP_ERRS ? k++ : TOP_ERRS;
+		if (j == TOP_ERRS && by_n_desc(&e[i], &top[TOP_ERRS - 1]) >= 0)
+			continue;
+		if (j == TOP_ERRS)
+			j--;
+		for (; j > 0 && by_n_desc(&e[i], &top[j - 1]) < 0; j--)
+			top[j] = top[j - 1];
+		top[j] = e[i];
+	}
+	for (size_t i = 0; i < k && o < len; i++) {
+		char name[4 * 48 + 1];
+		rp_term(name, sizeof(name), top[i].name, 48);
+		if (counts)
+			o += (size_t)snprintf(out + o, len - o, "%s%s %llu", i ? ", " : "", name,
+					      (unsigned long long)top[i].n);
+		else
+			o += (size_t)snprintf(out + o, len - o, "%s%s", i ? ", " : "", name);
+	}
+	if (n > k && o < len)
+		snprintf(out + o, len - o, " +%zu more", n - k);
+}
+
+static void fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)b;
+	unsigned u = 0;
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else
+		snprintf(buf, len, "%.2f %s", v, unit[u]);
+}
+
+/* The line under a row: outcomes, bytes, abnormal ends (tm_table_print's). */
+static void row_extras(char *out, size_t len, const struct rp_sym *s)
+{
+	size_t o = 0;
+	out[0] = '\0';
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		if (o < len)                                                                       \
+			o += (size_t)snprintf(out + o, len - o, __VA_ARGS__);                      \
+	} while (0)
+	for (size_t i = 0; i < s->noutc; i++) {
+		char name[4 * 32 + 1], codes[256];
+		rp_term(name, sizeof(name), s->outc[i].name, 32);
+		top_named(codes, sizeof(codes), s->outc[i].codes, s->outc[i].ncodes, 0);
+		ADD("%s%s %llu (%s, not failures)", o ? "; " : "", name,
+		    (unsigned long long)s->outc[i].calls, codes);
+	}
+	if (s->has_bytes && s->bytes) {
+		char b[32];
+		fmt_bytes(b, sizeof(b), s->bytes);
+		ADD("%sbytes %s", o ? "; " : "", b);
+	}
+	if (s->exceptions)
+		ADD("%sexceptions %llu", o ? "; " : "", (unsigned long long)s->exceptions);
+	if (s->unwound)
+		ADD("%sunwound %llu", o ? "; " : "", (unsigned long long)s->unwound);
+	if (s->unfinished)
+		ADD("%sunfinished %llu", o ? "; " : "", (unsigned long long)s->unfinished);
+#undef ADD
+}
+
+static void text_row(FILE *f, const struct rp_doc *d, const struct rp_sym *s, size_t width,
+		     double total)
+{
+	char rate[24], failed[24], errs[256], extra[1024];
+	put_name(f, s, width);
 	if (!s->calls) {
 		char note[4 * 120 + 1];
 		rp_term(note, sizeof(note), s->note ? s->note : "no calls", 120);
-		put_name(f, s->name, "", 28);
 		fprintf(f, " %10s  (%s)\n", "0", note);
 		return;
 	}
-	if (!s->has_lat) {
-		int count = s->timing && strcmp(s->timing, "count") == 0;
-		put_name(f, s->name, "", 28);
-		fprintf(f, " %10llu %9s  (%s)\n", (unsigned long long)s->calls, "-",
-			count ? "count only: not timed" : "none timed");
-		return;
-	}
-	rp_fmt_ns(mean, sizeof(mean), s->mean_ns);
-	rp_fmt_ns(p50, sizeof(p50), (double)s->p50);
-	rp_fmt_ns(p95, sizeof(p95), (double)s->p95);
-	rp_fmt_ns(p99, sizeof(p99), (double)s->p99);
-	rp_fmt_ns(mx, sizeof(mx), (double)s->max_ns);
-	rp_fmt_ns(tot, sizeof(tot), s->total_ns);
+	fmt_rate(rate, sizeof(rate), s->calls, d->duration_ns);
 	if (s->rule)
 		snprintf(failed, sizeof(failed), "%llu", (unsigned long long)s->failed);
 	else
 		snprintf(failed, sizeof(failed), "-");
-	put_name(f, s->name, s->sampled ? "~" : "", 28);
-	fprintf(f, " %10llu %9s %9s %9s %9s %9s %9s %10s %5.1f%%\n", (unsigned long long)s->calls,
-		failed, mean, p50, p95, p99, mx, tot,
-		total > 0 ? 100.0 * s->total_ns / total : 0.0);
+	top_named(errs, sizeof(errs), s->errs, s->nerrs, 1);
+	if (!s->has_lat) {
+		int count = s->timing && strcmp(s->timing, "count") == 0;
+		fprintf(f, " %10llu %9s %9s  (%s)%s%s\n", (unsigned long long)s->calls, rate,
+			failed, count ? "count only: not timed" : "none timed", errs[0] ? "  " : "",
+			errs);
+	} else {
+		char mean[16], p50[16], p95[16], p99[16], mx[16], tot[16], pct[16];
+		rp_fmt_ns(mean, sizeof(mean), s->mean_ns);
+		rp_fmt_ns(p50, sizeof(p50), (double)s->p50);
+		rp_fmt_ns(p95, sizeof(p95), (double)s->p95);
+		rp_fmt_ns(p99, sizeof(p99), (double)s->p99);
+		rp_fmt_ns(mx, sizeof(mx), (double)s->max_ns);
+		rp_fmt_ns(tot, sizeof(tot), s->total_ns);
+		if (s->blocking)
+			snprintf(pct, sizeof(pct), "-");
+		else
+			snprintf(pct, sizeof(pct), "%.1f%%",
+				 total > 0 ? 100.0 * s->total_ns / total : 0.0);
+		fprintf(f, " %10llu %9s %9s %9s %9s %9s %9s %9s %10s %6s%s%s\n",
+			(unsigned long long)s->calls, rate, failed, mean, p50, p95, p99, mx, tot,
+			pct, errs[0] ? "  " : "", errs);
+	}
+	row_extras(extra, sizeof(extra), s);
+	if (extra[0])
+		fprintf(f, "    %s\n", extra);
+}
+
+/* The marks shown (as tm_table_print's notes say them). */
+static void marks_print(const struct rp_doc *d, const size_t *v, size_t n, FILE *f)
+{
+	unsigned m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct rp_sym *s = &d->syms[v[i]];
+		if (s->calls)
+			m |= (s->inner_calls ? 2u : 0) | (s->blocking ? 4u : 0) |
+			     (s->outcome_calls ? 8u : 0);
+	}
+	if (m & 2)
+		fprintf(f, "note: + contains monitored calls: its time includes theirs (no self "
+			   "time yet), so totals overlap\n");
+	if (m & 4)
+		fprintf(f, "note: * blocking: its time is mostly waiting (I/O, timers, other "
+			   "threads), not work; left out of %%time\n");
+	if (m & 8)
+		fprintf(f,
+			"note: outcomes (in_progress, would_block, reports_earlier_error, ...) are "
+			"calls, not failures: not in failed or the error rate\n");
 }
 
 static void notes_print(const struct rp_doc *d, FILE *f)
@@ -219,7 +380,7 @@ static void csv_print(const struct rp_doc *d, const size_t *v, size_t n, FILE *f
 {
 	double total = all_time(d);
 	fprintf(f, "#function,object,calls,failed,mean_ns,p50_ns,p95_ns,p99_ns,max_ns,total_ns,"
-		   "time_share\n");
+		   "time_share,outcome_calls,calls_per_s\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct rp_sym *s = &d->syms[v[i]];
 		rp_csv(f, s->name);
@@ -234,7 +395,9 @@ static void csv_print(const struct rp_doc *d, const size_t *v, size_t n, FILE *f
 				(unsigned long long)s->p99, (unsigned long long)s->max_ns);
 		else
 			fprintf(f, ",,,,,");
-		fprintf(f, ",%.0f,%.6f\n", s->total_ns, total > 0 ? s->total_ns / total : 0);
+		fprintf(f, ",%.0f,%.6f,%llu,%.3f\n", s->total_ns,
+			total > 0 ? s->total_ns / total : 0, (unsigned long long)s->outcome_calls,
+			d->duration_ns ? (double)s->calls / ((double)d->duration_ns / 1e9) : 0);
 	}
 }
 
@@ -262,6 +425,13 @@ static int json_print(const struct rp_doc *d, const size_t *v, size_t n, FILE *f
 		json_object_set_new(o, "total_ns", num_or_null(1, s->total_ns));
 		json_object_set_new(o, "time_share",
 				    json_real(total > 0 ? s->total_ns / total : 0));
+		json_object_set_new(o, "calls_per_s",
+				    d->duration_ns ? json_real((double)s->calls /
+							       ((double)d->duration_ns / 1e9))
+						   : json_null());
+		json_object_set_new(o, "outcome_calls", json_integer((json_int_t)s->outcome_calls));
+		json_object_set_new(o, "blocking", json_boolean(s->blocking));
+		json_object_set_new(o, "inner_calls", json_integer((json_int_t)s->inner_calls));
 		json_array_append_new(a, o);
 	}
 	int ret = json_dumpf(a, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -282,13 +452,21 @@ int rp_table_print(const struct rp_doc *d, const struct rp_table_opts *o, FILE *
 	} else if (o->fmt == RP_JSON) {
 		ret = json_print(d, v, n, f);
 	} else {
-		double total = all_time(d);
-		fprintf(f, "%-28s %10s %9s %9s %9s %9s %9s %9s %10s %6s\n", "function", "calls",
-			"failed", "mean", "p50", "p95", "p99", "max", "total", "%time");
+		double total = work_time(d);
+		size_t width = NAME_MIN;
+		for (size_t i = 0; i < n; i++) {
+			char shown[4 * NAME_COLS + 16];
+			size_t w = row_name(shown, sizeof(shown), &d->syms[v[i]]);
+			width = w > width ? w : width;
+		}
+		fprintf(f, "%-*s %10s %9s %9s %9s %9s %9s %9s %9s %10s %6s  %s\n", (int)width,
+			"function", "calls", "calls/s", "failed", "mean", "p50", "p95", "p99",
+			"max", "total", "%time", "errors");
 		for (size_t i = 0; i < n; i++)
-			text_row(f, &d->syms[v[i]], total);
+			text_row(f, d, &d->syms[v[i]], width, total);
 		if (n < d->nsyms)
 			fprintf(f, "(%zu more functions)\n", d->nsyms - n);
+		marks_print(d, v, n, f);
 		notes_print(d, f);
 		runs_print(d, f);
 		rp_footer_print(d, f);
