@@ -459,6 +459,9 @@ int tm_category_set(const char *name, const char *cat); /* override; 0 or -errno
  * "anomaly", "maintenance", "defaults") goes into c->hrules, each bad entry
  * one line on stderr and skipped. */
 int tm_rules_load(struct tm_coll *c, const char *path, char *err, size_t errlen);
+/* A function pattern of a rules file: 1..199 bytes, no control characters
+ * (health/hrules.c; the outcomes section uses it too). */
+int tm_rules_valid_pattern(const char *s);
 
 /* summary.c: text from segments and /proc on its way out. Names are
  * bytes (Linux allows any but NUL and '/' in a file name, any but NUL in

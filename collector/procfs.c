@@ -13,11 +13,11 @@
 
 #include "procfs.h"
 
-/* Fields after the command name (which may hold spaces and ')'), counted
- * from field 3 (state). */
-int tm_procfs_stat(int32_t pid, int32_t tid, struct tm_pstat *st)
+/* Reads /proc/PID[/task/TID]/stat into buf; *fields points at field 3
+ * (state), after the command name (which may hold spaces and ')'). */
+static int read_stat(int32_t pid, int32_t tid, char *buf, size_t len, char **fields)
 {
-	char path[64], buf[1024];
+	char path[64];
 	if (tid > 0)
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
 	else
@@ -25,7 +25,7 @@ int tm_procfs_stat(int32_t pid, int32_t tid, struct tm_pstat *st)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return -EIO;
@@ -33,9 +33,18 @@ int tm_procfs_stat(int32_t pid, int32_t tid, struct tm_pstat *st)
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return -EIO;
+	*fields = p + 2;
+	return 0;
+}
+
+int tm_procfs_stat(int32_t pid, int32_t tid, struct tm_pstat *st)
+{
+	char buf[1024], *p;
+	int r = read_stat(pid, tid, buf, sizeof(buf), &p);
+	if (r < 0)
+		return r;
 	memset(st, 0, sizeof(*st));
-	st->state = p[2];
-	p += 2;
+	st->state = *p;
 	unsigned long long v[23] = {0}; /* fields 3.. 24 */
 	for (unsigned f = 0; f < 22 && *p; f++) {
 		while (*p && *p != ' ')
@@ -61,24 +70,17 @@ int tm_procfs_stat(int32_t pid, int32_t tid, struct tm_pstat *st)
 
 int tm_procfs_zombie_status(int32_t pid, uint64_t starttime, int *wstatus)
 {
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || p[2] != 'Z')
+	char buf[2048], *p;
+	int r = read_stat(pid, 0, buf, sizeof(buf), &p);
+	if (r < 0)
+		return r;
+	if (*p != 'Z')
 		return -ESRCH;
 	/* fields 3 (state) .. 52 (exit_code): 49 spaces to skip */
 	unsigned long long start = 0;
 	long long code = -1;
 	unsigned field = 3;
-	for (p += 2; *p && field < 52; p++) {
+	for (; *p && field < 52; p++) {
 		if (*p != ' ')
 			continue;
 		field++;

@@ -108,11 +108,13 @@ static uint64_t tm_digest(const char *s)
 	return h;
 }
 
-/* Field 22 of /proc/PID/stat (start time, clock ticks since boot), or 0. */
-static unsigned long long tm_start_time(long pid)
+uint64_t tm_starttime_of(long pid)
 {
 	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -143,7 +145,7 @@ static int tm_marker_live(const char *path)
 	unsigned long long start = 0;
 	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0)
 		return 0;
-	return start && tm_start_time(pid) == start;
+	return start && tm_starttime_of(pid) == start;
 }
 
 /* 1 when another process of the session has said `line` already. */
@@ -157,7 +159,8 @@ static int tm_said(const struct tm_state *g, const char *line)
 	char tmp[sizeof(path) + 24], who[64];
 	long me = (long)getpid();
 	snprintf(tmp, sizeof(tmp), "%s.%ld", path, me);
-	int n = snprintf(who, sizeof(who), "%ld %llu\n", me, tm_start_time(me));
+	int n = snprintf(who, sizeof(who), "%ld %llu\n", me,
+			 (unsigned long long)tm_starttime_of(me));
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)

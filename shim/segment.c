@@ -59,33 +59,11 @@ static ssize_t tm_read_file(const char *path, char *buf, size_t len)
 	return (ssize_t)off;
 }
 
-/* Field 22 of /proc/self/stat: start time in clock ticks since boot; with the
- * pid it identifies this process across pid reuse. */
-static uint64_t tm_starttime(void)
-{
-	char buf[1024];
-	ssize_t n = tm_read_file("/proc/self/stat", buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	unsigned long long v = 0;
-	/* after ")": state(3) ppid(4) ... starttime(22): skip 19 fields */
-	int field = 2;
-	for (p++; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	sscanf(p, "%llu", &v);
-	return v;
-}
-
 static void tm_fill_identity(struct tm_seg_header *h)
 {
 	h->pid = getpid();
 	h->ppid = getppid();
-	h->starttime = tm_starttime();
+	h->starttime = tm_starttime_of(0);
 	h->created_realtime_ns = tm_ts_ns(CLOCK_REALTIME);
 	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
 	h->exe[n > 0 ? n : 0] = '\0';

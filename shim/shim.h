@@ -238,6 +238,10 @@ int tm_thread_setup(struct tm_tls *t) TM_HIDDEN;
  * when the file system is full. Never raises SIGBUS. Raw syscall: safe on
  * the hot path's general-registers-only code. */
 int tm_populate(void *addr, uint64_t len) TM_HIDDEN;
+/* Field 22 of /proc/PID/stat (0: this process): start time in clock ticks
+ * since boot, which with the pid names a process across pid reuse; 0 if
+ * unreadable. */
+uint64_t tm_starttime_of(long pid) TM_HIDDEN;
 #define TM_RING_CHUNK 1024 /* records populated at a time (32 KiB) */
 /* Maps len bytes read-write: of file fd at off (MAP_SHARED), or private
  * anonymous memory (fd -1, MAP_NORESERVE). Never locked, even under

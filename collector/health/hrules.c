@@ -145,8 +145,7 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-/* A pattern is any string of 1..199 bytes without control characters. */
-static int valid_pattern(const char *s)
+int tm_rules_valid_pattern(const char *s)
 {
 	size_t n = strlen(s);
 	if (!n || n >= 200)
@@ -291,7 +290,7 @@ static int parse_alert(const json_t *e, struct tm_arule *r, const char **field, 
 			}
 			snprintf(r->name, sizeof(r->name), "%s", json_string_value(v));
 		} else if (strcmp(k, "function") == 0) {
-			if (!json_is_string(v) || !valid_pattern(json_string_value(v))) {
+			if (!json_is_string(v) || !tm_rules_valid_pattern(json_string_value(v))) {
 				*why = "must be a name or glob of 1..199 bytes";
 				return -1;
 			}
@@ -522,7 +521,7 @@ int tm_hrules_maint_arg(struct tm_hrules *h, const char *arg, uint64_t now_real_
 		return -EINVAL;
 	memcpy(pat, arg, n);
 	pat[n] = '\0';
-	if (!valid_pattern(pat))
+	if (!tm_rules_valid_pattern(pat))
 		return -EINVAL;
 	int64_t d = eq ? tm_parse_duration_ns(eq + 1) : (int64_t)3600000000000ll;
 	if (d <= 0)
@@ -659,7 +658,7 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 		{
 			struct tm_anrule a = {0};
 			const char *field = "", *why = "";
-			if (!valid_pattern(pat)) {
+			if (!tm_rules_valid_pattern(pat)) {
 				say(log, path, "anomaly: a pattern must be 1..199 bytes; ignored");
 				bad++;
 				continue;
@@ -694,7 +693,7 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 			err = "must be an object";
 		else if (json_object_size(e) != (size_t)(!!f + !!u + !!d + !!why))
 			err = "unknown field (function, until, for, reason)";
-		else if (!json_is_string(f) || !valid_pattern(json_string_value(f)))
+		else if (!json_is_string(f) || !tm_rules_valid_pattern(json_string_value(f)))
 			err = "\"function\" must be a name or glob";
 		else if (!!u == !!d)
 			err = "needs one of \"until\" (RFC 3339, UTC) or \"for\" (a duration)";

@@ -221,18 +221,6 @@ static struct tm_outcfg *cfg_of(struct tm_coll *c)
 	return c->outcfg = g;
 }
 
-/* A pattern is any string of 1..199 bytes without control characters. */
-static int valid_pattern(const char *s)
-{
-	size_t n = strlen(s);
-	if (!n || n >= 200)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* An outcome name: [a-z][a-z0-9_]*, under TM_OUTC_NAME bytes. */
 static int valid_outcome(const char *s)
 {
@@ -297,7 +285,7 @@ static int parse_entry(struct tm_outcfg *g, const json_t *e, struct tm_outc_rule
 		}
 	}
 	*field = "function";
-	if (!json_is_string(f) || !valid_pattern(json_string_value(f))) {
+	if (!json_is_string(f) || !tm_rules_valid_pattern(json_string_value(f))) {
 		*why = "must be a name or glob of 1..199 bytes";
 		return -1;
 	}
@@ -387,10 +375,10 @@ static int parse_blocking(struct tm_outcfg *g, const json_t *bl, const char *pat
 	json_object_foreach((json_t *)bl, k, v)
 	{
 		struct tm_outc_rule r = {.blocking = -1, .all = TM_OUTC_NONE};
-		if (!valid_pattern(k) || !json_is_boolean(v)) {
+		if (!tm_rules_valid_pattern(k) || !json_is_boolean(v)) {
 			say(log, path, "blocking \"%.60s\": %s; ignored", k,
-			    !valid_pattern(k) ? "a pattern must be 1..199 bytes"
-					      : "must be true or false");
+			    !tm_rules_valid_pattern(k) ? "a pattern must be 1..199 bytes"
+						       : "must be true or false");
 			bad++;
 			continue;
 		}
