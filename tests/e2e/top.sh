@@ -288,6 +288,13 @@ batch=$!
 paced top4 $RATE $SECS
 wait "$TM_BG_PID" || fail "target failed"
 wait "$batch" || fail "tmtop -b --connect: $(cat "$WORK/batch4.err")"
+# blocking functions (clock_nanosleep) have no share of the time, as in the
+# table; the other function holds all of it
+"$TMTOP" --jsonl -n 1 -w all --connect "127.0.0.1:$TM_HTTP_PORT" >"$WORK/top4.jsonl"
+expect_eq "--jsonl: clock_nanosleep blocking, no time share" \
+	"$(jq -r '.rows[] | select(.function == "clock_nanosleep") | "\(.blocking) \(.window.time_share)"' "$WORK/top4.jsonl")" "true null"
+expect_eq "--jsonl: work_noop has all of the time" \
+	"$(jq -r '.rows[] | select(.function == "work_noop") | "\(.blocking) \(.window.time_share)"' "$WORK/top4.jsonl")" "false 1"
 kill -INT "$TM_HTTP_PID"
 wait "$TM_HTTP_PID" || fail "tmcollect exit status"
 for fn in work_noop clock_nanosleep; do

@@ -69,7 +69,8 @@ static json_t *row_json(const struct tm_top_model *m, const struct tm_top_ui *u,
 	json_object_set_new(w, "p99_ns", ns_or_null(f->p99_ns));
 	json_object_set_new(w, "p999_ns", ns_or_null(f->p999_ns));
 	json_object_set_new(w, "max_ns", ns_or_null(f->max_ns));
-	json_object_set_new(w, "time_share", json_real(tm_top_time_share(m, r, u->win)));
+	double share = tm_top_time_share(m, r, u->win);
+	json_object_set_new(w, "time_share", share >= 0 ? json_real(share) : json_null());
 	json_t *o = json_object();
 	json_object_set_new(o, "function", str(r->name));
 	json_object_set_new(o, "object", str(r->object));
@@ -80,6 +81,8 @@ static json_t *row_json(const struct tm_top_model *m, const struct tm_top_ui *u,
 	json_object_set_new(o, "oldest_in_flight_ns",
 			    r->in_flight ? json_integer((json_int_t)r->oldest_ns) : json_null());
 	json_object_set_new(o, "health", json_string(tm_health_name(r->health)));
+	json_object_set_new(o, "blocking", json_boolean(r->blocking));
+	json_object_set_new(o, "contains_monitored", json_boolean(r->inner));
 	json_object_set_new(o, "rising",
 			    json_pack("{sbsb}", "latency", r->rising_lat, "errors", r->rising_err));
 	json_t *sp = json_array();

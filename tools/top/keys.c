@@ -17,6 +17,8 @@ const char *const tm_top_help[] = {
 	"r            reverse the sort",
 	"N R E F P X  sort by name, calls/s, error %, p50, p99, p99.9",
 	"M C T I H    sort by max, calls, % time, in flight, health",
+	"             % time: '+' the time includes monitored calls made inside;",
+	"             '*' blocking (waiting: poll, accept...), left out of the total",
 	"/            filter: words that must all match, e.g. read, fn:sql obj:libc pid:42",
 	"             (Enter keeps it, Esc clears it)",
 	"w            window: last interval / 1 min / since start",

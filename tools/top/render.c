@@ -330,7 +330,15 @@ static void row(struct tm_top_canvas *cv, int y, const struct layout *L,
 		case TM_TOP_C_P999: tm_top_fmt_ns(t, sizeof(t), f->p999_ns), a = lat; break;
 		case TM_TOP_C_MAX: tm_top_fmt_ns(t, sizeof(t), f->max_ns), a = lat; break;
 		case TM_TOP_C_CALLS: tm_top_fmt_count(t, sizeof(t), r->calls, (unsigned)w); break;
-		case TM_TOP_C_TIME: fmt_pct(t, sizeof(t), tm_top_time_share(m, r, u->win)); break;
+		case TM_TOP_C_TIME:
+			/* as the table: * blocking (waiting, no share), + its time
+			 * includes the monitored calls made inside it */
+			fmt_pct(t, sizeof(t), tm_top_time_share(m, r, u->win));
+			if (r->blocking)
+				snprintf(t, sizeof(t), "*");
+			else if (r->inner)
+				strcat(t, "+");
+			break;
 		case TM_TOP_C_INFL:
 			tm_top_fmt_count(t, sizeof(t), r->in_flight, (unsigned)w);
 			a = r->in_flight && r->oldest_ns >= 1000000000ull ? TM_A_WARN : TM_A_NORMAL;

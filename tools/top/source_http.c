@@ -179,6 +179,8 @@ static int row_of(const json_t *s, uint64_t dur_s, struct tm_top_row *r)
 	tm_top_text(r->object, sizeof(r->object), tm_top_jstr(json_object_get(s, "object")));
 	tm_top_text(r->session, sizeof(r->session), tm_top_jstr(json_object_get(s, "session")));
 	r->rule = json_is_true(json_object_get(s, "rule"));
+	r->blocking = json_is_true(json_object_get(s, "blocking"));
+	r->inner = tm_top_ju64(json_object_get(s, "inner_calls"), 0) > 0;
 	r->calls = tm_top_ju64(json_object_get(s, "calls"), 0);
 	r->in_flight = tm_top_ju64(json_object_get(s, "in_flight"), 0);
 	r->oldest_ns = tm_top_ju64(json_object_get(s, "oldest_in_flight_ns"), 0);

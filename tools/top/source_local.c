@@ -142,6 +142,8 @@ static void fill_row(const struct tm_coll *c, size_t i, unsigned isec, uint64_t 
 		    c->sessions ? c->sessions[s->sess] : c->session);
 	r->id = (uint32_t)i;
 	r->rule = (s->flags & TM_RF_HAS_RULE) != 0;
+	r->blocking = s->blocking != 0;
+	r->inner = s->inner_calls > 0;
 	r->calls = s->calls;
 	r->in_flight = s->in_flight;
 	r->oldest_ns = s->oldest_ns;

@@ -94,7 +94,8 @@ void tm_top_model_done(struct tm_top_model *m)
 	for (unsigned w = 0; w < TM_TOP_W_COUNT; w++) {
 		m->total_ns[w] = 0;
 		for (size_t i = 0; i < m->nrows; i++)
-			m->total_ns[w] += m->rows[i].fig[w].sum_ns;
+			if (!m->rows[i].blocking)
+				m->total_ns[w] += m->rows[i].fig[w].sum_ns;
 	}
 }
 
@@ -256,6 +257,8 @@ double tm_top_err_rate(const struct tm_top_row *r, enum tm_top_win w)
 double tm_top_time_share(const struct tm_top_model *m, const struct tm_top_row *r,
 			 enum tm_top_win w)
 {
+	if (r->blocking)
+		return -1; /* waiting is not cost: as the table's '*' rows */
 	return m->total_ns[w] > 0 ? r->fig[w].sum_ns / m->total_ns[w] : 0;
 }
 

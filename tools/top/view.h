@@ -55,6 +55,8 @@ struct tm_top_row {
 	char key[TM_TOP_KEY]; /* source_http: the name as the API spells it */
 	uint32_t id;	      /* source_local: the global symbol */
 	int rule;	      /* a success rule judges its calls: error % means something */
+	int blocking;	      /* its time is mostly waiting: no % time, left out of the total */
+	int inner;	      /* monitored calls were made inside it: its time includes theirs */
 	uint64_t calls;	      /* since the start */
 	uint64_t in_flight, oldest_ns;
 	enum tm_health health;
