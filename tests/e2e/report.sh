@@ -184,6 +184,21 @@ case_html() {
 	done
 	grep -q '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;\\x1b\[2J' "$WORK/hostile.html" ||
 		fail "hostile name not escaped"
+	# outcomes apart from the errors; % time marks blocking (*) and containing (+) rows
+	jq '(.symbols[] | select(.name == "phase_work")) |= (.outcomes = {"in_progress": {"calls": 5, "codes": {"EINPROGRESS": 5}}}
+		| .outcome_calls = 5 | .calls += 5 | .inner_calls = 3)
+		| .symbols += [.symbols[] | select(.name == "phase_work") | .name = "epoll_wait" | .blocking = true
+			| .outcomes = {} | .outcome_calls = 0 | .calls -= 5 | .inner_calls = 0]' "$WORK/hn.json" >"$WORK/outc.json"
+	"$TMREPORT" html "$WORK/outc.json" -o "$WORK/outc.html"
+	grep -q 'id="outcomes-table"' "$WORK/outc.html" || fail "no outcomes table"
+	grep -q '<td class="l">in_progress</td><td>5</td><td class="l">EINPROGRESS 5</td>' "$WORK/outc.html" ||
+		fail "outcomes row: $(grep -o '<table id="outcomes-table".*' "$WORK/outc.html" | head -c 600)"
+	grep -q '<tr data-function="epoll_wait">.*<td class="blocking"[^>]*>\*</td></tr>' "$WORK/outc.html" ||
+		fail "blocking row not marked"
+	grep -q '<tr data-function="phase_work">.*<td class="contains"[^>]*>100\.0+</td></tr>' "$WORK/outc.html" ||
+		fail "containing row: $(grep -o '<tr data-function="phase_work">.*' "$WORK/outc.html" | head -1)"
+	! grep -q 'id="outcomes-table"' "$WORK/report.html" || fail "an outcomes table without outcomes"
+	echo "ok: outcomes table, blocking and containing marks"
 	chrome() { # chrome OUT-PREFIX WIDTH HEIGHT PAGE
 		timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run \
 			--user-data-dir="$shots/profile" --window-size="$2,$3" --screenshot="$1.png" \

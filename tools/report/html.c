@@ -135,9 +135,13 @@ static void functions_section(FILE *f, const struct rp_doc *d)
 	struct rp_table_opts o = {.sort = RP_C_TOTAL};
 	size_t n;
 	size_t *v = rp_table_order(d, &o, &n);
-	double total = 0;
-	for (size_t i = 0; i < d->nsyms; i++)
-		total += d->syms[i].total_ns;
+	double total = 0; /* of the functions that work: blocking ones wait */
+	int marks = 0;
+	for (size_t i = 0; i < d->nsyms; i++) {
+		if (!d->syms[i].blocking)
+			total += d->syms[i].total_ns;
+		marks |= d->syms[i].blocking || d->syms[i].inner_calls;
+	}
 	fputs("<section id=\"functions\"><h2>Functions</h2>\n<div class=\"scroll\">"
 	      "<table id=\"summary-table\"><thead><tr><th>function</th><th>calls</th>"
 	      "<th>failed</th><th>error %</th><th>mean</th><th>p50</th><th>p95</th><th>p99</th>"
@@ -171,11 +175,26 @@ static void functions_section(FILE *f, const struct rp_doc *d)
 		}
 		fputs("<td>", f);
 		h_ns(f, s->total_ns);
-		fprintf(f, "</td><td>%.1f</td></tr>\n", total > 0 ? 100 * s->total_ns / total : 0);
+		if (s->blocking)
+			fputs("</td><td class=\"blocking\" title=\"blocking: waiting, not "
+			      "work\">*</td></tr>\n",
+			      f);
+		else
+			fprintf(f, "</td><td%s>%.1f%s</td></tr>\n",
+				s->inner_calls
+					? " class=\"contains\" title=\"includes the monitored "
+					  "calls made inside it\""
+					: "",
+				total > 0 ? 100 * s->total_ns / total : 0,
+				s->inner_calls ? "+" : "");
 	}
 	fputs("</tbody></table></div>\n<p class=\"note\">Latency from a log-linear histogram "
 	      "(&le;&nbsp;0.8&nbsp;% error); ~ sampled: latency from 1 call in N.",
 	      f);
+	if (marks)
+		fputs(" % time: <b>+</b> the time includes the monitored calls made inside it; "
+		      "<b>*</b> blocking (waiting: poll, accept, sleeps), left out of the total.",
+		      f);
 	if (d->floor_ns) {
 		fputs(d->overhead_subtracted ? " The shim's floor of "
 					     : " Durations include the "
@@ -211,6 +230,41 @@ static void diff_section(FILE *f, const struct rp_diff *diff, const struct rp_di
 	for (size_t i = 0; i < diff->nrows; i++)
 		h_diff_row(f, &diff->rows[i]);
 	fputs("</tbody></table></div></section>\n", f);
+}
+
+/* Calls whose code is an outcome of its own (EINPROGRESS, EAGAIN, a
+ * finalize repeating the step's error): not failures, shown apart. */
+static void outcomes_table(FILE *f, const struct rp_doc *d)
+{
+	size_t rows = 0;
+	for (size_t i = 0; i < d->nsyms; i++)
+		rows += d->syms[i].noutc;
+	if (!rows)
+		return;
+	fputs("<h3>Outcomes that are not failures</h3><div class=\"scroll\">"
+	      "<table id=\"outcomes-table\"><thead><tr><th>function</th>"
+	      "<th class=\"l\">outcome</th><th>calls</th><th class=\"l\">codes</th></tr></thead>"
+	      "<tbody>\n",
+	      f);
+	for (size_t i = 0; i < d->nsyms; i++)
+		for (size_t k = 0; k < d->syms[i].noutc; k++) {
+			const struct rp_outc *o = &d->syms[i].outc[k];
+			fputs("<tr><td class=\"name\">", f);
+			h_text(f, d->syms[i].name);
+			fputs("</td><td class=\"l\">", f);
+			h_text(f, o->name);
+			fprintf(f, "</td><td>%llu</td><td class=\"l\">",
+				(unsigned long long)o->calls);
+			for (size_t j = 0; j < o->ncodes; j++) {
+				fputs(j ? ", " : "", f);
+				h_text(f, o->codes[j].name);
+				fprintf(f, " %llu", (unsigned long long)o->codes[j].n);
+			}
+			fputs("</td></tr>\n", f);
+		}
+	fputs("</tbody></table></div>\n<p class=\"note\">In the calls, not in the failures or "
+	      "the error rate.</p>\n",
+	      f);
 }
 
 static void errors_section(FILE *f, const struct rp_doc *d)
@@ -249,6 +303,7 @@ static void errors_section(FILE *f, const struct rp_doc *d)
 		fputs("<tr><td colspan=\"3\" class=\"l\">no failed calls</td></tr>\n", f);
 	fputs("</tbody></table></div></div></div>\n", f);
 	h_category_chart(f, d);
+	outcomes_table(f, d);
 	fputs("</section>\n", f);
 }
 
