@@ -33,8 +33,10 @@ struct tm_err_count {
 
 /* Statistics of one symbol (by display name) across every process. */
 struct tm_sym {
-	/* what every record touches first, together (then win.cur) */
-	uint32_t flags;	     /* union of the wire flags seen */
+	/* what every record touches first, together (then win.cur): the
+	 * struct is a whole number of cache lines and the array is allocated
+	 * on a line (stats.c), so these share one line in every function */
+	_Alignas(64) uint32_t flags; /* union of the wire flags seen */
 	uint32_t sample;     /* TM_RF_SAMPLED: largest 1-in-N seen */
 	uint16_t codes;	     /* enum tm_code_domain */
 	uint32_t claimed_by; /* TM_RF_CLAIMED: 1 + the symbol its functions count as */

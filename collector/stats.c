@@ -51,9 +51,12 @@ int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name)
 		return tm_coll_sym(c, sess, TM_OTHER_FUNCS);
 	if (c->nsyms == c->capsyms) {
 		size_t cap = c->capsyms ? c->capsyms * 2 : 64;
-		struct tm_sym *n = realloc(c->syms, cap * sizeof(*n));
+		struct tm_sym *n = aligned_alloc(64, cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
+		if (c->nsyms)
+			memcpy(n, c->syms, c->nsyms * sizeof(*n));
+		free(c->syms);
 		c->syms = n;
 		c->capsyms = cap;
 	}
