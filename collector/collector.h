@@ -260,6 +260,10 @@ struct tm_coll {
 	int follow_users;	  /* root, default TM_DIR: other users' /dev/shm/tm-<uid> too */
 	struct tm_hrules *hrules; /* rules read, until the engine takes them */
 	struct tm_health_eng *health; /* health/engine.c, made at the first evaluation */
+	/* tmrun --attach (tools/attach): the process, when its GOTs were
+	 * patched (calls already running then are not counted) and restored */
+	int32_t attached_pid;
+	uint64_t attached_real_ns, detached_real_ns;
 };
 
 /* collect.c */
