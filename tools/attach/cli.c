@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -473,6 +474,68 @@ static void detach_children(const struct tm_coll *c, pid_t target, const char *s
 	closedir(d);
 }
 
+/* A process attached before keeps its segment. What is in it now belongs
+ * to earlier attachments (calls that returned after their collector's last
+ * drain, or everything, if that collector was killed): it is marked as
+ * taken, as a collector would after draining it — the consumer index at
+ * the producer's, the "seen" copies equal to the totals — so that this
+ * attachment counts only its own calls. */
+static void baseline(const char *path, pid_t pid)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct tm_seg_header)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	char *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return;
+	struct tm_seg_header *h = (void *)m;
+	uint64_t tsz = tm_thr_size(h->stack_cap, h->max_syms, h->ring_cap);
+	if (h->magic != TM_MAGIC || h->pid != pid || h->thread_size != tsz || !h->max_threads ||
+	    h->threads_off + (uint64_t)(h->max_threads + 1) * tsz > (uint64_t)st.st_size)
+		goto out;
+	uint32_t hwm = h->threads_hwm < h->max_threads ? h->threads_hwm : h->max_threads;
+	for (uint32_t i = 0; i <= hwm; i++) {
+		char *thr = m + h->threads_off + (uint64_t)(i == hwm ? h->max_threads : i) * tsz;
+		struct tm_thread *t = (void *)thr;
+		atomic_store(&t->tail, atomic_load(&t->head));
+		const uint8_t *used = (const uint8_t *)thr + tm_thr_used_off(h->stack_cap);
+		struct tm_acc *acc = (void *)(thr + tm_thr_acc_off(h->stack_cap, h->max_syms));
+		struct tm_acc *seen = (void *)(thr + tm_thr_seen_off(h->stack_cap, h->max_syms));
+		for (uint32_t s = 0; s < h->max_syms; s++)
+			if (used[s] || i == hwm)
+				memcpy(&seen[s], &acc[s], sizeof(acc[s]));
+		if (h->flags & TM_SEG_COUNTERS)
+			memcpy(thr + tm_thr_cseen_off(h->stack_cap, h->max_syms),
+			       thr + tm_thr_cnt_off(h->stack_cap, h->max_syms),
+			       (size_t)h->max_syms * sizeof(struct tm_cnt));
+	}
+out:
+	munmap(m, (size_t)st.st_size);
+}
+
+/* The segments process `pid` made in `dir` (an earlier attachment's). */
+static void baseline_all(const char *dir, pid_t pid)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	char mid[32], path[PATH_MAX];
+	snprintf(mid, sizeof(mid), ".%d.", (int)pid);
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t n = strlen(e->d_name);
+		if (n > 3 && strcmp(e->d_name + n - 3, ".tm") == 0 && strstr(e->d_name, mid)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			baseline(path, pid);
+		}
+	}
+	closedir(d);
+}
+
 static int attach_main(struct att_opts *o, const char *shim)
 {
 	struct tm_target t;
@@ -516,6 +579,8 @@ static int attach_main(struct att_opts *o, const char *shim)
 		fprintf(stderr, "tmrun: cannot write the attach file: %s\n", strerror(errno));
 		return 2;
 	}
+	if (t.shim.found)
+		baseline_all(co.dir, o->pid);
 	int wd = watchdog_start(o->pid);
 	int rc = tm_inject(&t, shim, TM_INJ_ATTACH, f.cfg, why, sizeof(why));
 	read_status(&f, st, sizeof(st), o->quiet);

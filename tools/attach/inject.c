@@ -238,7 +238,6 @@ static int tm_stop_thread(pid_t tid)
 		ptrace(PTRACE_DETACH, tid, 0, WSTOPSIG(st));
 		return -EAGAIN;
 	}
-	tm_attach_step("stopped");
 	return 0;
 }
 
@@ -404,10 +403,13 @@ static int tm_borrow_state(struct tm_borrow *b)
 	if (ptrace(PTRACE_GETREGSET, b->tid, NT_X86_XSTATE, &iov) < 0)
 		return -1;
 	b->xs_len = iov.iov_len;
-	if (tm_frame_xstate(b) < 0)
-		return -1;
 	tm_resume_regs(b);
-	return 0;
+	/* a call our stop made return EINTR restarts even if we die now */
+	long nr = (long)b->orig.orig_rax;
+	if (nr >= 0 && (long)b->orig.rax == -EINTR && tm_sys_eintr_on_stop(nr))
+		ptrace(PTRACE_SETREGS, b->tid, 0, &b->back);
+	tm_attach_step("stopped");
+	return tm_frame_xstate(b);
 }
 
 /* Stops the threads one at a time until one is at a safe point; the others
