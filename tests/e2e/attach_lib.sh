@@ -41,21 +41,24 @@ ask() {
 	grep "^$4" "$2" | tail -1 | awk '{print $2}'
 }
 
-# start_attachee OUT [W]: the target in the background; sets APID
+# start_attachee OUT [W [MODE]]: the target in the background; sets APID
 start_attachee() {
-	"$ATTACHEE" "${2:-3}" >"$1" 2>&1 &
+	local out=$1
+	shift
+	"$ATTACHEE" "$@" >"$out" 2>&1 &
 	APID=$!
 	PIDS+=("$APID")
-	wait_for "$1" '^started'
+	wait_for "$out" '^started'
 }
 
-# not_stopped PID: the process is running, not stopped, not traced
+# not_stopped PID [TRACER]: the process is running, not stopped, and traced
+# by TRACER (default: nobody)
 not_stopped() {
 	local st tr
 	st=$(awk '/^State:/{print $2}' "/proc/$1/status")
 	tr=$(awk '/^TracerPid:/{print $2}' "/proc/$1/status")
 	[ "$st" != T ] && [ "$st" != t ] || fail "process $1 is left stopped ($st)"
-	expect_eq "process $1 traced by" "$tr" 0
+	expect_eq "process $1 traced by" "$tr" "${2:-0}"
 }
 
 # got_slot PID EXE SYMBOL: the value of EXE's GOT slot for SYMBOL in PID

@@ -7,8 +7,18 @@
  *            stopped between two calls) or resumes them ("resumed")
  *   SIGTERM  stops the workers, prints "checks ok" (or "checks BAD") and
  *            exits 3.
- * usage: attachee [W] */
+ * usage: attachee [W [nodump|seccomp]]: nodump makes the process not
+ * dumpable (prctl), seccomp installs a filter that forbids ftruncate
+ * (which the program never calls; attaching needs it). */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -76,9 +86,27 @@ static void set_paused(int on)
 	pthread_mutex_unlock(&mu);
 }
 
+static void no_ftruncate(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ftruncate, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		perror("seccomp");
+}
+
 int main(int argc, char **argv)
 {
 	nworkers = argc > 1 ? atoi(argv[1]) : 3;
+	if (argc > 2 && strcmp(argv[2], "nodump") == 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (argc > 2 && strcmp(argv[2], "seccomp") == 0)
+		no_ftruncate(); /* before the threads: they inherit it */
 	if (nworkers < 1 || nworkers > MAXW)
 		nworkers = 3;
 	sigset_t set;

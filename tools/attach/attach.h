@@ -59,7 +59,8 @@ int tm_inject(struct tm_target *t, const char *shim_path, int which, const char 
 #define TM_INJ_ATTACH 1
 #define TM_INJ_DETACH 2
 
-/* Test hook: TM_ATTACH_KILL_AT=STEP makes the attacher SIGKILL itself there. */
+/* Test hooks: TM_ATTACH_KILL_AT=STEP makes the attacher SIGKILL itself at
+ * STEP, TM_ATTACH_STOP_AT=STEP stop itself (SIGSTOP) there. */
 void tm_attach_step(const char *step);
 
 /* cli.c: tmrun --attach / --detach. Returns the exit status. */

@@ -588,12 +588,11 @@ static int attach_main(struct att_opts *o, const char *shim)
 		if (rc == TM_INJ_OK)
 			fprintf(stderr, "tmrun: cannot attach to process %d: the shim says: %s\n",
 				(int)o->pid, st[0] ? st : "nothing");
+		else if (rc == TM_INJ_EXITED)
+			fprintf(stderr, "tmrun: cannot attach: process %d %s during the attach\n",
+				(int)o->pid, inj_word(rc));
 		else
-			fprintf(stderr, "tmrun: cannot attach: %s%s\n", why,
-				rc == TM_INJ_EXITED ? "" : "");
-		if (rc == TM_INJ_EXITED)
-			fprintf(stderr, "tmrun: process %d %s during the attach\n", (int)o->pid,
-				inj_word(rc));
+			fprintf(stderr, "tmrun: cannot attach: %s\n", why);
 		/* a refused attach changed nothing: the watchdog has nothing to do */
 		if (rc == TM_INJ_REFUSED || rc == TM_INJ_EXITED || rc == TM_INJ_OK)
 			watchdog_done(wd);

@@ -77,6 +77,9 @@ void tm_attach_step(const char *step)
 	const char *k = getenv("TM_ATTACH_KILL_AT");
 	if (k && strcmp(k, step) == 0)
 		kill(getpid(), SIGKILL);
+	k = getenv("TM_ATTACH_STOP_AT"); /* the test continues us with SIGCONT */
+	if (k && strcmp(k, step) == 0)
+		kill(getpid(), SIGSTOP);
 }
 
 static uint64_t tm_now_ns(void)
@@ -670,5 +673,9 @@ int tm_inject(struct tm_target *t, const char *shim_path, int which, const char 
 out:
 	free(b.xs);
 	free(b.fx);
+	char st[64];
+	if (rc != TM_INJ_OK && (tm_proc_status_field(t->pid, "State", st, sizeof(st)) < 0 ||
+				st[0] == 'Z' || st[0] == 'X'))
+		rc = TM_INJ_EXITED; /* whatever failed, it failed because the process is gone */
 	return rc;
 }
