@@ -264,6 +264,7 @@ struct tm_coll {
 	 * patched (calls already running then are not counted) and restored */
 	int32_t attached_pid;
 	uint64_t attached_real_ns, detached_real_ns;
+	uint64_t attach_pause_ns; /* the borrowed thread was away from its code */
 };
 
 /* collect.c */

@@ -629,6 +629,7 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 		json_t *a = json_object();
 		json_object_set_new(a, "pid", json_integer(c->attached_pid));
 		json_object_set_new(a, "attached_realtime_ns", tm_json_count(c->attached_real_ns));
+		json_object_set_new(a, "pause_ns", tm_json_count(c->attach_pause_ns));
 		if (c->detached_real_ns)
 			json_object_set_new(a, "detached_realtime_ns",
 					    tm_json_count(c->detached_real_ns));

@@ -28,6 +28,8 @@ struct tm_target {
 	uintptr_t attach_fn; /* tm_shim_attach in the target (shim loaded) */
 	uintptr_t detach_fn; /* tm_shim_detach */
 	uint64_t shim_dev, shim_ino;
+	pid_t borrowed;	   /* the thread the last tm_inject borrowed */
+	uint64_t pause_ns; /* how long it was away from its own code */
 };
 
 /* proc.c: /proc and ELF. All return 0, or -1 with a one-line reason. */

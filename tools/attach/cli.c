@@ -602,9 +602,11 @@ static int attach_main(struct att_opts *o, const char *shim)
 	}
 	c.attached_pid = o->pid;
 	c.attached_real_ns = real_ns();
+	c.attach_pause_ns = t.pause_ns;
 	tm_attach_step("attached");
 	if (!o->quiet)
-		fprintf(stderr, "tmrun: attached to process %d\n", (int)o->pid);
+		fprintf(stderr, "tmrun: attached to process %d (thread %d borrowed for %.2f ms)\n",
+			(int)o->pid, (int)t.borrowed, t.pause_ns / 1e6);
 
 	loop.summary = o->output;
 	loop.table = !o->quiet;

@@ -215,6 +215,7 @@ struct tm_borrow {
 	unsigned char *xs;	/* the thread's xstate as ptrace gives it */
 	unsigned char *fx;	/* the same as a signal frame carries it */
 	size_t xs_len, xs_size; /* ptrace's length; the xstate size of a frame */
+	uint64_t stopped_ns;	/* CLOCK_MONOTONIC when it stopped */
 };
 
 static int tm_stop_thread(pid_t tid)
@@ -447,6 +448,7 @@ static int tm_borrow(const struct tm_target *t, struct tm_borrow *b, char *why, 
 				continue;
 			}
 			char r[96];
+			b->stopped_ns = tm_now_ns();
 			if (tm_safe_point(t, b, r, sizeof(r)))
 				return TM_INJ_OK;
 			snprintf(last, sizeof(last), "thread %d was %s", (int)b->tid, r);
@@ -670,6 +672,8 @@ int tm_inject(struct tm_target *t, const char *shim_path, int which, const char 
 	rc = tm_call(t, &b, fn, cfg, 0, which == TM_INJ_ATTACH ? "attach" : "detach", why, len);
 	if (rc == TM_INJ_OK)
 		ptrace(PTRACE_DETACH, b.tid, 0, 0);
+	t->borrowed = b.tid;
+	t->pause_ns = tm_now_ns() - b.stopped_ns;
 out:
 	free(b.xs);
 	free(b.fx);
