@@ -11,6 +11,7 @@
  * trampolines therefore stay, their slots switched to pass straight
  * through; the segment stays mapped and is reused by the next attach,
  * which renames it into its own session. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -46,6 +47,15 @@ static struct {
 int tm_attach_loaded(void)
 {
 	return tm_att.loaded;
+}
+
+int tm_attach_loading(void)
+{
+	Dl_info self;
+	if (!dladdr((void *)tm_attach_loading, &self) || !self.dli_fname)
+		return 0;
+	return strncmp(self.dli_fname, "/tmp/tm-attach.", 15) == 0 &&
+	       strstr(self.dli_fname, "/libtmshim.so") != NULL;
 }
 
 /* Reads the attach file: KEY=VALUE per line, nothing else. 0, or -1. */

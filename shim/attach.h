@@ -44,6 +44,11 @@ int tm_attach_loaded(void) TM_HIDDEN; /* loaded by dlopen (attach), not preloade
  * keeping its open frames. 1 if it did. attach_hot.c, general registers. */
 int tm_attach_revive(struct tm_tls *t) TM_HIDDEN;
 
+/* The shim is being loaded by tmrun --attach (dlopen of the link tmrun
+ * made in its private directory): the constructor must not read the
+ * process's environment. */
+int tm_attach_loading(void) TM_HIDDEN;
+
 /* shim.c */
 void tm_setup(void) TM_HIDDEN;
 void tm_declare_patterns(struct tm_state *g) TM_HIDDEN;

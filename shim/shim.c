@@ -222,6 +222,7 @@ void tm_setup(void)
 __attribute__((constructor)) static void tm_init(void)
 {
 	int saved = errno;
-	tm_setup();
+	if (!tm_attach_loading()) /* tmrun --attach configures it by file */
+		tm_setup();
 	errno = saved;
 }

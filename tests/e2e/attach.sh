@@ -41,6 +41,8 @@ attach_once() { # attach_once N: paused attach, run, paused detach, compare
 	expect_eq "attachment $1: calls = the program's own difference" \
 		"$(calls "$WORK/s$1.json" work_noop)" $((c1 - c0))
 	expect_eq "attachment $1: attach.pid" "$(jqv "$WORK/s$1.json" .attach.pid)" "$APID"
+	python3 "$(dirname "$0")/jsonschema_check.py" urn:tm:summary:1 "$WORK/s$1.json" ||
+		fail "summary schema"
 	[ "$(jqv "$WORK/s$1.json" .attach.attached_realtime_ns)" -gt 0 ] || fail "no attached_realtime_ns"
 	[ "$(jqv "$WORK/s$1.json" '.attach.detached_realtime_ns > .attach.attached_realtime_ns')" = true ] ||
 		fail "detached_realtime_ns"

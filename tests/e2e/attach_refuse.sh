@@ -178,3 +178,31 @@ expect_eq "exits during attach: exit status" $rc 1
 expect_eq "exits during attach: lines" "$(wc -l <"$WORK/exit.err")" 1
 grep -q "^tmrun: cannot attach: process $APID exited during the attach$" "$WORK/exit.err" ||
 	fail "$(cat "$WORK/exit.err")"
+
+# a configuration the shim cannot use: one line (the shim's reason), the
+# process goes on unmonitored, and a good attach works after it
+start_attachee "$WORK/c.out" 3
+slot0=$(got_slot "$APID" "$ATTACHEE" work_noop)
+set +e
+"$TMRUN" --attach "$APID" -s vfork -q 2>"$WORK/badcfg.err"
+rc=$?
+set -e
+expect_eq "bad configuration: exit status" $rc 1
+expect_eq "bad configuration: lines" "$(wc -l <"$WORK/badcfg.err")" 1
+grep -q "^tmrun: cannot attach to process $APID: the shim says: tm: .*vfork" "$WORK/badcfg.err" ||
+	fail "$(cat "$WORK/badcfg.err")"
+echo "ok: bad configuration: $(cat "$WORK/badcfg.err")"
+not_stopped "$APID"
+expect_eq "bad configuration: GOT slot" "$(got_slot "$APID" "$ATTACHEE" work_noop)" "$slot0"
+"$TMRUN" --attach "$APID" -s work_noop -q -o "$WORK/after.json" --duration 0.3
+[ "$(calls "$WORK/after.json" work_noop)" -gt 0 ] || fail "no attach after a bad configuration"
+check_attachee badconfig "$WORK/c.out"
+
+# TM_SYMBOLS in the process's environment (not preloaded) is not read:
+# only the attach file configures the shim
+TM_SYMBOLS=work_noop TM_SESSION=fromenv start_attachee "$WORK/e.out" 3
+"$TMRUN" --attach "$APID" -s work_noop -q -o "$WORK/env.json" --duration 0.3
+expect_eq "segments of the environment's session" \
+	"$(find "$TM_DIR" -name 'fromenv.*' | wc -l)" 0
+[ "$(calls "$WORK/env.json" work_noop)" -gt 0 ] || fail "env: no calls"
+check_attachee env "$WORK/e.out"

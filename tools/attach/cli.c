@@ -175,6 +175,7 @@ static int find_shim(char *out, size_t len)
  * (which may run as another user) can use. */
 struct att_files {
 	char dir[64], cfg[128], status[128], log[128];
+	char link[128]; /* what the process dlopens: the shim sees it loads for an attach */
 	uid_t uid;
 };
 
@@ -189,6 +190,7 @@ static int files_make(struct att_files *f, uid_t uid)
 	snprintf(f->cfg, sizeof(f->cfg), "%s/config", f->dir);
 	snprintf(f->status, sizeof(f->status), "%s/status", f->dir);
 	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
+	snprintf(f->link, sizeof(f->link), "%s/libtmshim.so", f->dir);
 	return 0;
 }
 
@@ -197,6 +199,7 @@ static void files_remove(struct att_files *f)
 	unlink(f->cfg);
 	unlink(f->status);
 	unlink(f->log);
+	unlink(f->link);
 	rmdir(f->dir);
 }
 
@@ -233,26 +236,34 @@ static int write_cfg(const struct att_files *f, const struct att_opts *o, const 
 	return rc;
 }
 
-/* The shim's answer ("ok PATH", "busy: ...", "error: ..."), and its log. */
+/* The shim's answer ("ok PATH", "busy: ...", "error: ..."), and its log:
+ * printed after a success (warnings), else its first line is the reason
+ * (*reason). */
+static char reason[600];
 static int read_status(const struct att_files *f, char *out, size_t len, int quiet)
 {
 	FILE *r = fopen(f->log, "re");
 	char line[600];
+	reason[0] = '\0';
+	out[0] = '\0';
+	FILE *s = fopen(f->status, "re");
+	if (s) {
+		if (fgets(out, (int)len, s))
+			out[strcspn(out, "\n")] = '\0';
+		fclose(s);
+	}
 	if (r) {
-		while (fgets(line, sizeof(line), r))
-			if (!quiet)
-				fprintf(stderr, "tmrun: the shim says: %s", line);
+		while (fgets(line, sizeof(line), r)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (!reason[0])
+				snprintf(reason, sizeof(reason), "%s", line);
+			if (!quiet && strncmp(out, "ok ", 3) == 0)
+				fprintf(stderr, "tmrun: the shim says: %s\n", line);
+		}
 		fclose(r);
 		unlink(f->log);
 	}
-	out[0] = '\0';
-	r = fopen(f->status, "re");
-	if (!r)
-		return -1;
-	if (fgets(out, (int)len, r))
-		out[strcspn(out, "\n")] = '\0';
-	fclose(r);
-	return 0;
+	return out[0] ? 0 : -1;
 }
 
 static int target_init(struct tm_target *t, pid_t pid, const char *shim, char *why, size_t len)
@@ -457,15 +468,15 @@ static void settle(const char *seg)
 
 /* Other live processes of our session: the target's children forked while
  * attached. They are detached too. */
-static void detach_children(const struct tm_coll *c, pid_t target, const char *shim,
+static void detach_children(const char *dir, const char *session, pid_t target, const char *shim,
 			    const struct att_opts *o)
 {
-	DIR *d = opendir(c->dir);
+	DIR *d = opendir(dir);
 	if (!d)
 		return;
-	size_t sl = strlen(c->session);
+	size_t sl = strlen(session);
 	for (struct dirent *e; (e = readdir(d));) {
-		if (strncmp(e->d_name, c->session, sl) != 0 || e->d_name[sl] != '.')
+		if (strncmp(e->d_name, session, sl) != 0 || e->d_name[sl] != '.')
 			continue;
 		pid_t pid = (pid_t)atoi(e->d_name + sl + 1);
 		if (pid > 0 && pid != target && alive(pid))
@@ -559,10 +570,13 @@ static int attach_main(struct att_opts *o, const char *shim)
 	else
 		snprintf(session, sizeof(session), "tmrun-%d", (int)getpid());
 	co.session = session;
+	/* the target's segment directory; the collector's default follows
+	 * other users' directories when tmrun runs as root */
 	co.dir = getenv("TM_DIR");
-	if (!co.dir || !*co.dir) {
+	const char *tdir = co.dir;
+	if (!tdir || !*tdir) {
 		snprintf(dirbuf, sizeof(dirbuf), "/dev/shm/tm-%u", (unsigned)t.uid);
-		co.dir = dirbuf;
+		tdir = dirbuf;
 	}
 	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tmrun: %s\n", err);
@@ -580,14 +594,22 @@ static int attach_main(struct att_opts *o, const char *shim)
 		return 2;
 	}
 	if (t.shim.found)
-		baseline_all(co.dir, o->pid);
+		baseline_all(tdir, o->pid);
+	if (symlink(shim, f.link) < 0) {
+		fprintf(stderr, "tmrun: %s: %s\n", f.link, strerror(errno));
+		files_remove(&f);
+		return 2;
+	}
 	int wd = watchdog_start(o->pid);
-	int rc = tm_inject(&t, shim, TM_INJ_ATTACH, f.cfg, why, sizeof(why));
+	int rc = tm_inject(&t, f.link, TM_INJ_ATTACH, f.cfg, why, sizeof(why));
 	read_status(&f, st, sizeof(st), o->quiet);
 	if (rc != TM_INJ_OK || strncmp(st, "ok ", 3) != 0) {
 		if (rc == TM_INJ_OK)
 			fprintf(stderr, "tmrun: cannot attach to process %d: the shim says: %s\n",
-				(int)o->pid, st[0] ? st : "nothing");
+				(int)o->pid,
+				reason[0] && strncmp(st, "busy", 4) != 0 ? reason
+				: st[0]					 ? st
+									 : "nothing");
 		else if (rc == TM_INJ_EXITED)
 			fprintf(stderr, "tmrun: cannot attach: process %d %s during the attach\n",
 				(int)o->pid, inj_word(rc));
@@ -654,7 +676,7 @@ static int attach_main(struct att_opts *o, const char *shim)
 		if (rc == TM_INJ_OK && strncmp(seg, "ok ", 3) == 0) {
 			settle(seg + 3);
 			c.detached_real_ns = real_ns();
-			detach_children(&c, o->pid, shim, o);
+			detach_children(tdir, session, o->pid, shim, o);
 			if (!o->quiet)
 				fprintf(stderr, "tmrun: detached from process %d\n", (int)o->pid);
 		} else if (rc == TM_INJ_EXITED || !alive(o->pid)) {
