@@ -86,5 +86,19 @@ with open(f"/proc/{pid}/mem", "rb") as m:
 PY
 }
 
+# mapped_from PID HEXADDR: the basename of the file mapped at that address
+mapped_from() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+pid, a = sys.argv[1], int(sys.argv[2], 16)
+for l in open(f"/proc/{pid}/maps"):
+    f = l.split()
+    lo, hi = (int(x, 16) for x in f[0].split("-"))
+    if lo <= a < hi:
+        print(f[5].rsplit("/", 1)[-1] if len(f) > 5 else "anon")
+        break
+PY
+}
+
 # filtered output: what must not change with the attach (counts do)
 stable_out() { grep -Ev '^(count|paused) [0-9]+$' "$1"; }
