@@ -59,6 +59,13 @@ not_stopped() {
 	tr=$(awk '/^TracerPid:/{print $2}' "/proc/$1/status")
 	[ "$st" != T ] && [ "$st" != t ] || fail "process $1 is left stopped ($st)"
 	expect_eq "process $1 traced by" "$tr" "${2:-0}"
+	local t
+	for t in /proc/"$1"/task/*; do # every thread: none left stopped or traced
+		st=$(awk '/^State:/{print $2}' "$t/status" 2>/dev/null || echo gone)
+		tr=$(awk '/^TracerPid:/{print $2}' "$t/status" 2>/dev/null || echo "${2:-0}")
+		[ "$st" != T ] && [ "$st" != t ] || fail "thread ${t##*/} of $1 is left stopped ($st)"
+		[ "$tr" = "${2:-0}" ] || fail "thread ${t##*/} of $1 is traced by $tr"
+	done
 }
 
 # got_slot PID EXE SYMBOL: the value of EXE's GOT slot for SYMBOL in PID

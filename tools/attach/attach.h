@@ -51,6 +51,7 @@ enum tm_inj_result {
 	TM_INJ_EXITED = -2,  /* the process exited (or exec'd) meanwhile */
 	TM_INJ_FAILED = -3,  /* the call faulted: undone, why says */
 	TM_INJ_PENDING = -4, /* the call did not return in time; it finishes on its own */
+	TM_INJ_RETRY = -5,   /* inject.c only: the thread could not be set up; nothing ran */
 };
 /* Borrows one thread of t->pid and runs fn(str, arg) on it, restoring
  * every register, the signal mask and the FPU state after. With shim_path

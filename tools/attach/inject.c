@@ -218,6 +218,25 @@ struct tm_borrow {
 	uint64_t stopped_ns;	/* CLOCK_MONOTONIC when it stopped */
 };
 
+/* Detaches a thread we trace. PTRACE_DETACH works only on a stopped
+ * tracee: if it is running (it should not be, but a thread left traced
+ * would stop at its next signal with nobody to let it go), it is
+ * interrupted first; a signal met on the way is handed back to it. */
+static void tm_let_go(pid_t tid, int sig)
+{
+	for (int k = 0; k < 8; k++) {
+		if (ptrace(PTRACE_DETACH, tid, 0, sig) == 0 || errno != ESRCH)
+			return;
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+			return; /* gone, or not ours */
+		int st;
+		if (waitpid(tid, &st, __WALL) != tid || !WIFSTOPPED(st))
+			return;
+		if ((st >> 16) == 0 && WSTOPSIG(st) != (SIGTRAP | 0x80))
+			sig = WSTOPSIG(st); /* a signal-delivery stop: deliver it */
+	}
+}
+
 static int tm_stop_thread(pid_t tid)
 {
 	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT) < 0)
@@ -225,7 +244,7 @@ static int tm_stop_thread(pid_t tid)
 	tm_attach_step("seized");
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
 		int e = errno;
-		ptrace(PTRACE_DETACH, tid, 0, 0);
+		tm_let_go(tid, 0);
 		return -e;
 	}
 	int st;
@@ -234,12 +253,12 @@ static int tm_stop_thread(pid_t tid)
 	if (!WIFSTOPPED(st))
 		return -ESRCH; /* exited */
 	if ((st >> 16) == PTRACE_EVENT_EXIT) {
-		ptrace(PTRACE_DETACH, tid, 0, 0);
+		tm_let_go(tid, 0);
 		return -ESRCH;
 	}
 	if ((st >> 16) != PTRACE_EVENT_STOP) {
 		/* a signal was on its way: deliver it, try another thread */
-		ptrace(PTRACE_DETACH, tid, 0, WSTOPSIG(st));
+		tm_let_go(tid, WSTOPSIG(st));
 		return -EAGAIN;
 	}
 	return 0;
@@ -269,7 +288,7 @@ static void tm_release(struct tm_borrow *b)
 	long nr = (long)b->orig.orig_rax;
 	if (nr >= 0 && (long)b->orig.rax == -EINTR && tm_sys_eintr_on_stop(nr))
 		ptrace(PTRACE_SETREGS, b->tid, 0, &b->back);
-	ptrace(PTRACE_DETACH, b->tid, 0, 0);
+	tm_let_go(b->tid, 0);
 }
 
 static int tm_mem_read(pid_t pid, uintptr_t addr, void *buf, size_t len)
@@ -340,8 +359,19 @@ static int tm_safe_point(const struct tm_target *t, struct tm_borrow *b, char *w
 	uintptr_t lo, hi;
 	int is_stack = 0;
 	if (tm_mapping_of(t->pid, r->rsp, &lo, &hi, &is_stack) < 0 ||
-	    (!is_stack && r->rsp - lo < TM_STACK_NEEDED + TM_XSTATE_MAX)) {
+	    (!is_stack && r->rsp - lo < TM_STACK_NEEDED + TM_XSTATE_MAX) ||
+	    /* the main stack grows as its thread touches it, but not for our
+	     * writes (process_vm_writev does not extend it): the frame must fit
+	     * in what is mapped */
+	    (is_stack && r->rsp - lo < TM_XSTATE_MAX)) {
 		snprintf(why, len, "too little stack");
+		return 0;
+	}
+	/* the frame's place must be mapped (process_vm_writev does not grow a
+	 * stack): read it once */
+	static unsigned char probe[TM_XSTATE_MAX];
+	if (tm_mem_read(t->pid, r->rsp - sizeof(probe), probe, sizeof(probe)) < 0) {
+		snprintf(why, len, "with its stack below rsp not mapped");
 		return 0;
 	}
 	size_t span = hi - r->rsp < 128 * 1024 ? hi - r->rsp : 128 * 1024;
@@ -548,7 +578,7 @@ static int tm_follow(struct tm_borrow *b, uintptr_t f, const char *step, char *w
 			tm_attach_step(step);
 		int event = st >> 16, s = WSTOPSIG(st);
 		if (event == PTRACE_EVENT_EXIT) {
-			ptrace(PTRACE_DETACH, b->tid, 0, 0);
+			tm_let_go(b->tid, 0);
 			return TM_INJ_EXITED;
 		}
 		if (event == PTRACE_EVENT_STOP) { /* the process was stopped: wait */
@@ -565,7 +595,7 @@ static int tm_follow(struct tm_borrow *b, uintptr_t f, const char *step, char *w
 				returning = 1;
 			if (tm_now_ns() - t0 > TM_CALL_TIMEOUT_NS) {
 				/* it finishes, and restores itself, without us */
-				ptrace(PTRACE_DETACH, b->tid, 0, 0);
+				tm_let_go(b->tid, 0);
 				snprintf(why, len,
 					 "the call in process %d has not returned after 10 s; "
 					 "it finishes on its own",
@@ -577,7 +607,7 @@ static int tm_follow(struct tm_borrow *b, uintptr_t f, const char *step, char *w
 		if (s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGSYS ||
 		    s == SIGTRAP) {
 			tm_undo(b);
-			ptrace(PTRACE_DETACH, b->tid, 0, 0);
+			tm_let_go(b->tid, 0);
 			snprintf(why, len,
 				 "the call in process %d raised signal %d; undone (registers, mask "
 				 "and FPU state put back)",
@@ -597,10 +627,12 @@ static int tm_call(const struct tm_target *t, struct tm_borrow *b, uintptr_t fn,
 	snprintf(step, sizeof(step), "%s-frame", stage);
 	tm_attach_step(step);
 	if (tm_setup_call(t, b, fn, str, arg, &f) < 0) {
+		int e = errno;
 		tm_release(b);
-		snprintf(why, len, "process %d: cannot write the call's frame on thread %d's stack",
-			 (int)t->pid, (int)b->tid);
-		return TM_INJ_REFUSED;
+		snprintf(why, len,
+			 "process %d: cannot write the call's frame on thread %d's stack: %s",
+			 (int)t->pid, (int)b->tid, strerror(e));
+		return TM_INJ_RETRY; /* nothing ran: another thread, or later */
 	}
 	snprintf(step, sizeof(step), "%s-call", stage);
 	int rc = tm_follow(b, f, step, why, len);
@@ -609,7 +641,7 @@ static int tm_call(const struct tm_target *t, struct tm_borrow *b, uintptr_t fn,
 		ptrace(PTRACE_GETREGS, b->tid, 0, &now);
 		if (now.rip != b->back.rip || now.rsp != b->back.rsp) {
 			tm_undo(b);
-			ptrace(PTRACE_DETACH, b->tid, 0, 0);
+			tm_let_go(b->tid, 0);
 			snprintf(why, len,
 				 "process %d: the thread did not come back as expected; "
 				 "its registers were put back",
@@ -638,43 +670,60 @@ int tm_inject(struct tm_target *t, const char *shim_path, int which, const char 
 		snprintf(why, len, "out of memory");
 		return TM_INJ_REFUSED;
 	}
-	int rc = tm_borrow(t, &b, why, len);
-	if (rc != TM_INJ_OK)
-		goto out;
-	if (tm_seccomp_check(b.tid, why, len) < 0) {
-		tm_release(&b);
-		rc = TM_INJ_REFUSED;
-		goto out;
-	}
-	if (!t->shim.found) {
-		if (which == TM_INJ_DETACH) {
+	int rc;
+	for (int attempt = 0;; attempt++) {
+		if (attempt) {
+			struct timespec ts = {0, 2 * 1000 * 1000};
+			nanosleep(&ts, NULL); /* the thread was let go: look again */
+		}
+		rc = tm_borrow(t, &b, why, len);
+		if (rc != TM_INJ_OK)
+			goto out;
+		if (tm_seccomp_check(b.tid, why, len) < 0) {
 			tm_release(&b);
-			snprintf(why, len, "process %d is not attached (libtmshim is not loaded)",
-				 (int)t->pid);
 			rc = TM_INJ_REFUSED;
 			goto out;
 		}
-		uint64_t mode = 2 /* RTLD_NOW */ | (t->dlopen_private ? 0x80000000u : 0);
-		rc = tm_call(t, &b, t->dlopen, shim_path, mode, "load", why, len);
-		if (rc != TM_INJ_OK)
-			goto out;
-		tm_attach_step("loaded");
-		if (tm_proc_maps(t, why, len) < 0 || !t->shim.found ||
-		    tm_proc_resolve(t, shim_path, why, len) < 0) {
-			ptrace(PTRACE_DETACH, b.tid, 0, 0);
-			snprintf(why, len, "process %d could not load %s (dlopen failed there)",
-				 (int)t->pid, shim_path);
-			rc = TM_INJ_FAILED;
-			goto out;
+		if (!t->shim.found) {
+			if (which == TM_INJ_DETACH) {
+				tm_release(&b);
+				snprintf(why, len,
+					 "process %d is not attached (libtmshim is not loaded)",
+					 (int)t->pid);
+				rc = TM_INJ_REFUSED;
+				goto out;
+			}
+			uint64_t mode = 2 /* RTLD_NOW */ | (t->dlopen_private ? 0x80000000u : 0);
+			rc = tm_call(t, &b, t->dlopen, shim_path, mode, "load", why, len);
+			if (rc == TM_INJ_RETRY && attempt < 5)
+				continue;
+			if (rc != TM_INJ_OK)
+				goto out;
+			tm_attach_step("loaded");
+			if (tm_proc_maps(t, why, len) < 0 || !t->shim.found ||
+			    tm_proc_resolve(t, shim_path, why, len) < 0) {
+				tm_let_go(b.tid, 0);
+				snprintf(why, len,
+					 "process %d could not load %s (dlopen failed there)",
+					 (int)t->pid, shim_path);
+				rc = TM_INJ_FAILED;
+				goto out;
+			}
 		}
+		uintptr_t fn = which == TM_INJ_ATTACH ? t->attach_fn : t->detach_fn;
+		rc = tm_call(t, &b, fn, cfg, 0, which == TM_INJ_ATTACH ? "attach" : "detach", why,
+			     len);
+		if (rc == TM_INJ_RETRY && attempt < 5)
+			continue;
+		break;
 	}
-	uintptr_t fn = which == TM_INJ_ATTACH ? t->attach_fn : t->detach_fn;
-	rc = tm_call(t, &b, fn, cfg, 0, which == TM_INJ_ATTACH ? "attach" : "detach", why, len);
 	if (rc == TM_INJ_OK)
-		ptrace(PTRACE_DETACH, b.tid, 0, 0);
+		tm_let_go(b.tid, 0);
 	t->borrowed = b.tid;
 	t->pause_ns = tm_now_ns() - b.stopped_ns;
 out:
+	if (rc == TM_INJ_RETRY)
+		rc = TM_INJ_REFUSED;
 	free(b.xs);
 	free(b.fx);
 	char st[64];
