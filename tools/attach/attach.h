@@ -66,6 +66,15 @@ int tm_inject(struct tm_target *t, const char *shim_path, int which, const char 
  * STEP, TM_ATTACH_STOP_AT=STEP stop itself (SIGSTOP) there. */
 void tm_attach_step(const char *step);
 
+/* watchdog.c: forks the watchdog; returns the pipe's write end (-1 on
+ * failure). tm_watchdog_done tells it all is well. */
+int tm_watchdog_start(pid_t target);
+void tm_watchdog_done(int fd);
+
+/* baseline.c */
+void tm_seg_baseline(const char *dir, pid_t pid); /* earlier attachments' data: taken */
+void tm_seg_settle(const char *seg);		  /* until no monitored call is open (1 s) */
+
 /* cli.c: tmrun --attach / --detach. Returns the exit status. */
 int tm_attach_wanted(int argc, char **argv);
 int tm_attach_main(int argc, char **argv);

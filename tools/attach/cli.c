@@ -356,64 +356,6 @@ static int watchdog_detach(pid_t pid, const char *shim, const struct att_opts *o
 	return 1;
 }
 
-/* The watchdog: a process of its own (its own session, deaf to the
- * terminal's signals) that waits for tmrun to say "done"; if tmrun goes
- * away without saying it, it runs tmrun --detach PID. */
-static int watchdog_start(pid_t target)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid_t w = fork();
-	if (w < 0)
-		return -1;
-	if (w > 0) {
-		close(p[0]);
-		return p[1];
-	}
-	setsid();
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-	}
-	close(p[1]);
-	const char *pf = getenv("TM_ATTACH_WATCHDOG_PIDFILE"); /* for the tests */
-	if (pf) {
-		FILE *f = fopen(pf, "we");
-		if (f) {
-			fprintf(f, "%d\n", (int)getpid());
-			fclose(f);
-		}
-	}
-	char c;
-	for (;;) {
-		ssize_t n = read(p[0], &c, 1);
-		if (n == 1 && c == 'D')
-			_exit(0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		break;
-	}
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%d", (int)target);
-	unsetenv("TM_ATTACH_KILL_AT");
-	execl("/proc/self/exe", "tmrun", "--detach", pid, "--watchdog", (char *)NULL);
-	_exit(127);
-}
-
-static void watchdog_done(int fd)
-{
-	if (fd >= 0) {
-		ssize_t w = write(fd, "D", 1);
-		(void)w;
-		close(fd);
-	}
-}
-
 static void *collector_main(void *arg)
 {
 	tm_coll_run(arg, &loop);
@@ -433,39 +375,6 @@ static int alive(pid_t pid)
 	return tm_proc_status_field(pid, "State", v, sizeof(v)) == 0 && v[0] != 'Z' && v[0] != 'X';
 }
 
-/* After detach, calls already inside a monitored function still return
- * through the shim and are recorded: wait (up to 1 s) until no thread of
- * the segment has an open call, so that the final drain has them. */
-static void settle(const char *seg)
-{
-	int fd = open(seg, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct tm_seg_header h;
-	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != TM_MAGIC) {
-		close(fd);
-		return;
-	}
-	for (int k = 0; k < 1000; k++) {
-		uint32_t hwm, open_calls = 0;
-		if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
-			break;
-		hwm = h.threads_hwm <= h.max_threads ? h.threads_hwm : h.max_threads;
-		for (uint32_t i = 0; i <= hwm; i++) {
-			uint32_t slot = i == hwm ? h.max_threads : i, d = 0;
-			off_t off = (off_t)(h.threads_off + (uint64_t)slot * h.thread_size +
-					    offsetof(struct tm_thread, live_depth));
-			if (pread(fd, &d, sizeof(d), off) == (ssize_t)sizeof(d) && d)
-				open_calls++;
-		}
-		if (!open_calls)
-			break;
-		struct timespec ts = {0, 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	close(fd);
-}
-
 /* Other live processes of our session: the target's children forked while
  * attached. They are detached too. */
 static void detach_children(const char *dir, const char *session, pid_t target, const char *shim,
@@ -481,68 +390,6 @@ static void detach_children(const char *dir, const char *session, pid_t target, 
 		pid_t pid = (pid_t)atoi(e->d_name + sl + 1);
 		if (pid > 0 && pid != target && alive(pid))
 			detach_pid(pid, shim, &(struct att_opts){.watchdog = 1, .quiet = o->quiet});
-	}
-	closedir(d);
-}
-
-/* A process attached before keeps its segment. What is in it now belongs
- * to earlier attachments (calls that returned after their collector's last
- * drain, or everything, if that collector was killed): it is marked as
- * taken, as a collector would after draining it — the consumer index at
- * the producer's, the "seen" copies equal to the totals — so that this
- * attachment counts only its own calls. */
-static void baseline(const char *path, pid_t pid)
-{
-	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct tm_seg_header)) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	char *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return;
-	struct tm_seg_header *h = (void *)m;
-	uint64_t tsz = tm_thr_size(h->stack_cap, h->max_syms, h->ring_cap);
-	if (h->magic != TM_MAGIC || h->pid != pid || h->thread_size != tsz || !h->max_threads ||
-	    h->threads_off + (uint64_t)(h->max_threads + 1) * tsz > (uint64_t)st.st_size)
-		goto out;
-	uint32_t hwm = h->threads_hwm < h->max_threads ? h->threads_hwm : h->max_threads;
-	for (uint32_t i = 0; i <= hwm; i++) {
-		char *thr = m + h->threads_off + (uint64_t)(i == hwm ? h->max_threads : i) * tsz;
-		struct tm_thread *t = (void *)thr;
-		atomic_store(&t->tail, atomic_load(&t->head));
-		const uint8_t *used = (const uint8_t *)thr + tm_thr_used_off(h->stack_cap);
-		struct tm_acc *acc = (void *)(thr + tm_thr_acc_off(h->stack_cap, h->max_syms));
-		struct tm_acc *seen = (void *)(thr + tm_thr_seen_off(h->stack_cap, h->max_syms));
-		for (uint32_t s = 0; s < h->max_syms; s++)
-			if (used[s] || i == hwm)
-				memcpy(&seen[s], &acc[s], sizeof(acc[s]));
-		if (h->flags & TM_SEG_COUNTERS)
-			memcpy(thr + tm_thr_cseen_off(h->stack_cap, h->max_syms),
-			       thr + tm_thr_cnt_off(h->stack_cap, h->max_syms),
-			       (size_t)h->max_syms * sizeof(struct tm_cnt));
-	}
-out:
-	munmap(m, (size_t)st.st_size);
-}
-
-/* The segments process `pid` made in `dir` (an earlier attachment's). */
-static void baseline_all(const char *dir, pid_t pid)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	char mid[32], path[PATH_MAX];
-	snprintf(mid, sizeof(mid), ".%d.", (int)pid);
-	for (struct dirent *e; (e = readdir(d));) {
-		size_t n = strlen(e->d_name);
-		if (n > 3 && strcmp(e->d_name + n - 3, ".tm") == 0 && strstr(e->d_name, mid)) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			baseline(path, pid);
-		}
 	}
 	closedir(d);
 }
@@ -594,13 +441,13 @@ static int attach_main(struct att_opts *o, const char *shim)
 		return 2;
 	}
 	if (t.shim.found)
-		baseline_all(tdir, o->pid);
+		tm_seg_baseline(tdir, o->pid);
 	if (symlink(shim, f.link) < 0) {
 		fprintf(stderr, "tmrun: %s: %s\n", f.link, strerror(errno));
 		files_remove(&f);
 		return 2;
 	}
-	int wd = watchdog_start(o->pid);
+	int wd = tm_watchdog_start(o->pid);
 	int rc = tm_inject(&t, f.link, TM_INJ_ATTACH, f.cfg, why, sizeof(why));
 	read_status(&f, st, sizeof(st), o->quiet);
 	if (rc != TM_INJ_OK || strncmp(st, "ok ", 3) != 0) {
@@ -617,7 +464,7 @@ static int attach_main(struct att_opts *o, const char *shim)
 			fprintf(stderr, "tmrun: cannot attach: %s\n", why);
 		/* a refused attach changed nothing: the watchdog has nothing to do */
 		if (rc == TM_INJ_REFUSED || rc == TM_INJ_EXITED || rc == TM_INJ_OK)
-			watchdog_done(wd);
+			tm_watchdog_done(wd);
 		files_remove(&f);
 		tm_coll_free(&c);
 		return 1;
@@ -674,7 +521,7 @@ static int attach_main(struct att_opts *o, const char *shim)
 		char seg[512];
 		read_status(&f, seg, sizeof(seg), o->quiet);
 		if (rc == TM_INJ_OK && strncmp(seg, "ok ", 3) == 0) {
-			settle(seg + 3);
+			tm_seg_settle(seg + 3);
 			c.detached_real_ns = real_ns();
 			detach_children(tdir, session, o->pid, shim, o);
 			if (!o->quiet)
@@ -697,7 +544,7 @@ static int attach_main(struct att_opts *o, const char *shim)
 		tm_table_print(&c, stderr);
 	tm_coll_free(&c);
 	files_remove(&f);
-	watchdog_done(wd);
+	tm_watchdog_done(wd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return status;
 }
