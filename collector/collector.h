@@ -299,6 +299,11 @@ struct tm_coll {
 	} reaped[TM_REAPED_MAX];
 	size_t nreaped;
 	struct tm_outcfg *outcfg; /* the rules file's outcomes (model/outcome.h); NULL: built-in */
+	/* tmrun --attach (tools/attach): the process, when its GOTs were
+	 * patched (calls already running then are not counted) and restored */
+	int32_t attached_pid;
+	uint64_t attached_real_ns, detached_real_ns;
+	uint64_t attach_pause_ns; /* the borrowed thread was away from its code */
 };
 
 /* collect.c */

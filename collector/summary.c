@@ -681,6 +681,17 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_object_set_new(root, "session", tm_json_text(c->session));
 	json_object_set_new(root, "start_realtime_ns", tm_json_count(c->start_real_ns));
 	json_object_set_new(root, "duration_ns", tm_json_count((tm_mono_ns() - c->start_mono_ns)));
+	if (c->attached_pid) { /* tmrun --attach */
+		json_t *a = json_object();
+		json_object_set_new(a, "pid", json_integer(c->attached_pid));
+		json_object_set_new(a, "attached_realtime_ns", tm_json_count(c->attached_real_ns));
+		json_object_set_new(a, "pause_ns", tm_json_count(c->attach_pause_ns));
+		if (c->detached_real_ns)
+			json_object_set_new(a, "detached_realtime_ns",
+					    tm_json_count(c->detached_real_ns));
+		json_object_set_new(root, "attach", a);
+		json_object_set_new(root, "attached_realtime_ns", tm_json_count(c->attached_real_ns));
+	}
 	json_t *clock = json_object();
 	json_object_set_new(clock, "tsc_hz", tm_json_count(c->tsc_hz));
 	uint64_t floor = tm_coll_floor_now(c);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attach.h"
 #include "shim.h"
 
 static int tm_has_invariant_tsc(void)
@@ -20,7 +21,7 @@ static int tm_has_invariant_tsc(void)
 
 int tm_clock_init(void)
 {
-	const char *force = getenv("TM_CLOCK");
+	const char *force = tm_env("TM_CLOCK");
 	if (force && strcmp(force, "mono") == 0)
 		return TM_CLOCK_MONO;
 	return tm_has_invariant_tsc() ? TM_CLOCK_TSC : TM_CLOCK_MONO;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "profiles.h"
 #include "shim.h"
 
@@ -462,7 +463,7 @@ int tm_config_matches(const struct tm_state *g, int pat, const char *name, const
 
 static long tm_env_num(const char *var, long def, long lo, long hi, int pow2)
 {
-	const char *s = getenv(var);
+	const char *s = tm_env(var);
 	if (!s || !*s)
 		return def;
 	char *end;
@@ -492,16 +493,16 @@ static int tm_session_ok(const char *s)
  * the shim should stay dormant (nothing configured, or unusable settings). */
 int tm_config_load(struct tm_state *g)
 {
-	const char *syms = getenv("TM_SYMBOLS");
-	const char *cfg = getenv("TM_CONFIG");
-	const char *logp = getenv("TM_LOG");
+	const char *syms = tm_env("TM_SYMBOLS");
+	const char *cfg = tm_env("TM_CONFIG");
+	const char *logp = tm_env("TM_LOG");
 
 	if ((!syms || !*syms) && (!cfg || !*cfg))
 		return -1;
 	if (logp && *logp && tm_log_open(g, logp) < 0)
 		tm_log("tm: TM_LOG %s: %s; logging to stderr", logp, strerror(errno));
 
-	const char *session = getenv("TM_SESSION");
+	const char *session = tm_env("TM_SESSION");
 	if (!session || !*session)
 		session = "default";
 	if (!tm_session_ok(session)) {
@@ -511,7 +512,7 @@ int tm_config_load(struct tm_state *g)
 	}
 	snprintf(g->session, sizeof(g->session), "%s", session);
 
-	const char *dir = getenv("TM_DIR");
+	const char *dir = tm_env("TM_DIR");
 	if (dir && *dir) {
 		if (strlen(dir) >= sizeof(g->dir) - 100 || dir[0] != '/') {
 			tm_log("tm: TM_DIR '%.80s': must be an absolute path under 150 bytes; not "

@@ -38,7 +38,7 @@ static void tm_fork_child(void)
 	tm_pool_forked(t);
 	g->seg = NULL;
 	g->view = NULL;
-	if (tm_seg_create(g) < 0)
+	if (!g->active || tm_seg_create(g) < 0) /* detached (attach.c): none */
 		g->active = 0;
 	t->state = TM_T_NEW;
 	tm_thread_setup(t); /* TM_T_OFF if there is no segment; keeps t->stack */

@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "shim.h"
 
 struct tm_obj {
@@ -213,14 +214,20 @@ static int tm_got_write(const struct tm_obj *o, uintptr_t *got, uintptr_t val)
 	const ElfW(Phdr) *seg = tm_obj_segment(o, (uintptr_t)got);
 	if (!seg || (!relro && !(seg->p_flags & PF_W)))
 		return -1;
+	if (tm_attach_write_begin() < 0) /* detached: no more writes (attach.c) */
+		return -1;
 	long pg = sysconf(_SC_PAGESIZE);
 	void *page = (void *)((uintptr_t)got & ~(uintptr_t)(pg - 1));
-	if (relro && mprotect(page, (size_t)pg, PROT_READ | PROT_WRITE) < 0)
-		return -1;
-	__atomic_store_n(got, val, __ATOMIC_RELEASE);
-	if (relro)
-		mprotect(page, (size_t)pg, PROT_READ);
-	return 0;
+	uintptr_t old = __atomic_load_n(got, __ATOMIC_ACQUIRE);
+	int rc = -1;
+	if (!relro || mprotect(page, (size_t)pg, PROT_READ | PROT_WRITE) == 0) {
+		__atomic_store_n(got, val, __ATOMIC_RELEASE);
+		if (relro)
+			mprotect(page, (size_t)pg, PROT_READ);
+		rc = 0;
+	}
+	tm_attach_write_end(rc == 0 ? got : NULL, old, val, relro);
+	return rc;
 }
 
 /* The shim's own interceptions (internal.c): the GOT slots of these
@@ -239,6 +246,9 @@ static int tm_internal_hook(const struct tm_state *g, const struct tm_obj *o, co
 		return 1;
 	if (!*in->real) {
 		void *t = dlsym(RTLD_NEXT, name);
+		/* loaded by dlopen, "next" is only the shim's own dependencies */
+		if (!t && tm_attach_loaded())
+			t = dlsym(g->main_handle, name);
 		if (!t)
 			return 1;
 		*in->real = t;

@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 
 #include "arch/x86_64/arch.h"
+#include "attach.h"
 #include "shim.h"
 
 __thread struct tm_tls tm_tls __attribute__((tls_model("initial-exec")));
@@ -399,6 +400,8 @@ static inline void tm_rearm(struct tm_tls *t, const struct tm_slot *s)
  * calls with an atomic add on the shared slot's counters. */
 static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const struct tm_slot *s)
 {
+	if (s->mode & TM_SM_OFF) /* left behind by a detach: pass through */
+		return TM_D_DONE;
 	if (t->cnt) {
 		struct tm_cnt *c = tm_cnt_of(t, s->sym);
 		if (s->mode & TM_SM_COUNT) {
@@ -438,7 +441,7 @@ struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, stru
 	if (TM_UNLIKELY(t->state != TM_T_SLOT)) {
 		if (t->state == TM_T_NEW)
 			tm_thread_setup(t);
-		if (t->state == TM_T_OFF)
+		if (t->state == TM_T_OFF && !tm_attach_revive(t))
 			return (struct tm_enter_ret){s->target, 0};
 	}
 	if (TM_UNLIKELY(decision == TM_D_DECIDE)) {

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "shim.h"
 
 struct tm_state tm_g;
@@ -115,7 +116,7 @@ static void tm_on_exit(int status, void *arg)
  * function never found is still reported ("not found in any loaded
  * object"). A glob is reported under its own text until something matches
  * it (TM_RF_GLOB; the collector drops it once FOUND). */
-static void tm_declare_patterns(struct tm_state *g)
+void tm_declare_patterns(struct tm_state *g)
 {
 	for (uint32_t i = 0; i < g->npatterns; i++) {
 		struct tm_pattern *p = &g->patterns[i];
@@ -180,7 +181,7 @@ static int tm_alloc_tables(struct tm_state *g)
 	return 0;
 }
 
-static void tm_setup(void)
+void tm_setup(void)
 {
 	struct tm_state *g = &tm_g;
 	Dl_info self;
@@ -223,8 +224,10 @@ static void tm_setup(void)
 __attribute__((constructor)) static void tm_init(void)
 {
 	int saved = errno;
-	tm_g.hold = 1;
-	tm_setup();
-	tm_log_release(&tm_g);
+	if (!tm_attach_loading()) { /* tmrun --attach configures it by file */
+		tm_g.hold = 1;
+		tm_setup();
+		tm_log_release(&tm_g);
+	}
 	errno = saved;
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach/attach.h"
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
@@ -363,6 +364,8 @@ int main(int argc, char **argv)
 	pthread_t th;
 
 	tm_tool = "tmrun";
+	if (tm_attach_wanted(argc, argv)) /* --attach PID, --detach PID: tools/attach/ */
+		return tm_attach_main(argc, argv);
 	int first = parse(argc, argv, &o);
 	if (first < 0)
 		return 2;

@@ -3,11 +3,12 @@
 # The hot path must not touch a vector or x87 register (the trampolines do
 # not save them) and must call nothing but its own helpers and
 # __errno_location. A compiler-generated memcpy/memset, or a libc call,
-# added to hook.c or thread.c would break float arguments and returns.
+# added to hook.c, thread.c or attach_hot.c would break float arguments and
+# returns.
 . "$(dirname "$0")/lib.sh"
 objs=$(find "$TM_BUILD/shim/CMakeFiles/tmshim_hot.dir" -name '*.o')
 [ -n "$objs" ] || fail "hot-path objects not found"
-allowed='tm_populate|tm_populate_cnt|tm_decide|tm_exit_full|tm_exit_timed|tm_ring_room|tm_thread_setup|tm_clock_mono|__errno_location|tm_seg_claim|tm_acc_add|tm_retire|tm_attach_slot|tm_attach_shared|tm_acc_err|tm_acc_minmax|tm_loss|tm_die_empty_stack|tm_gettid'
+allowed='tm_populate|tm_populate_cnt|tm_decide|tm_exit_full|tm_exit_timed|tm_ring_room|tm_thread_setup|tm_clock_mono|__errno_location|tm_seg_claim|tm_acc_add|tm_retire|tm_attach_slot|tm_attach_shared|tm_acc_err|tm_acc_minmax|tm_loss|tm_die_empty_stack|tm_gettid|tm_attach_revive'
 for o in $objs; do
 	dis=$(objdump -dr --no-show-raw-insn "$o")
 	vec=$(grep -E '%[xyz]mm[0-9]|%st\b|%st\(|\bf(ld|st|add|mul)' <<<"$dis" || true)

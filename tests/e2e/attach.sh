@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tmrun --attach on a program that calls work_noop forever from 3 threads:
+# attach, run, detach, attach again. The workers are paused (between two
+# calls, blocked in pthread_cond_wait) at every switch, so no call is in
+# flight when the GOT slot is patched or restored: the counts must equal
+# the program's own counter difference exactly (bound 0). A third
+# attachment with the workers running shows the general bound: calls in
+# flight at a switch (at most one per thread) are the only difference.
+# The program's output and exit code are those of an unattached run with
+# the same signals; the GOT slot holds its original value after detach.
+. "$(dirname "$0")/attach_lib.sh"
+W=3
+OUT="$WORK/a.out"
+start_attachee "$OUT" $W
+slot0=$(got_slot "$APID" "$ATTACHEE" work_noop)
+
+attach_once() { # attach_once N: paused attach, run, paused detach, compare
+	local c0 c1 tr
+	c0=$(ask "$APID" "$OUT" USR2 paused)
+	"$TMRUN" --attach "$APID" -s work_noop -o "$WORK/s$1.json" >"$WORK/t$1.out" 2>"$WORK/t$1.err" &
+	tr=$!
+	PIDS+=("$tr")
+	wait_for "$WORK/t$1.err" '^tmrun: attached to process'
+	[ "$(got_slot "$APID" "$ATTACHEE" work_noop)" != "$slot0" ] || fail "slot not patched"
+	kill -USR2 "$APID"
+	# run until the program made at least 200000 more calls
+	local c
+	for ((k = 0; k < 500; k++)); do
+		c=$(ask "$APID" "$OUT" USR1 count)
+		[ "$c" -gt $((c0 + 200000)) ] && break
+	done
+	c1=$(ask "$APID" "$OUT" USR2 paused)
+	kill -INT "$tr"
+	set +e
+	wait "$tr"
+	local rc=$?
+	set -e
+	expect_eq "tmrun --attach exit code ($1)" $rc 0
+	grep -q "^tmrun: detached from process $APID" "$WORK/t$1.err" || fail "no detach line"
+	expect_eq "attachment $1: calls = the program's own difference" \
+		"$(calls "$WORK/s$1.json" work_noop)" $((c1 - c0))
+	expect_eq "attachment $1: attach.pid" "$(jqv "$WORK/s$1.json" .attach.pid)" "$APID"
+	python3 "$(dirname "$0")/jsonschema_check.py" urn:tm:summary:1 "$WORK/s$1.json" ||
+		fail "summary schema"
+	[ "$(jqv "$WORK/s$1.json" .attach.attached_realtime_ns)" -gt 0 ] || fail "no attached_realtime_ns"
+	[ "$(jqv "$WORK/s$1.json" '.attach.detached_realtime_ns > .attach.attached_realtime_ns')" = true ] ||
+		fail "detached_realtime_ns"
+	expect_eq "GOT slot after detach $1" "$(got_slot "$APID" "$ATTACHEE" work_noop)" "$slot0"
+	not_stopped "$APID"
+	kill -USR2 "$APID" # resume
+	wait_lines "$OUT" '^resumed' "$1"
+}
+attach_once 1
+attach_once 2
+# the shim stayed mapped (dormant) and was reused: one copy of it
+expect_eq "libtmshim mappings with one inode" \
+	"$(awk '/libtmshim/{print $5}' "/proc/$APID/maps" | sort -u | wc -l)" 1
+
+# running workers: the calls between two reads of the program's counter
+# bracket the attachment, so tm's count lies between 1 and their difference
+b0=$(ask "$APID" "$OUT" USR1 count)
+"$TMRUN" --attach "$APID" -s work_noop -o "$WORK/s3.json" --duration 0.5 -q 2>"$WORK/t3.err"
+b1=$(ask "$APID" "$OUT" USR1 count)
+n3=$(calls "$WORK/s3.json" work_noop)
+[ "$n3" -gt 0 ] && [ "$n3" -le $((b1 - b0)) ] || fail "running attachment: $n3 not in (0, $((b1 - b0))]"
+echo "ok: running attachment counted $n3 of the $((b1 - b0)) calls around it"
+expect_eq "GOT slot after detach 3" "$(got_slot "$APID" "$ATTACHEE" work_noop)" "$slot0"
+
+kill -TERM "$APID"
+set +e
+wait "$APID"
+rc=$?
+set -e
+expect_eq "attached program's exit code" $rc 3
+
+# the same program and signals, never attached
+OUT2="$WORK/b.out"
+start_attachee "$OUT2" $W
+for n in 1 2; do
+	ask "$APID" "$OUT2" USR2 paused >/dev/null
+	kill -USR2 "$APID"
+	wait_lines "$OUT2" '^resumed' 0
+	ask "$APID" "$OUT2" USR1 count >/dev/null
+	ask "$APID" "$OUT2" USR2 paused >/dev/null
+	kill -USR2 "$APID"
+	wait_lines "$OUT2" '^resumed' "$n"
+done
+ask "$APID" "$OUT2" USR1 count >/dev/null
+ask "$APID" "$OUT2" USR1 count >/dev/null
+kill -TERM "$APID"
+set +e
+wait "$APID"
+rc2=$?
+set -e
+expect_eq "unattached exit code" $rc2 3
+expect_eq "output (counts aside)" "$(stable_out "$OUT")" "$(stable_out "$OUT2")"
+grep -q '^checks ok$' "$OUT" || fail "the program's checks failed"
