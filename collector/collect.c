@@ -795,6 +795,7 @@ void tm_coll_free(struct tm_coll *c)
 	for (size_t i = 0; i < c->nsyms; i++)
 		tm_sym_free(&c->syms[i]);
 	free(c->syms);
+	tm_calls_free(&c->calls);
 	free(c->symhash);
 	free(c->prochash);
 	free(c->sessions);

@@ -15,6 +15,7 @@
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "out/calls.h"
 #include "out/sinks.h"
 
 static void write_summary(struct tm_coll *c, const struct tm_loop *l)
@@ -100,6 +101,9 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	tm_health_eval(c, tm_mono_ns(), 1);
 	tm_sinks_turn(&l->sinks, tm_mono_ns(), 1);
 	write_summary(c, l);
+	char err[256];
+	if (l->folded && tm_folded_write(c, l->folded, l->folded_calls, err, sizeof(err)) < 0)
+		fprintf(stderr, "%s: %s\n", tm_tool, err);
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }

@@ -16,6 +16,8 @@ struct tm_loop {
 	const char *summary;	  /* JSON summary path, "-" for stdout, or NULL */
 	uint64_t interval_ns;	  /* report interval */
 	int summary_every;	  /* write the summary every interval */
+	const char *folded;	  /* folded stacks at exit (out/calls.h), or NULL */
+	int folded_calls;	  /* weighted by calls, not self time */
 	int until_idle;		  /* exit once every seen process finished */
 	atomic_int stop;	  /* SIGINT/SIGTERM: final drain, write, exit */
 	atomic_int dump;	  /* SIGUSR1: write the summary now (what was

@@ -46,6 +46,8 @@ enum {
 	OPT_MAINTENANCE,
 	OPT_PRINT_RULES,
 	OPT_TABLE,
+	OPT_FOLDED,
+	OPT_FOLDED_WEIGHT,
 	OPT_HELP
 };
 
@@ -65,6 +67,12 @@ static const struct {
 	{{"summary", required_argument, NULL, OPT_SUMMARY},
 	 "FILE",
 	 "JSON summary at exit and on SIGUSR1 (- = stdout)"},
+	{{"folded", required_argument, NULL, OPT_FOLDED},
+	 "FILE",
+	 "folded stacks of monitored frames at exit, for flame graphs (- = stdout)"},
+	{{"folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT},
+	 "self|calls",
+	 "weight of a --folded line: self time in ns (default) or calls"},
 	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY},
 	 NULL,
 	 "also write the summary every interval"},
@@ -200,6 +208,15 @@ int main(int argc, char **argv)
 		}
 		case OPT_SUMMARY: loop.summary = optarg; break;
 		case OPT_SUMMARY_EVERY: loop.summary_every = 1; break;
+		case OPT_FOLDED: loop.folded = optarg; break;
+		case OPT_FOLDED_WEIGHT:
+			if (strcmp(optarg, "calls") != 0 && strcmp(optarg, "self") != 0) {
+				fprintf(stderr, "tmcollect: --folded-weight %s: self or calls\n",
+					optarg);
+				return 2;
+			}
+			loop.folded_calls = strcmp(optarg, "calls") == 0;
+			break;
 		case OPT_UNTIL_IDLE: loop.until_idle = 1; break;
 		case OPT_SUBTRACT: co.subtract_overhead = 1; break;
 		case OPT_LISTEN: loop.sinks.o.listen = optarg; break;
@@ -284,8 +301,8 @@ int main(int argc, char **argv)
 		return collect_orphans(&c);
 	/* draining removes what it drained: without an output the figures
 	 * would be gone, so the table goes to stderr at exit */
-	if (!gc && !table && !loop.summary && !loop.sinks.o.listen && !loop.sinks.o.jsonl &&
-	    !loop.sinks.o.csv && !loop.sinks.o.textfile) {
+	if (!gc && !table && !loop.summary && !loop.folded && !loop.sinks.o.listen &&
+	    !loop.sinks.o.jsonl && !loop.sinks.o.csv && !loop.sinks.o.textfile) {
 		fprintf(stderr, "tmcollect: no output named (--summary, --listen, --jsonl, --csv, "
 				"--textfile, --table): the table is printed on stderr at exit\n");
 		table = 1;

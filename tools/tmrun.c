@@ -50,6 +50,8 @@ static void usage(FILE *f)
 		   "      --on-alert CMD   run CMD when an alert fires or resolves\n"
 		   "      --maintenance GLOB[=DUR]  functions in maintenance (alerts silenced)\n"
 		   "  -o, --output FILE    write the JSON summary here\n"
+		   "      --folded FILE    folded stacks of monitored frames (flame graphs)\n"
+		   "      --folded-weight self|calls  a line's weight: self ns (default), calls\n"
 		   "      --session NAME   session name (default: tmrun-PID)\n"
 		   "  -q, --quiet          no table on stderr\n"
 		   "      --subtract-overhead  take the shim's measured floor off every duration\n"
@@ -91,6 +93,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"repeat", required_argument, NULL, 'N'},
 		{"top", no_argument, NULL, 'U'},
 		{"top-output", required_argument, NULL, 'V'},
+		{"folded", required_argument, NULL, 'F'},
+		{"folded-weight", required_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -110,6 +114,15 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'R': o->rules = optarg; break;
 		case 'U': o->top = 1; break;
 		case 'V': o->top_output = optarg; break;
+		case 'F': loop.folded = optarg; break;
+		case 'G':
+			if (strcmp(optarg, "calls") != 0 && strcmp(optarg, "self") != 0) {
+				fprintf(stderr, "tmrun: --folded-weight %s: self or calls\n",
+					optarg);
+				return -1;
+			}
+			loop.folded_calls = strcmp(optarg, "calls") == 0;
+			break;
 		case 'A': loop.sinks.o.alertmanager = optarg; break;
 		case 'E': loop.sinks.o.on_alert = optarg; break;
 		case 'W':
