@@ -248,6 +248,7 @@ struct tm_coll_opts {
 
 #define TM_REAPED_MAX 256
 
+struct tm_trace;
 struct tm_coll {
 	char dir[256];
 	char session[65];     /* the session, or a glob of sessions ('*') */
@@ -268,8 +269,9 @@ struct tm_coll {
 	/* some total passed TM_COUNT_HIGH (only a fold can get it there: one
 	 * record adds 1): the drain checks every record against TM_COUNT_MAX */
 	int high;
-	uint64_t drain_fast;   /* records taken by the drain's fast way (drain.c) */
-	struct tm_calls calls; /* edges and stacks (model/calls.h) */
+	uint64_t drain_fast;	/* records taken by the drain's fast way (drain.c) */
+	struct tm_calls calls;	/* edges and stacks (model/calls.h) */
+	struct tm_trace *trace; /* --trace (out/trace.h); NULL: none */
 	struct tm_sym *syms;
 	size_t nsyms, capsyms;
 	struct tm_proc **procs;

@@ -11,6 +11,7 @@
 
 #include "collector.h"
 #include "model/call.h"
+#include "out/trace.h"
 #include "procfs.h"
 
 #define ACQ memory_order_acquire
@@ -183,6 +184,7 @@ struct batch {
 	uint64_t lo, n;	    /* ticks */
 	uint32_t unit;	    /* 1 + the current second; 0: no fast path */
 	struct tm_cthr *ct; /* the thread's call structure (model/calls.h) */
+	int32_t tid;	    /* the slot's thread, for --trace */
 };
 
 static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, uint64_t now)
@@ -321,6 +323,14 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 	}
 	tm_model_call_inline(c, p, sym, &k);
 	tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed);
+	if (__builtin_expect(c->trace != NULL, 0)) {
+		/* raw times (no floor taken off): nesting is kept exactly */
+		if (timed)
+			tm_trace_call(c->trace, p, b->tid, ps->gsym, status, (unsigned)(meta >> 56),
+				      end_mono(c, p, start, 0), end_mono(c, p, start, dur));
+		else
+			tm_trace_count(c->trace, p->pid, b->now);
+	}
 }
 
 /* The fast way (struct tally): 1 if the record was taken, 0 if it is
@@ -439,7 +449,8 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 	struct batch b;
 	batch_init(c, p, &b, tm_mono_ns());
 	b.ct = ct;
-	if (b.unit && !c->high) {
+	b.tid = atomic_load_explicit(&thr->tid, RLX);
+	if (b.unit && !c->high && !c->trace) { /* --trace: every record the slow way */
 		for (uint64_t i = tail; i != head; i++)
 			if (!apply_fast(c, p, &ring[i & mask], &b))
 				apply_slow(c, p, &ring[i & mask], &b);

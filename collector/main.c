@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "out/trace.h"
 #include "out/sinks.h"
 
 static struct tm_loop loop;
@@ -48,6 +49,8 @@ enum {
 	OPT_TABLE,
 	OPT_FOLDED,
 	OPT_FOLDED_WEIGHT,
+	OPT_TRACE,
+	OPT_TRACE_MAX,
 	OPT_HELP
 };
 
@@ -73,6 +76,12 @@ static const struct {
 	{{"folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT},
 	 "self|calls",
 	 "weight of a --folded line: self time in ns (default) or calls"},
+	{{"trace", required_argument, NULL, OPT_TRACE},
+	 "FILE",
+	 "timeline of the calls at exit: Chrome Trace Event JSON (Perfetto, chrome://tracing)"},
+	{{"trace-max", required_argument, NULL, OPT_TRACE_MAX},
+	 "N",
+	 "events --trace keeps: a uniform sample past it (default 200000)"},
 	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY},
 	 NULL,
 	 "also write the summary every interval"},
@@ -209,6 +218,14 @@ int main(int argc, char **argv)
 		case OPT_SUMMARY: loop.summary = optarg; break;
 		case OPT_SUMMARY_EVERY: loop.summary_every = 1; break;
 		case OPT_FOLDED: loop.folded = optarg; break;
+		case OPT_TRACE: loop.trace = optarg; break;
+		case OPT_TRACE_MAX:
+			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
+				fprintf(stderr, "tmcollect: --trace-max %s: expected 1..10000000\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_FOLDED_WEIGHT:
 			if (strcmp(optarg, "calls") != 0 && strcmp(optarg, "self") != 0) {
 				fprintf(stderr, "tmcollect: --folded-weight %s: self or calls\n",
@@ -301,7 +318,7 @@ int main(int argc, char **argv)
 		return collect_orphans(&c);
 	/* draining removes what it drained: without an output the figures
 	 * would be gone, so the table goes to stderr at exit */
-	if (!gc && !table && !loop.summary && !loop.folded && !loop.sinks.o.listen &&
+	if (!gc && !table && !loop.summary && !loop.folded && !loop.trace && !loop.sinks.o.listen &&
 	    !loop.sinks.o.jsonl && !loop.sinks.o.csv && !loop.sinks.o.textfile) {
 		fprintf(stderr, "tmcollect: no output named (--summary, --listen, --jsonl, --csv, "
 				"--textfile, --table): the table is printed on stderr at exit\n");

@@ -20,6 +20,7 @@
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "out/trace.h"
 #include "procfs.h"
 #include "repeat.h"
 #include "top/top.h"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 		   "  -o, --output FILE    write the JSON summary here\n"
 		   "      --folded FILE    folded stacks of monitored frames (flame graphs)\n"
 		   "      --folded-weight self|calls  a line's weight: self ns (default), calls\n"
+		   "      --trace FILE     timeline of the calls: Chrome Trace Event JSON\n"
+		   "      --trace-max N    events kept, a uniform sample past it (default 200000)\n"
 		   "      --session NAME   session name (default: tmrun-PID)\n"
 		   "  -q, --quiet          no table on stderr\n"
 		   "      --subtract-overhead  take the shim's measured floor off every duration\n"
@@ -95,6 +98,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"top-output", required_argument, NULL, 'V'},
 		{"folded", required_argument, NULL, 'F'},
 		{"folded-weight", required_argument, NULL, 'G'},
+		{"trace", required_argument, NULL, 'X'},
+		{"trace-max", required_argument, NULL, 'Y'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -115,6 +120,14 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'U': o->top = 1; break;
 		case 'V': o->top_output = optarg; break;
 		case 'F': loop.folded = optarg; break;
+		case 'X': loop.trace = optarg; break;
+		case 'Y':
+			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
+				fprintf(stderr, "tmrun: --trace-max %s: expected 1..10000000\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'G':
 			if (strcmp(optarg, "calls") != 0 && strcmp(optarg, "self") != 0) {
 				fprintf(stderr, "tmrun: --folded-weight %s: self or calls\n",
