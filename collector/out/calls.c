@@ -86,6 +86,11 @@ static json_t *edge_json(const struct tm_coll *c, const struct tm_edge *e)
 	return o;
 }
 
+uint32_t *tm_calls_edges_by_time(const struct tm_coll *c)
+{
+	return sorted(c->calls.nedges, by_time, c->calls.edges);
+}
+
 json_t *tm_calls_edges_json(const struct tm_coll *c, json_t **other)
 {
 	const struct tm_calls *m = &c->calls;

@@ -4,6 +4,7 @@
 #define TM_OUT_CALLS_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 struct tm_coll;
 struct tm_sym;
@@ -15,6 +16,9 @@ void tm_calls_sym_json(json_t *o, const struct tm_sym *s);
 json_t *tm_calls_edges_json(const struct tm_coll *c, json_t **other);
 /* The top TM_STACKS_TOP complete stacks by self time; *other sums the rest. */
 json_t *tm_calls_stacks_json(const struct tm_coll *c, json_t **other);
+/* Indexes of c->calls.edges by total time, largest first (NULL: none or
+ * out of memory); the caller frees it. */
+uint32_t *tm_calls_edges_by_time(const struct tm_coll *c);
 /* Bounds and what could not be placed. */
 json_t *tm_calls_json(const struct tm_coll *c);
 /* Every complete stack as "a;b;c N", N its self time in ns or (by_calls)

@@ -102,6 +102,17 @@ expect_eq "diff: a;b;c" "$(awk '$1 == "nest_a;nest_b;nest_c" { print $2, $3 }' "
 expect_eq "diff: r;r" "$(awk '$1 == "nest_r;nest_r" { print $2, $3 }' "$WORK/diff")" "0 $N"
 expect_eq "diff: lines" "$(wc -l <"$WORK/diff")" 8
 
+# /metrics (here its textfile): the edges as counters, promtool-clean
+"$TMRUN" -q -s 'nest_*' --textfile "$WORK/m.prom" -- "$bin" a $N >/dev/null
+prom_edge() { awk -v k="caller=\"$1\",callee=\"$2\"}" 'index($1, "tm_call_edge_calls_total{") == 1 && index($1, k) { print $2 }' "$WORK/m.prom"; }
+expect_eq "metrics: [none] -> a" "$(prom_edge '[none]' nest_a)" $N
+expect_eq "metrics: a -> b" "$(prom_edge nest_a nest_b)" $((2 * N))
+expect_eq "metrics: b -> c" "$(prom_edge nest_b nest_c)" $((2 * N))
+expect_eq "metrics: self time families" "$(grep -c '^tm_call_self_seconds_total{' "$WORK/m.prom")" 3
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$WORK/m.prom" || fail "promtool check metrics"
+fi
+
 # tmcollect --folded: the same stacks from a collector started afterwards
 TM_SESSION=calls TM_SYMBOLS='nest_*' LD_PRELOAD="$SHIM" "$bin" a $N >/dev/null
 "$TMCOLLECT" --session calls --until-idle --folded "$WORK/c.folded" --folded-weight calls
