@@ -141,6 +141,8 @@ static int grow(struct tm_cthr *t, uint32_t n)
 		cap = TM_CALLS_LEVELS + 1;
 	if (cap < n)
 		return -1;
+	if (!t->cache && !(t->cache = calloc(TM_CALLS_CACHE, sizeof(*t->cache))))
+		return -1;
 	struct tm_clev *lev = realloc(t->lev, cap * sizeof(*lev));
 	if (!lev)
 		return -1;
@@ -172,6 +174,7 @@ void tm_cthr_reset(struct tm_cthr *t, uint32_t gen)
 void tm_cthr_free(struct tm_cthr *t)
 {
 	free(t->lev);
+	free(t->cache);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -241,6 +244,18 @@ void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t,
 		  uint32_t caller, unsigned depth, uint64_t ns, int timed)
 {
 	struct tm_calls *m = &c->calls;
+	if (__builtin_expect(depth >= TM_CALLS_LEVELS || depth >= p->stack_cap ||
+				     (depth + 2 > t->nlev && grow(t, depth + 2) < 0),
+			     0)) {
+		/* the call itself still counts on its edge */
+		struct tm_ccache one;
+		if (resolve(c, p, &one, lsym, caller) < 0)
+			resolve(c, p, &one, lsym, TM_NO_SYM);
+		edge_add(m, one.e, ns, timed);
+		m->unplaced++;
+		tm_cthr_lost(c, t);
+		return;
+	}
 	struct tm_ccache *k = &t->cache[lsym % TM_CALLS_CACHE];
 	int bad = depth == 0 && caller != TM_NO_SYM;
 	if (__builtin_expect(k->tag != ((uint64_t)(lsym + 1) << 32 | caller), 0) &&
@@ -251,13 +266,6 @@ void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t,
 		k->tag = 0;
 	}
 	edge_add(m, k->e, ns, timed);
-	if (__builtin_expect(depth >= TM_CALLS_LEVELS || depth >= p->stack_cap ||
-				     (depth + 2 > t->nlev && grow(t, depth + 2) < 0),
-			     0)) {
-		m->unplaced++;
-		tm_cthr_lost(c, t);
-		return;
-	}
 	struct tm_clev *cur = &t->lev[depth], *kid = &t->lev[depth + 1];
 	int inexact = kid->inexact;
 	if (__builtin_expect(bad || (kid->parent1 && kid->parent1 != lsym + 1), 0)) {

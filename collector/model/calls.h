@@ -93,7 +93,7 @@ struct tm_ccache {
 
 /* One thread slot's reconstruction. */
 struct tm_cthr {
-	struct tm_ccache cache[TM_CALLS_CACHE];
+	struct tm_ccache *cache; /* [TM_CALLS_CACHE], with the first level */
 	struct tm_clev *lev;
 	uint32_t nlev;
 	uint32_t gen;	    /* the slot's claim it belongs to */
