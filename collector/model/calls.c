@@ -132,7 +132,7 @@ static void lev_clear(struct tm_calls *m, struct tm_clev *l, int drop_pending)
 
 /* Levels [0, n) exist; new ones start inexact on a thread that lost records
  * (a lost call there was never seen). */
-static int grow(struct tm_cthr *t, uint32_t n)
+static __attribute__((noinline)) int grow(struct tm_cthr *t, uint32_t n)
 {
 	uint32_t cap = t->nlev ? t->nlev : 8;
 	while (cap < n)
@@ -155,7 +155,7 @@ static int grow(struct tm_cthr *t, uint32_t n)
 	return 0;
 }
 
-void tm_cthr_lost(struct tm_coll *c, struct tm_cthr *t)
+__attribute__((noinline, cold)) void tm_cthr_lost(struct tm_coll *c, struct tm_cthr *t)
 {
 	c->calls.resets++;
 	t->taint = 1;
@@ -178,10 +178,9 @@ void tm_cthr_free(struct tm_cthr *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* One observation; the bucket's group is nearly always there. */
-static inline void hist1(struct tm_hist *h, uint64_t v)
+/* One observation of v (bucket i); its group is nearly always there. */
+static inline void hist1(struct tm_hist *h, uint64_t v, unsigned i)
 {
-	unsigned i = tm_wh_index(v);
 	uint64_t *gp = h->group[i / TM_HIST_SUB];
 	if (__builtin_expect(gp != NULL, 1)) {
 		gp[i % TM_HIST_SUB]++;
@@ -193,8 +192,8 @@ static inline void hist1(struct tm_hist *h, uint64_t v)
 
 /* Resolves a (callee, caller) pair of local ids into k; 0, or -1 when the
  * caller is not a symbol of the process (then k is left empty). */
-static int resolve(struct tm_coll *c, const struct tm_proc *p, struct tm_ccache *k, uint32_t lsym,
-		   uint32_t caller)
+static __attribute__((noinline)) int resolve(struct tm_coll *c, const struct tm_proc *p,
+					     struct tm_ccache *k, uint32_t lsym, uint32_t caller)
 {
 	struct tm_calls *m = &c->calls;
 	uint32_t caller1 = 0;
@@ -216,7 +215,8 @@ static int resolve(struct tm_coll *c, const struct tm_proc *p, struct tm_ccache 
 	return 0;
 }
 
-static void edge_add(struct tm_calls *m, struct tm_edge *e, uint64_t ns, int timed)
+static inline void edge_add(struct tm_calls *m, struct tm_edge *e, uint64_t ns, unsigned i,
+			    int timed)
 {
 	if (!e) {
 		m->edges_dropped++;
@@ -229,11 +229,12 @@ static void edge_add(struct tm_calls *m, struct tm_edge *e, uint64_t ns, int tim
 	e->sum_ns += (double)(int64_t)ns;
 	if (ns > e->max_ns)
 		e->max_ns = ns;
-	hist1(&e->hist, ns);
+	hist1(&e->hist, ns, i);
 }
 
 /* Pending stacks of the level below move up under g. */
-static void lift(struct tm_calls *m, struct tm_clev *cur, struct tm_clev *kid, int top, uint32_t g)
+static __attribute__((noinline)) void lift(struct tm_calls *m, struct tm_clev *cur,
+					   struct tm_clev *kid, int top, uint32_t g)
 {
 	for (unsigned i = 0; i < kid->npend; i++)
 		pend_add(m, cur, top, node_of(m, g, kid->pend[i].node), kid->pend[i].calls,
@@ -251,7 +252,7 @@ void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t,
 		struct tm_ccache one;
 		if (resolve(c, p, &one, lsym, caller) < 0)
 			resolve(c, p, &one, lsym, TM_NO_SYM);
-		edge_add(m, one.e, ns, timed);
+		edge_add(m, one.e, ns, tm_wh_index(ns), timed);
 		m->unplaced++;
 		tm_cthr_lost(c, t);
 		return;
@@ -265,7 +266,8 @@ void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t,
 		resolve(c, p, k, lsym, TM_NO_SYM);
 		k->tag = 0;
 	}
-	edge_add(m, k->e, ns, timed);
+	const unsigned ix = tm_wh_index(ns);
+	edge_add(m, k->e, ns, ix, timed);
 	struct tm_clev *cur = &t->lev[depth], *kid = &t->lev[depth + 1];
 	int inexact = kid->inexact;
 	if (__builtin_expect(bad || (kid->parent1 && kid->parent1 != lsym + 1), 0)) {
@@ -282,7 +284,7 @@ void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t,
 		s->self_ns += self;
 		s->self_calls++;
 		s->self_inexact += (unsigned)inexact;
-		hist1(&s->self_hist, v);
+		hist1(&s->self_hist, v, v == ns ? ix : tm_wh_index(v));
 		cur->child_ns += ns;
 	} else {
 		cur->inexact = 1; /* its parent's self time is an upper bound */
