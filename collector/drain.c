@@ -381,7 +381,8 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	t->sumsq += d * d;
 	t->min = net < t->min ? net : t->min;
 	t->max = net > t->max ? net : t->max;
-	tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1);
+	if (!tm_calls_top_inline(c, b->ct, sym, caller, (unsigned)(meta >> 56), net))
+		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1);
 	return 1;
 }
 
