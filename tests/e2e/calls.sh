@@ -69,6 +69,8 @@ expect_eq "a: stack a;b;c by self = c's self under a;b" \
 	"$(awk '$1 == "nest_a;nest_b;nest_c" { print $2 }' "$WORK/a.self")" \
 	"$(jqv "$WORK/a.json" '.stacks[] | select(.stack == ["nest_a","nest_b","nest_c"]) | .self_ns')"
 
+python3 "$(dirname "$0")/jsonschema_check.py" urn:tm:summary:1 "$WORK/a.json" || fail "summary schema"
+
 # recursion a -> a -> a -> a
 run r "$WORK/r.json"
 expect_eq "-> r" "$(edge "$WORK/r.json" "" nest_r calls)" $N
