@@ -73,6 +73,7 @@ struct tm_sym {
 	uint64_t self_calls;   /* timed calls placed in their thread's call tree */
 	uint64_t self_inexact; /* of those, a child was lost or untimed: an upper bound */
 	struct tm_hist self_hist;
+	uint8_t wf_root;    /* model/workflow.c: 0 not looked up, 1 no root, 2 + its workflow */
 	uint8_t blocking;   /* its time is mostly waiting, not work */
 	uint8_t outc_bound; /* tm_outc_bind ran for outc_domain */
 	uint16_t outc_domain;
@@ -249,6 +250,7 @@ struct tm_coll_opts {
 #define TM_REAPED_MAX 256
 
 struct tm_trace;
+struct tm_wfcfg;
 struct tm_coll {
 	char dir[256];
 	char session[65];     /* the session, or a glob of sessions ('*') */
@@ -272,6 +274,7 @@ struct tm_coll {
 	uint64_t drain_fast;	/* records taken by the drain's fast way (drain.c) */
 	struct tm_calls calls;	/* edges and stacks (model/calls.h) */
 	struct tm_trace *trace; /* --trace (out/trace.h); NULL: none */
+	struct tm_wfcfg *wf;	/* the rules file's workflows (model/workflow.h); NULL: none */
 	struct tm_sym *syms;
 	size_t nsyms, capsyms;
 	struct tm_proc **procs;

@@ -322,7 +322,8 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		k.end_ns = end_mono(c, p, start, dur);
 	}
 	tm_model_call_inline(c, p, sym, &k);
-	tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed);
+	tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed,
+		     status == TM_ST_FAILED || status == TM_ST_EXCEPTION);
 	if (__builtin_expect(c->trace != NULL, 0)) {
 		/* raw times (no floor taken off): nesting is kept exactly */
 		if (timed)
@@ -382,7 +383,7 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	t->min = net < t->min ? net : t->min;
 	t->max = net > t->max ? net : t->max;
 	if (!tm_calls_top_inline(c, b->ct, sym, caller, (unsigned)(meta >> 56), net))
-		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1);
+		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1, 0);
 	return 1;
 }
 

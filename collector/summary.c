@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "model/workflow.h"
 #include "out/calls.h"
 #include "health/health.h"
 
@@ -769,6 +770,8 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_object_set_new(root, "stacks", tm_calls_stacks_json(c, &other));
 	json_object_set_new(root, "stacks_other", other);
 	json_object_set_new(root, "call_structure", tm_calls_json(c));
+	if (c->wf)
+		json_object_set_new(root, "workflows", tm_wf_json(c));
 	return root;
 }
 

@@ -82,7 +82,7 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 static inline int tm_calls_top_inline(struct tm_coll *c, struct tm_cthr *t, uint32_t lsym,
 				      uint32_t caller, unsigned depth, uint64_t ns)
 {
-	if ((depth | (caller ^ TM_NO_SYM)) || t->nlev < 2)
+	if ((depth | (caller ^ TM_NO_SYM)) || t->nlev < 2 || c->wf)
 		return 0;
 	const struct tm_ccache *k = &t->cache[lsym % TM_CALLS_CACHE];
 	const struct tm_clev *kid = &t->lev[1];

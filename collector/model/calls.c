@@ -8,6 +8,7 @@
 
 #include "collector.h"
 #include "model/window.h"
+#include "model/workflow.h"
 
 #define EHASH (2 * TM_EDGES_MAX)
 #define NHASH (2 * TM_STACK_NODES)
@@ -159,6 +160,7 @@ __attribute__((noinline, cold)) void tm_cthr_lost(struct tm_coll *c, struct tm_c
 {
 	c->calls.resets++;
 	t->taint = 1;
+	tm_wf_lost(t);
 	for (uint32_t i = 0; i < t->nlev; i++) {
 		lev_clear(&c->calls, &t->lev[i], 1);
 		t->lev[i].inexact = 1;
@@ -175,6 +177,8 @@ void tm_cthr_free(struct tm_cthr *t)
 {
 	free(t->lev);
 	free(t->cache);
+	free(t->wlog);
+	free(t->wsub);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -242,7 +246,7 @@ static __attribute__((noinline)) void lift(struct tm_calls *m, struct tm_clev *c
 }
 
 void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t, uint32_t lsym,
-		  uint32_t caller, unsigned depth, uint64_t ns, int timed)
+		  uint32_t caller, unsigned depth, uint64_t ns, int timed, int failed)
 {
 	struct tm_calls *m = &c->calls;
 	if (__builtin_expect(depth >= TM_CALLS_LEVELS || depth >= p->stack_cap ||
@@ -304,6 +308,8 @@ void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t,
 		lift(m, cur, kid, top, k->g);
 	if (kid->child_ns | kid->parent1 | kid->inexact)
 		lev_clear(m, kid, 0);
+	if (__builtin_expect(c->wf != NULL, 0))
+		tm_wf_rec(c, t, k->g, depth, ns, timed, failed);
 }
 
 int tm_calls_stack_str(const struct tm_coll *c, uint32_t n, char *buf, size_t len)

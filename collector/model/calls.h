@@ -100,6 +100,12 @@ struct tm_cthr {
 	uint8_t taint;	    /* records were lost: new levels start inexact */
 	uint64_t cnt_calls; /* counted (unrecorded) calls seen on the slot */
 	uint64_t acc_epoch; /* the slot's acc_epoch at the last look */
+	/* workflows (model/workflow.h), allocated when configured */
+	struct tm_wflog *wlog;
+	uint32_t *wsub; /* [TM_CALLS_LEVELS + 1] where the next call at a depth begins */
+	uint32_t nlog;
+	uint32_t wlev; /* wsub[0, wlev) kept */
+	int wfull;
 };
 
 int tm_calls_init(struct tm_calls *m);
@@ -109,7 +115,7 @@ void tm_calls_free(struct tm_calls *m);
  * local id, ns the net duration when timed). Never fails: what cannot be
  * placed is counted. */
 void tm_calls_rec(struct tm_coll *c, const struct tm_proc *p, struct tm_cthr *t, uint32_t lsym,
-		  uint32_t caller, unsigned depth, uint64_t ns, int timed);
+		  uint32_t caller, unsigned depth, uint64_t ns, int timed, int failed);
 /* Records of the thread were lost (ring overflow, counted untimed calls,
  * corrupt records): what is pending cannot be trusted; every open parent
  * is flagged as inexact. */

@@ -84,3 +84,41 @@ extern "C" long nest_j(long n)
 		nest_k(&env);
 	return nest_c(n);
 }
+
+// Units of work (tests/e2e/workflow.sh): nest_handle(i) parses, looks up
+// (failing, -1, for every i % 20 == 7), and renders only what it found,
+// twice for even i; a failed lookup fails the unit's root too when
+// `root_fails`.
+extern "C" {
+long nest_parse(long i);
+long nest_lookup(long i);
+long nest_render(long i);
+long nest_handle(long i, long root_fails);
+}
+
+extern "C" long nest_parse(long i)
+{
+	return spin(20) >= 0 ? i : -1;
+}
+
+extern "C" long nest_lookup(long i)
+{
+	spin(20);
+	return i % 20 == 7 ? -1 : i;
+}
+
+extern "C" long nest_render(long i)
+{
+	return spin(20) >= 0 ? i : -1;
+}
+
+extern "C" long nest_handle(long i, long root_fails)
+{
+	nest_parse(i);
+	if (nest_lookup(i) < 0)
+		return root_fails ? -1 : 0;
+	nest_render(i);
+	if (i % 2 == 0)
+		nest_render(i);
+	return 0;
+}

@@ -4,11 +4,13 @@
  * flagged when a child was lost or untimed, and garbage depths and callers
  * counted, never followed. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector.h"
+#include "model/workflow.h"
 #include "segfake.h"
 
 enum { A, B, C, NSYMS };
@@ -294,6 +296,47 @@ Test(calls, bounded_stacks_counted_past_the_bound)
 	cr_assert_eq(c.calls.nnodes, TM_STACK_NODES);
 	cr_assert_gt(c.calls.stacks_dropped, 0);
 	cr_assert_eq(kept + c.calls.stacks_dropped, calls, "every call kept or counted");
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+Test(calls, workflow_units_steps_and_loss)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 1, 8, syms, NSYMS);
+	coll_on(&c, &f);
+	json_t *r = json_loads("{\"workflows\": [{\"root\": \"b\", \"fail_if\": \"any_step\"}]}", 0,
+			       NULL);
+	cr_assert_eq(tm_wf_parse(&c, r, "unit", stderr), 0);
+	json_decref(r);
+	/* a() { b() { c() c() -> fails } b() { c() } c() } */
+	segfake_push_call(&f, 0, C, B, 2, 5, TM_ST_OK);
+	segfake_push_call(&f, 0, C, B, 2, 5, TM_ST_FAILED);
+	segfake_push_call(&f, 0, B, A, 1, 20, TM_ST_OK);
+	segfake_push_call(&f, 0, C, B, 2, 5, TM_ST_OK);
+	segfake_push_call(&f, 0, B, A, 1, 10, TM_ST_OK);
+	segfake_push_call(&f, 0, C, A, 1, 5, TM_ST_OK);
+	segfake_push_call(&f, 0, A, NONE, 0, 50, TM_ST_OK);
+	tm_coll_drain(&c);
+	const struct tm_wf *w = &c.wf->wf[0];
+	cr_assert_eq(w->units, 2);
+	cr_assert_eq(w->failed, 1);
+	cr_assert_eq(w->inexact, 0);
+	cr_assert_eq((uint64_t)w->sum_ns, 30);
+	cr_assert_eq(w->nsteps, 1, "only c, and not the c outside b");
+	cr_assert_eq(w->steps[0].calls, 3);
+	cr_assert_eq(w->steps[0].units, 2);
+	cr_assert_eq(w->steps[0].failed, 1);
+	/* a step lost to the accumulators: the unit is counted, as inexact */
+	segfake_push_call(&f, 0, C, B, 2, 5, TM_ST_OK);
+	tm_coll_drain(&c);
+	segfake_thread(&f, 0)->acc_epoch += 1;
+	segfake_push_call(&f, 0, B, A, 1, 20, TM_ST_OK);
+	segfake_push_call(&f, 0, A, NONE, 0, 50, TM_ST_OK);
+	tm_coll_drain(&c);
+	cr_assert_eq(w->units, 3);
+	cr_assert_eq(w->inexact, 1);
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }
