@@ -271,7 +271,12 @@ struct tm_coll {
 	/* some total passed TM_COUNT_HIGH (only a fold can get it there: one
 	 * record adds 1): the drain checks every record against TM_COUNT_MAX */
 	int high;
-	uint64_t drain_fast;	/* records taken by the drain's fast way (drain.c) */
+	uint64_t drain_fast; /* records taken by the drain's fast way (drain.c) */
+	/* the call structure (edges, self time, stacks, workflows) is kept:
+	 * --calls, or implied by --folded, --trace and a rules file's
+	 * workflows. Off, the drain skips it (it costs about 60% more per
+	 * record): docs/ARCHITECTURE.md, "Call structure" */
+	int calls_on;
 	struct tm_calls calls;	/* edges and stacks (model/calls.h) */
 	struct tm_trace *trace; /* --trace (out/trace.h); NULL: none */
 	struct tm_wfcfg *wf;	/* the rules file's workflows (model/workflow.h); NULL: none */

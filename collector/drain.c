@@ -270,13 +270,15 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		tm_proc_sync_syms(c, p, 0);
 		if (sym >= p->npsyms) {
 			p->closs[TM_CLOSS_CORRUPT]++;
-			tm_cthr_lost(c, b->ct);
+			if (b->ct)
+				tm_cthr_lost(c, b->ct);
 			return;
 		}
 	}
 	if (__builtin_expect(status >= TM_ST_COUNT, 0)) {
 		p->closs[TM_CLOSS_CORRUPT]++;
-		tm_cthr_lost(c, b->ct);
+		if (b->ct)
+			tm_cthr_lost(c, b->ct);
 		return;
 	}
 	struct tm_psym *ps = &p->psyms[sym];
@@ -301,7 +303,8 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 	if (__builtin_expect(c->high, 0) &&
 	    (c->syms[ps->gsym].calls >= TM_COUNT_MAX || p->calls >= TM_COUNT_MAX)) {
 		p->closs[TM_CLOSS_CORRUPT]++; /* would overflow a total */
-		tm_cthr_lost(c, b->ct);
+		if (b->ct)
+			tm_cthr_lost(c, b->ct);
 		return;
 	}
 	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
@@ -322,8 +325,9 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		k.end_ns = end_mono(c, p, start, dur);
 	}
 	tm_model_call_inline(c, p, sym, &k);
-	tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed,
-		     status == TM_ST_FAILED || status == TM_ST_EXCEPTION);
+	if (b->ct)
+		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed,
+			     status == TM_ST_FAILED || status == TM_ST_EXCEPTION);
 	if (__builtin_expect(c->trace != NULL, 0)) {
 		/* raw times (no floor taken off): nesting is kept exactly */
 		if (timed)
@@ -382,7 +386,7 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	t->sumsq += d * d;
 	t->min = net < t->min ? net : t->min;
 	t->max = net > t->max ? net : t->max;
-	if (!tm_calls_top_inline(c, b->ct, sym, caller, (unsigned)(meta >> 56), net))
+	if (b->ct && !tm_calls_top_inline(c, b->ct, sym, caller, (unsigned)(meta >> 56), net))
 		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1, 0);
 	return 1;
 }
@@ -441,13 +445,15 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 	 * previous drain freed the ring precede these records, later ones
 	 * (the ring full again) follow them: the structure is restarted on
 	 * both sides (model/calls.h) */
-	struct tm_cthr *ct = &p->cthr[slot];
-	uint32_t gen = atomic_load_explicit(&thr->gen, RLX);
-	if (gen != ct->gen)
-		tm_cthr_reset(ct, gen);
-	int unseen = calls_unseen(p, thr, ct);
-	if (unseen)
-		tm_cthr_lost(c, ct);
+	struct tm_cthr *ct = c->calls_on ? &p->cthr[slot] : NULL;
+	int unseen = 0;
+	if (ct) {
+		uint32_t gen = atomic_load_explicit(&thr->gen, RLX);
+		if (gen != ct->gen)
+			tm_cthr_reset(ct, gen);
+		if ((unseen = calls_unseen(p, thr, ct)))
+			tm_cthr_lost(c, ct);
+	}
 	struct batch b;
 	batch_init(c, p, &b, tm_mono_ns());
 	b.ct = ct;

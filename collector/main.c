@@ -47,6 +47,7 @@ enum {
 	OPT_MAINTENANCE,
 	OPT_PRINT_RULES,
 	OPT_TABLE,
+	OPT_CALLS,
 	OPT_FOLDED,
 	OPT_FOLDED_WEIGHT,
 	OPT_TRACE,
@@ -70,6 +71,10 @@ static const struct {
 	{{"summary", required_argument, NULL, OPT_SUMMARY},
 	 "FILE",
 	 "JSON summary at exit and on SIGUSR1 (- = stdout)"},
+	{{"calls", no_argument, NULL, OPT_CALLS},
+	 NULL,
+	 "keep the call structure: edges, self time, stacks (implied by --folded, --trace, "
+	 "workflows)"},
 	{{"folded", required_argument, NULL, OPT_FOLDED},
 	 "FILE",
 	 "folded stacks of monitored frames at exit, for flame graphs (- = stdout)"},
@@ -192,7 +197,7 @@ int main(int argc, char **argv)
 	struct tm_coll c;
 	char err[256];
 	const char *rules = NULL;
-	int gc = 0, table = 0;
+	int gc = 0, table = 0, calls = 0;
 
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
@@ -218,6 +223,7 @@ int main(int argc, char **argv)
 		case OPT_SUMMARY: loop.summary = optarg; break;
 		case OPT_SUMMARY_EVERY: loop.summary_every = 1; break;
 		case OPT_FOLDED: loop.folded = optarg; break;
+		case OPT_CALLS: calls = 1; break;
 		case OPT_TRACE: loop.trace = optarg; break;
 		case OPT_TRACE_MAX:
 			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
@@ -312,6 +318,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tmcollect: %s\n", err);
 		return 2;
 	}
+	c.calls_on |= calls || loop.folded || loop.trace;
 	if (tm_health_options(&c, maint, nmaint, "tmcollect") < 0)
 		return 2;
 	if (gc)

@@ -35,6 +35,7 @@ struct run_opts {
 	size_t max_procs;
 	unsigned repeat;	/* --repeat N; 0: run once, no runs[] */
 	int top;		/* --top: the live view while the command runs */
+	int calls;		/* --calls: the call structure */
 	const char *top_output; /* --top-output FILE: the command's stdout and stderr */
 };
 
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 		   "      --on-alert CMD   run CMD when an alert fires or resolves\n"
 		   "      --maintenance GLOB[=DUR]  functions in maintenance (alerts silenced)\n"
 		   "  -o, --output FILE    write the JSON summary here\n"
+		   "      --calls          keep the call structure: caller -> callee edges, self\n"
+		   "                       time, stacks (implied by --folded, --trace, workflows)\n"
 		   "      --folded FILE    folded stacks of monitored frames (flame graphs)\n"
 		   "      --folded-weight self|calls  a line's weight: self ns (default), calls\n"
 		   "      --trace FILE     timeline of the calls: Chrome Trace Event JSON\n"
@@ -97,6 +100,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"top", no_argument, NULL, 'U'},
 		{"top-output", required_argument, NULL, 'V'},
 		{"folded", required_argument, NULL, 'F'},
+		{"calls", no_argument, NULL, 'K'},
 		{"folded-weight", required_argument, NULL, 'G'},
 		{"trace", required_argument, NULL, 'X'},
 		{"trace-max", required_argument, NULL, 'Y'},
@@ -120,6 +124,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'U': o->top = 1; break;
 		case 'V': o->top_output = optarg; break;
 		case 'F': loop.folded = optarg; break;
+		case 'K': o->calls = 1; break;
 		case 'X': loop.trace = optarg; break;
 		case 'Y':
 			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
@@ -427,6 +432,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tmrun: %s\n", err);
 		return 2;
 	}
+	c.calls_on |= o.calls || loop.folded || loop.trace;
 	if (tm_health_options(&c, o.maint, o.nmaint, "tmrun") < 0)
 		return 2;
 	loop.summary = o.repeat ? NULL : o.output; /* --repeat: written with runs[] below */

@@ -21,7 +21,7 @@ int tm_wf_parse(struct tm_coll *c, void *root, const char *path, FILE *log)
 	if (!a)
 		return 0;
 	if (!json_is_array(a)) {
-		fprintf(log, "tmcollect: rules %s: \"workflows\" must be an array; ignored\n",
+		fprintf(log, "%s: rules %s: \"workflows\" must be an array; ignored\n", tm_tool,
 			path);
 		return 0;
 	}
@@ -35,20 +35,20 @@ int tm_wf_parse(struct tm_coll *c, void *root, const char *path, FILE *log)
 		if (!r || !*r || strlen(r) >= sizeof(c->wf->wf[0].root) || !f ||
 		    (strcmp(f, "root") != 0 && strcmp(f, "any_step") != 0)) {
 			fprintf(log,
-				"tmcollect: rules %s: workflows[%zu]: expected {\"root\": NAME, "
+				"%s: rules %s: workflows[%zu]: expected {\"root\": NAME, "
 				"\"fail_if\": \"root\" | \"any_step\"}; skipped\n",
-				path, i);
+				tm_tool, path, i);
 			continue;
 		}
 		if (!c->wf && !(c->wf = calloc(1, sizeof(*c->wf))))
 			return -ENOMEM;
 		if (c->wf->n >= TM_WF_MAX) {
-			fprintf(log,
-				"tmcollect: rules %s: more than %d workflows; the rest ignored\n",
-				path, TM_WF_MAX);
+			fprintf(log, "%s: rules %s: more than %d workflows; the rest ignored\n",
+				tm_tool, path, TM_WF_MAX);
 			break;
 		}
 		struct tm_wf *x = &c->wf->wf[c->wf->n++];
+		c->calls_on = 1; /* units are made of the call structure */
 		snprintf(x->root, sizeof(x->root), "%s", r);
 		x->any_step = strcmp(f, "any_step") == 0;
 	}

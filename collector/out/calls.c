@@ -162,6 +162,9 @@ json_t *tm_calls_json(const struct tm_coll *c)
 {
 	const struct tm_calls *m = &c->calls;
 	json_t *o = json_object();
+	json_object_set_new(o, "enabled", json_boolean(c->calls_on));
+	if (!c->calls_on)
+		return o;
 	json_object_set_new(o, "edges_max", json_integer(TM_EDGES_MAX));
 	json_object_set_new(o, "edges_listed_max", json_integer(TM_EDGES_TOP));
 	json_object_set_new(o, "edges_dropped_calls", tm_json_count(m->edges_dropped));

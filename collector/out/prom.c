@@ -271,6 +271,8 @@ static void edge_sample(struct prom *o, const char *name, const char *sess, cons
 static void edges(struct prom *o)
 {
 	const struct tm_coll *c = o->c;
+	if (!c->calls_on)
+		return; /* not kept: no families rather than empty ones */
 	const struct tm_calls *m = &c->calls;
 	uint32_t *ix = tm_calls_edges_by_time(c);
 	static const char *const names[] = {"tm_call_edge_calls_total",

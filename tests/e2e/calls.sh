@@ -105,7 +105,7 @@ expect_eq "diff: r;r" "$(awk '$1 == "nest_r;nest_r" { print $2, $3 }' "$WORK/dif
 expect_eq "diff: lines" "$(wc -l <"$WORK/diff")" 8
 
 # /metrics (here its textfile): the edges as counters, promtool-clean
-"$TMRUN" -q -s 'nest_*' --textfile "$WORK/m.prom" -- "$bin" a $N >/dev/null
+"$TMRUN" -q --calls -s 'nest_*' --textfile "$WORK/m.prom" -- "$bin" a $N >/dev/null
 prom_edge() { awk -v k="caller=\"$1\",callee=\"$2\"}" 'index($1, "tm_call_edge_calls_total{") == 1 && index($1, k) { print $2 }' "$WORK/m.prom"; }
 expect_eq "metrics: [none] -> a" "$(prom_edge '[none]' nest_a)" $N
 expect_eq "metrics: a -> b" "$(prom_edge nest_a nest_b)" $((2 * N))
@@ -114,6 +114,13 @@ expect_eq "metrics: self time families" "$(grep -c '^tm_call_self_seconds_total{
 if command -v promtool >/dev/null; then
 	promtool check metrics <"$WORK/m.prom" || fail "promtool check metrics"
 fi
+# without --calls (or --folded, --trace, workflows) the structure is not kept:
+# the summary says so and the families are absent
+"$TMRUN" -q -s 'nest_*' -o "$WORK/off.json" --textfile "$WORK/off.prom" -- "$bin" a $N >/dev/null
+expect_eq "off: call_structure" "$(jq -c .call_structure "$WORK/off.json")" '{"enabled":false}'
+expect_eq "off: no edges, no self time" "$(jq '[has("edges"), (.symbols[0] | has("self_ns"))] | any' "$WORK/off.json")" false
+expect_eq "off: no edge families" "$(grep -c '^tm_call_edge\|^tm_call_self' "$WORK/off.prom")" 0
+expect_eq "off: counts still exact" "$(calls "$WORK/off.json" nest_b)" $((2 * N))
 
 # tmcollect --folded: the same stacks from a collector started afterwards
 TM_SESSION=calls TM_SYMBOLS='nest_*' LD_PRELOAD="$SHIM" "$bin" a $N >/dev/null

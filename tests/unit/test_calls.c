@@ -22,6 +22,7 @@ static void coll_on(struct tm_coll *c, struct segfake *f)
 	struct tm_coll_opts o = {.dir = f->dir, .session = "unit"};
 	char err[128];
 	cr_assert_eq(tm_coll_init(c, &o, err, sizeof(err)), 0, "%s", err);
+	c->calls_on = 1;
 	cr_assert_eq(tm_coll_scan(c), 1);
 }
 
