@@ -19,6 +19,7 @@
 
 #include "collector.h"
 #include "health/health.h"
+#include "model/workflow.h"
 #include "procfs.h"
 
 #define TM_USER_TOP   "/dev/shm"
@@ -795,6 +796,8 @@ void tm_coll_free(struct tm_coll *c)
 	for (size_t i = 0; i < c->nsyms; i++)
 		tm_sym_free(&c->syms[i]);
 	free(c->syms);
+	tm_calls_free(&c->calls);
+	tm_wf_free(c);
 	free(c->symhash);
 	free(c->prochash);
 	free(c->sessions);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "model/calls.h"
 #include "model/outcome.h"
 #include "model/window.h"
 #include "tm/wire.h"
@@ -69,8 +70,14 @@ struct tm_sym {
 	struct tm_outc_n *outn;	  /* by (outcome, code), at most TM_SYM_ERRS */
 	size_t noutn, capoutn;
 	uint64_t inner_calls; /* monitored calls made directly inside this one */
-	uint8_t blocking;     /* its time is mostly waiting, not work */
-	uint8_t outc_bound;   /* tm_outc_bind ran for outc_domain */
+	/* self time (model/calls.h): duration minus the monitored calls inside */
+	double self_ns;	       /* over self_calls */
+	uint64_t self_calls;   /* timed calls placed in their thread's call tree */
+	uint64_t self_inexact; /* of those, a child was lost or untimed: an upper bound */
+	struct tm_hist self_hist;
+	uint8_t wf_root;    /* model/workflow.c: 0 not looked up, 1 no root, 2 + its workflow */
+	uint8_t blocking;   /* its time is mostly waiting, not work */
+	uint8_t outc_bound; /* tm_outc_bind ran for outc_domain */
 	uint16_t outc_domain;
 };
 
@@ -186,6 +193,7 @@ struct tm_proc {
 	uint64_t closs[TM_CLOSS_COUNT];
 	uint64_t *thr_loss_seen; /* [(max_threads+1) * TM_LOSS_COUNT] */
 	uint64_t *thr_epoch;	 /* [max_threads+1]: acc_epoch last folded */
+	struct tm_cthr *cthr;	 /* [max_threads]: call structure per slot (model/calls.h) */
 	int counters;		 /* TM_SEG_COUNTERS: slots carry cnt[] */
 	uint32_t *cnt_syms;	 /* local ids of sampled and count-only symbols */
 	uint32_t ncnt_syms;
@@ -243,6 +251,8 @@ struct tm_coll_opts {
 
 #define TM_REAPED_MAX 256
 
+struct tm_trace;
+struct tm_wfcfg;
 struct tm_coll {
 	char dir[256];
 	char session[65];     /* the session, or a glob of sessions ('*') */
@@ -264,6 +274,14 @@ struct tm_coll {
 	 * record adds 1): the drain checks every record against TM_COUNT_MAX */
 	int high;
 	uint64_t drain_fast; /* records taken by the drain's fast way (drain.c) */
+	/* the call structure (edges, self time, stacks, workflows) is kept:
+	 * --calls, or implied by --folded, --trace and a rules file's
+	 * workflows. Off, the drain skips it (it costs about 60% more per
+	 * record): docs/ARCHITECTURE.md, "Call structure" */
+	int calls_on;
+	struct tm_calls calls;	/* edges and stacks (model/calls.h) */
+	struct tm_trace *trace; /* --trace (out/trace.h); NULL: none */
+	struct tm_wfcfg *wf;	/* the rules file's workflows (model/workflow.h); NULL: none */
 	struct tm_sym *syms;
 	size_t nsyms, capsyms;
 	struct tm_proc **procs;

@@ -11,6 +11,7 @@
 
 #include "collector.h"
 #include "model/call.h"
+#include "out/trace.h"
 #include "procfs.h"
 
 #define ACQ memory_order_acquire
@@ -175,13 +176,15 @@ struct tally {
 
 struct batch {
 	struct tally t[TALLY];
-	int mono;	   /* p's ticks are ns */
-	uint64_t floor;	   /* ns taken off every duration (--subtract-overhead) */
-	uint64_t mult;	   /* c->tick_mult */
-	uint64_t now;	   /* CLOCK_MONOTONIC at the drain: untimed calls' end */
-	uint32_t now_unit; /* 1 + its second */
-	uint64_t lo, n;	   /* ticks */
-	uint32_t unit;	   /* 1 + the current second; 0: no fast path */
+	int mono;	    /* p's ticks are ns */
+	uint64_t floor;	    /* ns taken off every duration (--subtract-overhead) */
+	uint64_t mult;	    /* c->tick_mult */
+	uint64_t now;	    /* CLOCK_MONOTONIC at the drain: untimed calls' end */
+	uint32_t now_unit;  /* 1 + its second */
+	uint64_t lo, n;	    /* ticks */
+	uint32_t unit;	    /* 1 + the current second; 0: no fast path */
+	struct tm_cthr *ct; /* the thread's call structure (model/calls.h) */
+	int32_t tid;	    /* the slot's thread, for --trace */
 };
 
 static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, uint64_t now)
@@ -267,11 +270,15 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		tm_proc_sync_syms(c, p, 0);
 		if (sym >= p->npsyms) {
 			p->closs[TM_CLOSS_CORRUPT]++;
+			if (b->ct)
+				tm_cthr_lost(c, b->ct);
 			return;
 		}
 	}
 	if (__builtin_expect(status >= TM_ST_COUNT, 0)) {
 		p->closs[TM_CLOSS_CORRUPT]++;
+		if (b->ct)
+			tm_cthr_lost(c, b->ct);
 		return;
 	}
 	struct tm_psym *ps = &p->psyms[sym];
@@ -296,6 +303,8 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 	if (__builtin_expect(c->high, 0) &&
 	    (c->syms[ps->gsym].calls >= TM_COUNT_MAX || p->calls >= TM_COUNT_MAX)) {
 		p->closs[TM_CLOSS_CORRUPT]++; /* would overflow a total */
+		if (b->ct)
+			tm_cthr_lost(c, b->ct);
 		return;
 	}
 	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
@@ -316,6 +325,17 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		k.end_ns = end_mono(c, p, start, dur);
 	}
 	tm_model_call_inline(c, p, sym, &k);
+	if (b->ct)
+		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed,
+			     status == TM_ST_FAILED || status == TM_ST_EXCEPTION);
+	if (__builtin_expect(c->trace != NULL, 0)) {
+		/* raw times (no floor taken off): nesting is kept exactly */
+		if (timed)
+			tm_trace_call(c->trace, p, b->tid, ps->gsym, status, (unsigned)(meta >> 56),
+				      end_mono(c, p, start, 0), end_mono(c, p, start, dur));
+		else
+			tm_trace_count(c->trace, p->pid, b->now);
+	}
 }
 
 /* The fast way (struct tally): 1 if the record was taken, 0 if it is
@@ -366,6 +386,8 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	t->sumsq += d * d;
 	t->min = net < t->min ? net : t->min;
 	t->max = net > t->max ? net : t->max;
+	if (b->ct && !tm_calls_top_inline(c, b->ct, sym, caller, (unsigned)(meta >> 56), net))
+		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1, 0);
 	return 1;
 }
 
@@ -376,7 +398,34 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
  *   for each i in [tail, head): copy ring[i & mask], validate, apply
  *   store_release(thr->tail, head)
  */
-static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_thread *thr)
+/* Calls of the thread that will never be seen as records (ring overflow,
+ * counted untimed calls) since the last look: the call structure cannot
+ * place them. Read before the ring's head (see drain_ring). */
+static int calls_unseen(struct tm_proc *p, struct tm_thread *thr, struct tm_cthr *ct)
+{
+	int lost = 0;
+	uint64_t epoch = atomic_load_explicit(&thr->acc_epoch, ACQ);
+	if (epoch != ct->acc_epoch) {
+		ct->acc_epoch = epoch;
+		lost = 1;
+	}
+	if (p->counters && p->ncnt_syms) {
+		const struct tm_cnt *cnt =
+			(const void *)((char *)thr + tm_thr_cnt_off(p->stack_cap, p->max_syms));
+		uint64_t n = 0;
+		for (uint32_t k = 0; k < p->ncnt_syms; k++)
+			if (p->cnt_syms[k] < p->max_syms)
+				n += atomic_load_explicit(&cnt[p->cnt_syms[k]].calls, ACQ);
+		if (n != ct->cnt_calls) {
+			ct->cnt_calls = n;
+			lost = 1;
+		}
+	}
+	return lost;
+}
+
+static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
+			   struct tm_thread *thr)
 {
 	const struct tm_record *ring =
 		(const void *)((char *)thr + tm_thr_ring_off(p->stack_cap, p->max_syms));
@@ -392,9 +441,24 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_threa
 	double fill = (double)(head - tail) / (double)p->ring_cap;
 	if (fill > c->fill)
 		c->fill = fill;
+	/* Unseen calls read before the head: ones that happened before the
+	 * previous drain freed the ring precede these records, later ones
+	 * (the ring full again) follow them: the structure is restarted on
+	 * both sides (model/calls.h) */
+	struct tm_cthr *ct = c->calls_on ? &p->cthr[slot] : NULL;
+	int unseen = 0;
+	if (ct) {
+		uint32_t gen = atomic_load_explicit(&thr->gen, RLX);
+		if (gen != ct->gen)
+			tm_cthr_reset(ct, gen);
+		if ((unseen = calls_unseen(p, thr, ct)))
+			tm_cthr_lost(c, ct);
+	}
 	struct batch b;
 	batch_init(c, p, &b, tm_mono_ns());
-	if (b.unit && !c->high) {
+	b.ct = ct;
+	b.tid = atomic_load_explicit(&thr->tid, RLX);
+	if (b.unit && !c->high && !c->trace) { /* --trace: every record the slow way */
 		for (uint64_t i = tail; i != head; i++)
 			if (!apply_fast(c, p, &ring[i & mask], &b))
 				apply_slow(c, p, &ring[i & mask], &b);
@@ -403,6 +467,8 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, struct tm_threa
 			apply_slow(c, p, &ring[i & mask], &b);
 	}
 	tally_flush_all(c, p, &b);
+	if (unseen)
+		tm_cthr_lost(c, ct);
 	atomic_store_explicit(&thr->tail, head, REL);
 	return head - tail;
 }
@@ -630,7 +696,7 @@ static uint32_t proc_hwm(const struct tm_proc *p)
 static uint64_t drain_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 {
 	struct tm_thread *thr = thr_at(p, i);
-	uint64_t n = i < p->max_threads ? drain_ring(c, p, thr) : 0;
+	uint64_t n = i < p->max_threads ? drain_ring(c, p, i, thr) : 0;
 	drain_acc(c, p, i, thr);
 	drain_cnt(c, p, thr);
 	drain_loss(p, i, thr);
@@ -684,6 +750,7 @@ static void free_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 		atomic_store_explicit(&thr->loss[k], 0, RLX);
 	memset(&p->thr_loss_seen[(size_t)i * TM_LOSS_COUNT], 0, TM_LOSS_COUNT * sizeof(uint64_t));
 	p->thr_epoch[i] = 0;
+	tm_cthr_reset(&p->cthr[i], 0);
 	atomic_store_explicit(&thr->state, TM_THR_FREE, REL);
 }
 

@@ -15,6 +15,8 @@
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "out/calls.h"
+#include "out/trace.h"
 #include "out/sinks.h"
 
 static void write_summary(struct tm_coll *c, const struct tm_loop *l)
@@ -30,6 +32,13 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	uint64_t every = l->interval_ns ? l->interval_ns : 1000000000ull;
 
 	l->sinks.o.interval_ns = every;
+	static struct tm_trace trace;
+	if (l->trace && !c->trace) {
+		if (tm_trace_init(&trace, l->trace_max, c->start_mono_ns) < 0)
+			fprintf(stderr, "%s: --trace: out of memory\n", tm_tool);
+		else
+			c->trace = &trace;
+	}
 	l->sinks.c = c; /* also when no sink was started (tmrun without outputs) */
 	while (!atomic_load(&l->stop)) {
 		pthread_mutex_lock(&l->lock);
@@ -100,6 +109,15 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	tm_health_eval(c, tm_mono_ns(), 1);
 	tm_sinks_turn(&l->sinks, tm_mono_ns(), 1);
 	write_summary(c, l);
+	char err[256];
+	if (l->folded && tm_folded_write(c, l->folded, l->folded_calls, err, sizeof(err)) < 0)
+		fprintf(stderr, "%s: %s\n", tm_tool, err);
+	if (c->trace) {
+		if (tm_trace_write(c, c->trace, l->trace, err, sizeof(err)) < 0)
+			fprintf(stderr, "%s: %s\n", tm_tool, err);
+		tm_trace_free(c->trace);
+		c->trace = NULL;
+	}
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }

@@ -16,6 +16,10 @@ struct tm_loop {
 	const char *summary;	  /* JSON summary path, "-" for stdout, or NULL */
 	uint64_t interval_ns;	  /* report interval */
 	int summary_every;	  /* write the summary every interval */
+	const char *folded;	  /* folded stacks at exit (out/calls.h), or NULL */
+	int folded_calls;	  /* weighted by calls, not self time */
+	const char *trace;	  /* Chrome Trace Event JSON at exit (out/trace.h), or NULL */
+	size_t trace_max;	  /* events kept (0: TM_TRACE_MAX_DEFAULT) */
 	int until_idle;		  /* exit once every seen process finished */
 	atomic_int stop;	  /* SIGINT/SIGTERM: final drain, write, exit */
 	atomic_int dump;	  /* SIGUSR1: write the summary now (what was

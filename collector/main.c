@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "out/trace.h"
 #include "out/sinks.h"
 
 static struct tm_loop loop;
@@ -46,6 +47,11 @@ enum {
 	OPT_MAINTENANCE,
 	OPT_PRINT_RULES,
 	OPT_TABLE,
+	OPT_CALLS,
+	OPT_FOLDED,
+	OPT_FOLDED_WEIGHT,
+	OPT_TRACE,
+	OPT_TRACE_MAX,
 	OPT_HELP
 };
 
@@ -65,6 +71,22 @@ static const struct {
 	{{"summary", required_argument, NULL, OPT_SUMMARY},
 	 "FILE",
 	 "JSON summary at exit and on SIGUSR1 (- = stdout)"},
+	{{"calls", no_argument, NULL, OPT_CALLS},
+	 NULL,
+	 "keep the call structure: edges, self time, stacks (implied by --folded, --trace, "
+	 "workflows)"},
+	{{"folded", required_argument, NULL, OPT_FOLDED},
+	 "FILE",
+	 "folded stacks of monitored frames at exit, for flame graphs (- = stdout)"},
+	{{"folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT},
+	 "self|calls",
+	 "weight of a --folded line: self time in ns (default) or calls"},
+	{{"trace", required_argument, NULL, OPT_TRACE},
+	 "FILE",
+	 "timeline of the calls at exit: Chrome Trace Event JSON (Perfetto, chrome://tracing)"},
+	{{"trace-max", required_argument, NULL, OPT_TRACE_MAX},
+	 "N",
+	 "events --trace keeps: a uniform sample past it (default 200000)"},
 	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY},
 	 NULL,
 	 "also write the summary every interval"},
@@ -175,7 +197,7 @@ int main(int argc, char **argv)
 	struct tm_coll c;
 	char err[256];
 	const char *rules = NULL;
-	int gc = 0, table = 0;
+	int gc = 0, table = 0, calls = 0;
 
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
@@ -200,6 +222,24 @@ int main(int argc, char **argv)
 		}
 		case OPT_SUMMARY: loop.summary = optarg; break;
 		case OPT_SUMMARY_EVERY: loop.summary_every = 1; break;
+		case OPT_FOLDED: loop.folded = optarg; break;
+		case OPT_CALLS: calls = 1; break;
+		case OPT_TRACE: loop.trace = optarg; break;
+		case OPT_TRACE_MAX:
+			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
+				fprintf(stderr, "tmcollect: --trace-max %s: expected 1..10000000\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_FOLDED_WEIGHT:
+			if (strcmp(optarg, "calls") != 0 && strcmp(optarg, "self") != 0) {
+				fprintf(stderr, "tmcollect: --folded-weight %s: self or calls\n",
+					optarg);
+				return 2;
+			}
+			loop.folded_calls = strcmp(optarg, "calls") == 0;
+			break;
 		case OPT_UNTIL_IDLE: loop.until_idle = 1; break;
 		case OPT_SUBTRACT: co.subtract_overhead = 1; break;
 		case OPT_LISTEN: loop.sinks.o.listen = optarg; break;
@@ -278,14 +318,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tmcollect: %s\n", err);
 		return 2;
 	}
+	c.calls_on |= calls || loop.folded || loop.trace;
 	if (tm_health_options(&c, maint, nmaint, "tmcollect") < 0)
 		return 2;
 	if (gc)
 		return collect_orphans(&c);
 	/* draining removes what it drained: without an output the figures
 	 * would be gone, so the table goes to stderr at exit */
-	if (!gc && !table && !loop.summary && !loop.sinks.o.listen && !loop.sinks.o.jsonl &&
-	    !loop.sinks.o.csv && !loop.sinks.o.textfile) {
+	if (!gc && !table && !loop.summary && !loop.folded && !loop.trace && !loop.sinks.o.listen &&
+	    !loop.sinks.o.jsonl && !loop.sinks.o.csv && !loop.sinks.o.textfile) {
 		fprintf(stderr, "tmcollect: no output named (--summary, --listen, --jsonl, --csv, "
 				"--textfile, --table): the table is printed on stderr at exit\n");
 		table = 1;

@@ -18,6 +18,7 @@
 
 #include "collector.h"
 #include "health/health.h"
+#include "model/workflow.h"
 
 #define TM_RULES_MAX (1 << 20)
 
@@ -78,6 +79,10 @@ int tm_rules_load(struct tm_coll *c, const char *path, char *err, size_t errlen)
 	}
 	tm_hrules_parse(c->hrules, root, path, stderr);
 	tm_outc_parse(c, root, path, stderr);
+	if (tm_wf_parse(c, root, path, stderr) < 0) {
+		snprintf(err, errlen, "--rules %s: out of memory", path);
+		goto out;
+	}
 	ret = 0;
 out:
 	json_decref(root);

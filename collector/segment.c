@@ -226,12 +226,13 @@ int tm_proc_attach_at(struct tm_proc *p, int dirfd, const char *name, const char
 	p->status = TM_PS_RUNNING;
 	p->thr_loss_seen = calloc((size_t)(p->max_threads + 1) * TM_LOSS_COUNT, sizeof(uint64_t));
 	p->thr_epoch = calloc(p->max_threads + 1, sizeof(uint64_t));
+	p->cthr = calloc(p->max_threads + 1, sizeof(*p->cthr));
 	free(p->psyms); /* a retried entry may have one */
 	p->psyms = calloc(p->max_syms, sizeof(*p->psyms));
 	p->npsyms = 0;
 	p->cnt_syms = calloc(p->max_syms, sizeof(*p->cnt_syms));
 	p->ncnt_syms = 0;
-	if (!p->thr_loss_seen || !p->thr_epoch || !p->psyms || !p->cnt_syms ||
+	if (!p->thr_loss_seen || !p->thr_epoch || !p->cthr || !p->psyms || !p->cnt_syms ||
 	    (dirfd != AT_FDCWD && p->dirfd < 0)) {
 		snprintf(err, errlen, "out of memory");
 		tm_proc_detach(p, 0);
@@ -287,6 +288,11 @@ void tm_proc_detach(struct tm_proc *p, int remove)
 	p->attached = 0;
 	free(p->thr_loss_seen);
 	free(p->thr_epoch);
+	if (p->cthr)
+		for (uint32_t i = 0; i <= p->max_threads; i++)
+			tm_cthr_free(&p->cthr[i]);
+	free(p->cthr);
+	p->cthr = NULL;
 	free(p->cnt_syms);
 	p->thr_loss_seen = NULL;
 	p->thr_epoch = NULL;

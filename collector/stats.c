@@ -214,6 +214,7 @@ void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 void tm_sym_free(struct tm_sym *s)
 {
 	tm_hist_free(&s->hist);
+	tm_hist_free(&s->self_hist);
 	tm_win_free(&s->win);
 	free(s->errs);
 	s->errs = NULL;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "model/workflow.h"
+#include "out/calls.h"
 #include "health/health.h"
 
 static const char *const loss_names[TM_LOSS_COUNT] = {
@@ -463,6 +465,8 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 			    s->slow_ns ? json_real((double)s->slow_ns / 1e6) : json_null());
 	json_object_set_new(o, "blocking", json_boolean(s->blocking));
 	json_object_set_new(o, "inner_calls", tm_json_count(s->inner_calls));
+	if (c->calls_on)
+		tm_calls_sym_json(o, s);
 	json_object_set_new(o, "in_flight", tm_json_count(s->in_flight));
 	json_object_set_new(o, "oldest_in_flight_ns",
 			    s->in_flight ? tm_json_count(s->oldest_ns) : json_null());
@@ -772,6 +776,16 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	json_object_set_new(root, "health", tm_health_json(tm_health_session(c)));
 	json_object_set_new(root, "alerts", tm_alerts_json(c, 0));
 	json_object_set_new(root, "report", tm_report_json(c));
+	if (c->calls_on) {
+		json_t *other;
+		json_object_set_new(root, "edges", tm_calls_edges_json(c, &other));
+		json_object_set_new(root, "edges_other", other);
+		json_object_set_new(root, "stacks", tm_calls_stacks_json(c, &other));
+		json_object_set_new(root, "stacks_other", other);
+	}
+	json_object_set_new(root, "call_structure", tm_calls_json(c));
+	if (c->wf)
+		json_object_set_new(root, "workflows", tm_wf_json(c));
 	return root;
 }
 

@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
+#include "out/trace.h"
 #include "procfs.h"
 #include "repeat.h"
 #include "top/top.h"
@@ -35,6 +36,7 @@ struct run_opts {
 	size_t max_procs;
 	unsigned repeat;	/* --repeat N; 0: run once, no runs[] */
 	int top;		/* --top: the live view while the command runs */
+	int calls;		/* --calls: the call structure */
 	const char *top_output; /* --top-output FILE: the command's stdout and stderr */
 };
 
@@ -51,6 +53,12 @@ static void usage(FILE *f)
 		   "      --on-alert CMD   run CMD when an alert fires or resolves\n"
 		   "      --maintenance GLOB[=DUR]  functions in maintenance (alerts silenced)\n"
 		   "  -o, --output FILE    write the JSON summary here\n"
+		   "      --calls          keep the call structure: caller -> callee edges, self\n"
+		   "                       time, stacks (implied by --folded, --trace, workflows)\n"
+		   "      --folded FILE    folded stacks of monitored frames (flame graphs)\n"
+		   "      --folded-weight self|calls  a line's weight: self ns (default), calls\n"
+		   "      --trace FILE     timeline of the calls: Chrome Trace Event JSON\n"
+		   "      --trace-max N    events kept, a uniform sample past it (default 200000)\n"
 		   "      --session NAME   session name (default: tmrun-PID)\n"
 		   "  -q, --quiet          no table on stderr\n"
 		   "      --subtract-overhead  take the shim's measured floor off every duration\n"
@@ -92,6 +100,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"repeat", required_argument, NULL, 'N'},
 		{"top", no_argument, NULL, 'U'},
 		{"top-output", required_argument, NULL, 'V'},
+		{"folded", required_argument, NULL, 'F'},
+		{"calls", no_argument, NULL, 'K'},
+		{"folded-weight", required_argument, NULL, 'G'},
+		{"trace", required_argument, NULL, 'X'},
+		{"trace-max", required_argument, NULL, 'Y'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -111,6 +124,24 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'R': o->rules = optarg; break;
 		case 'U': o->top = 1; break;
 		case 'V': o->top_output = optarg; break;
+		case 'F': loop.folded = optarg; break;
+		case 'K': o->calls = 1; break;
+		case 'X': loop.trace = optarg; break;
+		case 'Y':
+			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
+				fprintf(stderr, "tmrun: --trace-max %s: expected 1..10000000\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'G':
+			if (strcmp(optarg, "calls") != 0 && strcmp(optarg, "self") != 0) {
+				fprintf(stderr, "tmrun: --folded-weight %s: self or calls\n",
+					optarg);
+				return -1;
+			}
+			loop.folded_calls = strcmp(optarg, "calls") == 0;
+			break;
 		case 'A': loop.sinks.o.alertmanager = optarg; break;
 		case 'E': loop.sinks.o.on_alert = optarg; break;
 		case 'W':
@@ -404,6 +435,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tmrun: %s\n", err);
 		return 2;
 	}
+	c.calls_on |= o.calls || loop.folded || loop.trace;
 	if (tm_health_options(&c, o.maint, o.nmaint, "tmrun") < 0)
 		return 2;
 	loop.summary = o.repeat ? NULL : o.output; /* --repeat: written with runs[] below */

@@ -74,4 +74,43 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 	p->records++;
 }
 
+/* The call structure's commonest record (model/calls.c), inline: a call
+ * with no monitored caller and nothing pending below it (no monitored call
+ * inside it, or a flat profile of libc calls) whose (callee, caller) pair
+ * is in the thread's cache. Its self time is its duration, its stack and
+ * edge are its own. 1 if taken; 0: tm_calls_rec. */
+static inline int tm_calls_top_inline(struct tm_coll *c, struct tm_cthr *t, uint32_t lsym,
+				      uint32_t caller, unsigned depth, uint64_t ns)
+{
+	if ((depth | (caller ^ TM_NO_SYM)) || t->nlev < 2 || c->wf)
+		return 0;
+	const struct tm_ccache *k = &t->cache[lsym % TM_CALLS_CACHE];
+	const struct tm_clev *kid = &t->lev[1];
+	if (k->tag != ((uint64_t)(lsym + 1) << 32 | caller) ||
+	    (kid->child_ns | kid->npend | kid->inexact | kid->parent1))
+		return 0;
+	unsigned i = tm_wh_index(ns);
+	uint64_t *eg = k->e->hist.group[i / TM_HIST_SUB];
+	uint64_t *sg = k->s->self_hist.group[i / TM_HIST_SUB];
+	if (!eg || !sg)
+		return 0;
+	double d = (double)(int64_t)ns;
+	struct tm_edge *e = k->e;
+	struct tm_sym *s = k->s;
+	struct tm_snode *n = &c->calls.nodes[k->leaf - 1];
+	e->calls++;
+	e->timed++;
+	e->sum_ns += d;
+	e->max_ns = ns > e->max_ns ? ns : e->max_ns;
+	eg[i % TM_HIST_SUB]++;
+	e->hist.count++;
+	s->self_ns += d;
+	s->self_calls++;
+	sg[i % TM_HIST_SUB]++;
+	s->self_hist.count++;
+	n->calls++;
+	n->self_ns += d;
+	return 1;
+}
+
 #endif

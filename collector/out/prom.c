@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "out/calls.h"
 #include "health/health.h"
 #include "out.h"
 #include "procfs.h"
@@ -248,6 +249,64 @@ static void calls(struct prom *o)
 	FOR_SYMS(o, s)
 	if (s->flags & TM_RF_BYTES)
 		sym_sample(o, "tm_call_bytes_total", s, NULL, NULL, (double)s->bytes);
+}
+
+/* {session="..",caller="..",callee=".."}: "[none]" for no monitored
+ * caller, "[other]" for the edges past the top TM_EDGES_TOP */
+static void edge_sample(struct prom *o, const char *name, const char *sess, const char *caller,
+			const char *callee, double v)
+{
+	sb_str(o->f, name);
+	sb_str(o->f, "{session=\"");
+	esc(o->f, sess);
+	sb_str(o->f, "\",caller=\"");
+	esc(o->f, caller);
+	sb_str(o->f, "\",callee=\"");
+	esc(o->f, callee);
+	sb_str(o->f, "\"} ");
+	num(o->f, v);
+	sb_str(o->f, "\n");
+}
+
+static void edges(struct prom *o)
+{
+	const struct tm_coll *c = o->c;
+	if (!c->calls_on)
+		return; /* not kept: no families rather than empty ones */
+	const struct tm_calls *m = &c->calls;
+	uint32_t *ix = tm_calls_edges_by_time(c);
+	static const char *const names[] = {"tm_call_edge_calls_total",
+					    "tm_call_edge_duration_seconds_total"};
+	static const char *const help[] = {
+		"Calls of callee made directly inside a monitored call of caller ([none]: no "
+		"monitored caller); the top 32 pairs by time, the rest as [other].",
+		"Time of those calls (the callee's, under that caller)."};
+	for (int k = 0; k < 2; k++) {
+		family(o, names[k], "counter", help[k]);
+		double rest = 0;
+		int any_rest = 0;
+		for (uint32_t i = 0; ix && i < m->nedges; i++) {
+			const struct tm_edge *e = &m->edges[ix[i]];
+			double v = k ? e->sum_ns / 1e9 : (double)e->calls;
+			if (i >= TM_EDGES_TOP) {
+				rest += v;
+				any_rest = 1;
+				continue;
+			}
+			const struct tm_sym *s = &c->syms[e->callee];
+			edge_sample(o, names[k], sess_of(c, s->sess),
+				    e->caller1 ? c->syms[e->caller1 - 1].name : "[none]", s->name,
+				    v);
+		}
+		if (any_rest)
+			edge_sample(o, names[k], c->session, "[other]", "[other]", rest);
+	}
+	free(ix);
+	family(o, "tm_call_self_seconds_total", "counter",
+	       "Time of the function's calls minus the monitored calls made inside them.");
+	FOR_SYMS(o, s)
+	if (s->self_calls)
+		sym_sample(o, "tm_call_self_seconds_total", s, NULL, NULL, s->self_ns / 1e9);
 }
 
 static void durations(struct prom *o)
@@ -532,6 +591,7 @@ char *tm_prom_render(const struct tm_coll *c, int openmetrics, size_t *len)
 	struct sb b = {0};
 	struct prom o = {.f = &b, .om = openmetrics, .c = c};
 	calls(&o);
+	edges(&o);
 	durations(&o);
 	live(&o);
 	sessions(&o);

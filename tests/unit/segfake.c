@@ -111,6 +111,22 @@ void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, uns
 	atomic_store_explicit(&t->head, h + 1, memory_order_release);
 }
 
+void segfake_push_call(struct segfake *f, uint32_t i, uint16_t sym, uint16_t caller, unsigned depth,
+		       uint64_t dur, unsigned status)
+{
+	struct tm_thread *t = segfake_thread(f, i);
+	uint64_t h = t->head;
+	SF_CHECK(h - t->tail < f->h->ring_cap); /* ring full */
+	struct tm_record *r = &segfake_ring(f, i)[h & (f->h->ring_cap - 1)];
+	r->start = f->start_base + h;
+	r->dur_meta = dur | (uint64_t)status << 48 | (uint64_t)(depth & 0xff) << 56;
+	r->value = 0;
+	r->err = 0;
+	r->sym = sym;
+	r->caller = caller;
+	atomic_store_explicit(&t->head, h + 1, memory_order_release);
+}
+
 void segfake_destroy(struct segfake *f)
 {
 	if (f->h)

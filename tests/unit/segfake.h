@@ -28,6 +28,10 @@ struct tm_record *segfake_ring(struct segfake *f, uint32_t i);
 /* Appends one record to thread i's ring (producer side, like the shim). */
 void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, unsigned status,
 		  int64_t value, int32_t err);
+/* The same with the call's place: its monitored caller (TM_NO_SYM: none)
+ * and depth (0: outermost), as the shim's exit writes them. */
+void segfake_push_call(struct segfake *f, uint32_t i, uint16_t sym, uint16_t caller, unsigned depth,
+		       uint64_t dur, unsigned status);
 void segfake_destroy(struct segfake *f);
 
 #endif

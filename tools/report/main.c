@@ -58,6 +58,8 @@ static void usage(FILE *f)
 		"       tmreport diff [OPTIONS] BASE.json NEW.json\n"
 		"       tmreport diff [OPTIONS] BASE.json... -- NEW.json...\n"
 		"       tmreport html [OPTIONS] SUMMARY.json [BASE.json] -o report.html\n"
+		"       tmreport folded [--folded-weight self|calls] SUMMARY.json\n"
+		"       tmreport folded [--folded-weight self|calls] --diff A.json B.json\n"
 		"table:\n"
 		"  --sort COLUMN        calls, failed, mean, p50, p95, p99, max, total (default),"
 		" name\n"
@@ -304,10 +306,48 @@ out:
 	return ret;
 }
 
+/* folded [--folded-weight self|calls] SUMMARY, or --diff A B */
+static int cmd_folded(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"folded-weight", required_argument, NULL, 'w'},
+		{"diff", no_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	int by_calls = 0, diff = 0;
+	(void)o;
+	optind = 1;
+	for (int c; (c = getopt_long(argc, argv, "", lo, NULL)) != -1;) {
+		if (c == 'd') {
+			diff = 1;
+		} else if (c == 'w' &&
+			   (strcmp(optarg, "calls") == 0 || strcmp(optarg, "self") == 0)) {
+			by_calls = strcmp(optarg, "calls") == 0;
+		} else {
+			fprintf(stderr, "tmreport folded: --folded-weight self|calls, --diff\n");
+			return 2;
+		}
+	}
+	size_t n = (size_t)(argc - optind);
+	if (n != (diff ? 2u : 1u)) {
+		fprintf(stderr,
+			"tmreport folded: expected SUMMARY.json, or --diff A.json B.json\n");
+		return 2;
+	}
+	struct rp_doc d[2];
+	if (load_all(argv + optind, n, d) < 0)
+		return 2;
+	int ret = rp_folded_print(d, n, by_calls, stdout) < 0 ? 2 : 0;
+	for (size_t i = 0; i < n; i++)
+		rp_doc_free(&d[i]);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv, struct opts *o);
 } cmds[] = {
+	{"folded", cmd_folded},
 	{"diff", cmd_diff},
 	{"html", cmd_html},
 };

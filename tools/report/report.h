@@ -124,6 +124,10 @@ struct rp_doc {
 
 /* read.c: 0, or -1 with one line (no newline) in err. */
 int rp_doc_load(struct rp_doc *d, const char *path, char *err, size_t errlen);
+/* folded.c: the stacks[] of one summary as "a;b;c N", or of two as
+ * "a;b;c NA NB" (tmreport folded --diff); by self ns or by calls. 0 or -1
+ * (said on stderr). */
+int rp_folded_print(const struct rp_doc *d, size_t nd, int by_calls, FILE *f);
 void rp_doc_free(struct rp_doc *d);
 const struct rp_runsym *rp_run_find(const struct rp_run *r, const char *name);
 
