@@ -38,9 +38,9 @@ struct tm_sym {
 	 * struct is a whole number of cache lines and the array is allocated
 	 * on a line (stats.c), so these share one line in every function */
 	_Alignas(64) uint32_t flags; /* union of the wire flags seen */
-	uint32_t sample;     /* TM_RF_SAMPLED: largest 1-in-N seen */
-	uint16_t codes;	     /* enum tm_code_domain */
-	uint32_t claimed_by; /* TM_RF_CLAIMED: 1 + the symbol its functions count as */
+	uint32_t sample;	     /* TM_RF_SAMPLED: largest 1-in-N seen */
+	uint16_t codes;		     /* enum tm_code_domain */
+	uint32_t claimed_by;	     /* TM_RF_CLAIMED: 1 + the symbol its functions count as */
 	uint64_t calls, ok, failed, exceptions, unwound, unfinished; /* not judged: the rest */
 	uint64_t timed;	     /* calls with a duration: what latency is computed from */
 	uint64_t records;    /* calls seen as individual records */
@@ -381,6 +381,16 @@ int tm_out_open_stream(const char *path, int append, char *err, size_t errlen);
  * with err filled. */
 int tm_out_check(const char *path, char *err, size_t errlen);
 
+/* A text output built in memory (open_memstream) and then written with
+ * tm_out_replace: tm_out_mem_open gives the FILE, tm_out_mem_close closes
+ * it, writes path and frees the buffer; 0 or -errno with err filled. */
+struct tm_out_mem {
+	char *buf;
+	size_t len;
+};
+void *tm_out_mem_open(struct tm_out_mem *m, char *err, size_t errlen);
+int tm_out_mem_close(void *file, struct tm_out_mem *m, const char *path, char *err, size_t errlen);
+
 /* The tool that speaks in messages ("tmcollect", "tmrun"): set by main. */
 extern const char *tm_tool;
 
@@ -487,6 +497,10 @@ int tm_rules_load(struct tm_coll *c, const char *path, char *err, size_t errlen)
 /* A function pattern of a rules file: 1..199 bytes, no control characters
  * (health/hrules.c; the outcomes section uses it too). */
 int tm_rules_valid_pattern(const char *s);
+/* One line about a rules file's entry: "<tool>: rules PATH: ..." on log (a
+ * FILE *, NULL: stderr). */
+void tm_rules_say(void *log, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* summary.c: text from segments and /proc on its way out. Names are
  * bytes (Linux allows any but NUL and '/' in a file name, any but NUL in

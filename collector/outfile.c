@@ -225,3 +225,26 @@ int tm_out_check(const char *path, char *err, size_t errlen)
 	unlink(tmp);
 	return 0;
 }
+
+void *tm_out_mem_open(struct tm_out_mem *m, char *err, size_t errlen)
+{
+	m->buf = NULL;
+	m->len = 0;
+	FILE *f = open_memstream(&m->buf, &m->len);
+	if (!f)
+		fail(err, errlen, "output", "", errno);
+	return f;
+}
+
+int tm_out_mem_close(void *file, struct tm_out_mem *m, const char *path, char *err, size_t errlen)
+{
+	FILE *f = file;
+	int bad = ferror(f);
+	if (fclose(f) != 0)
+		bad = 1;
+	int r = bad ? fail(err, errlen, path, "", ENOMEM)
+		    : tm_out_replace(path, m->buf, m->len, err, errlen);
+	free(m->buf);
+	m->buf = NULL;
+	return r;
+}

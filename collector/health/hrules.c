@@ -124,8 +124,7 @@ void tm_hrules_free(struct tm_hrules *h)
 	h->n = h->nan = h->nmt = 0;
 }
 
-__attribute__((format(printf, 3, 4))) static void say(void *log, const char *path, const char *fmt,
-						      ...)
+void tm_rules_say(void *log, const char *path, const char *fmt, ...)
 {
 	char t[512];
 	va_list ap;
@@ -547,16 +546,16 @@ static int parse_defaults(struct tm_hrules *h, const json_t *d, const char *path
 		uint64_t ns;
 		if (flag) {
 			if (!json_is_boolean(v)) {
-				say(log, path, "defaults \"%s\": must be true or false; ignored",
-				    k);
+				tm_rules_say(log, path,
+					     "defaults \"%s\": must be true or false; ignored", k);
 				bad++;
 			} else {
 				*flag = json_is_true(v);
 			}
 		} else if (strcmp(k, "stuck_s") == 0) {
 			if (get_num(v, 0.001, 86400 * 366.0, &x) < 0) {
-				say(log, path,
-				    "defaults \"stuck_s\": must be seconds > 0; ignored");
+				tm_rules_say(log, path,
+					     "defaults \"stuck_s\": must be seconds > 0; ignored");
 				bad++;
 			} else {
 				h->stuck_ns = (uint64_t)(x * 1e9);
@@ -564,8 +563,9 @@ static int parse_defaults(struct tm_hrules *h, const json_t *d, const char *path
 		} else if (strcmp(k, "stuck_slow_mult") == 0 ||
 			   strcmp(k, "health_min_calls") == 0 || strcmp(k, "flap_count") == 0) {
 			if (get_num(v, 1, 1e9, &x) < 0 || x != floor(x)) {
-				say(log, path,
-				    "defaults \"%s\": must be a positive integer; ignored", k);
+				tm_rules_say(log, path,
+					     "defaults \"%s\": must be a positive integer; ignored",
+					     k);
 				bad++;
 			} else if (k[0] == 's') {
 				h->stuck_slow_mult = (uint32_t)x;
@@ -576,7 +576,8 @@ static int parse_defaults(struct tm_hrules *h, const json_t *d, const char *path
 			}
 		} else if (strcmp(k, "flap_window") == 0 || strcmp(k, "never_called_after") == 0) {
 			if (get_dur(v, &ns) < 0 || !ns) {
-				say(log, path, "defaults \"%s\": must be a duration; ignored", k);
+				tm_rules_say(log, path,
+					     "defaults \"%s\": must be a duration; ignored", k);
 				bad++;
 			} else if (k[0] == 'f') {
 				h->flap_window_ns = ns;
@@ -584,11 +585,13 @@ static int parse_defaults(struct tm_hrules *h, const json_t *d, const char *path
 				h->never_ns = ns;
 			}
 		} else {
-			say(log, path,
-			    "defaults: unknown field \"%.40s\" (anomaly, crashed, stuck, loss, "
-			    "never_called, stuck_s, stuck_slow_mult, health_min_calls, flap_count, "
-			    "flap_window, never_called_after); ignored",
-			    k);
+			tm_rules_say(
+				log, path,
+				"defaults: unknown field \"%.40s\" (anomaly, crashed, stuck, loss, "
+				"never_called, stuck_s, stuck_slow_mult, health_min_calls, "
+				"flap_count, "
+				"flap_window, never_called_after); ignored",
+				k);
 			bad++;
 		}
 	}
@@ -605,13 +608,13 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 	if (al || an || mt || df)
 		h->loaded = 1;
 	if (df && !json_is_object(df)) {
-		say(log, path, "\"defaults\" must be an object; ignored");
+		tm_rules_say(log, path, "\"defaults\" must be an object; ignored");
 		bad++;
 	} else if (df) {
 		bad += parse_defaults(h, df, path, log);
 	}
 	if (al && !json_is_array(al)) {
-		say(log, path, "\"alerts\" must be an array of rules; ignored");
+		tm_rules_say(log, path, "\"alerts\" must be an array of rules; ignored");
 		bad++;
 		al = NULL;
 	}
@@ -620,8 +623,8 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 	json_array_foreach(al, i, e)
 	{
 		if (h->n >= TM_RULES_MAXN) {
-			say(log, path, "more than %d alert rules; ignoring the other %zu",
-			    TM_RULES_MAXN, json_array_size(al) - i);
+			tm_rules_say(log, path, "more than %d alert rules; ignoring the other %zu",
+				     TM_RULES_MAXN, json_array_size(al) - i);
 			bad++;
 			break;
 		}
@@ -632,8 +635,8 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 				json_decref(r.labels);
 				json_decref(r.annotations);
 			}
-			say(log, path, "alerts[%zu]%s%.40s%s %s; rule ignored", i,
-			    *field ? " \"" : "", field, *field ? "\":" : "", why);
+			tm_rules_say(log, path, "alerts[%zu]%s%.40s%s %s; rule ignored", i,
+				     *field ? " \"" : "", field, *field ? "\":" : "", why);
 			bad++;
 			continue;
 		}
@@ -647,7 +650,8 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 		h->r[h->n++] = r;
 	}
 	if (an && !json_is_object(an) && !json_is_boolean(an)) {
-		say(log, path, "\"anomaly\" must be an object of pattern: settings; ignored");
+		tm_rules_say(log, path,
+			     "\"anomaly\" must be an object of pattern: settings; ignored");
 		bad++;
 	} else if (json_is_boolean(an)) {
 		h->anomaly = json_is_true(an);
@@ -659,14 +663,16 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 			struct tm_anrule a = {0};
 			const char *field = "", *why = "";
 			if (!tm_rules_valid_pattern(pat)) {
-				say(log, path, "anomaly: a pattern must be 1..199 bytes; ignored");
+				tm_rules_say(log, path,
+					     "anomaly: a pattern must be 1..199 bytes; ignored");
 				bad++;
 				continue;
 			}
 			if (h->nan >= TM_RULES_MAXN || parse_anomaly(v, &a, &field, &why) < 0) {
-				say(log, path, "anomaly \"%.60s\"%s%.40s%s %s; ignored", pat,
-				    *field ? " \"" : "", field, *field ? "\":" : "",
-				    h->nan >= TM_RULES_MAXN ? "too many entries (256)" : why);
+				tm_rules_say(log, path, "anomaly \"%.60s\"%s%.40s%s %s; ignored",
+					     pat, *field ? " \"" : "", field, *field ? "\":" : "",
+					     h->nan >= TM_RULES_MAXN ? "too many entries (256)"
+								     : why);
 				bad++;
 				continue;
 			}
@@ -679,7 +685,7 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 		}
 	}
 	if (mt && !json_is_array(mt)) {
-		say(log, path, "\"maintenance\" must be an array; ignored");
+		tm_rules_say(log, path, "\"maintenance\" must be an array; ignored");
 		bad++;
 		mt = NULL;
 	}
@@ -705,7 +711,7 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 		else if (why && (!json_is_string(why) || json_string_length(why) > 120))
 			err = "\"reason\" must be a string of at most 120 bytes";
 		if (err) {
-			say(log, path, "maintenance[%zu]: %s; ignored", i, err);
+			tm_rules_say(log, path, "maintenance[%zu]: %s; ignored", i, err);
 			bad++;
 			continue;
 		}
@@ -713,7 +719,8 @@ int tm_hrules_parse(struct tm_hrules *h, const json_t *root, const char *path, v
 			until = real_ns() + dur;
 		if (add_maint(h, json_string_value(f), until, why ? json_string_value(why) : NULL) <
 		    0) {
-			say(log, path, "maintenance[%zu]: too many entries (256); ignored", i);
+			tm_rules_say(log, path, "maintenance[%zu]: too many entries (256); ignored",
+				     i);
 			bad++;
 		}
 	}

@@ -197,17 +197,6 @@ void tm_sym_outcome_add(struct tm_sym *s, unsigned o, int32_t code, uint64_t n)
 
 /* ---- the rules file ---- */
 
-__attribute__((format(printf, 3, 4))) static void say(void *log, const char *path, const char *fmt,
-						      ...)
-{
-	char t[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	fprintf(log ? (FILE *)log : stderr, "tmcollect: rules %s: %s\n", path, t);
-}
-
 static struct tm_outcfg *cfg_of(struct tm_coll *c)
 {
 	if (c->outcfg)
@@ -338,8 +327,8 @@ static int parse_outcomes(struct tm_outcfg *g, const json_t *oc, const char *pat
 	size_t i;
 	const json_t *e;
 	if (!json_is_array(oc)) {
-		say(log, path,
-		    "\"outcomes\" must be an array of {\"function\", \"codes\"}; ignored");
+		tm_rules_say(log, path,
+			     "\"outcomes\" must be an array of {\"function\", \"codes\"}; ignored");
 		return 1;
 	}
 	json_array_foreach(oc, i, e)
@@ -349,14 +338,14 @@ static int parse_outcomes(struct tm_outcfg *g, const json_t *oc, const char *pat
 		unsigned names = g->nnames;
 		if (!json_is_object(e) || parse_entry(g, e, &r, &field, &why) < 0) {
 			g->nnames = names; /* names of a refused entry are not kept */
-			say(log, path, "outcomes[%zu]%s%.48s%s %s; entry ignored", i,
-			    *field ? " \"" : "", field, *field ? "\":" : "", why);
+			tm_rules_say(log, path, "outcomes[%zu]%s%.48s%s %s; entry ignored", i,
+				     *field ? " \"" : "", field, *field ? "\":" : "", why);
 			bad++;
 			continue;
 		}
 		if (add_rule(g, &r) < 0) {
-			say(log, path, "outcomes[%zu]: too many entries (%d); ignored", i,
-			    TM_OUTC_RULES);
+			tm_rules_say(log, path, "outcomes[%zu]: too many entries (%d); ignored", i,
+				     TM_OUTC_RULES);
 			bad++;
 		}
 	}
@@ -369,24 +358,26 @@ static int parse_blocking(struct tm_outcfg *g, const json_t *bl, const char *pat
 	const char *k;
 	json_t *v;
 	if (!json_is_object(bl)) {
-		say(log, path, "\"blocking\" must be an object of pattern: true/false; ignored");
+		tm_rules_say(log, path,
+			     "\"blocking\" must be an object of pattern: true/false; ignored");
 		return 1;
 	}
 	json_object_foreach((json_t *)bl, k, v)
 	{
 		struct tm_outc_rule r = {.blocking = -1, .all = TM_OUTC_NONE};
 		if (!tm_rules_valid_pattern(k) || !json_is_boolean(v)) {
-			say(log, path, "blocking \"%.60s\": %s; ignored", k,
-			    !tm_rules_valid_pattern(k) ? "a pattern must be 1..199 bytes"
-						       : "must be true or false");
+			tm_rules_say(log, path, "blocking \"%.60s\": %s; ignored", k,
+				     !tm_rules_valid_pattern(k) ? "a pattern must be 1..199 bytes"
+								: "must be true or false");
 			bad++;
 			continue;
 		}
 		snprintf(r.pattern, sizeof(r.pattern), "%s", k);
 		r.blocking = json_is_true(v);
 		if (add_rule(g, &r) < 0) {
-			say(log, path, "blocking \"%.60s\": too many entries (%d); ignored", k,
-			    TM_OUTC_RULES);
+			tm_rules_say(log, path,
+				     "blocking \"%.60s\": too many entries (%d); ignored", k,
+				     TM_OUTC_RULES);
 			bad++;
 		}
 	}
@@ -402,7 +393,7 @@ int tm_outc_parse(struct tm_coll *c, const json_t *root, const char *path, void 
 		return 0;
 	struct tm_outcfg *g = cfg_of(c);
 	if (!g) {
-		say(log, path, "out of memory: \"outcomes\" and \"blocking\" ignored");
+		tm_rules_say(log, path, "out of memory: \"outcomes\" and \"blocking\" ignored");
 		return 1;
 	}
 	if (oc)

@@ -190,12 +190,12 @@ int tm_folded_write(const struct tm_coll *c, const char *path, int by_calls, cha
 		    size_t errlen)
 {
 	const struct tm_calls *m = &c->calls;
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
+	/* built in memory, then written as every output is (outfile.c):
+	 * atomically, never through a planted link, 0600 */
+	struct tm_out_mem mem;
+	FILE *f = tm_out_mem_open(&mem, err, errlen);
+	if (!f)
+		return -ENOMEM;
 	uint32_t *ix = sorted(m->nnodes, by_self, m->nodes);
 	for (uint32_t i = 0; ix && i < m->nnodes; i++) {
 		const struct tm_snode *n = &m->nodes[ix[i]];
@@ -212,12 +212,5 @@ int tm_folded_write(const struct tm_coll *c, const char *path, int by_calls, cha
 		fprintf(f, " %llu\n", (unsigned long long)w);
 	}
 	free(ix);
-	int bad = ferror(f);
-	if (f != stdout ? fclose(f) != 0 : fflush(f) != 0)
-		bad = 1;
-	if (bad) {
-		snprintf(err, errlen, "%s: write failed", path);
-		return -EIO;
-	}
-	return 0;
+	return tm_out_mem_close(f, &mem, path, err, errlen);
 }

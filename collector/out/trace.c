@@ -198,12 +198,12 @@ static void write_meta(FILE *f, const struct tm_trace *t, uint64_t base, int sep
 int tm_trace_write(const struct tm_coll *c, struct tm_trace *t, const char *path, char *err,
 		   size_t errlen)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
+	/* built in memory, then written as every output is (outfile.c):
+	 * atomically, never through a planted link, 0600 */
+	struct tm_out_mem mem;
+	FILE *f = tm_out_mem_open(&mem, err, errlen);
+	if (!f)
+		return -ENOMEM;
 	qsort(t->ev, t->n, sizeof(*t->ev), ev_cmp);
 	/* time 0: the earliest call kept, or the collector's start (a
 	 * collector started late sees calls from before it) */
@@ -235,14 +235,7 @@ int tm_trace_write(const struct tm_coll *c, struct tm_trace *t, const char *path
 	}
 	write_meta(f, t, base, t->n > 0);
 	fputs("\n]}\n", f);
-	int bad = ferror(f);
-	if (f != stdout ? fclose(f) != 0 : fflush(f) != 0)
-		bad = 1;
-	if (bad) {
-		snprintf(err, errlen, "%s: write failed", path);
-		return -EIO;
-	}
-	return 0;
+	return tm_out_mem_close(f, &mem, path, err, errlen);
 }
 
 int tm_trace_parse_max(const char *s, size_t *out)
