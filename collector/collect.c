@@ -530,9 +530,12 @@ static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st, i
 	tm_proc_header_loss(p);
 	p->status = st;
 	if (st == TM_PS_EXITED)
+		/* the status exit was given, low 8 bits (what a segment says
+		 * can be anything) */
 		p->exit_code =
-			code >= 0 ? code
-				  : atomic_load_explicit(&p->h->exit_code, memory_order_relaxed);
+			(code >= 0 ? code
+				   : atomic_load_explicit(&p->h->exit_code, memory_order_relaxed)) &
+			0xff;
 	tm_proc_detach(p, 1);
 }
 

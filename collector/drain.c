@@ -820,7 +820,9 @@ static uint64_t now_ticks(const struct tm_proc *p, uint64_t now_mono)
 static void note_stuck(struct tm_coll *c, uint32_t gsym, const struct tm_proc *p, int32_t tid,
 		       uint64_t age, uint64_t now_mono)
 {
-	struct tm_stuck e = {gsym, p->pid, tid, now_mono > age ? now_mono - age : 0, age};
+	/* a tid the segment says is not one (<= 0) is reported as 0 */
+	struct tm_stuck e = {gsym, p->pid, tid > 0 ? tid : 0, now_mono > age ? now_mono - age : 0,
+			     age};
 	size_t i = c->nstuck;
 	if (i == TM_STUCK_MAX) {
 		c->stuck_more++;

@@ -205,7 +205,7 @@ int tm_proc_attach_at(struct tm_proc *p, int dirfd, const char *name, const char
 	p->threads_off = h->threads_off;
 	p->syms_off = h->syms_off;
 	p->pid = h->pid;
-	p->ppid = h->ppid;
+	p->ppid = h->ppid > 0 ? h->ppid : 0; /* written by the process: 0 when it is no pid */
 	p->starttime = h->starttime;
 	/* a time no clock can show (past int64 ns, year 2262) is not one */
 	p->created_ns = h->created_realtime_ns <= TM_COUNT_MAX ? h->created_realtime_ns : 0;

@@ -30,17 +30,31 @@ static uint32_t u32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void check_counts(json_t *v)
+/* Every integer of the summary is a count: never negative. The path of a
+ * bad one is said before the abort, for the crash's report. */
+static void check_counts(json_t *v, const char *path)
 {
-	if (json_is_integer(v) && json_integer_value(v) < 0)
-		abort(); /* a count from the segment reported as a negative value */
+	if (json_is_integer(v) && json_integer_value(v) < 0) {
+		fprintf(stderr, "fuzz_segment: negative count at %s: %lld\n", path,
+			(long long)json_integer_value(v));
+		abort();
+	}
 	size_t i;
 	const char *k;
 	json_t *x;
+	char sub[512];
 	if (json_is_object(v))
-		json_object_foreach(v, k, x) check_counts(x);
+		json_object_foreach(v, k, x)
+		{
+			snprintf(sub, sizeof(sub), "%s.%s", path, k);
+			check_counts(x, sub);
+		}
 	if (json_is_array(v))
-		json_array_foreach(v, i, x) check_counts(x);
+		json_array_foreach(v, i, x)
+		{
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			check_counts(x, sub);
+		}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			tm_coll_sample(&c, tm_mono_ns());
 		}
 		json_t *s = tm_summary_json(&c);
-		check_counts(s);
+		check_counts(s, "summary");
 		json_decref(s);
 		size_t len;
 		free(tm_prom_render(&c, 0, &len));
