@@ -694,7 +694,8 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 			json_object_set_new(a, "detached_realtime_ns",
 					    tm_json_count(c->detached_real_ns));
 		json_object_set_new(root, "attach", a);
-		json_object_set_new(root, "attached_realtime_ns", tm_json_count(c->attached_real_ns));
+		json_object_set_new(root, "attached_realtime_ns",
+				    tm_json_count(c->attached_real_ns));
 	}
 	json_t *clock = json_object();
 	json_object_set_new(clock, "tsc_hz", tm_json_count(c->tsc_hz));
