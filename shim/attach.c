@@ -237,15 +237,32 @@ static int tm_att_again(struct tm_state *g)
 	return 0;
 }
 
-int tm_shim_attach(const char *cfg)
+/* An entry point's start: the attachment's lock, and the configuration
+ * of the file the attacher named (the environment is not read). 0, or -1
+ * with nothing held. */
+static int tm_att_enter(const char *cfg)
 {
-	int saved = errno;
-	struct tm_state *g = &tm_g;
 	pthread_mutex_lock(&tm_att.lock);
 	tm_envtab.on = 1;
 	if (tm_att_read(cfg) < 0) {
 		tm_envtab.on = 0;
 		pthread_mutex_unlock(&tm_att.lock);
+		return -1;
+	}
+	return 0;
+}
+
+static void tm_att_leave(void)
+{
+	tm_envtab.on = 0;
+	pthread_mutex_unlock(&tm_att.lock);
+}
+
+int tm_shim_attach(const char *cfg)
+{
+	int saved = errno;
+	struct tm_state *g = &tm_g;
+	if (tm_att_enter(cfg) < 0) {
 		errno = saved;
 		return -1;
 	}
@@ -280,8 +297,7 @@ int tm_shim_attach(const char *cfg)
 		tm_att_say("error: %s", "not monitoring (see the log)");
 	}
 out:
-	tm_envtab.on = 0;
-	pthread_mutex_unlock(&tm_att.lock);
+	tm_att_leave();
 	errno = saved;
 	return rc;
 }
@@ -302,11 +318,7 @@ int tm_shim_detach(const char *cfg)
 {
 	int saved = errno;
 	struct tm_state *g = &tm_g;
-	pthread_mutex_lock(&tm_att.lock);
-	tm_envtab.on = 1;
-	if (tm_att_read(cfg) < 0) {
-		tm_envtab.on = 0;
-		pthread_mutex_unlock(&tm_att.lock);
+	if (tm_att_enter(cfg) < 0) {
 		errno = saved;
 		return -1;
 	}
@@ -329,8 +341,7 @@ int tm_shim_detach(const char *cfg)
 	tm_att_say("ok %s", g->seg_path);
 	rc = 0;
 out:
-	tm_envtab.on = 0;
-	pthread_mutex_unlock(&tm_att.lock);
+	tm_att_leave();
 	errno = saved;
 	return rc;
 }

@@ -108,6 +108,20 @@ static uint64_t tm_digest(const char *s)
 	return h;
 }
 
+/* One read of at most len - 1 bytes of path, NUL-terminated: the length
+ * read, or <= 0. */
+static ssize_t tm_read_small(const char *path, int flags, char *buf, size_t len)
+{
+	int fd = open(path, flags);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n > 0)
+		buf[n] = '\0';
+	return n;
+}
+
 uint64_t tm_starttime_of(long pid)
 {
 	char path[64], buf[1024];
@@ -115,14 +129,8 @@ uint64_t tm_starttime_of(long pid)
 		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 	else
 		snprintf(path, sizeof(path), "/proc/self/stat");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (tm_read_small(path, O_RDONLY | O_CLOEXEC, buf, sizeof(buf)) <= 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	char *p = strrchr(buf, ')'); /* the command name may hold anything */
 	for (int field = 2; p && field < 22; field++)
 		p = strchr(p + 1, ' ');
@@ -133,14 +141,9 @@ uint64_t tm_starttime_of(long pid)
 static int tm_marker_live(const char *path)
 {
 	char buf[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
+	if (tm_read_small(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, buf, sizeof(buf)) <=
+	    0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	long pid = 0;
 	unsigned long long start = 0;
 	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0)
