@@ -360,6 +360,10 @@ static int look_at(struct tm_coll *c, struct tm_proc *p, int dirfd, const char *
 	int r = p->foreign ? tm_proc_attach_at(p, dirfd, name, path, p->uid, err, sizeof(err))
 			   : tm_proc_attach(p, path, err, sizeof(err));
 	if (r == 0) {
+		/* the image as we see it: the process's own view can differ
+		 * (under valgrind it reads the program, we the tool) */
+		if (tm_procfs_exe(p->pid, p->exe_seen, sizeof(p->exe_seen)) < 0)
+			snprintf(p->exe_seen, sizeof(p->exe_seen), "%s", p->exe);
 		p->unborn = 0;
 		c->present++;
 		p->sess = session_of(c, name);
@@ -565,6 +569,20 @@ static enum tm_pstatus unmarked_end(const struct tm_coll *c, const struct tm_pro
 	return TM_PS_EXITED;
 }
 
+/* Two readings of /proc/PID/exe name one image: equal but for the
+ * " (deleted)" the kernel adds once the file is removed (a package
+ * upgrade replacing a running server's binary is no exec). */
+static int same_image(const char *a, const char *b)
+{
+	static const char del[] = " (deleted)";
+	size_t la = strlen(a), lb = strlen(b), ld = sizeof(del) - 1;
+	if (la >= ld && strcmp(a + la - ld, del) == 0)
+		la -= ld;
+	if (lb >= ld && strcmp(b + lb - ld, del) == 0)
+		lb -= ld;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
 /* How the process behind p is doing: running, or finished and how. */
 static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p, int *code)
 {
@@ -586,7 +604,7 @@ static enum tm_pstatus probe(const struct tm_coll *c, const struct tm_proc *p, i
 					      : unmarked_end(c, p, code);
 	}
 	char exe[256];
-	if (tm_procfs_exe(p->pid, exe, sizeof(exe)) == 0 && strcmp(exe, p->exe) != 0)
+	if (tm_procfs_exe(p->pid, exe, sizeof(exe)) == 0 && !same_image(exe, p->exe_seen))
 		return TM_PS_EXEC;
 	return TM_PS_RUNNING;
 }

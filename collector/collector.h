@@ -166,7 +166,8 @@ struct tm_proc {
 	/* identity */
 	int32_t pid, ppid;
 	uint64_t starttime, created_ns;
-	char exe[256];	       /* the resolved image (/proc/PID/exe) */
+	char exe[256];	       /* the resolved image (/proc/PID/exe), as the process read it */
+	char exe_seen[256];    /* /proc/PID/exe as we first read it: what an exec changes */
 	char exe_started[256]; /* the path it was started by ("" if unknown) */
 	char argv[512];
 	uint32_t argv_len;
