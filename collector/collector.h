@@ -75,6 +75,9 @@ struct tm_sym {
 	uint64_t self_calls;   /* timed calls placed in their thread's call tree */
 	uint64_t self_inexact; /* of those, a child was lost or untimed: an upper bound */
 	struct tm_hist self_hist;
+	struct tm_hist size_hist; /* TM_RF_BYTES: the recorded ok calls' bytes (> 0) */
+	uint64_t size_lost;	  /* of those, not in size_hist (no memory) */
+	uint64_t size_max;	  /* the largest, exact */
 	uint8_t wf_root;    /* model/workflow.c: 0 not looked up, 1 no root, 2 + its workflow */
 	uint8_t blocking;   /* its time is mostly waiting, not work */
 	uint8_t outc_bound; /* tm_outc_bind ran for outc_domain */
@@ -118,6 +121,8 @@ struct tm_psym {
 	 * increments were read (the shim bumps failed, then the code): taken
 	 * off the next failed deltas (stats.c) */
 	uint64_t outc_debt;
+	/* TM_RF_ARGBYTES: an ok call's record is followed by its bytes' */
+	uint8_t argrec;
 };
 
 /* A process's resources, sampled from /proc every interval (procfs.c). */
@@ -417,6 +422,8 @@ struct tm_call {
 	unsigned status; /* enum tm_status, validated */
 	int64_t value;
 	int32_t err;
+	uint64_t bytes;	  /* argrec: the call's bytes (its bytes record), else the value's */
+	int argrec;	  /* the process's records of it carry bytes records */
 	uint32_t unit;	  /* 1 + the second it lands in, when the reader knows it; 0: from end_ns */
 	uint32_t caller1; /* 1 + the local id of the enclosing monitored call; 0: none */
 };

@@ -51,7 +51,8 @@ static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 {
 	s->flags |= w->flags &
 		    (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED | TM_RF_GLOB |
-		     TM_RF_SAMPLED | TM_RF_COUNT | TM_RF_INTERNAL | TM_RF_CLAIMED);
+		     TM_RF_SAMPLED | TM_RF_COUNT | TM_RF_INTERNAL | TM_RF_CLAIMED | TM_RF_ARGBYTES |
+		     TM_RF_FLOW_IN | TM_RF_FLOW_OUT);
 	if ((w->flags & TM_RF_SAMPLED) && w->sample > s->sample)
 		s->sample = w->sample;
 	if (w->codes <= TM_CODES_NUMBER && w->codes != TM_CODES_NONE)
@@ -120,6 +121,8 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		note_process(&c->syms[g], p);
 		p->psyms[i].gsym = (uint32_t)g;
 		p->psyms[i].internal = (w.flags & TM_RF_INTERNAL) != 0;
+		p->psyms[i].argrec = (w.flags & (TM_RF_BYTES | TM_RF_ARGBYTES)) ==
+				     (TM_RF_BYTES | TM_RF_ARGBYTES);
 		p->npsyms = i + 1;
 		if (p->counters && (w.flags & (TM_RF_SAMPLED | TM_RF_COUNT)))
 			p->cnt_syms[p->ncnt_syms++] = i;
@@ -254,10 +257,29 @@ static void tally_flush_all(struct tm_coll *c, struct tm_proc *p, struct batch *
 			tally_flush(c, p, b, &b->t[i]);
 }
 
-/* One record into the model. Its fields are read once each (a
- * producer may be rewriting the slot: what is checked is what is used). */
-static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_proc *p,
-						 const struct tm_record *rp, struct batch *b)
+/* The bytes of rp's call when its symbol's records carry them in a
+ * TM_ST_ARG record right after (next: NULL at the ring's head): 1 if next
+ * is that record, taken with the call. */
+static int arg_bytes(const struct tm_record *next, uint32_t sym, uint64_t *bytes)
+{
+	if (!next)
+		return 0;
+	const uint64_t meta = __atomic_load_n(&next->dur_meta, __ATOMIC_RELAXED);
+	if (((meta >> 48) & 0x7f) != TM_ST_ARG ||
+	    __atomic_load_n(&next->sym, __ATOMIC_RELAXED) != sym)
+		return 0;
+	int64_t v = __atomic_load_n(&next->value, __ATOMIC_RELAXED);
+	*bytes = v > 0 ? (uint64_t)v : 0;
+	return 1;
+}
+
+/* One record into the model (next: the record after it, or NULL): the
+ * number of records taken, 1, or 2 with the call's bytes. Its fields are
+ * read once each (a producer may be rewriting the slot: what is checked
+ * is what is used). */
+static __attribute__((noinline)) unsigned apply_slow(struct tm_coll *c, struct tm_proc *p,
+						     const struct tm_record *rp,
+						     const struct tm_record *next, struct batch *b)
 {
 	const uint64_t start = __atomic_load_n(&rp->start, __ATOMIC_RELAXED);
 	const uint64_t meta = __atomic_load_n(&rp->dur_meta, __ATOMIC_RELAXED);
@@ -272,14 +294,16 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 			p->closs[TM_CLOSS_CORRUPT]++;
 			if (b->ct)
 				tm_cthr_lost(c, b->ct);
-			return;
+			return 1;
 		}
 	}
-	if (__builtin_expect(status >= TM_ST_COUNT, 0)) {
+	/* a bytes record is taken with its call: one alone is corrupt (or
+	 * its call was skipped as such) */
+	if (__builtin_expect(status >= TM_ST_COUNT || status == TM_ST_ARG, 0)) {
 		p->closs[TM_CLOSS_CORRUPT]++;
 		if (b->ct)
 			tm_cthr_lost(c, b->ct);
-		return;
+		return 1;
 	}
 	struct tm_psym *ps = &p->psyms[sym];
 	uint64_t ns = !timed ? 0
@@ -294,7 +318,7 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 			c->floor_dirty = 1;
 			b->floor = floor_of(c, p); /* the probe runs first: later records see it */
 		}
-		return;
+		return 1;
 	}
 	/* integers only: a double conversion here was a visible share of the
 	 * drain; durations are below 2^56 ticks (TM_DUR_MASK), and the sums
@@ -305,7 +329,7 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		p->closs[TM_CLOSS_CORRUPT]++; /* would overflow a total */
 		if (b->ct)
 			tm_cthr_lost(c, b->ct);
-		return;
+		return 1;
 	}
 	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
 	struct tm_call k = {
@@ -324,6 +348,11 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 	} else {
 		k.end_ns = end_mono(c, p, start, dur);
 	}
+	unsigned taken = 1;
+	if (__builtin_expect(ps->argrec, 0) && (status == TM_ST_OK || status == TM_ST_NORULE)) {
+		k.argrec = 1;
+		taken += (unsigned)arg_bytes(next, sym, &k.bytes);
+	}
 	tm_model_call_inline(c, p, sym, &k);
 	if (b->ct)
 		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed,
@@ -336,6 +365,7 @@ static __attribute__((noinline)) void apply_slow(struct tm_coll *c, struct tm_pr
 		else
 			tm_trace_count(c->trace, p->pid, b->now);
 	}
+	return taken;
 }
 
 /* The fast way (struct tally): 1 if the record was taken, 0 if it is
@@ -352,13 +382,13 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	    start + dur - b->lo >= b->n)
 		return 0;
 	const struct tm_psym *ps = &p->psyms[sym];
-	if (ps->internal)
+	if (ps->internal || ps->argrec)
 		return 0;
 	uint64_t ns =
 		b->mono ? dur : (uint64_t)(((unsigned __int128)dur * b->mult + (1ull << 31)) >> 32);
 	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
-	const struct tm_sym *s = &c->syms[ps->gsym];
-	uint32_t *hc = tm_win_hslot((struct tm_win *)&s->win, b->unit - 1, net);
+	struct tm_sym *s = &c->syms[ps->gsym];
+	uint32_t *hc = tm_win_hslot(&s->win, b->unit - 1, net);
 	if (!hc)
 		return 0;
 	/* the enclosing monitored call's time includes this one's */
@@ -378,7 +408,12 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	t->ok += ok;
 	if (ok && (s->flags & TM_RF_BYTES)) {
 		int64_t v = __atomic_load_n(&rp->value, __ATOMIC_RELAXED);
-		t->bytes += v > 0 ? (uint64_t)v : 0;
+		if (v > 0) {
+			t->bytes += (uint64_t)v;
+			s->size_max = (uint64_t)v > s->size_max ? (uint64_t)v : s->size_max;
+			if (tm_hist_add(&s->size_hist, (uint64_t)v, 1) < 0)
+				s->size_lost++;
+		}
 	}
 	t->slow += net > s->slow_cut;
 	t->wsum += net;
@@ -458,13 +493,18 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 	batch_init(c, p, &b, tm_mono_ns());
 	b.ct = ct;
 	b.tid = atomic_load_explicit(&thr->tid, RLX);
+	/* i advances by the records apply_slow took (a call and its bytes) */
 	if (b.unit && !c->high && !c->trace) { /* --trace: every record the slow way */
 		for (uint64_t i = tail; i != head; i++)
 			if (!apply_fast(c, p, &ring[i & mask], &b))
-				apply_slow(c, p, &ring[i & mask], &b);
+				i += apply_slow(c, p, &ring[i & mask],
+						i + 1 != head ? &ring[(i + 1) & mask] : NULL, &b) -
+				     1;
 	} else {
 		for (uint64_t i = tail; i != head; i++)
-			apply_slow(c, p, &ring[i & mask], &b);
+			i += apply_slow(c, p, &ring[i & mask],
+					i + 1 != head ? &ring[(i + 1) & mask] : NULL, &b) -
+			     1;
 	}
 	tally_flush_all(c, p, &b);
 	if (unseen)

@@ -215,6 +215,7 @@ void tm_sym_free(struct tm_sym *s)
 {
 	tm_hist_free(&s->hist);
 	tm_hist_free(&s->self_hist);
+	tm_hist_free(&s->size_hist);
 	tm_win_free(&s->win);
 	free(s->errs);
 	s->errs = NULL;

@@ -273,6 +273,41 @@ static json_t *outcomes_json(const struct tm_coll *c, const struct tm_sym *s)
 
 static const char *const window_names[TM_WIN_NWINDOWS] = {"10s", "1m", "5m", "15m"};
 
+/* "in", "out" or NULL: which way s's bytes go. */
+static const char *flow_of(const struct tm_sym *s)
+{
+	return (s->flags & TM_RF_FLOW_IN)    ? "in"
+	       : (s->flags & TM_RF_FLOW_OUT) ? "out"
+					     : NULL;
+}
+
+/* A function's bytes: the total, where they come from, which way they
+ * go (bytes_in / bytes_out), and the sizes of the calls that moved them. */
+static void bytes_json(json_t *o, const struct tm_sym *s)
+{
+	const char *flow = flow_of(s);
+	char key[16];
+	json_object_set_new(o, "bytes", tm_json_count(s->bytes));
+	json_object_set_new(o, "bytes_from",
+			    json_string(s->flags & TM_RF_ARGBYTES ? "arguments" : "return"));
+	if (flow) {
+		snprintf(key, sizeof(key), "bytes_%s", flow);
+		json_object_set_new(o, "flow", json_string(flow));
+		json_object_set_new(o, key, tm_json_count(s->bytes));
+	}
+	const struct tm_hist *h = &s->size_hist;
+	if (!h->count) {
+		json_object_set_new(o, "size", json_null());
+		return;
+	}
+	json_t *z = json_object();
+	json_object_set_new(z, "calls", tm_json_count(h->count));
+	json_object_set_new(z, "p50", tm_json_count(tm_hist_quantile(h, 0.5)));
+	json_object_set_new(z, "p99", tm_json_count(tm_hist_quantile(h, 0.99)));
+	json_object_set_new(z, "max", tm_json_count(s->size_max));
+	json_object_set_new(o, "size", z);
+}
+
 json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f)
 {
 	json_t *o = json_object();
@@ -287,6 +322,11 @@ json_t *tm_window_json(const struct tm_sym *s, const struct tm_wfig *f)
 	json_object_set_new(o, "failures_per_s",
 			    json_real(f->span_s ? (double)f->failed / span : 0));
 	json_object_set_new(o, "bytes_per_s", json_real(f->span_s ? (double)f->bytes / span : 0));
+	if (flow_of(s)) {
+		char key[24];
+		snprintf(key, sizeof(key), "bytes_%s_per_s", flow_of(s));
+		json_object_set_new(o, key, json_real(f->span_s ? (double)f->bytes / span : 0));
+	}
 	json_object_set_new(o, "success_rate",
 			    (s->flags & TM_RF_HAS_RULE) && f->ok + f->failed
 				    ? json_real((double)f->ok / (double)(f->ok + f->failed))
@@ -443,7 +483,7 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 		json_object_set_new(o, "est_total_ns", json_ns(tm_sym_total(s)));
 	}
 	if (s->flags & TM_RF_BYTES)
-		json_object_set_new(o, "bytes", tm_json_count(s->bytes));
+		bytes_json(o, s);
 	json_object_set_new(o, "records", tm_json_count(s->records));
 	json_object_set_new(o, "overflowed", tm_json_count(s->overflowed));
 	json_object_set_new(o, "counted", tm_json_count(s->counted));

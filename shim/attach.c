@@ -150,14 +150,6 @@ void tm_attach_write_end(uintptr_t *got, uintptr_t old, uintptr_t val, int relro
 }
 
 /* A slot's mode under the current rules of its symbol (tm_slot_get's). */
-static uint32_t tm_att_mode(uint32_t sym)
-{
-	const struct tm_rule *r = &tm_rules[sym];
-	return r->count_only   ? TM_SM_COUNT
-	       : r->sample > 1 ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
-			       : 0;
-}
-
 /* The segment keeps its file; its name takes the new session, so that the
  * new collector finds it. The shim reopens it by this path for new slots. */
 static int tm_att_rename(struct tm_state *g, const char *old_session)
@@ -230,7 +222,7 @@ static int tm_att_again(struct tm_state *g)
 		if (!(s->mode & TM_SM_OFF) || (g->syms[s->sym].flags & TM_RF_INTERNAL))
 			continue;
 		if (tm_config_match(g, g->syms[s->sym].name) >= 0)
-			__atomic_store_n(&s->mode, tm_att_mode(s->sym), __ATOMIC_RELEASE);
+			__atomic_store_n(&s->mode, tm_slot_mode(&tm_rules[s->sym]), __ATOMIC_RELEASE);
 	}
 	g->active = 1;
 	tm_got_patch_all(g);

@@ -75,8 +75,9 @@ static int tm_json_str(struct tm_jansson *j, json_t *o, const char *key, char *d
 	return 1;
 }
 
-static const char *const tm_rule_keys[] = {"ret",  "success", "error",	"codes",      "bytes",
-					   "name", "slow_ms", "sample", "count_only", NULL};
+static const char *const tm_rule_keys[] = {"ret",     "success", "error",	     "codes",
+					   "bytes",   "size",	 "flow",	     "name",
+					   "slow_ms", "sample",	 "count_only", NULL};
 
 static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *path,
 			 const char *key, json_t *e)
@@ -97,7 +98,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 				g,
 				"tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
 				"success, "
-				"error, codes, bytes, name, slow_ms, sample, count_only); ignoring "
+				"error, codes, bytes, size, flow, name, slow_ms, sample, count_only); "
+				"ignoring "
 				"this symbol",
 				path, key, k);
 			return -1;
@@ -115,6 +117,7 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 		{"error", tmp.error, sizeof(tmp.error)},
 		{"codes", tmp.codes, sizeof(tmp.codes)},
 		{"bytes", tmp.bytes, sizeof(tmp.bytes)},
+		{"flow", tmp.flow, sizeof(tmp.flow)},
 		{"name", tmp.display, sizeof(tmp.display)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -124,6 +127,23 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 				       "under %zu "
 				       "bytes; ignoring this symbol",
 				       path, key, fields[i].key, fields[i].len);
+			return -1;
+		}
+	}
+	/* "size" is another name for "bytes" (an argument that is a size) */
+	if (j->object_get(e, "size")) {
+		if (tmp.bytes[0]) {
+			tm_config_item(g,
+				       "tm: TM_CONFIG %s: symbol \"%s\": \"bytes\" and \"size\" "
+				       "are one field; ignoring this symbol",
+				       path, key);
+			return -1;
+		}
+		if (tm_json_str(j, e, "size", tmp.bytes, sizeof(tmp.bytes)) < 0) {
+			tm_config_item(g,
+				       "tm: TM_CONFIG %s: symbol \"%s\": \"size\" must be a string "
+				       "under %zu bytes; ignoring this symbol",
+				       path, key, sizeof(tmp.bytes));
 			return -1;
 		}
 	}
@@ -178,9 +198,18 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	if (tm_rule_from_strings(&r, tmp.type[0] ? tmp.type : NULL,
 				 tmp.success[0] && tmp.success[0] != '-' ? tmp.success : NULL,
 				 tmp.error[0] ? tmp.error : NULL, tmp.codes[0] ? tmp.codes : NULL,
-				 tmp.bytes[0] ? tmp.bytes : NULL, err, sizeof(err)) < 0) {
+				 tmp.bytes[0] ? tmp.bytes : NULL, tmp.flow[0] ? tmp.flow : NULL, err,
+				 sizeof(err)) < 0) {
 		tm_config_item(g, "tm: TM_CONFIG %s: symbol \"%s\": %s; ignoring this symbol", path,
 			       key, err);
+		return -1;
+	}
+	if (r.bytes == TM_BYTES_ARG && (tmp.sample > 1 || tmp.count_only)) {
+		tm_config_item(g,
+			       "tm: TM_CONFIG %s: symbol \"%s\": bytes from arguments (\"%s\") need "
+			       "every call timed: not with \"sample\" or \"count_only\"; ignoring "
+			       "this symbol",
+			       path, key, tmp.bytes);
 		return -1;
 	}
 	int idx = tm_pattern_add(g, key, "TM_CONFIG");
@@ -192,6 +221,7 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	memcpy(p->error, tmp.error, sizeof(p->error));
 	memcpy(p->codes, tmp.codes, sizeof(p->codes));
 	memcpy(p->bytes, tmp.bytes, sizeof(p->bytes));
+	memcpy(p->flow, tmp.flow, sizeof(p->flow));
 	memcpy(p->display, tmp.display, sizeof(p->display));
 	p->slow_ns = tmp.slow_ns;
 	if (sample || count) {

@@ -176,8 +176,10 @@ static void tm_acc_minmax(struct tm_acc *a, uint64_t dur, int shared)
 
 /* The ring is full (or this thread has none): fold the call into the exact
  * per-symbol totals. Kept out of line; the common case never comes here. */
+/* argbytes: an ok call's bytes when its rule captures arguments */
 static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym, uint64_t dur,
-						 unsigned status, int64_t value, int32_t err)
+						 unsigned status, int64_t value, int32_t err,
+						 uint64_t argbytes)
 {
 	int shared = t->state == TM_T_SHARED;
 	int untimed = (status & TM_ST_UNTIMED) != 0;
@@ -203,8 +205,13 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 	ACC_ADD(a, calls, 1, shared);
 	if (status == TM_ST_OK) {
 		ACC_ADD(a, ok, 1, shared);
-		if (r->bytes && value > 0)
+		if (r->bytes == TM_BYTES_ARG)
+			ACC_ADD(a, bytes, argbytes, shared);
+		else if (r->bytes && value > 0)
 			ACC_ADD(a, bytes, (uint64_t)value, shared);
+	} else if (status == TM_ST_NORULE) {
+		if (argbytes) /* not judged: its arguments still say what it moved */
+			ACC_ADD(a, bytes, argbytes, shared);
 	} else if (status == TM_ST_FAILED) {
 		ACC_ADD(a, failed, 1, shared);
 		tm_acc_err(a, err, shared);
@@ -283,7 +290,7 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
 {
 	uint64_t h = t->head;
 	if (TM_UNLIKELY(h >= t->limit) && !tm_ring_room(t, h)) {
-		tm_acc_add(t, sym, dur, status, value, err);
+		tm_acc_add(t, sym, dur, status, value, err, 0);
 		return;
 	}
 	struct tm_record *r = &t->ring[h & t->mask];
@@ -297,6 +304,42 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
 	r->caller = (uint16_t)caller;
 	t->head = h + 1;
 	atomic_store_explicit(&t->thr->head, h + 1, memory_order_release);
+}
+
+/* A call that did not fail (ok, or not judged) of a rule that captures
+ * arguments, with its bytes: the call's record and a TM_ST_ARG record
+ * carrying them, published together (both or neither: the accumulators
+ * take the call whole). */
+static __attribute__((noinline)) void tm_emit_bytes(struct tm_tls *t, uint32_t sym,
+						    uint32_t caller, tm_ticks start, uint64_t dur,
+						    unsigned status, unsigned depth, int64_t value,
+						    uint64_t bytes)
+{
+	uint64_t h = t->head;
+	if (!bytes) {
+		tm_emit(t, sym, caller, start, dur, status, depth, value, 0);
+		return;
+	}
+	if (h + 1 >= t->limit && !tm_ring_room(t, h + 1)) {
+		tm_acc_add(t, sym, dur, status, value, 0, bytes);
+		return;
+	}
+	struct tm_record *r = &t->ring[h & t->mask], *a = &t->ring[(h + 1) & t->mask];
+	uint64_t dm = (uint64_t)(depth > 255 ? 255 : depth) << 56;
+	r->start = start;
+	r->dur_meta = (dur > TM_DUR_MASK ? TM_DUR_MASK : dur) | (uint64_t)status << 48 | dm;
+	r->value = value;
+	r->err = 0;
+	r->sym = (uint16_t)sym;
+	r->caller = (uint16_t)caller;
+	a->start = 0;
+	a->dur_meta = (uint64_t)TM_ST_ARG << 48 | dm;
+	a->value = bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes;
+	a->err = 0;
+	a->sym = (uint16_t)sym;
+	a->caller = (uint16_t)caller;
+	t->head = h + 2;
+	atomic_store_explicit(&t->thr->head, h + 2, memory_order_release);
 }
 
 /* Frames above the one at `keep` were abandoned (longjmp or an unwinder
@@ -402,6 +445,8 @@ static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const stru
 {
 	if (s->mode & TM_SM_OFF) /* left behind by a detach: pass through */
 		return TM_D_DONE;
+	if (s->mode & TM_SM_CAPTURE)
+		return TM_D_CAPTURE;
 	if (t->cnt) {
 		struct tm_cnt *c = tm_cnt_of(t, s->sym);
 		if (s->mode & TM_SM_COUNT) {
@@ -432,30 +477,44 @@ static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const stru
 	return TM_D_DONE;
 }
 
-struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
-				  uint32_t decision)
+/* What rule r's arguments say the call's bytes are, read at entry (the
+ * return value, if a factor, is taken at exit). */
+static inline uint64_t tm_capture(const struct tm_rule *r, const struct tm_regs *regs)
 {
-	struct tm_tls *t = &tm_tls;
-	(void)regs;
+	/* struct tm_regs: r10, rax, r9, r8, rcx, rdx, rsi, rdi */
+	const uint64_t *reg = (const uint64_t *)regs;
+	uint64_t v = tm_cap_value(reg[8 - r->cap[0].arg], r->cap[0].width);
+	if (r->ncap > 1)
+		v = tm_sat_mul(v, tm_cap_value(reg[8 - r->cap[1].arg], r->cap[1].width));
+	return v;
+}
 
-	if (TM_UNLIKELY(t->state != TM_T_SLOT)) {
-		if (t->state == TM_T_NEW)
-			tm_thread_setup(t);
-		if (t->state == TM_T_OFF && !tm_attach_revive(t))
-			return (struct tm_enter_ret){s->target, 0};
-	}
-	if (TM_UNLIKELY(decision == TM_D_DECIDE)) {
-		decision = tm_decide(t, s);
-		if (decision == TM_D_DONE)
-			return (struct tm_enter_ret){s->target, 0};
-	}
+static struct tm_enter_ret tm_enter_capture(struct tm_tls *t, const struct tm_slot *s,
+					    uintptr_t *retp, const struct tm_regs *regs);
+
+/* The call's frame (decided: timed, sampled or untimed; capture: the
+ * rule's arguments are kept with it). One body, two copies: the common
+ * one carries nothing of the capture. */
+static inline __attribute__((always_inline)) struct tm_enter_ret
+tm_enter(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, const struct tm_regs *regs,
+	 uint32_t decision, int capture)
+{
 	if (TM_UNLIKELY(t->busy)) {
 		tm_loss(t, TM_LOSS_REENTRANT);
 		return (struct tm_enter_ret){s->target, 0};
 	}
 	tm_busy(t, 1);
-	if (decision == TM_D_SAMPLED && t->cnt)
-		tm_rearm(t, s);
+	if (capture) {
+		if (t->cnt) /* the countdown stays run out: tramp.S brings every call */
+			tm_cnt_of(t, s->sym)->left = 0;
+	} else if (decision == TM_D_SAMPLED) {
+		if (TM_UNLIKELY(s->mode & TM_SM_CAPTURE)) {
+			tm_busy(t, 0);
+			return tm_enter_capture(t, s, retp, regs);
+		}
+		if (t->cnt)
+			tm_rearm(t, s);
+	}
 	tm_ticks now = decision == TM_D_UNTIMED ? 0 : tm_now();
 	uint32_t d = t->depth;
 	if (TM_UNLIKELY(d && t->stack[d - 1].sp <= (uintptr_t)retp))
@@ -474,6 +533,10 @@ struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, stru
 	f->start = now;
 	f->sym = sym;
 	f->flags = decision == TM_D_UNTIMED ? TM_FR_UNTIMED : 0;
+	if (capture) {
+		t->args[d] = tm_capture(&tm_rules[sym], regs);
+		f->flags = TM_FR_ARG;
+	}
 	f->ret = *retp;
 	f->sp = (uintptr_t)retp;
 	t->depth = d + 1;
@@ -481,6 +544,36 @@ struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, stru
 	*retp = (uintptr_t)tm_exit_tramp;
 	tm_busy(t, 0);
 	return (struct tm_enter_ret){s->target, 1};
+}
+
+/* A call of a rule that captures arguments (TM_SM_CAPTURE): sampled,
+ * always chosen; its own copy of the entry. */
+static __attribute__((noinline)) struct tm_enter_ret
+tm_enter_capture(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp,
+		 const struct tm_regs *regs)
+{
+	return tm_enter(t, s, retp, regs, TM_D_TIMED, 1);
+}
+
+struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
+				  uint32_t decision)
+{
+	struct tm_tls *t = &tm_tls;
+
+	if (TM_UNLIKELY(t->state != TM_T_SLOT)) {
+		if (t->state == TM_T_NEW)
+			tm_thread_setup(t);
+		if (t->state == TM_T_OFF && !tm_attach_revive(t))
+			return (struct tm_enter_ret){s->target, 0};
+	}
+	if (TM_UNLIKELY(decision == TM_D_DECIDE)) {
+		decision = tm_decide(t, s);
+		if (decision == TM_D_DONE)
+			return (struct tm_enter_ret){s->target, 0};
+		if (decision == TM_D_CAPTURE)
+			return tm_enter_capture(t, s, retp, regs);
+	}
+	return tm_enter(t, s, retp, regs, decision, 0);
 }
 
 static __attribute__((noreturn)) void tm_die_empty_stack(void)
@@ -538,6 +631,8 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 	uint32_t sym = f->sym;
 	tm_ticks start = f->start;
 	uint32_t untimed = f->flags & TM_FR_UNTIMED;
+	uint32_t captured = f->flags & TM_FR_ARG;
+	uint64_t cap = captured ? t->args[d - 1] : 0;
 	if (TM_UNLIKELY(!untimed && !now))
 		now = tm_now(); /* an untimed call above it was abandoned */
 	uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
@@ -563,6 +658,9 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 			/* failures keep their error code as a record */
 			tm_emit(t, sym, caller, 0, 0, status | TM_ST_UNTIMED, d, v, err);
 		}
+	} else if (captured && status != TM_ST_FAILED) {
+		uint64_t bytes = r->cap_ret ? tm_sat_mul(v > 0 ? (uint64_t)v : 0, cap) : cap;
+		tm_emit_bytes(t, sym, caller, start, now - start, status, d, v, bytes);
 	} else {
 		tm_emit(t, sym, caller, start, now - start, status, d, v, err);
 	}
@@ -608,7 +706,7 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	if (TM_UNLIKELY(!d))
 		return tm_exit_full(t, rax, rsp, 0);
 	struct tm_frame *f = &t->stack[d - 1];
-	if (TM_LIKELY(!(f->flags & TM_FR_UNTIMED)))
+	if (TM_LIKELY(!(f->flags & (TM_FR_UNTIMED | TM_FR_ARG))))
 		return tm_exit_timed(t, rax, rsp, tm_now());
 	/* untimed (t->cnt is set only for a thread that owns its slot; a fork
 	 * child's inherited frames are untimed too, and go to tm_exit_full) */
@@ -626,5 +724,6 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 			return ret;
 		}
 	}
-	return tm_exit_full(t, rax, rsp, 0);
+	/* a call with its bytes (TM_FR_ARG, timed) goes the general way too */
+	return tm_exit_full(t, rax, rsp, f->flags == TM_FR_ARG ? tm_now() : 0);
 }

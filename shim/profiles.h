@@ -5,7 +5,7 @@
 #define TM_PROFILES_H
 
 struct tm_profile_entry {
-	const char *name, *type, *success, *error, *codes, *bytes, *profile;
+	const char *name, *type, *success, *error, *codes, *bytes, *flow, *profile;
 };
 
 extern const struct tm_profile_entry tm_profile_entries[] __attribute__((visibility("hidden")));

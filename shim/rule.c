@@ -86,8 +86,8 @@ int tm_rule_parse_success(const char *s, struct tm_rule *r, char *err, size_t er
 				 "success rule '%s': expected a number or NULL at '%s'", s, p);
 			return -1;
 		}
-		r->term[r->nterms].op = op;
-		r->term[r->nterms].k = k;
+		r->term_op[r->nterms] = (uint8_t)op;
+		r->term_k[r->nterms] = k;
 		r->nterms++;
 		p = skip_ws(p);
 		if (*p == '\0')
@@ -183,10 +183,10 @@ void tm_rule_compile(struct tm_rule *r)
 	struct ivset acc = {0}, t;
 	int unsig = r->type == TM_RET_PTR;
 	for (unsigned i = 0; i < r->nterms; i++) {
-		int64_t k = r->term[i].k;
+		int64_t k = r->term_k[i];
 		if (unsig)
 			k = (int64_t)((uint64_t)k ^ (1ull << 63));
-		iv_term(&t, r->term[i].op, k);
+		iv_term(&t, r->term_op[i], k);
 		if (i == 0) {
 			acc = t;
 		} else if (r->any) { /* union */
@@ -231,6 +231,7 @@ static const struct name_val types[] = {
 	{"unsigned", TM_RET_UINT},
 	{"long", TM_RET_LONG},
 	{"ssize_t", TM_RET_LONG},
+	{"size_t", TM_RET_LONG},
 	{"int64", TM_RET_LONG},
 	{"off_t", TM_RET_LONG},
 	{"ptr", TM_RET_PTR},
@@ -249,9 +250,72 @@ static const struct name_val domains[] = {
 	{NULL, 0},
 };
 
+/* One factor of a byte source at s: "ret", or "argN" with an optional
+ * ":u32" / ":i32". Returns its length, or 0. */
+static size_t bytes_factor(const char *s, struct tm_rule *r)
+{
+	if (strncmp(s, "ret", 3) == 0) {
+		if (r->cap_ret)
+			return 0;
+		r->cap_ret = 1;
+		return 3;
+	}
+	if (strncmp(s, "arg", 3) != 0 || s[3] < '1' || s[3] > '6' || r->ncap == 2)
+		return 0;
+	size_t n = 4;
+	unsigned w = TM_CAP_U64;
+	if (strncmp(s + 4, ":u32", 4) == 0 || strncmp(s + 4, ":i32", 4) == 0) {
+		w = s[5] == 'u' ? TM_CAP_U32 : TM_CAP_I32;
+		n = 8;
+	}
+	r->cap[r->ncap].arg = (uint8_t)(s[3] - '0');
+	r->cap[r->ncap].width = (uint8_t)w;
+	r->ncap++;
+	return n;
+}
+
+int tm_rule_parse_bytes(struct tm_rule *r, const char *bytes, const char *flow, char *err,
+			size_t errlen)
+{
+	if (flow) {
+		if (strcmp(flow, "in") != 0 && strcmp(flow, "out") != 0) {
+			snprintf(err, errlen, "unknown flow '%s' (in, out)", flow);
+			return -1;
+		}
+		r->flow = flow[0] == 'i' ? TM_FLOW_IN : TM_FLOW_OUT;
+	}
+	if (!bytes)
+		return 0;
+	r->ncap = r->cap_ret = 0;
+	const char *s = bytes;
+	for (unsigned k = 0; k < 3; k++) {
+		while (*s == ' ')
+			s++;
+		size_t n = bytes_factor(s, r);
+		if (!n)
+			break;
+		s += n;
+		while (*s == ' ')
+			s++;
+		if (*s == '\0') {
+			r->bytes = r->ncap ? TM_BYTES_ARG : TM_BYTES_RET;
+			return 0;
+		}
+		if (*s != '*')
+			break;
+		s++;
+	}
+	r->ncap = r->cap_ret = 0;
+	snprintf(err, errlen,
+		 "unknown byte source '%s' (ret, argN, argN*argM, ret*argN; N 1..6, "
+		 "optionally argN:u32 or argN:i32)",
+		 bytes);
+	return -1;
+}
+
 int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *success,
-			 const char *error, const char *codes, const char *bytes, char *err,
-			 size_t errlen)
+			 const char *error, const char *codes, const char *bytes, const char *flow,
+			 char *err, size_t errlen)
 {
 	int v;
 
@@ -285,13 +349,8 @@ int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *succes
 		}
 		r->codes = (uint8_t)v;
 	}
-	if (bytes) {
-		if (strcmp(bytes, "ret") != 0) {
-			snprintf(err, errlen, "unknown byte capture '%s' (ret)", bytes);
-			return -1;
-		}
-		r->bytes = 1;
-	}
+	if ((bytes || flow) && tm_rule_parse_bytes(r, bytes, flow, err, errlen) < 0)
+		return -1;
 	if (success) {
 		if (r->type == TM_RET_VOID) {
 			snprintf(err, errlen, "success rule on a void function");

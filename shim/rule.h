@@ -23,6 +23,20 @@ enum tm_err_src {
 	TM_ERR_NEGRET, /* minus the return value (kernel style) */
 };
 
+enum tm_bytes_src {
+	TM_BYTES_NONE = 0,
+	TM_BYTES_RET, /* the return value */
+	TM_BYTES_ARG, /* arguments captured at entry (times the return value) */
+};
+
+enum tm_cap_width {
+	TM_CAP_U64 = 0, /* size_t, unsigned long */
+	TM_CAP_U32,	/* unsigned int: the register's upper half is garbage */
+	TM_CAP_I32,	/* int: negative counts 0 */
+};
+
+enum tm_flow { TM_FLOW_NONE = 0, TM_FLOW_IN, TM_FLOW_OUT };
+
 enum tm_op { TM_OP_EQ, TM_OP_NE, TM_OP_LT, TM_OP_LE, TM_OP_GT, TM_OP_GE };
 
 #define TM_RULE_TERMS 4
@@ -33,14 +47,22 @@ struct tm_rule {
 	uint8_t type;	  /* enum tm_ret_type */
 	uint8_t err_src;  /* enum tm_err_src */
 	uint8_t codes;	  /* enum tm_code_domain (wire.h) */
-	uint8_t bytes;	  /* ok return value counts bytes */
+	uint8_t bytes;	  /* enum tm_bytes_src: what an ok call's bytes are */
 	uint8_t nterms;
 	uint8_t any;	    /* 1: terms joined by ||, 0: by && */
 	uint8_t count_only; /* counted, never timed or judged */
+	/* TM_BYTES_ARG: bytes = cap[0] x cap[1] (x the return value if
+	 * cap_ret), each an argument register read at entry */
+	uint8_t ncap, cap_ret;
+	uint8_t flow; /* enum tm_flow */
 	struct {
-		int64_t k;
-		uint8_t op;
-	} term[TM_RULE_TERMS];
+		uint8_t arg;   /* 1..6 */
+		uint8_t width; /* enum tm_cap_width */
+	} cap[2];
+	/* "ret OP K" terms (the array of ops first: the rule stays 200 bytes,
+	 * an index the hot path computes in two instructions) */
+	uint8_t term_op[TM_RULE_TERMS];
+	int64_t term_k[TM_RULE_TERMS];
 	uint64_t slow_ns;
 	uint32_t sample; /* > 1: one call in `sample` is timed */
 	uint32_t nivals;
@@ -58,8 +80,30 @@ int tm_rule_parse_success(const char *s, struct tm_rule *r, char *err, size_t er
  * field may be NULL (default). Returns 0, or -1 with a message naming the
  * field in err. */
 int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *success,
-			 const char *error, const char *codes, const char *bytes, char *err,
-			 size_t errlen);
+			 const char *error, const char *codes, const char *bytes, const char *flow,
+			 char *err, size_t errlen);
+
+/* Parses a byte source: "ret", "arg3", "arg2*arg3", "ret*arg2", an
+ * argument optionally typed ":u32" or ":i32" ("arg3:u32"), and the flow
+ * "in" / "out" (NULL: none). Returns 0, or -1 with a message in err. */
+int tm_rule_parse_bytes(struct tm_rule *r, const char *bytes, const char *flow, char *err,
+			size_t errlen);
+
+/* One captured argument as a size: the register's value read at `width`. */
+static inline uint64_t tm_cap_value(uint64_t reg, unsigned width)
+{
+	if (width == TM_CAP_U32)
+		return (uint32_t)reg;
+	if (width == TM_CAP_I32)
+		return (int32_t)reg < 0 ? 0 : (uint64_t)(int32_t)reg;
+	return reg;
+}
+
+static inline uint64_t tm_sat_mul(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
 
 /* The return value as the rule's type sees it (sign- or zero-extended). */
 static inline int64_t tm_rule_value(const struct tm_rule *r, uint64_t rax)
@@ -114,7 +158,7 @@ static inline int tm_rule_ok_terms(const struct tm_rule *r, int64_t v)
 {
 	int unsig = r->type == TM_RET_PTR;
 	for (unsigned i = 0; i < r->nterms; i++) {
-		int t = tm_rule_term(r->term[i].op, v, r->term[i].k, unsig);
+		int t = tm_rule_term(r->term_op[i], v, r->term_k[i], unsig);
 		if (t == r->any)
 			return t;
 	}

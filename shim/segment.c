@@ -119,7 +119,12 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	const struct tm_rule *r = &tm_rules[id];
 	snprintf(ws->name, sizeof(ws->name), "%s", p && p->display[0] ? p->display : sd->name);
 	snprintf(ws->object, sizeof(ws->object), "%s", sd->object);
-	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) | sd->flags |
+	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) |
+		    (r->bytes == TM_BYTES_ARG ? TM_RF_ARGBYTES : 0) |
+		    (r->flow == TM_FLOW_IN    ? TM_RF_FLOW_IN
+		     : r->flow == TM_FLOW_OUT ? TM_RF_FLOW_OUT
+					      : 0) |
+		    sd->flags |
 		    (r->count_only   ? TM_RF_COUNT
 		     : r->sample > 1 ? TM_RF_SAMPLED
 				     : 0);

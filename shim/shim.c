@@ -65,9 +65,7 @@ int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target)
 	s->target = target;
 	s->sym = sym;
 	s->cnt_off = (uint64_t)sym * sizeof(struct tm_cnt);
-	s->mode = r->count_only	  ? TM_SM_COUNT
-		  : r->sample > 1 ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
-				  : 0;
+	s->mode = tm_slot_mode(r);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return (int)g->nslots++;
 }
@@ -159,7 +157,9 @@ void tm_sym_found(struct tm_state *g, uint32_t sym, uint32_t flags)
 int tm_pool_init(struct tm_state *g)
 {
 	g->pool_n = g->max_threads;
-	g->pool_stride = tm_align_up((uint64_t)g->stack_cap * sizeof(struct tm_frame), 4096);
+	/* the frames, then what each captured (struct tm_tls.args) */
+	g->pool_stride = tm_align_up(
+		(uint64_t)g->stack_cap * (sizeof(struct tm_frame) + sizeof(uint64_t)), 4096);
 	g->pool_size = tm_align_up((uint64_t)g->pool_n * (sizeof(uint64_t) + sizeof(void *)), 4096);
 	void *m = tm_map(-1, 0, g->pool_size);
 	if (!m) {

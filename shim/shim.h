@@ -39,6 +39,11 @@ struct tm_slot {
 #define TM_SM_COUNT  1u /* count only: no hook, no hijack */
 #define TM_SM_SAMPLE 2u /* 1 in N timed, the rest counted */
 #define TM_SM_HIJACK 4u /* sampled with a success rule: untimed calls are judged */
+/* TM_SM_OFF 8u: attach.h */
+/* With TM_SM_SAMPLE, whose countdown never runs again (the shim keeps it
+ * at 0, never re-armed): every call is "chosen" and the hook captures the
+ * rule's arguments. tramp.S needs no test of its own for it. */
+#define TM_SM_CAPTURE 16u
 
 /* What tramp.S decided before calling tm_hook_enter (keep arch.h in step). */
 enum tm_decision {
@@ -47,6 +52,7 @@ enum tm_decision {
 	TM_D_UNTIMED = 2, /* sampled, not timed, but judged: hijack without clock */
 	TM_D_DECIDE = 3,  /* sampled or count-only, thread not attached: decide in C */
 	TM_D_DONE = 4,	  /* C only: counted already, pass the call through */
+	TM_D_CAPTURE = 5, /* C only: timed, the rule's arguments captured (TM_SM_CAPTURE) */
 };
 
 /* One frame of a thread's shadow stack: an open monitored call. In memory
@@ -70,6 +76,7 @@ _Static_assert(sizeof(struct tm_frame) == sizeof(struct tm_live) &&
 /* Shadow-stack frame flags (struct tm_frame.flags). */
 #define TM_FR_UNTIMED	1u
 #define TM_FR_INHERITED 2u /* fork child: a call of the parent's; returns unrecorded */
+#define TM_FR_ARG	4u /* timed, the rule's arguments captured in args[depth] */
 
 /* The segment's live[] (struct tm_live) as the shim writes it — it never
  * reads it. may_alias: a thread without a slot of its own points it at its
@@ -97,7 +104,8 @@ struct tm_pattern {
 	char success[128]; /* "-": explicitly no rule */
 	char error[8];
 	char codes[16];
-	char bytes[8];
+	char bytes[32];
+	char flow[4];
 	char display[200];
 	uint64_t slow_ns;
 	uint32_t sample;    /* > 1: time one call in `sample` (TM_SYMBOLS name/N, "sample") */
@@ -203,6 +211,10 @@ struct tm_tls {
 	_Atomic uint32_t nsdepth;
 	uint32_t pool; /* 1 + the pool stack this thread owns, 0: none */
 	struct tm_frame nsstack[TM_NOSLOT_STACK];
+	/* [depth]: what the frame's call captured at entry (TM_FR_ARG); the
+	 * pool stack's are right after its frames, nsstack's here */
+	uint64_t *args;
+	uint64_t nsargs[TM_NOSLOT_STACK];
 };
 
 enum tm_tls_state {
@@ -216,6 +228,15 @@ extern struct tm_state tm_g TM_HIDDEN;
 extern struct tm_slot tm_slots[TM_NSTUBS] TM_HIDDEN;
 extern struct tm_rule *tm_rules TM_HIDDEN; /* [max_syms], indexed by symbol id */
 extern __thread struct tm_tls tm_tls __attribute__((tls_model("initial-exec"))) TM_HIDDEN;
+
+/* A slot's mode under rule r (tramp.S reads it). */
+static inline uint32_t tm_slot_mode(const struct tm_rule *r)
+{
+	return r->count_only	      ? TM_SM_COUNT
+	       : r->sample > 1	      ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
+	       : r->bytes == TM_BYTES_ARG ? TM_SM_SAMPLE | TM_SM_CAPTURE
+					  : 0;
+}
 
 /* tramp.S */
 extern char tm_stubs[] TM_HIDDEN;

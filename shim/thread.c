@@ -283,12 +283,14 @@ static void tm_stack_take(struct tm_tls *t, int32_t tid)
 				break;
 			}
 			t->stack = *sp;
+			t->args = (uint64_t *)(*sp + tm_g.stack_cap);
 			t->cap = tm_g.stack_cap;
 			t->pool = i + 1;
 			return;
 		}
 	}
 	t->stack = t->nsstack;
+	t->args = t->nsargs;
 	t->cap = tm_g.stack_cap < TM_NOSLOT_STACK ? tm_g.stack_cap : TM_NOSLOT_STACK;
 	t->pool = 0;
 }

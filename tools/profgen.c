@@ -9,7 +9,7 @@
 #include "../shim/rule.h"
 
 struct entry {
-	const char *name, *f[5], *profile;
+	const char *name, *f[6], *profile;
 };
 
 static int cmp(const void *a, const void *b)
@@ -34,7 +34,7 @@ static void emit_str(FILE *o, const char *s)
 
 int main(int argc, char **argv)
 {
-	static const char *keys[5] = {"ret", "success", "error", "codes", "bytes"};
+	static const char *keys[6] = {"ret", "success", "error", "codes", "bytes", "flow"};
 	struct entry *e = NULL;
 	size_t n = 0;
 
@@ -62,14 +62,14 @@ int main(int argc, char **argv)
 			e = realloc(e, (n + 1) * sizeof(*e));
 			e[n].name = strdup(key);
 			e[n].profile = strdup(pname);
-			for (int k = 0; k < 5; k++) {
+			for (int k = 0; k < 6; k++) {
 				const char *s = json_string_value(json_object_get(v, keys[k]));
 				e[n].f[k] = s ? strdup(s) : NULL;
 			}
 			struct tm_rule r;
 			char err[256];
 			if (tm_rule_from_strings(&r, e[n].f[0], e[n].f[1], e[n].f[2], e[n].f[3],
-						 e[n].f[4], err, sizeof(err)) < 0) {
+						 e[n].f[4], e[n].f[5], err, sizeof(err)) < 0) {
 				fprintf(stderr, "%s: %s: %s\n", argv[a], key, err);
 				return 1;
 			}
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		fputs("\t{", o);
 		emit_str(o, e[i].name);
-		for (int k = 0; k < 5; k++) {
+		for (int k = 0; k < 6; k++) {
 			fputs(", ", o);
 			emit_str(o, e[i].f[k]);
 		}

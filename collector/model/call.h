@@ -27,7 +27,9 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 	switch (k->status) {
 	case TM_ST_OK:
 		ok = 1;
-		if ((s->flags & TM_RF_BYTES) && k->value > 0)
+		if (__builtin_expect(k->argrec, 0))
+			bytes = k->bytes;
+		else if ((s->flags & TM_RF_BYTES) && k->value > 0)
 			bytes = (uint64_t)k->value;
 		break;
 	case TM_ST_FAILED:
@@ -44,7 +46,9 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 		tm_sym_errs_add(s, k->err, 1);
 		tm_win_err(&s->win, &c->clock, u, k->err, 1);
 		break;
-	case TM_ST_NORULE: break;
+	case TM_ST_NORULE:
+		bytes = k->argrec ? k->bytes : 0; /* not judged: what its arguments moved */
+		break;
 	case TM_ST_EXCEPTION: s->exceptions++; break;
 	default: s->unwound++; break;
 	}
@@ -63,6 +67,11 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 	s->ok += ok;
 	s->failed += failed;
 	s->bytes += bytes;
+	if (bytes) {
+		s->size_max = bytes > s->size_max ? bytes : s->size_max;
+		if (tm_hist_add(&s->size_hist, bytes, 1) < 0)
+			s->size_lost++;
+	}
 	s->slow += slow;
 	tm_win_call(&s->win, u, k->timed, k->dur_ns, ok, failed, bytes, slow);
 	ps->calls++;

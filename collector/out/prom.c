@@ -245,10 +245,12 @@ static void calls(struct prom *o)
 	if (s->slow_ns)
 		sym_sample(o, "tm_call_slow_total", s, NULL, NULL, (double)s->slow);
 	family(o, "tm_call_bytes_total", "counter",
-	       "Bytes moved by successful calls, where a rule captures them.");
+	       "Bytes moved by calls that did not fail, where a rule counts them (flow: in, "
+	       "out).");
 	FOR_SYMS(o, s)
 	if (s->flags & TM_RF_BYTES)
-		sym_sample(o, "tm_call_bytes_total", s, NULL, NULL, (double)s->bytes);
+		sym_sample(o, "tm_call_bytes_total", s, s->flags & (TM_RF_FLOW_IN | TM_RF_FLOW_OUT) ? "flow" : NULL,
+			   s->flags & TM_RF_FLOW_IN ? "in" : "out", (double)s->bytes);
 }
 
 /* {session="..",caller="..",callee=".."}: "[none]" for no monitored

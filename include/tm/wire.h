@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define TM_MAGIC	0x0031474553304d54ULL /* "TM0SEG1\0" little-endian */
-#define TM_WIRE_VERSION 3u
+#define TM_WIRE_VERSION 4u
 
 /* Hard upper bounds the reader enforces whatever the header says. */
 #define TM_MAX_SYMS_LIMIT    4096u
@@ -37,6 +37,8 @@ enum tm_status {
 	TM_ST_NORULE = 2,    /* symbol has no success rule: neither ok nor failed */
 	TM_ST_EXCEPTION = 3, /* a C++ exception left the call */
 	TM_ST_UNWOUND = 4,   /* abandoned by longjmp or thread exit */
+	TM_ST_ARG = 5,	     /* not a call: the bytes of the call record just before it
+			      * (TM_RF_ARGBYTES), in `value`; same sym */
 	TM_ST_COUNT
 };
 /* Or'ed into a record's status: a call of a sampled symbol that was not
@@ -74,6 +76,11 @@ enum tm_rule_flags {
 				   * symbol to report */
 	TM_RF_CLAIMED = 1u << 8,  /* its pattern's functions were all taken by an
 				   * earlier pattern: counted under claimed_by */
+	TM_RF_ARGBYTES = 1u << 9, /* with TM_RF_BYTES: the bytes come from arguments
+				   * captured at entry; an ok call's record is
+				   * followed by a TM_ST_ARG record carrying them */
+	TM_RF_FLOW_IN = 1u << 10, /* its bytes are data read (bytes_in) */
+	TM_RF_FLOW_OUT = 1u << 11, /* its bytes are data written (bytes_out) */
 };
 
 enum tm_seg_flags {

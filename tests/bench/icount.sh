@@ -4,7 +4,8 @@
 # time on a shared machine moves by tens of percent; instruction counts do
 # not). One line per mode: every call timed; sampled without a rule (untimed
 # calls counted in the trampoline); sampled with a rule (untimed calls
-# hijacked and judged); count only. The ring is made large enough that no
+# hijacked and judged); count only; timed with bytes from an argument
+# (captured at entry, a second record per call). The ring is made large enough that no
 # call overflows it: the common path is what is counted.
 # usage: icount.sh BUILD SOURCE_DIR
 set -euo pipefail
@@ -37,3 +38,5 @@ run timed -s work_noop
 run sampled -s work_noop/1000
 run sampled_judged -c "$S/tests/bench/judged.json"
 run count_only -s work_noop/count
+# a rule with bytes from an argument: captured at entry, a bytes record
+run timed_captured -c "$S/tests/bench/captured.json"

@@ -115,6 +115,10 @@ case_repeat() {
 	expect_eq "runs" "$(jq '.runs | length' "$WORK/rb.json")" 5
 	expect_eq "exit statuses" "$(jq -c '[.runs[].exit_status]' "$WORK/rs.json")" "[3,3,3,3,3]"
 	expect_eq "exit statuses (base)" "$(jq -c '[.runs[].exit_status]' "$WORK/rb.json")" "[0,0,0,0,0]"
+	# the whole first: a run short of calls is either lost or given to
+	# no run (the processes say which)
+	expect_eq "calls of the 5 runs (tw_b)" "$(field "$WORK/rs.json" tw_b calls)" 1000
+	expect_eq "processes of the 5 runs" "$(jq '[.processes[] | select(.calls > 0)] | length' "$WORK/rs.json")" 5
 	expect_eq "calls per run" "$(jq -c '[.runs[].symbols.tw_b.calls]' "$WORK/rs.json")" "[200,200,200,200,200]"
 	expect_eq "runs add up to the summary" "$(jq '[.runs[].symbols.tw_a.calls] | add' "$WORK/rb.json")" \
 		"$(field "$WORK/rb.json" tw_a calls)"

@@ -12,7 +12,7 @@ static struct tm_rule parse_ok(const char *type, const char *success, const char
 {
 	struct tm_rule r;
 	char err[256];
-	cr_assert_eq(tm_rule_from_strings(&r, type, success, error, codes, NULL, err, sizeof(err)),
+	cr_assert_eq(tm_rule_from_strings(&r, type, success, error, codes, NULL, NULL, err, sizeof(err)),
 		     0, "%s", err);
 	return r;
 }
@@ -76,14 +76,54 @@ Test(rule, bad_input_is_refused_with_a_message)
 		struct tm_rule r;
 		char err[256] = "";
 		cr_assert_lt(tm_rule_from_strings(&r, bad[i][0], bad[i][1], bad[i][2], bad[i][3],
-						  NULL, err, sizeof(err)),
+						  NULL, NULL, err, sizeof(err)),
 			     0, "case %zu accepted", i);
 		cr_assert(strlen(err) > 10, "case %zu: no message", i);
 	}
 	struct tm_rule r;
 	char err[256];
-	cr_assert_lt(tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", err, sizeof(err)),
-		     0);
+	cr_assert_lt(
+		tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", NULL, err, sizeof(err)), 0);
+}
+
+/* Byte sources: what each form captures, and what is refused. */
+Test(rule, bytes_sources)
+{
+	struct tm_rule r;
+	char err[256];
+	cr_assert_eq(tm_rule_parse_bytes(&r, "ret", NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(r.bytes, TM_BYTES_RET);
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(tm_rule_parse_bytes(&r, "arg3", "in", err, sizeof(err)), 0, "%s", err);
+	cr_assert(r.bytes == TM_BYTES_ARG && r.ncap == 1 && r.cap[0].arg == 3 && !r.cap_ret &&
+		  r.cap[0].width == TM_CAP_U64 && r.flow == TM_FLOW_IN);
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(tm_rule_parse_bytes(&r, "arg2 * arg3:u32", "out", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert(r.ncap == 2 && r.cap[0].arg == 2 && r.cap[1].arg == 3 &&
+		  r.cap[1].width == TM_CAP_U32 && r.flow == TM_FLOW_OUT);
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(tm_rule_parse_bytes(&r, "ret*arg2:i32", NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert(r.bytes == TM_BYTES_ARG && r.cap_ret && r.ncap == 1 &&
+		  r.cap[0].width == TM_CAP_I32);
+	static const char *const bad[] = {"arg0", "arg7",	   "ret*ret",	  "arg1*arg2*arg3",
+					  "arg",  "arg1:u16", "arg1*",	  "*arg1",
+					  "",	  "argv",     "arg1+arg2", "ret arg1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		err[0] = '\0';
+		cr_assert_lt(tm_rule_parse_bytes(&r, bad[i], NULL, err, sizeof(err)), 0,
+			     "\"%s\" accepted", bad[i]);
+		cr_assert(strstr(err, bad[i]) != NULL, "%s: %s", bad[i], err);
+		cr_assert_eq(r.bytes, TM_BYTES_NONE);
+	}
+	cr_assert_lt(tm_rule_parse_bytes(&r, "arg1", "sideways", err, sizeof(err)), 0);
+	/* the values: widths, saturation */
+	cr_assert_eq(tm_cap_value(0xffffffff00000010ull, TM_CAP_U32), 16);
+	cr_assert_eq(tm_cap_value(0x00000000ffffffffull, TM_CAP_I32), 0);
+	cr_assert_eq(tm_cap_value(0xdead00000000007full, TM_CAP_I32), 127);
+	cr_assert_eq(tm_sat_mul(1ull << 40, 1ull << 30), UINT64_MAX);
+	cr_assert_eq(tm_sat_mul(3, 5), 15);
 }
 
 /* form 0: "ret A KA"; 1: "ret A KA || ret B KB"; 2: "ret A KA && ret B KB
@@ -99,7 +139,7 @@ static unsigned check_rule(const char *type, const char *a, const char *ka, cons
 	else
 		snprintf(rule, sizeof(rule), "ret %s %s && ret %s %s && ret != 4", a, ka, b, kb);
 	struct tm_rule r;
-	cr_assert_eq(tm_rule_from_strings(&r, type, rule, NULL, NULL, NULL, err, sizeof(err)), 0,
+	cr_assert_eq(tm_rule_from_strings(&r, type, rule, NULL, NULL, NULL, NULL, err, sizeof(err)), 0,
 		     "%s: %s", rule, err);
 	for (unsigned p = 0; p < np; p++) {
 		int64_t v = tm_rule_value(&r, (uint64_t)probes[p]);
