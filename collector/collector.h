@@ -11,6 +11,7 @@
 #include "hist.h"
 #include "model/calls.h"
 #include "model/outcome.h"
+#include "model/retclass.h"
 #include "model/window.h"
 #include "tm/wire.h"
 
@@ -40,6 +41,7 @@ struct tm_sym {
 	_Alignas(64) uint32_t flags; /* union of the wire flags seen */
 	uint32_t sample;	     /* TM_RF_SAMPLED: largest 1-in-N seen */
 	uint16_t codes;		     /* enum tm_code_domain */
+	uint8_t no_fast;	     /* its records take the drain's full way (return classes) */
 	uint32_t claimed_by;	     /* TM_RF_CLAIMED: 1 + the symbol its functions count as */
 	uint64_t calls, ok, failed, exceptions, unwound, unfinished; /* not judged: the rest */
 	uint64_t timed;	     /* calls with a duration: what latency is computed from */
@@ -69,6 +71,8 @@ struct tm_sym {
 	uint64_t outcomes;	  /* calls counted as an outcome */
 	struct tm_outc_n *outn;	  /* by (outcome, code), at most TM_SYM_ERRS */
 	size_t noutn, capoutn;
+	/* classes of its return value (model/retclass.h), NULL: none */
+	struct tm_retc *retc;
 	uint64_t inner_calls; /* monitored calls made directly inside this one */
 	/* self time (model/calls.h): duration minus the monitored calls inside */
 	double self_ns;	       /* over self_calls */
@@ -83,6 +87,8 @@ struct tm_sym {
 	uint8_t outc_bound; /* tm_outc_bind ran for outc_domain */
 	uint16_t outc_domain;
 };
+/* no_fast sits in the padding after codes: the first line stays as it was */
+_Static_assert(offsetof(struct tm_sym, calls) == 16, "tm_sym's first line");
 
 /* A call open for longer than its function's slow_ms (or the default). */
 struct tm_stuck {

@@ -388,6 +388,8 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 		b->mono ? dur : (uint64_t)(((unsigned __int128)dur * b->mult + (1ull << 31)) >> 32);
 	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
 	struct tm_sym *s = &c->syms[ps->gsym];
+	if (s->no_fast) /* return classes: the full way reads the value */
+		return 0;
 	uint32_t *hc = tm_win_hslot(&s->win, b->unit - 1, net);
 	if (!hc)
 		return 0;

@@ -223,6 +223,8 @@ void tm_sym_free(struct tm_sym *s)
 	s->outc = NULL;
 	free(s->outn);
 	s->outn = NULL;
+	free(s->retc);
+	s->retc = NULL;
 }
 
 uint64_t tm_sym_quantile(const struct tm_sym *s, double q)

@@ -346,7 +346,14 @@ static json_t *windows_json(const struct tm_coll *c, const struct tm_sym *s)
 	for (unsigned i = 0; i < TM_WIN_NWINDOWS; i++) {
 		struct tm_wfig f;
 		tm_win_figures(&s->win, &c->clock, (enum tm_window)i, &f);
-		json_object_set_new(o, window_names[i], tm_window_json(s, &f));
+		json_t *w = tm_window_json(s, &f);
+		if (s->retc) {
+			uint64_t n[TM_RETC_MAX + 1];
+			tm_retc_window(s->retc, &s->win, (enum tm_window)i, n);
+			json_object_set_new(w, "returns",
+					    tm_retc_json(&s->retc->def, n, f.calls, 0));
+		}
+		json_object_set_new(o, window_names[i], w);
 	}
 	return o;
 }
@@ -447,6 +454,9 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	json_object_set_new(o, "failed", tm_json_count(s->failed));
 	json_object_set_new(o, "outcome_calls", tm_json_count(s->outcomes));
 	json_object_set_new(o, "outcomes", outcomes_json(c, s));
+	if (s->retc)
+		json_object_set_new(o, "returns",
+				    tm_retc_json(&s->retc->def, s->retc->n, s->calls, 1));
 	json_object_set_new(o, "not_judged", tm_json_count(not_judged(s)));
 	json_object_set_new(o, "exceptions", tm_json_count(s->exceptions));
 	json_object_set_new(o, "unwound", tm_json_count(s->unwound));

@@ -52,6 +52,10 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 	case TM_ST_EXCEPTION: s->exceptions++; break;
 	default: s->unwound++; break;
 	}
+	/* return classes (model/retclass.h): calls that returned a value;
+	 * one left by an exception or a longjmp has none (unclassified) */
+	if (__builtin_expect(s->no_fast, 0) && s->retc && k->status <= TM_ST_NORULE)
+		tm_retc_call(s->retc, u, k->value);
 	if (k->timed) {
 		/* the whole-run histogram is not touched here: it takes each
 		 * second's durations when the second is sealed (tm_win_seal) */

@@ -138,12 +138,18 @@ void tm_outc_bind(struct tm_coll *c, struct tm_sym *s)
 			map_set(&m, v, builtin[i].o);
 	}
 	const struct tm_outcfg *cfg = c->outcfg;
+	const struct tm_retc_def *ret = NULL;
+	struct tm_retc_def built;
+	if (tm_retc_builtin(s->name, s->codes, &built))
+		ret = &built;
 	for (size_t i = 0; cfg && i < cfg->n; i++) {
 		const struct tm_outc_rule *r = &cfg->r[i];
 		if (fnmatch(r->pattern, s->name, 0) != 0)
 			continue;
 		if (r->blocking >= 0)
 			s->blocking = (uint8_t)r->blocking;
+		if (r->has_returns)
+			ret = &r->ret;
 		if (r->has_all)
 			m.all = r->all;
 		for (uint32_t k = 0; k < r->n; k++) {
@@ -154,6 +160,7 @@ void tm_outc_bind(struct tm_coll *c, struct tm_sym *s)
 				map_set(&m, v, r->e[k].o);
 		}
 	}
+	tm_retc_bind(s, ret);
 	int any = m.all != TM_OUTC_NONE;
 	for (uint32_t i = 0; i < m.n; i++)
 		any |= m.e[i].o != TM_OUTC_NONE;
@@ -255,30 +262,46 @@ static int valid_code(const char *k)
 	       tm_code_value(TM_CODES_SQLITE, k, &v) == 0;
 }
 
-/* One "outcomes" entry; 0, or -1 with *field and *why set. */
-static int parse_entry(struct tm_outcfg *g, const json_t *e, struct tm_outc_rule *r,
-		       const char **field, const char **why)
+/* An entry's "returns": 0..TM_RETC_MAX class: condition, in order. 0, or
+ * -1 with *field and *why set (into fbuf and wbuf). */
+static int parse_returns(const json_t *rets, struct tm_outc_rule *r, const char **field,
+			 const char **why, char *fbuf, size_t flen, char *wbuf, size_t wlen)
 {
-	memset(r, 0, sizeof(*r));
-	r->blocking = -1;
-	r->all = TM_OUTC_NONE;
-	const json_t *f = json_object_get(e, "function"), *codes = json_object_get(e, "codes");
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)e, k, v)
+	*field = "returns";
+	if (!json_is_object(rets) || json_object_size(rets) > TM_RETC_MAX) {
+		*why = "must be an object of 0..8 class: condition (\"ret != NULL\")";
+		return -1;
+	}
+	r->has_returns = 1;
+	json_object_foreach((json_t *)rets, k, v)
 	{
-		if (strcmp(k, "function") != 0 && strcmp(k, "codes") != 0) {
-			*field = k;
-			*why = "unknown field (function, codes)";
+		/* the name and the parser's message quote the file: made one
+		 * line of printable text */
+		char t[41], raw[256];
+		tm_term_text(t, sizeof(t), k);
+		snprintf(fbuf, flen, "returns.%s", t);
+		*field = fbuf;
+		if (!json_is_string(v)) {
+			*why = "must be a condition (a string: \"ret == 100\", \"ret != NULL\")";
+			return -1;
+		}
+		if (tm_retc_add(&r->ret, k, json_string_value(v), raw, sizeof(raw)) < 0) {
+			tm_term_text(wbuf, wlen, raw);
+			*why = wbuf;
 			return -1;
 		}
 	}
-	*field = "function";
-	if (!json_is_string(f) || !tm_rules_valid_pattern(json_string_value(f))) {
-		*why = "must be a name or glob of 1..199 bytes";
-		return -1;
-	}
-	snprintf(r->pattern, sizeof(r->pattern), "%s", json_string_value(f));
+	return 0;
+}
+
+/* An entry's "codes": 1..TM_OUTC_CODES code: outcome. */
+static int parse_codes(struct tm_outcfg *g, const json_t *codes, struct tm_outc_rule *r,
+		       const char **field, const char **why)
+{
+	const char *k;
+	json_t *v;
 	*field = "codes";
 	if (!json_is_object(codes) || !json_object_size(codes) ||
 	    json_object_size(codes) > TM_OUTC_CODES) {
@@ -305,6 +328,41 @@ static int parse_entry(struct tm_outcfg *g, const json_t *e, struct tm_outc_rule
 		snprintf(r->e[r->n].code, sizeof(r->e[r->n].code), "%s", k);
 		r->e[r->n++].o = (uint8_t)o;
 	}
+	return 0;
+}
+
+/* One "outcomes" entry: "function" and "codes", "returns" or both; 0, or
+ * -1 with *field and *why set (possibly into fbuf and wbuf). */
+static int parse_entry(struct tm_outcfg *g, const json_t *e, struct tm_outc_rule *r,
+		       const char **field, const char **why, char *fbuf, size_t flen, char *wbuf,
+		       size_t wlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->blocking = -1;
+	r->all = TM_OUTC_NONE;
+	const json_t *f = json_object_get(e, "function"), *codes = json_object_get(e, "codes");
+	const json_t *rets = json_object_get(e, "returns");
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)e, k, v)
+	{
+		if (strcmp(k, "function") != 0 && strcmp(k, "codes") != 0 &&
+		    strcmp(k, "returns") != 0) {
+			*field = k;
+			*why = "unknown field (function, codes, returns)";
+			return -1;
+		}
+	}
+	*field = "function";
+	if (!json_is_string(f) || !tm_rules_valid_pattern(json_string_value(f))) {
+		*why = "must be a name or glob of 1..199 bytes";
+		return -1;
+	}
+	snprintf(r->pattern, sizeof(r->pattern), "%s", json_string_value(f));
+	if ((codes || !rets) && parse_codes(g, codes, r, field, why) < 0)
+		return -1;
+	if (rets && parse_returns(rets, r, field, why, fbuf, flen, wbuf, wlen) < 0)
+		return -1;
 	*field = "";
 	return 0;
 }
@@ -328,15 +386,18 @@ static int parse_outcomes(struct tm_outcfg *g, const json_t *oc, const char *pat
 	const json_t *e;
 	if (!json_is_array(oc)) {
 		tm_rules_say(log, path,
-			     "\"outcomes\" must be an array of {\"function\", \"codes\"}; ignored");
+			     "\"outcomes\" must be an array of {\"function\", \"codes\" or "
+			     "\"returns\"}; ignored");
 		return 1;
 	}
 	json_array_foreach(oc, i, e)
 	{
 		struct tm_outc_rule r;
 		const char *field = "", *why = "must be an object";
+		char fbuf[64], wbuf[256];
 		unsigned names = g->nnames;
-		if (!json_is_object(e) || parse_entry(g, e, &r, &field, &why) < 0) {
+		if (!json_is_object(e) || parse_entry(g, e, &r, &field, &why, fbuf, sizeof(fbuf),
+						      wbuf, sizeof(wbuf)) < 0) {
 			g->nnames = names; /* names of a refused entry are not kept */
 			tm_rules_say(log, path, "outcomes[%zu]%s%.48s%s %s; entry ignored", i,
 				     *field ? " \"" : "", field, *field ? "\":" : "", why);

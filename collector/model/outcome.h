@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/retclass.h"
+
 #define TM_OUTC_NAMES	  16  /* outcome names: built-in and the rules file's */
 #define TM_OUTC_NAME	  32  /* bytes of one, with its NUL */
 #define TM_OUTC_CODES	  32  /* codes per function */
@@ -66,13 +68,16 @@ struct tm_outc_n {
 };
 
 /* The rules file's part: entries in file order (a later one overrides an
- * earlier one, and all of them the built-in table). */
+ * earlier one, and all of them the built-in table; return classes as a
+ * whole list, codes code by code). */
 struct tm_outc_rule {
 	char pattern[200]; /* fnmatch on the display name */
 	uint32_t n;
-	int has_all;  /* "*": every code not listed */
-	uint8_t all;  /* its outcome, TM_OUTC_NONE: failed */
-	int blocking; /* -1: not said, 0, 1 */
+	int has_all;	 /* "*": every code not listed */
+	uint8_t all;	 /* its outcome, TM_OUTC_NONE: failed */
+	int blocking;	 /* -1: not said, 0, 1 */
+	int has_returns; /* "returns": `ret` replaces the classes (n 0: none) */
+	struct tm_retc_def ret;
 	struct {
 		char code[48]; /* a name (ENOENT, SQLITE_BUSY) or a decimal number */
 		uint8_t o;
@@ -92,17 +97,19 @@ struct json_t;
 
 /* The name of outcome o (the built-in ones without a rules file). */
 const char *tm_outc_name(const struct tm_coll *c, unsigned o);
-/* Resolves s's outcome codes and blocking flag from its name and code
- * domain: the built-in table, then the rules file. Allocates s->outc only
- * for a function that has outcome codes. Called when a function is first
- * seen and whenever its domain or the rules change. */
+/* Resolves s's outcome codes, return classes and blocking flag from its
+ * name and code domain: the built-in tables, then the rules file.
+ * Allocates s->outc (s->retc) only for a function that has outcome codes
+ * (return classes). Called when a function is first seen and whenever its
+ * domain or the rules change. */
 void tm_outc_bind(struct tm_coll *c, struct tm_sym *s);
 /* Counts n calls of s with code `code` as outcome o (out of line: only
  * failed calls of functions with outcome codes come here). */
 void tm_sym_outcome_add(struct tm_sym *s, unsigned o, int32_t code, uint64_t n);
-/* The "outcomes" and "blocking" sections of a rules file: every bad entry
- * one line on log (a FILE *) naming it and the field, and skipped.
- * Returns the number of bad entries. Rebinds the functions already seen. */
+/* The "outcomes" (codes, returns) and "blocking" sections of a rules
+ * file: every bad entry one line on log (a FILE *) naming it and the
+ * field, and skipped. Returns the number of bad entries. Rebinds the
+ * functions already seen. */
 int tm_outc_parse(struct tm_coll *c, const struct json_t *root, const char *path, void *log);
 void tm_outc_free(struct tm_coll *c);
 

@@ -240,6 +240,21 @@ static void calls(struct prom *o)
 				sym_sample(o, "tm_call_outcomes_total", s, "outcome",
 					   tm_outc_name(o->c, k), (double)n[k]);
 	}
+	family(o, "tm_call_returns_total", "counter",
+	       "Calls by the class of their return value (the rules file's \"returns\", "
+	       "sqlite3_step's row and done): each class, other (matched none), unclassified "
+	       "(no return value seen); they add up to tm_calls_total.");
+	FOR_SYMS(o, s)
+	if (s->retc) {
+		const struct tm_retc *r = s->retc;
+		for (unsigned k = 0; k < r->def.n; k++)
+			sym_sample(o, "tm_call_returns_total", s, "class", r->def.c[k].name,
+				   (double)r->n[k]);
+		sym_sample(o, "tm_call_returns_total", s, "class", "other",
+			   (double)r->n[TM_RETC_OTHER]);
+		sym_sample(o, "tm_call_returns_total", s, "class", "unclassified",
+			   (double)tm_retc_unclassified(r->n, s->calls));
+	}
 	family(o, "tm_call_slow_total", "counter", "Calls longer than the function's slow_ms.");
 	FOR_SYMS(o, s)
 	if (s->slow_ns)

@@ -127,8 +127,8 @@ static void top_errors(char *out, size_t len, const struct tm_sym *s)
 	free(e);
 }
 
-/* The line under a row: outcomes with their codes, bytes, abnormal ends.
- * Empty when the row has none of them. */
+/* The line under a row: outcomes with their codes, return classes, bytes,
+ * abnormal ends. Empty when the row has none of them. */
 static void row_extras(char *out, size_t len, const struct tm_coll *c, const struct tm_sym *s)
 {
 	size_t o = 0;
@@ -159,6 +159,26 @@ static void row_extras(char *out, size_t len, const struct tm_coll *c, const str
 			ADD(" +%zu more", codes - shown);
 		ADD(", not failures)");
 	}
+	if (s->retc && s->calls) {
+		/* return classes with calls, in their order, then other and
+		 * unclassified when there are any */
+		const struct tm_retc *r = s->retc;
+		uint64_t un = tm_retc_unclassified(r->n, s->calls);
+		ADD("%sreturns", o ? "; " : "");
+		const char *sep = " ";
+		for (unsigned k = 0; k <= r->def.n; k++) {
+			unsigned i = k < r->def.n ? k : TM_RETC_OTHER;
+			if (!r->n[i])
+				continue;
+			ADD("%s%s %llu (%.1f%%)", sep, k < r->def.n ? r->def.c[k].name : "other",
+			    (unsigned long long)r->n[i],
+			    100.0 * (double)r->n[i] / (double)s->calls);
+			sep = ", ";
+		}
+		if (un)
+			ADD("%sunclassified %llu (%.1f%%)", sep, (unsigned long long)un,
+			    100.0 * (double)un / (double)s->calls);
+	}
 	if ((s->flags & TM_RF_BYTES) && s->bytes) {
 		char b[32];
 		fmt_bytes(b, sizeof(b), s->bytes);
@@ -177,7 +197,7 @@ static void print_row(FILE *f, const struct tm_coll *c, const struct row *r, siz
 		      double secs, double total)
 {
 	const struct tm_sym *s = r->s;
-	char rate[24], failed[24], errs[160], extra[512];
+	char rate[24], failed[24], errs[160], extra[768];
 	fmt_rate(rate, sizeof(rate), s->calls, secs);
 	if (s->flags & TM_RF_HAS_RULE)
 		snprintf(failed, sizeof(failed), "%llu", (unsigned long long)s->failed);

@@ -306,7 +306,7 @@ Test(outcome, rules_override_extend_and_refuse)
 		 "number or \"*\"; entry ignored\n"),
 		"outcomes[3] \"EAGAIN\": must be \"failed\" or an outcome name",
 		"outcomes[4] \"EAGAIN\": must be \"failed\" or an outcome name",
-		"outcomes[5] \"code\": unknown field (function, codes); entry ignored\n",
+		"outcomes[5] \"code\": unknown field (function, codes, returns); entry ignored\n",
 		"outcomes[6] \"function\": must be a name or glob",
 		"outcomes[7] \"codes\": must be an object of 1..32 code: outcome; entry ignored\n",
 		"outcomes[8] \"EAGAIN\": must be a string",
