@@ -55,7 +55,7 @@ static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 		     TM_RF_FLOW_IN | TM_RF_FLOW_OUT);
 	if ((w->flags & TM_RF_SAMPLED) && w->sample > s->sample)
 		s->sample = w->sample;
-	if (w->codes <= TM_CODES_NUMBER && w->codes != TM_CODES_NONE)
+	if (w->codes < TM_CODES_COUNT && w->codes != TM_CODES_NONE)
 		s->codes = w->codes;
 	if (!s->object[0]) {
 		memcpy(s->object, w->object, sizeof(s->object));

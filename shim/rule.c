@@ -244,10 +244,10 @@ static const struct name_val errsrcs[] = {
 	{"none", TM_ERR_NONE},	 {NULL, 0},
 };
 static const struct name_val domains[] = {
-	{"errno", TM_CODES_ERRNO},
-	{"sqlite", TM_CODES_SQLITE},
-	{"number", TM_CODES_NUMBER},
-	{NULL, 0},
+	{"errno", TM_CODES_ERRNO},   {"sqlite", TM_CODES_SQLITE},
+	{"number", TM_CODES_NUMBER}, {"zlib", TM_CODES_ZLIB},
+	{"curl", TM_CODES_CURL},     {"curlm", TM_CODES_CURLM},
+	{"eai", TM_CODES_EAI},	     {NULL, 0},
 };
 
 /* One factor of a byte source at s: "ret", or "argN" with an optional
@@ -343,7 +343,9 @@ int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *succes
 					       : TM_CODES_NUMBER;
 	if (codes) {
 		if (lookup(domains, codes, &v) < 0) {
-			snprintf(err, errlen, "unknown code names '%s' (errno, sqlite, number)",
+			snprintf(err, errlen,
+				 "unknown code names '%s' (errno, sqlite, zlib, curl, curlm, eai, "
+				 "number)",
 				 codes);
 			return -1;
 		}

@@ -18,6 +18,10 @@ static const char *const builtin_names[] = {
 	[TM_OUTC_IN_PROG] = "in_progress",
 	[TM_OUTC_WOULD_BLK] = "would_block",
 	[TM_OUTC_EARLIER] = "reports_earlier_error",
+	[TM_OUTC_NO_PROG] = "no_progress",
+	[TM_OUTC_BUSY] = "busy",
+	[TM_OUTC_TIMED_OUT] = "timed_out",
+	[TM_OUTC_ENDED_EARLY] = "ended_early",
 };
 #define NBUILTIN_NAMES (sizeof(builtin_names) / sizeof(builtin_names[0]))
 
@@ -29,7 +33,24 @@ static const char *const builtin_names[] = {
  *   they would have to wait: the program asked not to.
  * - sqlite3_finalize and sqlite3_reset return the error of the statement's
  *   most recent sqlite3_step (SQLite's documentation of both), which was
- *   counted as that step's failure: every code they return is that. */
+ *   counted as that step's failure: every code they return is that.
+ * - deflate and inflate return Z_BUF_ERROR when they could make no
+ *   progress (no input left or no room for output); zlib.h: "not fatal",
+ *   call again with more (deflateParams: with more output space).
+ *   deflateEnd's Z_DATA_ERROR says the stream was ended before Z_FINISH
+ *   and pending data discarded: the stream is freed all the same, and
+ *   programs that flush with Z_SYNC_FLUSH and write their own trailer
+ *   (pigz) end every stream that way.
+ * - A trylock's EBUSY (sem_trywait's EAGAIN) is the answer it was asked
+ *   for: the lock is held. A timed wait's ETIMEDOUT is its deadline
+ *   passing, which the caller chose.
+ * - libcurl's curl_easy_send/curl_easy_recv return CURLE_AGAIN when the
+ *   socket would block.
+ * - OpenSSL's I/O functions fail with errno EAGAIN when the socket would
+ *   block (SSL_ERROR_WANT_READ/WANT_WRITE: OpenSSL's socket BIO clears
+ *   errno before each read and write, so EAGAIN is this call's); a 0
+ *   from SSL_shutdown is "close_notify sent, the peer's not yet here":
+ *   call it again. */
 static const struct {
 	const char *fn;
 	uint16_t domain;
@@ -53,6 +74,37 @@ static const struct {
 	{"sendmsg", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
 	{"sqlite3_finalize", TM_CODES_SQLITE, "*", TM_OUTC_EARLIER},
 	{"sqlite3_reset", TM_CODES_SQLITE, "*", TM_OUTC_EARLIER},
+	{"deflate", TM_CODES_ZLIB, "Z_BUF_ERROR", TM_OUTC_NO_PROG},
+	{"deflateParams", TM_CODES_ZLIB, "Z_BUF_ERROR", TM_OUTC_NO_PROG},
+	{"deflateEnd", TM_CODES_ZLIB, "Z_DATA_ERROR", TM_OUTC_ENDED_EARLY},
+	{"inflate", TM_CODES_ZLIB, "Z_BUF_ERROR", TM_OUTC_NO_PROG},
+	{"pthread_mutex_trylock", TM_CODES_ERRNO, "EBUSY", TM_OUTC_BUSY},
+	{"pthread_rwlock_tryrdlock", TM_CODES_ERRNO, "EBUSY", TM_OUTC_BUSY},
+	{"pthread_rwlock_trywrlock", TM_CODES_ERRNO, "EBUSY", TM_OUTC_BUSY},
+	{"pthread_spin_trylock", TM_CODES_ERRNO, "EBUSY", TM_OUTC_BUSY},
+	{"sem_trywait", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_BUSY},
+	{"pthread_mutex_timedlock", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"pthread_mutex_clocklock", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"pthread_rwlock_timedrdlock", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"pthread_rwlock_timedwrlock", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"pthread_rwlock_clockrdlock", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"pthread_rwlock_clockwrlock", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"pthread_cond_timedwait", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"pthread_cond_clockwait", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"sem_timedwait", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"sem_clockwait", TM_CODES_ERRNO, "ETIMEDOUT", TM_OUTC_TIMED_OUT},
+	{"curl_easy_send", TM_CODES_CURL, "CURLE_AGAIN", TM_OUTC_WOULD_BLK},
+	{"curl_easy_recv", TM_CODES_CURL, "CURLE_AGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_read", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_read_ex", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_peek", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_peek_ex", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_write", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_write_ex", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_connect", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_accept", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_do_handshake", TM_CODES_ERRNO, "EAGAIN", TM_OUTC_WOULD_BLK},
+	{"SSL_shutdown", TM_CODES_NUMBER, "0", TM_OUTC_IN_PROG},
 };
 
 /* Functions whose time is mostly waiting for something else (I/O, a
@@ -258,8 +310,10 @@ static int valid_code(const char *k)
 		return 1;
 	if (strlen(k) >= sizeof(((struct tm_outc_rule *)0)->e[0].code))
 		return 0;
-	return tm_code_value(TM_CODES_ERRNO, k, &v) == 0 ||
-	       tm_code_value(TM_CODES_SQLITE, k, &v) == 0;
+	for (unsigned d = TM_CODES_ERRNO; d < TM_CODES_COUNT; d++)
+		if (tm_code_value(d, k, &v) == 0)
+			return 1;
+	return 0;
 }
 
 /* An entry's "returns": 0..TM_RETC_MAX class: condition, in order. 0, or
@@ -312,7 +366,8 @@ static int parse_codes(struct tm_outcfg *g, const json_t *codes, struct tm_outc_
 	{
 		*field = k;
 		if (!valid_code(k)) {
-			*why = "is not an errno or SQLite code name, a number or \"*\"";
+			*why = "is not a code name (errno, SQLite, zlib, curl, EAI), a number or "
+			       "\"*\"";
 			return -1;
 		}
 		int o = json_is_string(v) ? outcome_index(g, json_string_value(v), why) : -1;

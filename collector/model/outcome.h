@@ -2,9 +2,9 @@
 /* What a function's calls mean beyond ok and failed: the codes a failed
  * call returns that are not failures but outcomes of their own (connect's
  * EINPROGRESS, a non-blocking read's EAGAIN, sqlite3_finalize repeating
- * the error of the statement's last step), and the functions whose time
- * is mostly waiting. A built-in table by function name, extended and
- * overridden by the rules file ("outcomes", "blocking"; docs/CONFIG.md). */
+ * the error of the statement's last step, zlib's Z_BUF_ERROR, a trylock's
+ * EBUSY), and the functions whose time is mostly waiting. A built-in table by function name,
+ * extended and overridden by the rules file ("outcomes", "blocking"; docs/CONFIG.md). */
 #ifndef TM_OUTCOME_H
 #define TM_OUTCOME_H
 
@@ -13,14 +13,18 @@
 
 #include "model/retclass.h"
 
-#define TM_OUTC_NAMES	  16  /* outcome names: built-in and the rules file's */
-#define TM_OUTC_NAME	  32  /* bytes of one, with its NUL */
-#define TM_OUTC_CODES	  32  /* codes per function */
-#define TM_OUTC_RULES	  256 /* rules-file entries ("outcomes", "blocking") */
-#define TM_OUTC_NONE	  0xff
-#define TM_OUTC_IN_PROG	  0 /* built-in names, always these indices */
-#define TM_OUTC_WOULD_BLK 1
-#define TM_OUTC_EARLIER	  2
+#define TM_OUTC_NAMES	    16	/* outcome names: built-in and the rules file's */
+#define TM_OUTC_NAME	    32	/* bytes of one, with its NUL */
+#define TM_OUTC_CODES	    32	/* codes per function */
+#define TM_OUTC_RULES	    256 /* rules-file entries ("outcomes", "blocking") */
+#define TM_OUTC_NONE	    0xff
+#define TM_OUTC_IN_PROG	    0 /* built-in names, always these indices */
+#define TM_OUTC_WOULD_BLK   1
+#define TM_OUTC_EARLIER	    2
+#define TM_OUTC_NO_PROG	    3
+#define TM_OUTC_BUSY	    4
+#define TM_OUTC_TIMED_OUT   5
+#define TM_OUTC_ENDED_EARLY 6
 
 /* One function's codes, resolved in its code domain when it is first seen
  * (tm_outc_bind): a code listed with outcome TM_OUTC_NONE is a failure

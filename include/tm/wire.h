@@ -87,11 +87,19 @@ enum tm_seg_flags {
 	TM_SEG_COUNTERS = 1u << 0, /* every claimed thread slot has cnt[] backed */
 };
 
+/* How a symbol's error codes are named. A reader meets values it does not
+ * know (a newer shim): it names those codes as plain numbers. Values are
+ * never reused; new ones are added before TM_CODES_COUNT. */
 enum tm_code_domain {
 	TM_CODES_NONE = 0,
 	TM_CODES_ERRNO = 1,
 	TM_CODES_SQLITE = 2,
 	TM_CODES_NUMBER = 3,
+	TM_CODES_ZLIB = 4,  /* Z_OK, Z_STREAM_END, Z_DATA_ERROR, ... */
+	TM_CODES_CURL = 5,  /* CURLcode: CURLE_COULDNT_CONNECT, ... */
+	TM_CODES_CURLM = 6, /* CURLMcode: CURLM_BAD_HANDLE, ... */
+	TM_CODES_EAI = 7,   /* getaddrinfo/getnameinfo: EAI_NONAME, ... (glibc values) */
+	TM_CODES_COUNT
 };
 
 /* One completed call: 32 bytes, two per cache line. */

@@ -91,7 +91,7 @@ set +e
 "$TMRUN" -q -s "$SYMS" --rules "$WORK/rules.json" -o "$WORK/r.json" -- \
 	sqlite3 "$WORK/rules.db" <"$WORK/q.sql" >/dev/null 2>"$WORK/rules.err"
 set -e
-grep -q '^tmrun: rules .*rules.json: outcomes\[2\] "SQLITE_NOPE": is not an errno or SQLite code name' \
+grep -q '^tmrun: rules .*rules.json: outcomes\[2\] "SQLITE_NOPE": is not a code name (errno, SQLite, zlib, curl, EAI)' \
 	"$WORK/rules.err" || fail "bad entry not said: $(cat "$WORK/rules.err")"
 r=$WORK/r.json
 expect_eq "rules: sqlite3_finalize failed again" "$(field "$r" sqlite3_finalize failed)" $((KU + KN))

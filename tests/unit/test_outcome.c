@@ -302,8 +302,8 @@ Test(outcome, rules_override_extend_and_refuse)
 			   &bad);
 	cr_assert_eq(bad, 9, "%s", said);
 	static const char *const lines[] = {
-		("rules r.json: outcomes[2] \"ENOPE\": is not an errno or SQLite code name, a "
-		 "number or \"*\"; entry ignored\n"),
+		("rules r.json: outcomes[2] \"ENOPE\": is not a code name (errno, SQLite, zlib, "
+		 "curl, EAI), a number or \"*\"; entry ignored\n"),
 		"outcomes[3] \"EAGAIN\": must be \"failed\" or an outcome name",
 		"outcomes[4] \"EAGAIN\": must be \"failed\" or an outcome name",
 		"outcomes[5] \"code\": unknown field (function, codes, returns); entry ignored\n",
@@ -367,6 +367,180 @@ Test(outcome, blocking_and_inner_calls)
 	cr_assert_eq(jint(sym_json_of(root, "work"), "inner_calls"), 3);
 	cr_assert(json_is_true(json_object_get(sym_json_of(root, "epoll_wait"), "blocking")));
 	json_decref(root);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+static const char *const libs[] = {"inflate",
+				   "curl_easy_recv",
+				   "getaddrinfo",
+				   "pthread_mutex_trylock",
+				   "pthread_cond_timedwait",
+				   "SSL_shutdown",
+				   "gzread"};
+
+/* The library profiles' domains: codes are named in them (Z_DATA_ERROR,
+ * CURLE_AGAIN, EAI_NONAME), the built-in outcomes apply in them
+ * (Z_BUF_ERROR, CURLE_AGAIN, EBUSY, ETIMEDOUT, SSL_shutdown's 0), other
+ * codes stay failures, and a domain value no collector knows names its
+ * codes as numbers. */
+Test(outcome, library_domains)
+{
+	struct segfake f;
+	struct tm_coll c;
+	static const uint16_t dom[] = {
+		TM_CODES_ZLIB,	TM_CODES_CURL,	 TM_CODES_EAI, TM_CODES_ERRNO,
+		TM_CODES_ERRNO, TM_CODES_NUMBER, 999};
+	segfake_create(&f, "unit", 64, 1, 8, libs, 7);
+	for (uint32_t i = 0; i < 7; i++)
+		wsym(&f, i)->codes = dom[i];
+	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -5, -5); /* Z_BUF_ERROR */
+	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -5, -5);
+	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -3, -3); /* Z_DATA_ERROR */
+	segfake_push(&f, 0, 0, 100, TM_ST_OK, 1, 0);
+	segfake_push(&f, 0, 1, 100, TM_ST_FAILED, 81, 81); /* CURLE_AGAIN */
+	segfake_push(&f, 0, 1, 100, TM_ST_FAILED, 56, 56); /* CURLE_RECV_ERROR */
+	segfake_push(&f, 0, 1, 100, TM_ST_FAILED, 20, 20); /* retired */
+	segfake_push(&f, 0, 2, 100, TM_ST_FAILED, -2, -2); /* EAI_NONAME */
+	segfake_push(&f, 0, 3, 100, TM_ST_FAILED, EBUSY, EBUSY);
+	segfake_push(&f, 0, 3, 100, TM_ST_FAILED, EINVAL, EINVAL);
+	segfake_push(&f, 0, 4, 100, TM_ST_FAILED, ETIMEDOUT, ETIMEDOUT);
+	segfake_push(&f, 0, 5, 100, TM_ST_FAILED, 0, 0);
+	segfake_push(&f, 0, 5, 100, TM_ST_FAILED, -1, -1);
+	segfake_push(&f, 0, 6, 100, TM_ST_FAILED, -1, -1);
+	coll_on(&c, f.dir);
+	cr_assert_eq(tm_coll_scan(&c), 1);
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "inflate")->outcomes, 2);
+	cr_assert_eq(sym(&c, "inflate")->failed, 1);
+	cr_assert_eq(sym(&c, "curl_easy_recv")->outcomes, 1);
+	cr_assert_eq(sym(&c, "curl_easy_recv")->failed, 2);
+	cr_assert_eq(sym(&c, "getaddrinfo")->failed, 1);
+	cr_assert_eq(sym(&c, "pthread_mutex_trylock")->outcomes, 1);
+	cr_assert_eq(sym(&c, "pthread_mutex_trylock")->failed, 1);
+	cr_assert_eq(sym(&c, "pthread_cond_timedwait")->outcomes, 1);
+	cr_assert_eq(sym(&c, "SSL_shutdown")->outcomes, 1);
+	cr_assert_eq(sym(&c, "SSL_shutdown")->failed, 1);
+	cr_assert_eq(sym(&c, "gzread")->codes, TM_CODES_NONE, "an unknown domain is not taken");
+	json_t *root = tm_summary_json(&c);
+	json_t *e = json_object_get(sym_json_of(root, "inflate"), "errors");
+	cr_assert_eq(jint(e, "Z_DATA_ERROR"), 1);
+	json_t *o = json_object_get(json_object_get(sym_json_of(root, "inflate"), "outcomes"),
+				    "no_progress");
+	cr_assert_eq(jint(json_object_get(o, "codes"), "Z_BUF_ERROR"), 2);
+	e = json_object_get(sym_json_of(root, "curl_easy_recv"), "errors");
+	cr_assert_eq(jint(e, "CURLE_RECV_ERROR"), 1);
+	cr_assert_eq(jint(e, "CURLE_20"), 1, "a retired CURLcode by number");
+	o = json_object_get(json_object_get(sym_json_of(root, "curl_easy_recv"), "outcomes"),
+			    "would_block");
+	cr_assert_eq(jint(json_object_get(o, "codes"), "CURLE_AGAIN"), 1);
+	e = json_object_get(sym_json_of(root, "getaddrinfo"), "errors");
+	cr_assert_eq(jint(e, "EAI_NONAME"), 1);
+	cr_assert_eq(jint(json_object_get(sym_json_of(root, "getaddrinfo"), "errors_by_category"),
+			  "not_found"),
+		     1);
+	o = json_object_get(json_object_get(sym_json_of(root, "pthread_mutex_trylock"), "outcomes"),
+			    "busy");
+	cr_assert_eq(jint(json_object_get(o, "codes"), "EBUSY"), 1);
+	o = json_object_get(
+		json_object_get(sym_json_of(root, "pthread_cond_timedwait"), "outcomes"),
+		"timed_out");
+	cr_assert_eq(jint(json_object_get(o, "codes"), "ETIMEDOUT"), 1);
+	o = json_object_get(json_object_get(sym_json_of(root, "SSL_shutdown"), "outcomes"),
+			    "in_progress");
+	cr_assert_eq(jint(json_object_get(o, "codes"), "0"), 1);
+	cr_assert_eq(jint(json_object_get(sym_json_of(root, "gzread"), "errors"), "-1"), 1);
+	json_decref(root);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+/* Code names and numbers in every domain, both ways; a name is a code of
+ * its own domain only. */
+Test(outcome, code_names_by_domain)
+{
+	static const struct {
+		unsigned d;
+		int32_t code;
+		const char *name;
+	} t[] = {
+		{TM_CODES_ZLIB, 0, "Z_OK"},
+		{TM_CODES_ZLIB, 2, "Z_NEED_DICT"},
+		{TM_CODES_ZLIB, -5, "Z_BUF_ERROR"},
+		{TM_CODES_ZLIB, -6, "Z_VERSION_ERROR"},
+		{TM_CODES_CURL, 6, "CURLE_COULDNT_RESOLVE_HOST"},
+		{TM_CODES_CURL, 7, "CURLE_COULDNT_CONNECT"},
+		{TM_CODES_CURL, 28, "CURLE_OPERATION_TIMEDOUT"},
+		{TM_CODES_CURL, 81, "CURLE_AGAIN"},
+		{TM_CODES_CURL, 99, "CURLE_UNRECOVERABLE_POLL"},
+		{TM_CODES_CURLM, -1, "CURLM_CALL_MULTI_PERFORM"},
+		{TM_CODES_CURLM, 1, "CURLM_BAD_HANDLE"},
+		{TM_CODES_EAI, -2, "EAI_NONAME"},
+		{TM_CODES_EAI, -3, "EAI_AGAIN"},
+		{TM_CODES_EAI, -5, "EAI_NODATA"},
+		{TM_CODES_EAI, -9, "EAI_ADDRFAMILY"},
+		{TM_CODES_EAI, -11, "EAI_SYSTEM"},
+		{TM_CODES_EAI, -12, "EAI_OVERFLOW"},
+	};
+	char buf[64];
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int32_t v = 12345;
+		cr_assert_str_eq(tm_code_name(t[i].d, t[i].code, buf, sizeof(buf)), t[i].name);
+		cr_assert_eq(tm_code_value(t[i].d, t[i].name, &v), 0, "%s", t[i].name);
+		cr_assert_eq(v, t[i].code, "%s", t[i].name);
+	}
+	int32_t v;
+	cr_assert_neq(tm_code_value(TM_CODES_ERRNO, "EAI_NONAME", &v), 0);
+	cr_assert_neq(tm_code_value(TM_CODES_EAI, "EAGAIN", &v), 0);
+	cr_assert_neq(tm_code_value(TM_CODES_CURLM, "CURLE_AGAIN", &v), 0);
+	cr_assert_neq(tm_code_value(200, "Z_OK", &v), 0, "an unknown domain names nothing");
+	cr_assert_str_eq(tm_code_name(TM_CODES_ZLIB, 7, buf, sizeof(buf)), "Z_7");
+	cr_assert_str_eq(tm_code_name(TM_CODES_EAI, -200, buf, sizeof(buf)), "EAI_-200");
+	cr_assert_str_eq(tm_code_name(200, 5, buf, sizeof(buf)), "5");
+	cr_assert_str_eq(tm_code_category("CURLE_COULDNT_CONNECT"), "network");
+	cr_assert_str_eq(tm_code_category("CURLE_OPERATION_TIMEDOUT"), "timeout");
+	cr_assert_str_eq(tm_code_category("Z_DATA_ERROR"), "invalid_input");
+	cr_assert_str_eq(tm_code_category("EAI_NONAME"), "not_found");
+	cr_assert_str_eq(tm_code_category("EAI_AGAIN"), "network");
+}
+
+/* The rules file names codes of the library domains, each resolved in the
+ * function's own domain. */
+Test(outcome, rules_name_library_codes)
+{
+	struct segfake f;
+	struct tm_coll c;
+	static const char *const fns[] = {"inflate", "curl_easy_perform", "getaddrinfo"};
+	static const uint16_t dom[] = {TM_CODES_ZLIB, TM_CODES_CURL, TM_CODES_EAI};
+	segfake_create(&f, "unit", 64, 1, 8, fns, 3);
+	for (uint32_t i = 0; i < 3; i++)
+		wsym(&f, i)->codes = dom[i];
+	coll_on(&c, f.dir);
+	int bad;
+	char *said =
+		load_rules(&c, f.dir,
+			   "{\"outcomes\": ["
+			   " {\"function\": \"inflate\", \"codes\": {\"Z_BUF_ERROR\": \"failed\","
+			   " \"Z_NEED_DICT\": \"needs_dict\"}},"
+			   " {\"function\": \"curl_easy_perform\", \"codes\": "
+			   "{\"CURLE_OPERATION_TIMEDOUT\": \"timed_out\", \"EAI_NONAME\": \"x\"}},"
+			   " {\"function\": \"getaddrinfo\", \"codes\": {\"EAI_NONAME\": "
+			   "\"not_found\"}}]}",
+			   &bad);
+	cr_assert_eq(bad, 0, "%s", said);
+	free(said);
+	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -5, -5);
+	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, 2, 2);
+	segfake_push(&f, 0, 1, 100, TM_ST_FAILED, 28, 28);
+	segfake_push(&f, 0, 1, 100, TM_ST_FAILED, -2, -2);
+	segfake_push(&f, 0, 2, 100, TM_ST_FAILED, -2, -2);
+	cr_assert_eq(tm_coll_scan(&c), 1);
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "inflate")->failed, 1, "Z_BUF_ERROR given back to failures");
+	cr_assert_eq(sym(&c, "inflate")->outcomes, 1);
+	cr_assert_eq(sym(&c, "curl_easy_perform")->outcomes, 1);
+	cr_assert_eq(sym(&c, "curl_easy_perform")->failed, 1, "EAI_NONAME names no CURLcode");
+	cr_assert_eq(sym(&c, "getaddrinfo")->outcomes, 1);
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }

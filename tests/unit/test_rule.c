@@ -191,3 +191,27 @@ Test(rule, compiled_intervals_match_terms)
 								ks[kb], form, probes, np);
 	cr_assert_gt(checked, 100000);
 }
+
+/* The library profiles' code domains are accepted by name; others are
+ * refused naming the known ones. */
+Test(rule, library_code_domains)
+{
+	static const struct {
+		const char *name;
+		unsigned d;
+	} t[] = {{"zlib", TM_CODES_ZLIB},
+		 {"curl", TM_CODES_CURL},
+		 {"curlm", TM_CODES_CURLM},
+		 {"eai", TM_CODES_EAI}};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct tm_rule r = parse_ok("int", "ret == 0", "ret", t[i].name);
+		cr_assert_eq(r.codes, t[i].d, "%s", t[i].name);
+		cr_assert_lt(r.codes, TM_CODES_COUNT);
+	}
+	struct tm_rule r;
+	char err[256];
+	cr_assert_eq(tm_rule_from_strings(&r, "int", "ret == 0", "ret", "openssl", NULL, err,
+					  sizeof(err)),
+		     -1);
+	cr_assert(strstr(err, "(errno, sqlite, zlib, curl, curlm, eai, number)"), "%s", err);
+}
