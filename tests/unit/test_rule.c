@@ -210,7 +210,7 @@ Test(rule, library_code_domains)
 	}
 	struct tm_rule r;
 	char err[256];
-	cr_assert_eq(tm_rule_from_strings(&r, "int", "ret == 0", "ret", "openssl", NULL, err,
+	cr_assert_eq(tm_rule_from_strings(&r, "int", "ret == 0", "ret", "openssl", NULL, NULL, err,
 					  sizeof(err)),
 		     -1);
 	cr_assert(strstr(err, "(errno, sqlite, zlib, curl, curlm, eai, number)"), "%s", err);
