@@ -75,9 +75,12 @@ static int tm_json_str(struct tm_jansson *j, json_t *o, const char *key, char *d
 	return 1;
 }
 
+/* "root" and "fail_if" are the collector's (a workflow's root): taken
+ * here and left to it */
 static const char *const tm_rule_keys[] = {"ret",     "success", "error",	     "codes",
 					   "bytes",   "size",	 "flow",	     "name",
-					   "slow_ms", "sample",	 "count_only", NULL};
+					   "slow_ms", "sample",	 "count_only", "root",
+					   "fail_if", NULL};
 
 static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *path,
 			 const char *key, json_t *e)
@@ -98,8 +101,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 				g,
 				"tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
 				"success, "
-				"error, codes, bytes, size, flow, name, slow_ms, sample, count_only); "
-				"ignoring "
+				"error, codes, bytes, size, flow, name, slow_ms, sample, count_only, "
+				"root, fail_if); ignoring "
 				"this symbol",
 				path, key, k);
 			return -1;

@@ -15,11 +15,77 @@
 
 #define UNKNOWN UINT32_MAX
 
+/* 0 (added, or already a root), -ENOSPC (TM_WF_MAX reached: said here)
+ * or -ENOMEM. */
+static int wf_add(struct tm_coll *c, const char *root, int any_step, const char *path, FILE *log)
+{
+	if (!c->wf && !(c->wf = calloc(1, sizeof(*c->wf))))
+		return -ENOMEM;
+	for (size_t i = 0; i < c->wf->n; i++)
+		if (strcmp(c->wf->wf[i].root, root) == 0)
+			return 0;
+	if (c->wf->n >= TM_WF_MAX) {
+		fprintf(log, "%s: rules %s: more than %d workflows; the rest ignored\n", tm_tool,
+			path, TM_WF_MAX);
+		return -ENOSPC;
+	}
+	struct tm_wf *x = &c->wf->wf[c->wf->n++];
+	c->calls_on = 1; /* units are made of the call structure */
+	snprintf(x->root, sizeof(x->root), "%s", root);
+	x->any_step = any_step;
+	return 0;
+}
+
+/* "symbols": {"handle": {"root": true, "fail_if": "any_step"}}: the same
+ * as a workflows[] entry, written in the function's own rule (the shim
+ * reads the file too and ignores both fields). The root is the rule's
+ * display name, or its pattern's function part; a glob is no root. */
+static int wf_parse_syms(struct tm_coll *c, json_t *root, const char *path, FILE *log)
+{
+	json_t *syms = json_object_get(root, "symbols"), *v;
+	const char *key;
+	if (!json_is_object(syms))
+		return 0;
+	json_object_foreach(syms, key, v)
+	{
+		json_t *rt = json_is_object(v) ? json_object_get(v, "root") : NULL;
+		if (!rt || json_is_false(rt))
+			continue;
+		json_t *fj = json_object_get(v, "fail_if");
+		const char *f = fj ? json_string_value(fj) : "root";
+		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *colon = strrchr(key, ':');
+		if (!name)
+			name = colon && colon[1] ? colon + 1 : key;
+		char shown[160];
+		tm_term_text(shown, sizeof(shown), key);
+		if (!json_is_true(rt) || !f ||
+		    (strcmp(f, "root") != 0 && strcmp(f, "any_step") != 0)) {
+			fprintf(log,
+				"%s: rules %s: symbols \"%s\": expected \"root\": true and "
+				"\"fail_if\": \"root\" | \"any_step\"; not a workflow\n",
+				tm_tool, path, shown);
+			continue;
+		}
+		if (!*name || strpbrk(name, "*?[") || strlen(name) >= sizeof(c->wf->wf[0].root)) {
+			fprintf(log,
+				"%s: rules %s: symbols \"%s\": a root is one function (no glob; "
+				"\"name\" names it); not a workflow\n",
+				tm_tool, path, shown);
+			continue;
+		}
+		int r = wf_add(c, name, strcmp(f, "any_step") == 0, path, log);
+		if (r < 0)
+			return r == -ENOSPC ? 0 : r;
+	}
+	return 0;
+}
+
 int tm_wf_parse(struct tm_coll *c, void *root, const char *path, FILE *log)
 {
 	json_t *a = json_object_get(root, "workflows");
 	if (!a)
-		return 0;
+		return wf_parse_syms(c, root, path, log);
 	if (!json_is_array(a)) {
 		fprintf(log, "%s: rules %s: \"workflows\" must be an array; ignored\n", tm_tool,
 			path);
@@ -40,19 +106,13 @@ int tm_wf_parse(struct tm_coll *c, void *root, const char *path, FILE *log)
 				tm_tool, path, i);
 			continue;
 		}
-		if (!c->wf && !(c->wf = calloc(1, sizeof(*c->wf))))
-			return -ENOMEM;
-		if (c->wf->n >= TM_WF_MAX) {
-			fprintf(log, "%s: rules %s: more than %d workflows; the rest ignored\n",
-				tm_tool, path, TM_WF_MAX);
-			break;
-		}
-		struct tm_wf *x = &c->wf->wf[c->wf->n++];
-		c->calls_on = 1; /* units are made of the call structure */
-		snprintf(x->root, sizeof(x->root), "%s", r);
-		x->any_step = strcmp(f, "any_step") == 0;
+		int e = wf_add(c, r, strcmp(f, "any_step") == 0, path, log);
+		if (e == -ENOSPC)
+			return 0;
+		if (e < 0)
+			return e;
 	}
-	return 0;
+	return wf_parse_syms(c, root, path, log);
 }
 
 void tm_wf_free(struct tm_coll *c)

@@ -4,7 +4,8 @@
 # which fail at a known step (nest_lookup); the rules file makes
 # nest_handle a root. Unit count, failure share and per-step usage exact,
 # for "fail_if": "any_step" (the step's failure fails the unit) and
-# "root" (only the root's own failure does).
+# "root" (only the root's own failure does); the root given in the
+# function's own rule ("root": true) instead of workflows[].
 . "$(dirname "$0")/lib.sh"
 bin="$TARGETS/nest"
 DATA="$(dirname "$0")/data"
@@ -35,4 +36,16 @@ expect_eq "fail_if root, root ok: failed units" "$(jqv "$WORK/r0.json" '.workflo
 expect_eq "fail_if root, root fails: failed units" "$(jqv "$WORK/r1.json" '.workflows[0].failed_units')" 50
 expect_eq "fail_if root: units" "$(jqv "$WORK/r1.json" '.workflows[0].units')" $N
 expect_eq "fail_if root: lookup failed" "$(step "$WORK/r1.json" nest_lookup failed)" 50
+
+# the same root written in the function's own rule ("root": true): the
+# shim takes the fields and leaves them; a bad value and a glob are one
+# line each and no workflow
+"$TMRUN" -q -c "$DATA/nest_units_sym.json" -o "$WORK/sym.json" -- "$bin" units $N >/dev/null \
+	2>"$WORK/sym.err"
+expect_eq "root in the rule: workflows" "$(jqv "$WORK/sym.json" '[.workflows[].root] | join(",")')" nest_handle
+expect_eq "root in the rule: units, failed" "$(jqv "$WORK/sym.json" '.workflows[0] | "\(.units) \(.failed_units)"')" "$N 50"
+expect_eq "root in the rule: lookup failed" "$(step "$WORK/sym.json" nest_lookup failed)" 50
+expect_eq "root in the rule: lines" "$(wc -l <"$WORK/sym.err")" 2
+grep -q 'symbols "nest_render": expected "root": true' "$WORK/sym.err" || fail "no line for root: \"yes\": $(cat "$WORK/sym.err")"
+grep -q 'symbols "nest_\*": a root is one function' "$WORK/sym.err" || fail "no line for a glob root: $(cat "$WORK/sym.err")"
 expect_no_segments
