@@ -319,3 +319,43 @@ Test(ring, current_second_records_exact)
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }
+
+/* Bytes from arguments: a call's bytes record right after it is taken
+ * with it (also across the ring's end); a failed call has none; a bytes
+ * record alone, or after another function's call, is corrupt. */
+Test(ring, bytes_records_pair_with_their_call)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
+	struct tm_wire_sym *ws = (struct tm_wire_sym *)((char *)f.h + f.h->syms_off);
+	ws[0].flags |= TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_ARGBYTES | TM_RF_FLOW_IN;
+	coll_on(&c, &f);
+	/* 63 records first: the last pair straddles the end of the ring */
+	for (int k = 0; k < 63; k++)
+		segfake_push(&f, 1, 1, 50, TM_ST_OK, 1, 0);
+	tm_coll_drain(&c);
+	segfake_push(&f, 0, 0, 100, TM_ST_OK, 5, 0);
+	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 4096, 0);
+	segfake_push(&f, 0, 0, 100, TM_ST_OK, 5, 0); /* moved nothing: no record */
+	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -1, 5);
+	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 777, 0); /* alone */
+	segfake_push(&f, 0, 1, 100, TM_ST_OK, 1, 0);
+	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 999, 0); /* after beta's call */
+	segfake_push(&f, 0, 0, 100, TM_ST_NORULE, 3, 0);
+	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 10, 0);
+	segfake_push(&f, 1, 0, 100, TM_ST_OK, 2, 0); /* ring index 63 */
+	segfake_push(&f, 1, 0, 0, TM_ST_ARG, 1u << 20, 0); /* index 64: the ring's start */
+	tm_coll_drain(&c);
+	const struct tm_sym *a = sym(&c, "alpha"), *b = sym(&c, "beta");
+	cr_assert_eq(a->calls, 5);
+	cr_assert_eq(a->failed, 1);
+	cr_assert_eq(a->bytes, 4096 + 10 + (1u << 20));
+	cr_assert_eq(a->size_hist.count, 3);
+	cr_assert_eq(a->size_max, 1u << 20);
+	cr_assert_eq(b->calls, 64);
+	cr_assert_eq(b->bytes, 0);
+	cr_assert_eq(c.procs[0]->closs[TM_CLOSS_CORRUPT], 2);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
