@@ -49,10 +49,9 @@ static void rate(struct tm_coll *c)
 
 static void merge_sym_info(struct tm_sym *s, const struct tm_wire_sym *w)
 {
-	s->flags |= w->flags &
-		    (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED | TM_RF_GLOB |
-		     TM_RF_SAMPLED | TM_RF_COUNT | TM_RF_INTERNAL | TM_RF_CLAIMED | TM_RF_ARGBYTES |
-		     TM_RF_FLOW_IN | TM_RF_FLOW_OUT);
+	s->flags |= w->flags & (TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_FOUND | TM_RF_PATCHED |
+				TM_RF_GLOB | TM_RF_SAMPLED | TM_RF_COUNT | TM_RF_INTERNAL |
+				TM_RF_CLAIMED | TM_RF_ARGBYTES | TM_RF_FLOW_IN | TM_RF_FLOW_OUT);
 	if ((w->flags & TM_RF_SAMPLED) && w->sample > s->sample)
 		s->sample = w->sample;
 	if (w->codes < TM_CODES_COUNT && w->codes != TM_CODES_NONE)

@@ -276,9 +276,7 @@ static const char *const window_names[TM_WIN_NWINDOWS] = {"10s", "1m", "5m", "15
 /* "in", "out" or NULL: which way s's bytes go. */
 static const char *flow_of(const struct tm_sym *s)
 {
-	return (s->flags & TM_RF_FLOW_IN)    ? "in"
-	       : (s->flags & TM_RF_FLOW_OUT) ? "out"
-					     : NULL;
+	return (s->flags & TM_RF_FLOW_IN) ? "in" : (s->flags & TM_RF_FLOW_OUT) ? "out" : NULL;
 }
 
 /* A function's bytes: the total, where they come from, which way they

@@ -222,7 +222,8 @@ static int tm_att_again(struct tm_state *g)
 		if (!(s->mode & TM_SM_OFF) || (g->syms[s->sym].flags & TM_RF_INTERNAL))
 			continue;
 		if (tm_config_match(g, g->syms[s->sym].name) >= 0)
-			__atomic_store_n(&s->mode, tm_slot_mode(&tm_rules[s->sym]), __ATOMIC_RELEASE);
+			__atomic_store_n(&s->mode, tm_slot_mode(&tm_rules[s->sym]),
+					 __ATOMIC_RELEASE);
 	}
 	g->active = 1;
 	tm_got_patch_all(g);

@@ -77,10 +77,9 @@ static int tm_json_str(struct tm_jansson *j, json_t *o, const char *key, char *d
 
 /* "root" and "fail_if" are the collector's (a workflow's root): taken
  * here and left to it */
-static const char *const tm_rule_keys[] = {"ret",     "success", "error",	     "codes",
-					   "bytes",   "size",	 "flow",	     "name",
-					   "slow_ms", "sample",	 "count_only", "root",
-					   "fail_if", NULL};
+static const char *const tm_rule_keys[] = {"ret",	 "success", "error",   "codes",	  "bytes",
+					   "size",	 "flow",    "name",    "slow_ms", "sample",
+					   "count_only", "root",    "fail_if", NULL};
 
 static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *path,
 			 const char *key, json_t *e)
@@ -101,7 +100,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 				g,
 				"tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
 				"success, "
-				"error, codes, bytes, size, flow, name, slow_ms, sample, count_only, "
+				"error, codes, bytes, size, flow, name, slow_ms, sample, "
+				"count_only, "
 				"root, fail_if); ignoring "
 				"this symbol",
 				path, key, k);
@@ -201,18 +201,19 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	if (tm_rule_from_strings(&r, tmp.type[0] ? tmp.type : NULL,
 				 tmp.success[0] && tmp.success[0] != '-' ? tmp.success : NULL,
 				 tmp.error[0] ? tmp.error : NULL, tmp.codes[0] ? tmp.codes : NULL,
-				 tmp.bytes[0] ? tmp.bytes : NULL, tmp.flow[0] ? tmp.flow : NULL, err,
-				 sizeof(err)) < 0) {
+				 tmp.bytes[0] ? tmp.bytes : NULL, tmp.flow[0] ? tmp.flow : NULL,
+				 err, sizeof(err)) < 0) {
 		tm_config_item(g, "tm: TM_CONFIG %s: symbol \"%s\": %s; ignoring this symbol", path,
 			       key, err);
 		return -1;
 	}
 	if (r.bytes == TM_BYTES_ARG && (tmp.sample > 1 || tmp.count_only)) {
-		tm_config_item(g,
-			       "tm: TM_CONFIG %s: symbol \"%s\": bytes from arguments (\"%s\") need "
-			       "every call timed: not with \"sample\" or \"count_only\"; ignoring "
-			       "this symbol",
-			       path, key, tmp.bytes);
+		tm_config_item(
+			g,
+			"tm: TM_CONFIG %s: symbol \"%s\": bytes from arguments (\"%s\") need "
+			"every call timed: not with \"sample\" or \"count_only\"; ignoring "
+			"this symbol",
+			path, key, tmp.bytes);
 		return -1;
 	}
 	int idx = tm_pattern_add(g, key, "TM_CONFIG");

@@ -310,10 +310,9 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
  * arguments, with its bytes: the call's record and a TM_ST_ARG record
  * carrying them, published together (both or neither: the accumulators
  * take the call whole). */
-static __attribute__((noinline)) void tm_emit_bytes(struct tm_tls *t, uint32_t sym,
-						    uint32_t caller, tm_ticks start, uint64_t dur,
-						    unsigned status, unsigned depth, int64_t value,
-						    uint64_t bytes)
+static __attribute__((noinline)) void tm_emit_bytes(struct tm_tls *t, uint32_t sym, uint32_t caller,
+						    tm_ticks start, uint64_t dur, unsigned status,
+						    unsigned depth, int64_t value, uint64_t bytes)
 {
 	uint64_t h = t->head;
 	if (!bytes) {
@@ -548,9 +547,10 @@ tm_enter(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, const struc
 
 /* A call of a rule that captures arguments (TM_SM_CAPTURE): sampled,
  * always chosen; its own copy of the entry. */
-static __attribute__((noinline)) struct tm_enter_ret
-tm_enter_capture(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp,
-		 const struct tm_regs *regs)
+static __attribute__((noinline)) struct tm_enter_ret tm_enter_capture(struct tm_tls *t,
+								      const struct tm_slot *s,
+								      uintptr_t *retp,
+								      const struct tm_regs *regs)
 {
 	return tm_enter(t, s, retp, regs, TM_D_TIMED, 1);
 }

@@ -226,18 +226,10 @@ static int lookup(const struct name_val *t, const char *s, int *out)
 }
 
 static const struct name_val types[] = {
-	{"int", TM_RET_INT},
-	{"uint", TM_RET_UINT},
-	{"unsigned", TM_RET_UINT},
-	{"long", TM_RET_LONG},
-	{"ssize_t", TM_RET_LONG},
-	{"size_t", TM_RET_LONG},
-	{"int64", TM_RET_LONG},
-	{"off_t", TM_RET_LONG},
-	{"ptr", TM_RET_PTR},
-	{"pointer", TM_RET_PTR},
-	{"void", TM_RET_VOID},
-	{NULL, 0},
+	{"int", TM_RET_INT},	 {"uint", TM_RET_UINT},	   {"unsigned", TM_RET_UINT},
+	{"long", TM_RET_LONG},	 {"ssize_t", TM_RET_LONG}, {"size_t", TM_RET_LONG},
+	{"int64", TM_RET_LONG},	 {"off_t", TM_RET_LONG},   {"ptr", TM_RET_PTR},
+	{"pointer", TM_RET_PTR}, {"void", TM_RET_VOID},	   {NULL, 0},
 };
 static const struct name_val errsrcs[] = {
 	{"errno", TM_ERR_ERRNO}, {"ret", TM_ERR_RET}, {"-ret", TM_ERR_NEGRET},

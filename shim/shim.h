@@ -232,8 +232,8 @@ extern __thread struct tm_tls tm_tls __attribute__((tls_model("initial-exec"))) 
 /* A slot's mode under rule r (tramp.S reads it). */
 static inline uint32_t tm_slot_mode(const struct tm_rule *r)
 {
-	return r->count_only	      ? TM_SM_COUNT
-	       : r->sample > 1	      ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
+	return r->count_only		  ? TM_SM_COUNT
+	       : r->sample > 1		  ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
 	       : r->bytes == TM_BYTES_ARG ? TM_SM_SAMPLE | TM_SM_CAPTURE
 					  : 0;
 }

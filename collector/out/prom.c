@@ -264,7 +264,8 @@ static void calls(struct prom *o)
 	       "out).");
 	FOR_SYMS(o, s)
 	if (s->flags & TM_RF_BYTES)
-		sym_sample(o, "tm_call_bytes_total", s, s->flags & (TM_RF_FLOW_IN | TM_RF_FLOW_OUT) ? "flow" : NULL,
+		sym_sample(o, "tm_call_bytes_total", s,
+			   s->flags & (TM_RF_FLOW_IN | TM_RF_FLOW_OUT) ? "flow" : NULL,
 			   s->flags & TM_RF_FLOW_IN ? "in" : "out", (double)s->bytes);
 }
 

@@ -63,23 +63,24 @@ enum tm_slot_state {
 };
 
 enum tm_rule_flags {
-	TM_RF_HAS_RULE = 1u << 0, /* success rule exists */
-	TM_RF_BYTES = 1u << 1,	  /* ok return value counts bytes */
-	TM_RF_FOUND = 1u << 2,	  /* resolved in some loaded object */
-	TM_RF_PATCHED = 1u << 3,  /* at least one GOT slot redirected */
-	TM_RF_GLOB = 1u << 4,	  /* stands for a glob pattern, FOUND once it matched */
-	TM_RF_SAMPLED = 1u << 5,  /* 1 call in `sample` timed; every call counted */
-	TM_RF_COUNT = 1u << 6,	  /* count only: never timed, never judged */
-	TM_RF_INTERNAL = 1u << 7, /* the shim's own probe ("tm.floor"): an empty
-				   * function called through the hooks at start,
-				   * whose durations are the shim's floor; not a
-				   * symbol to report */
-	TM_RF_CLAIMED = 1u << 8,  /* its pattern's functions were all taken by an
-				   * earlier pattern: counted under claimed_by */
-	TM_RF_ARGBYTES = 1u << 9, /* with TM_RF_BYTES: the bytes come from arguments
-				   * captured at entry; an ok call's record is
-				   * followed by a TM_ST_ARG record carrying them */
-	TM_RF_FLOW_IN = 1u << 10, /* its bytes are data read (bytes_in) */
+	TM_RF_HAS_RULE = 1u << 0,  /* success rule exists */
+	TM_RF_BYTES = 1u << 1,	   /* ok return value counts bytes */
+	TM_RF_FOUND = 1u << 2,	   /* resolved in some loaded object */
+	TM_RF_PATCHED = 1u << 3,   /* at least one GOT slot redirected */
+	TM_RF_GLOB = 1u << 4,	   /* stands for a glob pattern, FOUND once it matched */
+	TM_RF_SAMPLED = 1u << 5,   /* 1 call in `sample` timed; every call counted */
+	TM_RF_COUNT = 1u << 6,	   /* count only: never timed, never judged */
+	TM_RF_INTERNAL = 1u << 7,  /* the shim's own probe ("tm.floor"): an empty
+				    * function called through the hooks at start,
+				    * whose durations are the shim's floor; not a
+				    * symbol to report */
+	TM_RF_CLAIMED = 1u << 8,   /* its pattern's functions were all taken by an
+				    * earlier pattern: counted under claimed_by */
+	TM_RF_ARGBYTES = 1u << 9,  /* with TM_RF_BYTES: the bytes come from arguments
+				    * captured at entry; the record of a call that
+				    * did not fail (ok, not judged) may be
+				    * followed by a TM_ST_ARG record carrying them */
+	TM_RF_FLOW_IN = 1u << 10,  /* its bytes are data read (bytes_in) */
 	TM_RF_FLOW_OUT = 1u << 11, /* its bytes are data written (bytes_out) */
 };
 

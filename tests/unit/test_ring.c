@@ -344,7 +344,7 @@ Test(ring, bytes_records_pair_with_their_call)
 	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 999, 0); /* after beta's call */
 	segfake_push(&f, 0, 0, 100, TM_ST_NORULE, 3, 0);
 	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 10, 0);
-	segfake_push(&f, 1, 0, 100, TM_ST_OK, 2, 0); /* ring index 63 */
+	segfake_push(&f, 1, 0, 100, TM_ST_OK, 2, 0);	   /* ring index 63 */
 	segfake_push(&f, 1, 0, 0, TM_ST_ARG, 1u << 20, 0); /* index 64: the ring's start */
 	tm_coll_drain(&c);
 	const struct tm_sym *a = sym(&c, "alpha"), *b = sym(&c, "beta");

@@ -12,8 +12,9 @@ static struct tm_rule parse_ok(const char *type, const char *success, const char
 {
 	struct tm_rule r;
 	char err[256];
-	cr_assert_eq(tm_rule_from_strings(&r, type, success, error, codes, NULL, NULL, err, sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(
+		tm_rule_from_strings(&r, type, success, error, codes, NULL, NULL, err, sizeof(err)),
+		0, "%s", err);
 	return r;
 }
 
@@ -83,7 +84,8 @@ Test(rule, bad_input_is_refused_with_a_message)
 	struct tm_rule r;
 	char err[256];
 	cr_assert_lt(
-		tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", NULL, err, sizeof(err)), 0);
+		tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", NULL, err, sizeof(err)),
+		0);
 }
 
 /* Byte sources: what each form captures, and what is refused. */
@@ -106,8 +108,8 @@ Test(rule, bytes_sources)
 	cr_assert_eq(tm_rule_parse_bytes(&r, "ret*arg2:i32", NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert(r.bytes == TM_BYTES_ARG && r.cap_ret && r.ncap == 1 &&
 		  r.cap[0].width == TM_CAP_I32);
-	static const char *const bad[] = {"arg0", "arg7",	   "ret*ret",	  "arg1*arg2*arg3",
-					  "arg",  "arg1:u16", "arg1*",	  "*arg1",
+	static const char *const bad[] = {"arg0", "arg7",     "ret*ret",   "arg1*arg2*arg3",
+					  "arg",  "arg1:u16", "arg1*",	   "*arg1",
 					  "",	  "argv",     "arg1+arg2", "ret arg1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&r, 0, sizeof(r));
@@ -139,8 +141,8 @@ static unsigned check_rule(const char *type, const char *a, const char *ka, cons
 	else
 		snprintf(rule, sizeof(rule), "ret %s %s && ret %s %s && ret != 4", a, ka, b, kb);
 	struct tm_rule r;
-	cr_assert_eq(tm_rule_from_strings(&r, type, rule, NULL, NULL, NULL, NULL, err, sizeof(err)), 0,
-		     "%s: %s", rule, err);
+	cr_assert_eq(tm_rule_from_strings(&r, type, rule, NULL, NULL, NULL, NULL, err, sizeof(err)),
+		     0, "%s: %s", rule, err);
 	for (unsigned p = 0; p < np; p++) {
 		int64_t v = tm_rule_value(&r, (uint64_t)probes[p]);
 		cr_assert_eq(tm_rule_ok(&r, v), tm_rule_ok_terms(&r, v), "%s %s on %lld", type,
