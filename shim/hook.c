@@ -555,8 +555,13 @@ static __attribute__((noinline)) struct tm_enter_ret tm_enter_capture(struct tm_
 	return tm_enter(t, s, retp, regs, TM_D_TIMED, 1);
 }
 
-struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
-				  uint32_t decision)
+/* Every entry but the commonest (tm_hook_enter): a thread not set up or
+ * without its own slot, a decision to make or a sampled call, the hook
+ * busy, another clock. */
+static __attribute__((noinline)) struct tm_enter_ret tm_hook_enter_slow(const struct tm_slot *s,
+									uintptr_t *retp,
+									struct tm_regs *regs,
+									uint32_t decision)
 {
 	struct tm_tls *t = &tm_tls;
 
@@ -574,6 +579,74 @@ struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, stru
 			return tm_enter_capture(t, s, retp, regs);
 	}
 	return tm_enter(t, s, retp, regs, decision, 0);
+}
+
+/* The timed call's entry once the clock is read and busy is raised, when
+ * the top frame is at or below this call's return address (frames a
+ * longjmp abandoned, or a tail call) or the stack is full. */
+static __attribute__((noinline)) struct tm_enter_ret
+tm_enter_rest(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now)
+{
+	uint32_t d = t->depth;
+	if (d && t->stack[d - 1].sp <= (uintptr_t)retp)
+		d = tm_retire(t, d, (uintptr_t)retp, now, 1);
+	if (d >= t->cap) {
+		t->depth = d;
+		tm_loss(t, TM_LOSS_DEPTH);
+		tm_busy(t, 0);
+		return (struct tm_enter_ret){s->target, 0};
+	}
+	uint32_t sym = s->sym;
+	tm_mirror *m = &t->live[d];
+	m->start = now;
+	m->sym = sym;
+	struct tm_frame *f = &t->stack[d];
+	f->start = now;
+	f->sym = sym;
+	f->flags = 0;
+	f->ret = *retp;
+	f->sp = (uintptr_t)retp;
+	t->depth = d + 1;
+	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
+	*retp = (uintptr_t)tm_exit_tramp;
+	tm_busy(t, 0);
+	return (struct tm_enter_ret){s->target, 1};
+}
+
+/* A monitored call enters (tramp.S). The commonest case — a timed call
+ * (mode 0) on a thread that owns its slot, the hook not busy, the TSC,
+ * nothing abandoned above, room on the stack — is handled here with no
+ * call, so it needs no register saved; everything else tail-calls the
+ * general way. The same steps as tm_enter. */
+struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
+				  uint32_t decision)
+{
+	struct tm_tls *t = &tm_tls;
+	if (TM_UNLIKELY(t->state != TM_T_SLOT || decision != TM_D_TIMED || t->busy ||
+			tm_g.clock_kind != TM_CLOCK_TSC))
+		return tm_hook_enter_slow(s, retp, regs, decision);
+	tm_busy(t, 1);
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	tm_ticks now = ((uint64_t)hi << 32) | lo;
+	uint32_t d = t->depth;
+	if (TM_UNLIKELY((d && t->stack[d - 1].sp <= (uintptr_t)retp) || d >= t->cap))
+		return tm_enter_rest(t, s, retp, now);
+	uint32_t sym = s->sym;
+	tm_mirror *m = &t->live[d]; /* d < cap <= the segment's stack_cap */
+	m->start = now;
+	m->sym = sym;
+	struct tm_frame *f = &t->stack[d];
+	f->start = now;
+	f->sym = sym;
+	f->flags = 0;
+	f->ret = *retp;
+	f->sp = (uintptr_t)retp;
+	t->depth = d + 1;
+	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
+	*retp = (uintptr_t)tm_exit_tramp;
+	tm_busy(t, 0);
+	return (struct tm_enter_ret){s->target, 1};
 }
 
 static __attribute__((noreturn)) void tm_die_empty_stack(void)
@@ -668,37 +741,17 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 	return ret;
 }
 
-/* The call on top of the shadow stack returns, timed: the common case. */
-static __attribute__((noinline)) uintptr_t tm_exit_timed(struct tm_tls *t, uint64_t rax,
-							 uintptr_t rsp, tm_ticks now)
-{
-	uint32_t d = t->depth;
-	struct tm_frame *f = &t->stack[d - 1];
-	if (TM_UNLIKELY(f->sp != rsp - 8 || t->state != TM_T_SLOT))
-		return tm_exit_full(t, rax, rsp, now);
-	uint32_t sym = f->sym;
-	uintptr_t ret = f->ret;
-	const struct tm_rule *r = &tm_rules[sym];
-	int64_t v = tm_rule_value(r, rax);
-	int32_t err = 0;
-	unsigned status = tm_judge(t, r, v, &err);
-	tm_busy(t, 1);
-	t->depth = d - 1;
-	atomic_store_explicit(t->live_depth, d - 1, memory_order_release);
-	uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
-	tm_emit(t, sym, caller, f->start, now - f->start, status, d - 1, v, err);
-	tm_busy(t, 0);
-	return ret;
-}
-
 /* A monitored call returns (tramp.S tm_exit_tramp). The common cases —
  * the call on top of the shadow stack, this thread owning its slot — are
- * handled in tm_hook_exit (an untimed call of a sampled symbol that
- * succeeded: no clock, counted, not recorded) and tm_exit_timed (the clock
- * read first thing, one record); everything else (frames a longjmp
- * abandoned, a fork child without a segment) in tm_exit_full. A signal
- * handler's calls in between leave the top frame as they found it, so it
- * is read before the busy flag is raised. */
+ * handled here, with no call, so no register is saved: a timed call (the
+ * clock read first thing, one record, when the ring has room) and an
+ * untimed call of a sampled symbol that succeeded (no clock, counted, not
+ * recorded); everything else (frames a longjmp abandoned, a fork child
+ * without a segment, a full ring, a call with its bytes, another clock)
+ * tail-calls tm_exit_full. A signal handler's calls in between leave the
+ * top frame as they found it, so it is read before the busy flag is
+ * raised; the ring's room is looked at after it (a handler's records
+ * move the head). */
 uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 {
 	struct tm_tls *t = &tm_tls;
@@ -706,8 +759,47 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 	if (TM_UNLIKELY(!d))
 		return tm_exit_full(t, rax, rsp, 0);
 	struct tm_frame *f = &t->stack[d - 1];
-	if (TM_LIKELY(!(f->flags & (TM_FR_UNTIMED | TM_FR_ARG))))
-		return tm_exit_timed(t, rax, rsp, tm_now());
+	if (TM_LIKELY(!f->flags)) {
+		if (TM_UNLIKELY(tm_g.clock_kind != TM_CLOCK_TSC))
+			return tm_exit_full(t, rax, rsp, 0); /* it reads the clock */
+		uint32_t lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		tm_ticks now = ((uint64_t)hi << 32) | lo;
+		if (TM_UNLIKELY(f->sp != rsp - 8 || t->state != TM_T_SLOT))
+			return tm_exit_full(t, rax, rsp, now);
+		/* busy first: from here no handler's call moves the head or
+		 * touches this frame, and what is read is read when used */
+		tm_busy(t, 1);
+		uint64_t h = t->head;
+		if (TM_UNLIKELY(h >= t->limit)) {
+			tm_busy(t, 0);
+			return tm_exit_full(t, rax, rsp, now); /* the ring's room, the fold */
+		}
+		/* the record's fields as soon as each is known, so that few
+		 * values stay live (no register to save) */
+		struct tm_record *rec = &t->ring[h & t->mask];
+		uint32_t sym = f->sym, below = d - 1;
+		rec->sym = (uint16_t)sym;
+		rec->caller = (uint16_t)(below ? t->stack[below - 1].sym : TM_NO_SYM);
+		tm_ticks start = f->start;
+		rec->start = start;
+		const struct tm_rule *r = &tm_rules[sym];
+		int64_t v = tm_rule_value(r, rax);
+		rec->value = v;
+		int32_t err = 0;
+		unsigned status = tm_judge(t, r, v, &err);
+		rec->err = err;
+		uint64_t dur = now - start;
+		rec->dur_meta = (dur > TM_DUR_MASK ? TM_DUR_MASK : dur) | (uint64_t)status << 48 |
+				(uint64_t)(below > 255 ? 255 : below) << 56;
+		uintptr_t ret = f->ret;
+		t->depth = below;
+		atomic_store_explicit(t->live_depth, below, memory_order_release);
+		t->head = h + 1;
+		atomic_store_explicit(&t->thr->head, h + 1, memory_order_release);
+		tm_busy(t, 0);
+		return ret;
+	}
 	/* untimed (t->cnt is set only for a thread that owns its slot; a fork
 	 * child's inherited frames are untimed too, and go to tm_exit_full) */
 	if (f->flags == TM_FR_UNTIMED && f->sp == rsp - 8 && t->cnt) {
@@ -724,6 +816,7 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 			return ret;
 		}
 	}
-	/* a call with its bytes (TM_FR_ARG, timed) goes the general way too */
-	return tm_exit_full(t, rax, rsp, f->flags == TM_FR_ARG ? tm_now() : 0);
+	/* a call with its bytes (TM_FR_ARG, timed) goes the general way too;
+	 * it reads the clock first */
+	return tm_exit_full(t, rax, rsp, 0);
 }
