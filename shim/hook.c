@@ -488,6 +488,50 @@ static inline uint64_t tm_capture(const struct tm_rule *r, const struct tm_regs 
 	return v;
 }
 
+/* The last steps of every entry that records: the call's frame at depth d
+ * (< cap) with what it captured, the mirror, the depth published, the
+ * return address hijacked, busy lowered. */
+static inline __attribute__((always_inline)) struct tm_enter_ret
+tm_push(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now, uint32_t d,
+	uint32_t flags, uint64_t arg)
+{
+	uint32_t sym = s->sym;
+	tm_mirror *m = &t->live[d]; /* d < cap <= the segment's stack_cap */
+	m->start = now;
+	m->sym = sym;
+	struct tm_frame *f = &t->stack[d];
+	f->start = now;
+	f->sym = sym;
+	f->flags = flags;
+	if (flags & TM_FR_ARG)
+		t->args[d] = arg;
+	f->ret = *retp;
+	f->sp = (uintptr_t)retp;
+	t->depth = d + 1;
+	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
+	*retp = (uintptr_t)tm_exit_tramp;
+	tm_busy(t, 0);
+	return (struct tm_enter_ret){s->target, 1};
+}
+
+/* Busy raised and the clock read: frames a longjmp abandoned above this
+ * call retired, the stack's room checked, the frame pushed. */
+static inline __attribute__((always_inline)) struct tm_enter_ret
+tm_place(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now, uint32_t flags,
+	 uint64_t arg)
+{
+	uint32_t d = t->depth;
+	if (TM_UNLIKELY(d && t->stack[d - 1].sp <= (uintptr_t)retp))
+		d = tm_retire(t, d, (uintptr_t)retp, now, 1);
+	if (TM_UNLIKELY(d >= t->cap)) {
+		t->depth = d;
+		tm_loss(t, TM_LOSS_DEPTH);
+		tm_busy(t, 0);
+		return (struct tm_enter_ret){s->target, 0};
+	}
+	return tm_push(t, s, retp, now, d, flags, arg);
+}
+
 static struct tm_enter_ret tm_enter_capture(struct tm_tls *t, const struct tm_slot *s,
 					    uintptr_t *retp, const struct tm_regs *regs);
 
@@ -515,34 +559,9 @@ tm_enter(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, const struc
 			tm_rearm(t, s);
 	}
 	tm_ticks now = decision == TM_D_UNTIMED ? 0 : tm_now();
-	uint32_t d = t->depth;
-	if (TM_UNLIKELY(d && t->stack[d - 1].sp <= (uintptr_t)retp))
-		d = tm_retire(t, d, (uintptr_t)retp, now, 1);
-	if (TM_UNLIKELY(d >= t->cap)) {
-		t->depth = d;
-		tm_loss(t, TM_LOSS_DEPTH);
-		tm_busy(t, 0);
-		return (struct tm_enter_ret){s->target, 0};
-	}
-	uint32_t sym = s->sym;
-	tm_mirror *m = &t->live[d]; /* d < cap <= the segment's stack_cap */
-	m->start = now;
-	m->sym = sym;
-	struct tm_frame *f = &t->stack[d];
-	f->start = now;
-	f->sym = sym;
-	f->flags = decision == TM_D_UNTIMED ? TM_FR_UNTIMED : 0;
-	if (capture) {
-		t->args[d] = tm_capture(&tm_rules[sym], regs);
-		f->flags = TM_FR_ARG;
-	}
-	f->ret = *retp;
-	f->sp = (uintptr_t)retp;
-	t->depth = d + 1;
-	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
-	*retp = (uintptr_t)tm_exit_tramp;
-	tm_busy(t, 0);
-	return (struct tm_enter_ret){s->target, 1};
+	if (capture)
+		return tm_place(t, s, retp, now, TM_FR_ARG, tm_capture(&tm_rules[s->sym], regs));
+	return tm_place(t, s, retp, now, decision == TM_D_UNTIMED ? TM_FR_UNTIMED : 0, 0);
 }
 
 /* A call of a rule that captures arguments (TM_SM_CAPTURE): sampled,
@@ -587,30 +606,7 @@ static __attribute__((noinline)) struct tm_enter_ret tm_hook_enter_slow(const st
 static __attribute__((noinline)) struct tm_enter_ret
 tm_enter_rest(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now)
 {
-	uint32_t d = t->depth;
-	if (d && t->stack[d - 1].sp <= (uintptr_t)retp)
-		d = tm_retire(t, d, (uintptr_t)retp, now, 1);
-	if (d >= t->cap) {
-		t->depth = d;
-		tm_loss(t, TM_LOSS_DEPTH);
-		tm_busy(t, 0);
-		return (struct tm_enter_ret){s->target, 0};
-	}
-	uint32_t sym = s->sym;
-	tm_mirror *m = &t->live[d];
-	m->start = now;
-	m->sym = sym;
-	struct tm_frame *f = &t->stack[d];
-	f->start = now;
-	f->sym = sym;
-	f->flags = 0;
-	f->ret = *retp;
-	f->sp = (uintptr_t)retp;
-	t->depth = d + 1;
-	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
-	*retp = (uintptr_t)tm_exit_tramp;
-	tm_busy(t, 0);
-	return (struct tm_enter_ret){s->target, 1};
+	return tm_place(t, s, retp, now, 0, 0);
 }
 
 /* A monitored call enters (tramp.S). The commonest case — a timed call
@@ -632,21 +628,7 @@ struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, stru
 	uint32_t d = t->depth;
 	if (TM_UNLIKELY((d && t->stack[d - 1].sp <= (uintptr_t)retp) || d >= t->cap))
 		return tm_enter_rest(t, s, retp, now);
-	uint32_t sym = s->sym;
-	tm_mirror *m = &t->live[d]; /* d < cap <= the segment's stack_cap */
-	m->start = now;
-	m->sym = sym;
-	struct tm_frame *f = &t->stack[d];
-	f->start = now;
-	f->sym = sym;
-	f->flags = 0;
-	f->ret = *retp;
-	f->sp = (uintptr_t)retp;
-	t->depth = d + 1;
-	atomic_store_explicit(t->live_depth, d + 1, memory_order_release);
-	*retp = (uintptr_t)tm_exit_tramp;
-	tm_busy(t, 0);
-	return (struct tm_enter_ret){s->target, 1};
+	return tm_push(t, s, retp, now, d, 0, 0);
 }
 
 static __attribute__((noreturn)) void tm_die_empty_stack(void)
