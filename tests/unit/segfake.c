@@ -134,3 +134,16 @@ void segfake_destroy(struct segfake *f)
 	unlink(f->path);
 	rmdir(f->dir);
 }
+
+struct tm_wire_sym *segfake_wsym(struct segfake *f, uint32_t i)
+{
+	return (struct tm_wire_sym *)((char *)f->h + f->h->syms_off) + i;
+}
+
+struct tm_acc *segfake_acc(struct segfake *f, uint32_t thr, uint32_t s)
+{
+	char *base = (char *)segfake_thread(f, thr);
+	_Atomic uint8_t *used = (void *)(base + tm_thr_used_off(f->h->stack_cap));
+	used[s] = 1;
+	return (struct tm_acc *)(base + tm_thr_acc_off(f->h->stack_cap, f->h->max_syms)) + s;
+}

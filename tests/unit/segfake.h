@@ -32,6 +32,11 @@ void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, uns
  * and depth (0: outermost), as the shim's exit writes them. */
 void segfake_push_call(struct segfake *f, uint32_t i, uint16_t sym, uint16_t caller, unsigned depth,
 		       uint64_t dur, unsigned status);
+/* Symbol i's entry in the segment's table. */
+struct tm_wire_sym *segfake_wsym(struct segfake *f, uint32_t i);
+/* Thread thr's accumulator of symbol s, marked used (as the shim does on
+ * its first overflow). */
+struct tm_acc *segfake_acc(struct segfake *f, uint32_t thr, uint32_t s);
 void segfake_destroy(struct segfake *f);
 
 #endif

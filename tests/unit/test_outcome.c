@@ -32,19 +32,6 @@ static struct tm_sym *sym(struct tm_coll *c, const char *name)
 	return NULL;
 }
 
-static struct tm_wire_sym *wsym(struct segfake *f, uint32_t i)
-{
-	return (struct tm_wire_sym *)((char *)f->h + f->h->syms_off) + i;
-}
-
-static struct tm_acc *acc_of(struct segfake *f, uint32_t thr, uint32_t s)
-{
-	char *base = (char *)segfake_thread(f, thr);
-	_Atomic uint8_t *used = (void *)(base + tm_thr_used_off(f->h->stack_cap));
-	used[s] = 1;
-	return (struct tm_acc *)(base + tm_thr_acc_off(f->h->stack_cap, f->h->max_syms)) + s;
-}
-
 static void bump_epoch(struct segfake *f, uint32_t thr)
 {
 	atomic_fetch_add(&segfake_thread(f, thr)->acc_epoch, 1);
@@ -168,7 +155,7 @@ Test(outcome, accumulators_classify_and_stay_exact)
 	segfake_create(&f, "unit", 64, 1, 8, net, 4);
 	coll_on(&c, f.dir);
 	cr_assert_eq(tm_coll_scan(&c), 1);
-	struct tm_acc *a = acc_of(&f, 0, 0);
+	struct tm_acc *a = segfake_acc(&f, 0, 0);
 	a->calls = 9;
 	a->failed = 8;
 	a->ok = 1;
@@ -222,7 +209,7 @@ Test(outcome, sqlite_finalize_reports_earlier_error)
 	struct tm_coll c;
 	segfake_create(&f, "unit", 64, 1, 8, db, 4);
 	for (uint32_t i = 0; i < 4; i++)
-		wsym(&f, i)->codes = TM_CODES_SQLITE;
+		segfake_wsym(&f, i)->codes = TM_CODES_SQLITE;
 	for (int i = 0; i < 3; i++) {
 		segfake_push(&f, 0, 0, 100, TM_ST_FAILED, 2067, 2067); /* CONSTRAINT_UNIQUE */
 		segfake_push(&f, 0, i == 2 ? 2 : 1, 100, TM_ST_FAILED, 2067, 2067);
@@ -393,7 +380,7 @@ Test(outcome, library_domains)
 		TM_CODES_ERRNO, TM_CODES_NUMBER, 999};
 	segfake_create(&f, "unit", 64, 1, 8, libs, 7);
 	for (uint32_t i = 0; i < 7; i++)
-		wsym(&f, i)->codes = dom[i];
+		segfake_wsym(&f, i)->codes = dom[i];
 	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -5, -5); /* Z_BUF_ERROR */
 	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -5, -5);
 	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -3, -3); /* Z_DATA_ERROR */
@@ -514,7 +501,7 @@ Test(outcome, rules_name_library_codes)
 	static const uint16_t dom[] = {TM_CODES_ZLIB, TM_CODES_CURL, TM_CODES_EAI};
 	segfake_create(&f, "unit", 64, 1, 8, fns, 3);
 	for (uint32_t i = 0; i < 3; i++)
-		wsym(&f, i)->codes = dom[i];
+		segfake_wsym(&f, i)->codes = dom[i];
 	coll_on(&c, f.dir);
 	int bad;
 	char *said =

@@ -34,19 +34,6 @@ static struct tm_sym *sym(struct tm_coll *c, const char *name)
 	return NULL;
 }
 
-static struct tm_wire_sym *wsym(struct segfake *f, uint32_t i)
-{
-	return (struct tm_wire_sym *)((char *)f->h + f->h->syms_off) + i;
-}
-
-static struct tm_acc *acc_of(struct segfake *f, uint32_t thr, uint32_t s)
-{
-	char *base = (char *)segfake_thread(f, thr);
-	_Atomic uint8_t *used = (void *)(base + tm_thr_used_off(f->h->stack_cap));
-	used[s] = 1;
-	return (struct tm_acc *)(base + tm_thr_acc_off(f->h->stack_cap, f->h->max_syms)) + s;
-}
-
 static json_t *sym_json_of(json_t *root, const char *name)
 {
 	size_t i;
@@ -275,7 +262,7 @@ Test(retclass, drain_summary_metrics)
 	struct segfake f;
 	struct tm_coll c;
 	segfake_create(&f, "unit", 4096, 1, 8, fns, 4);
-	wsym(&f, 3)->codes = TM_CODES_SQLITE;
+	segfake_wsym(&f, 3)->codes = TM_CODES_SQLITE;
 	coll_on(&c, f.dir);
 	int bad = 0;
 	char *said = load_rules(
@@ -318,7 +305,7 @@ Test(retclass, drain_summary_metrics)
 	cr_assert_eq(st->retc->n[1], 1);
 
 	/* the ring was full: 40 calls folded, no values */
-	struct tm_acc *a = acc_of(&f, 0, 0);
+	struct tm_acc *a = segfake_acc(&f, 0, 0);
 	a->calls = 40;
 	atomic_fetch_add(&segfake_thread(&f, 0)->acc_epoch, 1);
 	tm_coll_drain(&c);
@@ -376,7 +363,7 @@ Test(retclass, rules_override_and_refuse)
 	struct segfake f;
 	struct tm_coll c;
 	segfake_create(&f, "unit", 64, 1, 8, fns, 4);
-	wsym(&f, 3)->codes = TM_CODES_SQLITE;
+	segfake_wsym(&f, 3)->codes = TM_CODES_SQLITE;
 	coll_on(&c, f.dir);
 	int bad = 0;
 	char *said = load_rules(

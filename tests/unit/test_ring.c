@@ -328,8 +328,7 @@ Test(ring, bytes_records_pair_with_their_call)
 	struct segfake f;
 	struct tm_coll c;
 	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
-	struct tm_wire_sym *ws = (struct tm_wire_sym *)((char *)f.h + f.h->syms_off);
-	ws[0].flags |= TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_ARGBYTES | TM_RF_FLOW_IN;
+	segfake_wsym(&f, 0)->flags |= TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_ARGBYTES | TM_RF_FLOW_IN;
 	coll_on(&c, &f);
 	/* 63 records first: the last pair straddles the end of the ring */
 	for (int k = 0; k < 63; k++)
