@@ -82,6 +82,7 @@ struct tm_sym {
 	struct tm_hist size_hist; /* TM_RF_BYTES: the recorded ok calls' bytes (> 0) */
 	uint64_t size_lost;	  /* of those, not in size_hist (no memory) */
 	uint64_t size_max;	  /* the largest, exact */
+	struct tm_groups *groups; /* "group": calls by the argument's value, or NULL */
 	uint8_t wf_root;    /* model/workflow.c: 0 not looked up, 1 no root, 2 + its workflow */
 	uint8_t blocking;   /* its time is mostly waiting, not work */
 	uint8_t outc_bound; /* tm_outc_bind ran for outc_domain */
@@ -127,8 +128,10 @@ struct tm_psym {
 	 * increments were read (the shim bumps failed, then the code): taken
 	 * off the next failed deltas (stats.c) */
 	uint64_t outc_debt;
-	/* TM_RF_ARGBYTES: an ok call's record is followed by its bytes' */
+	/* TM_RF_ARGBYTES or a group: a call's record may be followed by a
+	 * record of what it took from its arguments */
 	uint8_t argrec;
+	uint8_t group; /* the group's argument (1..6), 0: none */
 };
 
 /* A process's resources, sampled from /proc every interval (procfs.c). */
@@ -421,6 +424,23 @@ void tm_proc_inflight(struct tm_coll *c, struct tm_proc *p, uint64_t now_mono);
 /* stats.c: the model's ways in. The reader (drain.c) decodes and
  * validates what it reads and hands the model clean values. */
 int tm_coll_sym(struct tm_coll *c, uint32_t sess, const char *name); /* index, created if new */
+/* Calls by the value of one argument ("group": docs/CONFIG.md): the
+ * first TM_GROUPS values seen each, the rest together. */
+#define TM_GROUPS 16
+struct tm_gent {
+	int64_t value;
+	uint64_t calls, failed, bytes, timed;
+	double sum_ns;
+};
+struct tm_groups {
+	uint8_t arg; /* 1..6 */
+	uint32_t n;
+	struct tm_gent e[TM_GROUPS];
+	struct tm_gent other;
+};
+void tm_groups_add(struct tm_sym *s, unsigned arg, int64_t value, int failed, uint64_t bytes,
+		   int timed, uint64_t dur_ns);
+
 struct tm_call {
 	uint64_t end_ns; /* CLOCK_MONOTONIC when the call returned (or now) */
 	uint64_t dur_ns; /* net of the floor when asked */
@@ -428,8 +448,10 @@ struct tm_call {
 	unsigned status; /* enum tm_status, validated */
 	int64_t value;
 	int32_t err;
-	uint64_t bytes;	  /* argrec: the call's bytes (its bytes record), else the value's */
-	int argrec;	  /* the process's records of it carry bytes records */
+	uint64_t bytes; /* argrec: the call's bytes (its bytes record), else the value's */
+	int argrec;	/* the process's records of it carry bytes records */
+	int has_group;	/* `group` is the call's group (its bytes record said) */
+	int64_t group;
 	uint32_t unit;	  /* 1 + the second it lands in, when the reader knows it; 0: from end_ns */
 	uint32_t caller1; /* 1 + the local id of the enclosing monitored call; 0: none */
 };

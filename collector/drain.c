@@ -120,8 +120,10 @@ void tm_proc_sync_syms(struct tm_coll *c, struct tm_proc *p, int all)
 		note_process(&c->syms[g], p);
 		p->psyms[i].gsym = (uint32_t)g;
 		p->psyms[i].internal = (w.flags & TM_RF_INTERNAL) != 0;
+		p->psyms[i].group = (uint8_t)((w.flags & TM_RF_GROUP_MASK) >> TM_RF_GROUP_SHIFT);
 		p->psyms[i].argrec = (w.flags & (TM_RF_BYTES | TM_RF_ARGBYTES)) ==
-				     (TM_RF_BYTES | TM_RF_ARGBYTES);
+					     (TM_RF_BYTES | TM_RF_ARGBYTES) ||
+				     p->psyms[i].group;
 		p->npsyms = i + 1;
 		if (p->counters && (w.flags & (TM_RF_SAMPLED | TM_RF_COUNT)))
 			p->cnt_syms[p->ncnt_syms++] = i;
@@ -256,10 +258,10 @@ static void tally_flush_all(struct tm_coll *c, struct tm_proc *p, struct batch *
 			tally_flush(c, p, b, &b->t[i]);
 }
 
-/* The bytes of rp's call when its symbol's records carry them in a
- * TM_ST_ARG record right after (next: NULL at the ring's head): 1 if next
- * is that record, taken with the call. */
-static int arg_bytes(const struct tm_record *next, uint32_t sym, uint64_t *bytes)
+/* What rp's call took from its arguments, when its symbol's records carry
+ * it in a TM_ST_ARG record right after (next: NULL at the ring's head): 1
+ * if next is that record, taken with the call. */
+static int arg_rec(const struct tm_record *next, uint32_t sym, uint64_t *bytes, int64_t *group)
 {
 	if (!next)
 		return 0;
@@ -269,6 +271,7 @@ static int arg_bytes(const struct tm_record *next, uint32_t sym, uint64_t *bytes
 		return 0;
 	int64_t v = __atomic_load_n(&next->value, __ATOMIC_RELAXED);
 	*bytes = v > 0 ? (uint64_t)v : 0;
+	*group = (int64_t)__atomic_load_n(&next->start, __ATOMIC_RELAXED);
 	return 1;
 }
 
@@ -348,9 +351,19 @@ static __attribute__((noinline)) unsigned apply_slow(struct tm_coll *c, struct t
 		k.end_ns = end_mono(c, p, start, dur);
 	}
 	unsigned taken = 1;
-	if (__builtin_expect(ps->argrec, 0) && (status == TM_ST_OK || status == TM_ST_NORULE)) {
-		k.argrec = 1;
-		taken += (unsigned)arg_bytes(next, sym, &k.bytes);
+	if (__builtin_expect(ps->argrec, 0)) {
+		uint64_t bytes = 0;
+		int64_t group = 0;
+		if (arg_rec(next, sym, &bytes, &group)) {
+			taken = 2;
+			k.has_group = ps->group != 0;
+			k.group = group;
+		}
+		/* a failed call moved nothing (its record has 0) */
+		if (status == TM_ST_OK || status == TM_ST_NORULE) {
+			k.argrec = 1;
+			k.bytes = bytes;
+		}
 	}
 	tm_model_call_inline(c, p, sym, &k);
 	if (b->ct)

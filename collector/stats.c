@@ -211,8 +211,36 @@ void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 		p->overflowed += f->calls;
 }
 
+void tm_groups_add(struct tm_sym *s, unsigned arg, int64_t value, int failed, uint64_t bytes,
+		   int timed, uint64_t dur_ns)
+{
+	struct tm_groups *g = s->groups;
+	if (!g && !(g = s->groups = calloc(1, sizeof(*g))))
+		return; /* no memory: the call is in the totals, in no group */
+	g->arg = (uint8_t)arg;
+	struct tm_gent *e = NULL;
+	for (uint32_t i = 0; i < g->n && !e; i++)
+		if (g->e[i].value == value)
+			e = &g->e[i];
+	if (!e && g->n < TM_GROUPS) {
+		e = &g->e[g->n++];
+		e->value = value;
+	}
+	if (!e)
+		e = &g->other;
+	e->calls++;
+	e->failed += failed != 0;
+	e->bytes += bytes;
+	if (timed) {
+		e->timed++;
+		e->sum_ns += (double)dur_ns;
+	}
+}
+
 void tm_sym_free(struct tm_sym *s)
 {
+	free(s->groups);
+	s->groups = NULL;
 	tm_hist_free(&s->hist);
 	tm_hist_free(&s->self_hist);
 	tm_hist_free(&s->size_hist);

@@ -279,6 +279,49 @@ static const char *flow_of(const struct tm_sym *s)
 	return (s->flags & TM_RF_FLOW_IN) ? "in" : (s->flags & TM_RF_FLOW_OUT) ? "out" : NULL;
 }
 
+static json_t *gent_json(const struct tm_gent *e, int with_value)
+{
+	json_t *o = json_object();
+	if (with_value)
+		json_object_set_new(o, "value", json_integer((json_int_t)e->value));
+	json_object_set_new(o, "calls", tm_json_count(e->calls));
+	json_object_set_new(o, "failed", tm_json_count(e->failed));
+	json_object_set_new(o, "bytes", tm_json_count(e->bytes));
+	json_object_set_new(o, "mean_ns",
+			    e->timed ? json_real(e->sum_ns / (double)e->timed) : json_null());
+	return o;
+}
+
+static int gent_cmp(const void *a, const void *b)
+{
+	const struct tm_gent *x = a, *y = b;
+	return x->calls != y->calls ? (x->calls < y->calls ? 1 : -1)
+				    : (x->value > y->value) - (x->value < y->value);
+}
+
+/* Calls by the value of the group's argument, most calls first; what
+ * came without a value (folded on overflow, untimed) is unlabelled. */
+static json_t *groups_json(const struct tm_sym *s)
+{
+	const struct tm_groups *g = s->groups;
+	struct tm_gent e[TM_GROUPS];
+	memcpy(e, g->e, g->n * sizeof(e[0]));
+	qsort(e, g->n, sizeof(e[0]), gent_cmp);
+	json_t *o = json_object(), *vals = json_array();
+	char by[8];
+	snprintf(by, sizeof(by), "arg%u", g->arg);
+	json_object_set_new(o, "by", json_string(by));
+	uint64_t seen = g->other.calls;
+	for (uint32_t i = 0; i < g->n; i++) {
+		json_array_append_new(vals, gent_json(&e[i], 1));
+		seen += e[i].calls;
+	}
+	json_object_set_new(o, "values", vals);
+	json_object_set_new(o, "other", gent_json(&g->other, 0));
+	json_object_set_new(o, "unlabelled", tm_json_count(s->calls > seen ? s->calls - seen : 0));
+	return o;
+}
+
 /* A function's bytes: the total, where they come from, which way they
  * go (bytes_in / bytes_out), and the sizes of the calls that moved them. */
 static void bytes_json(json_t *o, const struct tm_sym *s)
@@ -492,6 +535,8 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	}
 	if (s->flags & TM_RF_BYTES)
 		bytes_json(o, s);
+	if (s->groups)
+		json_object_set_new(o, "groups", groups_json(s));
 	json_object_set_new(o, "records", tm_json_count(s->records));
 	json_object_set_new(o, "overflowed", tm_json_count(s->overflowed));
 	json_object_set_new(o, "counted", tm_json_count(s->counted));

@@ -91,7 +91,7 @@ int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule
 	const struct tm_pattern *p = pat >= 0 ? &g->patterns[pat] : NULL;
 	const char *type = pe ? pe->type : NULL, *success = pe ? pe->success : NULL;
 	const char *error = pe ? pe->error : NULL, *codes = pe ? pe->codes : NULL;
-	const char *bytes = pe ? pe->bytes : NULL, *flow = pe ? pe->flow : NULL;
+	const char *bytes = pe ? pe->bytes : NULL, *flow = pe ? pe->flow : NULL, *group = NULL;
 	char err[256];
 
 	if (p && p->has_rule) {
@@ -101,12 +101,13 @@ int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule
 		codes = nz(p->codes) ? p->codes : codes;
 		bytes = nz(p->bytes) ? p->bytes : bytes;
 		flow = nz(p->flow) ? p->flow : flow;
+		group = nz(p->group);
 		if (p->success[0] == '-') /* "success": null */
 			success = NULL;
 	}
 	int ret = 0;
-	if (tm_rule_from_strings(out, type, success, error, codes, bytes, flow, err, sizeof(err)) <
-	    0) {
+	if (tm_rule_from_strings(out, type, success, error, codes, bytes, flow, group, err,
+				 sizeof(err)) < 0) {
 		tm_config_item(g, "tm: rule for %s: %s; calls counted without a success rule", name,
 			       err);
 		memset(out, 0, sizeof(*out));
@@ -118,13 +119,15 @@ int tm_config_rule(struct tm_state *g, const char *name, int pat, struct tm_rule
 		out->sample = p->sample;
 		out->count_only = p->count_only;
 	}
-	if (out->bytes == TM_BYTES_ARG && (out->sample > 1 || out->count_only)) {
+	if (tm_rule_captures(out) && (out->sample > 1 || out->count_only)) {
 		/* arguments are read on every call's entry: a sampled or
 		 * count-only function (the profile's capture under the user's
 		 * mode; the two given together are refused when read) keeps
-		 * no bytes */
-		out->bytes = TM_BYTES_NONE;
+		 * no bytes from them and no group */
+		if (out->bytes == TM_BYTES_ARG)
+			out->bytes = TM_BYTES_NONE;
 		out->ncap = out->cap_ret = 0;
+		out->group_arg = 0;
 	}
 	return ret;
 }

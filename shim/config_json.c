@@ -79,7 +79,7 @@ static int tm_json_str(struct tm_jansson *j, json_t *o, const char *key, char *d
  * here and left to it */
 static const char *const tm_rule_keys[] = {"ret",	 "success", "error",   "codes",	  "bytes",
 					   "size",	 "flow",    "name",    "slow_ms", "sample",
-					   "count_only", "root",    "fail_if", NULL};
+					   "count_only", "root",    "fail_if", "group",	  NULL};
 
 static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *path,
 			 const char *key, json_t *e)
@@ -100,9 +100,8 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 				g,
 				"tm: TM_CONFIG %s: symbol \"%s\": unknown field \"%s\" (ret, "
 				"success, "
-				"error, codes, bytes, size, flow, name, slow_ms, sample, "
-				"count_only, "
-				"root, fail_if); ignoring "
+				"error, codes, bytes, size, flow, group, name, slow_ms, sample, "
+				"count_only, root, fail_if); ignoring "
 				"this symbol",
 				path, key, k);
 			return -1;
@@ -121,6 +120,7 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 		{"codes", tmp.codes, sizeof(tmp.codes)},
 		{"bytes", tmp.bytes, sizeof(tmp.bytes)},
 		{"flow", tmp.flow, sizeof(tmp.flow)},
+		{"group", tmp.group, sizeof(tmp.group)},
 		{"name", tmp.display, sizeof(tmp.display)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -202,18 +202,18 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 				 tmp.success[0] && tmp.success[0] != '-' ? tmp.success : NULL,
 				 tmp.error[0] ? tmp.error : NULL, tmp.codes[0] ? tmp.codes : NULL,
 				 tmp.bytes[0] ? tmp.bytes : NULL, tmp.flow[0] ? tmp.flow : NULL,
-				 err, sizeof(err)) < 0) {
+				 tmp.group[0] ? tmp.group : NULL, err, sizeof(err)) < 0) {
 		tm_config_item(g, "tm: TM_CONFIG %s: symbol \"%s\": %s; ignoring this symbol", path,
 			       key, err);
 		return -1;
 	}
-	if (r.bytes == TM_BYTES_ARG && (tmp.sample > 1 || tmp.count_only)) {
-		tm_config_item(
-			g,
-			"tm: TM_CONFIG %s: symbol \"%s\": bytes from arguments (\"%s\") need "
-			"every call timed: not with \"sample\" or \"count_only\"; ignoring "
-			"this symbol",
-			path, key, tmp.bytes);
+	if (tm_rule_captures(&r) && (tmp.sample > 1 || tmp.count_only)) {
+		tm_config_item(g,
+			       "tm: TM_CONFIG %s: symbol \"%s\": %s from arguments (\"%s\") need "
+			       "every call timed: not with \"sample\" or \"count_only\"; ignoring "
+			       "this symbol",
+			       path, key, r.group_arg ? "a group" : "bytes",
+			       r.group_arg ? tmp.group : tmp.bytes);
 		return -1;
 	}
 	int idx = tm_pattern_add(g, key, "TM_CONFIG");
@@ -226,6 +226,7 @@ static int tm_entry_load(struct tm_jansson *j, struct tm_state *g, const char *p
 	memcpy(p->codes, tmp.codes, sizeof(p->codes));
 	memcpy(p->bytes, tmp.bytes, sizeof(p->bytes));
 	memcpy(p->flow, tmp.flow, sizeof(p->flow));
+	memcpy(p->group, tmp.group, sizeof(p->group));
 	memcpy(p->display, tmp.display, sizeof(p->display));
 	p->slow_ns = tmp.slow_ns;
 	if (sample || count) {

@@ -306,21 +306,24 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
 	atomic_store_explicit(&t->thr->head, h + 1, memory_order_release);
 }
 
-/* A call that did not fail (ok, or not judged) of a rule that captures
- * arguments, with its bytes: the call's record and a TM_ST_ARG record
- * carrying them, published together (both or neither: the accumulators
- * take the call whole). */
-static __attribute__((noinline)) void tm_emit_bytes(struct tm_tls *t, uint32_t sym, uint32_t caller,
-						    tm_ticks start, uint64_t dur, unsigned status,
-						    unsigned depth, int64_t value, uint64_t bytes)
+/* A call of a rule that reads arguments: the call's record and a
+ * TM_ST_ARG record with its bytes (0 when it failed) and its group,
+ * published together (both or neither: the accumulators take the call
+ * whole, without its group). Without a group, a call that moved nothing
+ * needs no second record. */
+static __attribute__((noinline)) void tm_emit_arg(struct tm_tls *t, const struct tm_rule *rl,
+						  uint32_t sym, uint32_t caller, tm_ticks start,
+						  uint64_t dur, unsigned status, unsigned depth,
+						  int64_t value, int32_t err, uint64_t bytes,
+						  uint64_t group)
 {
 	uint64_t h = t->head;
-	if (!bytes) {
-		tm_emit(t, sym, caller, start, dur, status, depth, value, 0);
+	if (!bytes && !rl->group_arg) {
+		tm_emit(t, sym, caller, start, dur, status, depth, value, err);
 		return;
 	}
 	if (h + 1 >= t->limit && !tm_ring_room(t, h + 1)) {
-		tm_acc_add(t, sym, dur, status, value, 0, bytes);
+		tm_acc_add(t, sym, dur, status, value, err, bytes);
 		return;
 	}
 	struct tm_record *r = &t->ring[h & t->mask], *a = &t->ring[(h + 1) & t->mask];
@@ -328,10 +331,10 @@ static __attribute__((noinline)) void tm_emit_bytes(struct tm_tls *t, uint32_t s
 	r->start = start;
 	r->dur_meta = (dur > TM_DUR_MASK ? TM_DUR_MASK : dur) | (uint64_t)status << 48 | dm;
 	r->value = value;
-	r->err = 0;
+	r->err = err;
 	r->sym = (uint16_t)sym;
 	r->caller = (uint16_t)caller;
-	a->start = 0;
+	a->start = group;
 	a->dur_meta = (uint64_t)TM_ST_ARG << 48 | dm;
 	a->value = bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes;
 	a->err = 0;
@@ -478,14 +481,19 @@ static __attribute__((noinline)) uint32_t tm_decide(struct tm_tls *t, const stru
 
 /* What rule r's arguments say the call's bytes are, read at entry (the
  * return value, if a factor, is taken at exit). */
-static inline uint64_t tm_capture(const struct tm_rule *r, const struct tm_regs *regs)
+static inline struct tm_capv tm_capture(const struct tm_rule *r, const struct tm_regs *regs)
 {
 	/* struct tm_regs: r10, rax, r9, r8, rcx, rdx, rsi, rdi */
 	const uint64_t *reg = (const uint64_t *)regs;
-	uint64_t v = tm_cap_value(reg[8 - r->cap[0].arg], r->cap[0].width);
+	struct tm_capv c = {0, 0};
+	if (r->ncap)
+		c.bytes = tm_cap_value(reg[8 - r->cap[0].arg], r->cap[0].width);
 	if (r->ncap > 1)
-		v = tm_sat_mul(v, tm_cap_value(reg[8 - r->cap[1].arg], r->cap[1].width));
-	return v;
+		c.bytes =
+			tm_sat_mul(c.bytes, tm_cap_value(reg[8 - r->cap[1].arg], r->cap[1].width));
+	if (r->group_arg)
+		c.group = tm_cap_label(reg[8 - r->group_arg], r->group_width);
+	return c;
 }
 
 /* The last steps of every entry that records: the call's frame at depth d
@@ -493,7 +501,7 @@ static inline uint64_t tm_capture(const struct tm_rule *r, const struct tm_regs 
  * return address hijacked, busy lowered. */
 static inline __attribute__((always_inline)) struct tm_enter_ret
 tm_push(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now, uint32_t d,
-	uint32_t flags, uint64_t arg)
+	uint32_t flags, struct tm_capv arg)
 {
 	uint32_t sym = s->sym;
 	tm_mirror *m = &t->live[d]; /* d < cap <= the segment's stack_cap */
@@ -518,7 +526,7 @@ tm_push(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now
  * call retired, the stack's room checked, the frame pushed. */
 static inline __attribute__((always_inline)) struct tm_enter_ret
 tm_place(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now, uint32_t flags,
-	 uint64_t arg)
+	 struct tm_capv arg)
 {
 	uint32_t d = t->depth;
 	if (TM_UNLIKELY(d && t->stack[d - 1].sp <= (uintptr_t)retp))
@@ -561,7 +569,8 @@ tm_enter(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, const struc
 	tm_ticks now = decision == TM_D_UNTIMED ? 0 : tm_now();
 	if (capture)
 		return tm_place(t, s, retp, now, TM_FR_ARG, tm_capture(&tm_rules[s->sym], regs));
-	return tm_place(t, s, retp, now, decision == TM_D_UNTIMED ? TM_FR_UNTIMED : 0, 0);
+	return tm_place(t, s, retp, now, decision == TM_D_UNTIMED ? TM_FR_UNTIMED : 0,
+			(struct tm_capv){0, 0});
 }
 
 /* A call of a rule that captures arguments (TM_SM_CAPTURE): sampled,
@@ -606,7 +615,7 @@ static __attribute__((noinline)) struct tm_enter_ret tm_hook_enter_slow(const st
 static __attribute__((noinline)) struct tm_enter_ret
 tm_enter_rest(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_ticks now)
 {
-	return tm_place(t, s, retp, now, 0, 0);
+	return tm_place(t, s, retp, now, 0, (struct tm_capv){0, 0});
 }
 
 /* A monitored call enters (tramp.S). The commonest case — a timed call
@@ -628,7 +637,7 @@ struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, stru
 	uint32_t d = t->depth;
 	if (TM_UNLIKELY((d && t->stack[d - 1].sp <= (uintptr_t)retp) || d >= t->cap))
 		return tm_enter_rest(t, s, retp, now);
-	return tm_push(t, s, retp, now, d, 0, 0);
+	return tm_push(t, s, retp, now, d, 0, (struct tm_capv){0, 0});
 }
 
 static __attribute__((noreturn)) void tm_die_empty_stack(void)
@@ -687,7 +696,7 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 	tm_ticks start = f->start;
 	uint32_t untimed = f->flags & TM_FR_UNTIMED;
 	uint32_t captured = f->flags & TM_FR_ARG;
-	uint64_t cap = captured ? t->args[d - 1] : 0;
+	struct tm_capv cap = captured ? t->args[d - 1] : (struct tm_capv){0, 0};
 	if (TM_UNLIKELY(!untimed && !now))
 		now = tm_now(); /* an untimed call above it was abandoned */
 	uint32_t caller = d > 1 ? t->stack[d - 2].sym : TM_NO_SYM;
@@ -713,9 +722,12 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 			/* failures keep their error code as a record */
 			tm_emit(t, sym, caller, 0, 0, status | TM_ST_UNTIMED, d, v, err);
 		}
-	} else if (captured && status != TM_ST_FAILED) {
-		uint64_t bytes = r->cap_ret ? tm_sat_mul(v > 0 ? (uint64_t)v : 0, cap) : cap;
-		tm_emit_bytes(t, sym, caller, start, now - start, status, d, v, bytes);
+	} else if (captured) {
+		uint64_t bytes = status == TM_ST_FAILED || r->bytes != TM_BYTES_ARG ? 0
+				 : r->cap_ret ? tm_sat_mul(v > 0 ? (uint64_t)v : 0, cap.bytes)
+					      : cap.bytes;
+		tm_emit_arg(t, r, sym, caller, start, now - start, status, d, v, err, bytes,
+			    cap.group);
 	} else {
 		tm_emit(t, sym, caller, start, now - start, status, d, v, err);
 	}

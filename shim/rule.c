@@ -305,9 +305,25 @@ int tm_rule_parse_bytes(struct tm_rule *r, const char *bytes, const char *flow, 
 	return -1;
 }
 
+int tm_rule_parse_group(struct tm_rule *r, const char *group, char *err, size_t errlen)
+{
+	struct tm_rule t;
+	memset(&t, 0, sizeof(t));
+	size_t n = strncmp(group, "ret", 3) == 0 ? 0 : bytes_factor(group, &t);
+	if (!n || group[n] != '\0') {
+		snprintf(err, errlen,
+			 "unknown group '%s' (argN, N 1..6, optionally argN:u32 or argN:i32)",
+			 group);
+		return -1;
+	}
+	r->group_arg = t.cap[0].arg;
+	r->group_width = t.cap[0].width;
+	return 0;
+}
+
 int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *success,
 			 const char *error, const char *codes, const char *bytes, const char *flow,
-			 char *err, size_t errlen)
+			 const char *group, char *err, size_t errlen)
 {
 	int v;
 
@@ -344,6 +360,8 @@ int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *succes
 		r->codes = (uint8_t)v;
 	}
 	if ((bytes || flow) && tm_rule_parse_bytes(r, bytes, flow, err, errlen) < 0)
+		return -1;
+	if (group && tm_rule_parse_group(r, group, err, errlen) < 0)
 		return -1;
 	if (success) {
 		if (r->type == TM_RET_VOID) {

@@ -59,6 +59,8 @@ struct tm_rule {
 		uint8_t arg;   /* 1..6 */
 		uint8_t width; /* enum tm_cap_width */
 	} cap[2];
+	/* "group": the argument whose value labels the call (0: none) */
+	uint8_t group_arg, group_width;
 	/* "ret OP K" terms (the array of ops first: the rule stays 200 bytes,
 	 * an index the hot path computes in two instructions) */
 	uint8_t term_op[TM_RULE_TERMS];
@@ -81,13 +83,23 @@ int tm_rule_parse_success(const char *s, struct tm_rule *r, char *err, size_t er
  * field in err. */
 int tm_rule_from_strings(struct tm_rule *r, const char *type, const char *success,
 			 const char *error, const char *codes, const char *bytes, const char *flow,
-			 char *err, size_t errlen);
+			 const char *group, char *err, size_t errlen);
 
 /* Parses a byte source: "ret", "arg3", "arg2*arg3", "ret*arg2", an
  * argument optionally typed ":u32" or ":i32" ("arg3:u32"), and the flow
  * "in" / "out" (NULL: none). Returns 0, or -1 with a message in err. */
 int tm_rule_parse_bytes(struct tm_rule *r, const char *bytes, const char *flow, char *err,
 			size_t errlen);
+
+/* Parses a group: "argN", optionally ":u32" / ":i32". Returns 0, or -1
+ * with a message in err. */
+int tm_rule_parse_group(struct tm_rule *r, const char *group, char *err, size_t errlen);
+
+/* Does the rule read arguments at entry? */
+static inline int tm_rule_captures(const struct tm_rule *r)
+{
+	return r->bytes == TM_BYTES_ARG || r->group_arg;
+}
 
 /* One captured argument as a size: the register's value read at `width`. */
 static inline uint64_t tm_cap_value(uint64_t reg, unsigned width)
@@ -96,6 +108,16 @@ static inline uint64_t tm_cap_value(uint64_t reg, unsigned width)
 		return (uint32_t)reg;
 	if (width == TM_CAP_I32)
 		return (int32_t)reg < 0 ? 0 : (uint64_t)(int32_t)reg;
+	return reg;
+}
+
+/* One captured argument as a label: an int keeps its sign. */
+static inline uint64_t tm_cap_label(uint64_t reg, unsigned width)
+{
+	if (width == TM_CAP_U32)
+		return (uint32_t)reg;
+	if (width == TM_CAP_I32)
+		return (uint64_t)(int64_t)(int32_t)reg;
 	return reg;
 }
 

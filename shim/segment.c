@@ -121,6 +121,7 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	snprintf(ws->object, sizeof(ws->object), "%s", sd->object);
 	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) |
 		    (r->bytes == TM_BYTES_ARG ? TM_RF_ARGBYTES : 0) |
+		    ((uint32_t)r->group_arg << TM_RF_GROUP_SHIFT) |
 		    (r->flow == TM_FLOW_IN    ? TM_RF_FLOW_IN
 		     : r->flow == TM_FLOW_OUT ? TM_RF_FLOW_OUT
 					      : 0) |

@@ -159,7 +159,7 @@ int tm_pool_init(struct tm_state *g)
 	g->pool_n = g->max_threads;
 	/* the frames, then what each captured (struct tm_tls.args) */
 	g->pool_stride = tm_align_up(
-		(uint64_t)g->stack_cap * (sizeof(struct tm_frame) + sizeof(uint64_t)), 4096);
+		(uint64_t)g->stack_cap * (sizeof(struct tm_frame) + sizeof(struct tm_capv)), 4096);
 	g->pool_size = tm_align_up((uint64_t)g->pool_n * (sizeof(uint64_t) + sizeof(void *)), 4096);
 	void *m = tm_map(-1, 0, g->pool_size);
 	if (!m) {

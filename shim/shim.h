@@ -106,6 +106,7 @@ struct tm_pattern {
 	char codes[16];
 	char bytes[32];
 	char flow[4];
+	char group[12];
 	char display[200];
 	uint64_t slow_ns;
 	uint32_t sample;    /* > 1: time one call in `sample` (TM_SYMBOLS name/N, "sample") */
@@ -184,6 +185,12 @@ struct tm_state {
  * Pointers into the segment are only ever written through (and the ring's
  * tail read, bounded); every index and address the shim acts on is here or
  * in the private stack `stack` points to. */
+/* What a call of a rule that reads arguments took at entry. */
+struct tm_capv {
+	uint64_t bytes; /* the arguments' product (TM_BYTES_ARG) */
+	uint64_t group; /* the group argument's value */
+};
+
 struct tm_tls {
 	/* first: tramp.S reads it at offset 0. This thread's cnt[] when it owns
 	 * a slot in a segment with TM_SEG_COUNTERS, else NULL (C decides). */
@@ -213,8 +220,8 @@ struct tm_tls {
 	struct tm_frame nsstack[TM_NOSLOT_STACK];
 	/* [depth]: what the frame's call captured at entry (TM_FR_ARG); the
 	 * pool stack's are right after its frames, nsstack's here */
-	uint64_t *args;
-	uint64_t nsargs[TM_NOSLOT_STACK];
+	struct tm_capv *args;
+	struct tm_capv nsargs[TM_NOSLOT_STACK];
 };
 
 enum tm_tls_state {
@@ -232,10 +239,10 @@ extern __thread struct tm_tls tm_tls __attribute__((tls_model("initial-exec"))) 
 /* A slot's mode under rule r (tramp.S reads it). */
 static inline uint32_t tm_slot_mode(const struct tm_rule *r)
 {
-	return r->count_only		  ? TM_SM_COUNT
-	       : r->sample > 1		  ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
-	       : r->bytes == TM_BYTES_ARG ? TM_SM_SAMPLE | TM_SM_CAPTURE
-					  : 0;
+	return r->count_only	     ? TM_SM_COUNT
+	       : r->sample > 1	     ? TM_SM_SAMPLE | (r->has_rule ? TM_SM_HIJACK : 0)
+	       : tm_rule_captures(r) ? TM_SM_SAMPLE | TM_SM_CAPTURE
+				     : 0;
 }
 
 /* tramp.S */

@@ -283,7 +283,7 @@ static void tm_stack_take(struct tm_tls *t, int32_t tid)
 				break;
 			}
 			t->stack = *sp;
-			t->args = (uint64_t *)(*sp + tm_g.stack_cap);
+			t->args = (struct tm_capv *)(*sp + tm_g.stack_cap);
 			t->cap = tm_g.stack_cap;
 			t->pool = i + 1;
 			return;

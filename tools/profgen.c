@@ -69,7 +69,8 @@ int main(int argc, char **argv)
 			struct tm_rule r;
 			char err[256];
 			if (tm_rule_from_strings(&r, e[n].f[0], e[n].f[1], e[n].f[2], e[n].f[3],
-						 e[n].f[4], e[n].f[5], err, sizeof(err)) < 0) {
+						 e[n].f[4], e[n].f[5], NULL, err,
+						 sizeof(err)) < 0) {
 				fprintf(stderr, "%s: %s: %s\n", argv[a], key, err);
 				return 1;
 			}

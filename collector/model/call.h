@@ -78,6 +78,9 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 	}
 	s->slow += slow;
 	tm_win_call(&s->win, u, k->timed, k->dur_ns, ok, failed, bytes, slow);
+	if (__builtin_expect(k->has_group, 0))
+		tm_groups_add(s, p->psyms[lsym].group, k->group, k->status == TM_ST_FAILED, bytes,
+			      k->timed, k->dur_ns);
 	ps->calls++;
 	ps->ok += ok;
 	ps->failed += failed;

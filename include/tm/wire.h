@@ -37,8 +37,9 @@ enum tm_status {
 	TM_ST_NORULE = 2,    /* symbol has no success rule: neither ok nor failed */
 	TM_ST_EXCEPTION = 3, /* a C++ exception left the call */
 	TM_ST_UNWOUND = 4,   /* abandoned by longjmp or thread exit */
-	TM_ST_ARG = 5,	     /* not a call: the bytes of the call record just before it
-			      * (TM_RF_ARGBYTES), in `value`; same sym */
+	TM_ST_ARG = 5,	     /* not a call: what the call record just before it took from
+			      * its arguments: bytes in `value` (TM_RF_ARGBYTES), its
+			      * group in `start` (TM_RF_GROUP_MASK); same sym */
 	TM_ST_COUNT
 };
 /* Or'ed into a record's status: a call of a sampled symbol that was not
@@ -82,7 +83,12 @@ enum tm_rule_flags {
 				    * followed by a TM_ST_ARG record carrying them */
 	TM_RF_FLOW_IN = 1u << 10,  /* its bytes are data read (bytes_in) */
 	TM_RF_FLOW_OUT = 1u << 11, /* its bytes are data written (bytes_out) */
+	/* bits 12-14: the argument (1..6) whose value labels each call
+	 * ("group"); every recorded call's record is then followed by a
+	 * TM_ST_ARG record carrying it in `start` */
+	TM_RF_GROUP_MASK = 7u << 12,
 };
+#define TM_RF_GROUP_SHIFT 12
 
 enum tm_seg_flags {
 	TM_SEG_COUNTERS = 1u << 0, /* every claimed thread slot has cnt[] backed */

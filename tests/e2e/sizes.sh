@@ -34,6 +34,16 @@ expect_eq "sz_put32 size max (the low half)" "$(jq '.symbols[] | select(.name ==
 # p50 of sz_put: half the calls are sz_nest's 7 bytes, the rest 1..999
 expect_eq "sz_put size p50" "$(jq '.symbols[] | select(.name == "sz_put") | .size.p50' "$WORK/a.json")" 7
 expect_eq "no bytes on a rule without" "$(jq '.symbols[] | select(.name == "sz_nest") | has("bytes")' "$WORK/a.json")" false
+# a group: sz_put32's calls by its first argument (an int: -1 keeps its sign)
+fds=$(sed -n 's/.*fd-1=\([0-9]*\) fd0=\([0-9]*\) fd1=\([0-9]*\).*/\1 \2 \3/p' "$WORK/a.out")
+expect_eq "groups by fd" "$(jq -r '.symbols[] | select(.name == "sz_put32") | .groups | [.by, ([.values[] | {(.value | tostring): .calls}] | add | .["-1"], .["0"], .["1"]), .other.calls, .unlabelled] | join(" ")' "$WORK/a.json")" "arg1 $fds 0 0"
+expect_eq "groups: bytes add up" "$(jq '.symbols[] | select(.name == "sz_put32") | [.groups.values[].bytes] | add' "$WORK/a.json")" "$(field "$WORK/a.json" sz_put32 bytes)"
+# more values than kept (16): sz_put by its size, the rest under other,
+# failed calls in their group
+printf '{"symbols": {"sz_put": {"ret": "long", "success": "ret > 0", "group": "arg2"}}}\n' >"$WORK/g.json"
+TM_RING=262144 "$TMRUN" -q -c "$WORK/g.json" -o "$WORK/g.out" -- "$SZ" 3000 >/dev/null
+expect_eq "16 values and the rest" "$(jq -c '.symbols[] | select(.name == "sz_put") | .groups | [(.values | length), ([.values[].calls] | add) + .other.calls, .unlabelled]' "$WORK/g.out")" "[16,6000,0]"
+expect_eq "the failed calls' group (0)" "$(jq -c '.symbols[] | select(.name == "sz_put") | .groups.values[] | select(.value == 0) | [.calls, .failed]' "$WORK/g.out")" "[3,3]"
 
 # ring overflow (64 records a thread, 4 threads): folded calls keep their bytes
 TM_RING=64 "$TMRUN" -q -c "$RULES" -o "$WORK/o.json" -- "$SZ" 50000 4 >"$WORK/o.out"
@@ -62,4 +72,6 @@ bad "sampled" '{"bytes": "arg2", "sample": 10}' 'need every call timed'
 bad "count only" '{"bytes": "arg2", "count_only": true}' 'need every call timed'
 bad "a flow" '{"bytes": "arg2", "flow": "up"}' "unknown flow 'up'"
 bad "bytes and size" '{"bytes": "arg2", "size": "arg2"}' 'are one field'
+bad "a group from ret" '{"group": "ret"}' "unknown group 'ret'"
+bad "a sampled group" '{"group": "arg1", "sample": 4}' 'a group from arguments'
 expect_no_segments

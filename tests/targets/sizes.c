@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Calls libsizes N times each with known sizes and prints the exact
  * totals its rules should report (tests/e2e/sizes.sh).
- * usage: sizes N [THREADS] */
+ * usage: sizes N [THREADS]
+ * sz_put32's first argument (an fd) cycles through -1, 0, 1: a group. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ static long n_calls;
 
 struct tot {
 	unsigned long long put, put32, items, nest;
+	unsigned long long fd[3]; /* sz_put32's calls with fd -1, 0, 1 */
 };
 
 static void *run(void *arg)
@@ -27,8 +29,9 @@ static void *run(void *arg)
 		unsigned long n = (unsigned long)(i % 1000); /* 0: sz_put fails */
 		if (sz_put(NULL, n) > 0)
 			t->put += n;
-		sz_put32(1, 0xdead000000000000ul | (unsigned long)(i % 4096));
+		sz_put32((int)(i % 3) - 1, 0xdead000000000000ul | (unsigned long)(i % 4096));
 		t->put32 += (unsigned long)(i % 4096);
+		t->fd[i % 3]++;
 		size_t got = sz_items(12, (size_t)(i % 64));
 		t->items += 12ull * got;
 		if (sz_nest(7) > 0)
@@ -58,9 +61,11 @@ int main(int argc, char **argv)
 		s.put32 += t[k].put32;
 		s.items += t[k].items;
 		s.nest += t[k].nest;
+		for (int j = 0; j < 3; j++)
+			s.fd[j] += t[k].fd[j];
 	}
 	/* sz_put's bytes include the nested calls' */
-	printf("put=%llu put32=%llu items=%llu nest=%llu\n", s.put + s.nest, s.put32, s.items,
-	       s.nest);
+	printf("put=%llu put32=%llu items=%llu nest=%llu fd-1=%llu fd0=%llu fd1=%llu\n",
+	       s.put + s.nest, s.put32, s.items, s.nest, s.fd[0], s.fd[1], s.fd[2]);
 	return 0;
 }

@@ -321,8 +321,8 @@ Test(ring, current_second_records_exact)
 }
 
 /* Bytes from arguments: a call's bytes record right after it is taken
- * with it (also across the ring's end); a failed call has none; a bytes
- * record alone, or after another function's call, is corrupt. */
+ * with it (also across the ring's end); a failed call moves nothing; a
+ * bytes record alone, or after another function's call, is corrupt. */
 Test(ring, bytes_records_pair_with_their_call)
 {
 	struct segfake f;
@@ -336,9 +336,10 @@ Test(ring, bytes_records_pair_with_their_call)
 	tm_coll_drain(&c);
 	segfake_push(&f, 0, 0, 100, TM_ST_OK, 5, 0);
 	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 4096, 0);
-	segfake_push(&f, 0, 0, 100, TM_ST_OK, 5, 0); /* moved nothing: no record */
+	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 777, 0); /* alone: after another */
+	segfake_push(&f, 0, 0, 100, TM_ST_OK, 5, 0);  /* moved nothing: no record */
 	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -1, 5);
-	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 777, 0); /* alone */
+	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 555, 0); /* taken, a failure moves nothing */
 	segfake_push(&f, 0, 1, 100, TM_ST_OK, 1, 0);
 	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 999, 0); /* after beta's call */
 	segfake_push(&f, 0, 0, 100, TM_ST_NORULE, 3, 0);
@@ -355,6 +356,44 @@ Test(ring, bytes_records_pair_with_their_call)
 	cr_assert_eq(b->calls, 64);
 	cr_assert_eq(b->bytes, 0);
 	cr_assert_eq(c.procs[0]->closs[TM_CLOSS_CORRUPT], 2);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+/* A group: every call's record is followed by the record of its
+ * argument's value, a failed call's too; a call without one (its record
+ * lost to a corrupt ring) is unlabelled. */
+Test(ring, groups_from_their_records)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
+	segfake_wsym(&f, 0)->flags |= TM_RF_HAS_RULE | (1u << TM_RF_GROUP_SHIFT);
+	coll_on(&c, &f);
+	for (int k = 0; k < 30; k++) {
+		segfake_push(&f, 0, 0, 100, k % 3 ? TM_ST_OK : TM_ST_FAILED, k % 3 ? 1 : -1, 0);
+		struct tm_record *r = &segfake_ring(&f, 0)[segfake_thread(&f, 0)->head];
+		segfake_push(&f, 0, 0, 0, TM_ST_ARG, 0, 0);
+		r->start = (uint64_t)(int64_t)(k % 5 - 1); /* -1 .. 3 */
+	}
+	segfake_push(&f, 0, 0, 100, TM_ST_OK, 1, 0); /* no value */
+	tm_coll_drain(&c);
+	const struct tm_sym *a = sym(&c, "alpha");
+	cr_assert_eq(a->calls, 31);
+	cr_assert_not_null(a->groups);
+	cr_assert_eq(a->groups->n, 5);
+	uint64_t calls = 0, failed = 0;
+	for (uint32_t i = 0; i < a->groups->n; i++) {
+		cr_assert_eq(a->groups->e[i].calls, 6, "value %lld",
+			     (long long)a->groups->e[i].value);
+		calls += a->groups->e[i].calls;
+		failed += a->groups->e[i].failed;
+		if (a->groups->e[i].value == -1)
+			cr_assert_eq(a->groups->e[i].failed, 2); /* k = 0, 15 */
+	}
+	cr_assert_eq(calls, 30);
+	cr_assert_eq(failed, 10);
+	cr_assert_eq(c.procs[0]->closs[TM_CLOSS_CORRUPT], 0);
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }

@@ -12,9 +12,9 @@ static struct tm_rule parse_ok(const char *type, const char *success, const char
 {
 	struct tm_rule r;
 	char err[256];
-	cr_assert_eq(
-		tm_rule_from_strings(&r, type, success, error, codes, NULL, NULL, err, sizeof(err)),
-		0, "%s", err);
+	cr_assert_eq(tm_rule_from_strings(&r, type, success, error, codes, NULL, NULL, NULL, err,
+					  sizeof(err)),
+		     0, "%s", err);
 	return r;
 }
 
@@ -77,15 +77,15 @@ Test(rule, bad_input_is_refused_with_a_message)
 		struct tm_rule r;
 		char err[256] = "";
 		cr_assert_lt(tm_rule_from_strings(&r, bad[i][0], bad[i][1], bad[i][2], bad[i][3],
-						  NULL, NULL, err, sizeof(err)),
+						  NULL, NULL, NULL, err, sizeof(err)),
 			     0, "case %zu accepted", i);
 		cr_assert(strlen(err) > 10, "case %zu: no message", i);
 	}
 	struct tm_rule r;
 	char err[256];
-	cr_assert_lt(
-		tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", NULL, err, sizeof(err)),
-		0);
+	cr_assert_lt(tm_rule_from_strings(&r, "int", NULL, NULL, NULL, "arg9", NULL, NULL, err,
+					  sizeof(err)),
+		     0);
 }
 
 /* Byte sources: what each form captures, and what is refused. */
@@ -141,7 +141,8 @@ static unsigned check_rule(const char *type, const char *a, const char *ka, cons
 	else
 		snprintf(rule, sizeof(rule), "ret %s %s && ret %s %s && ret != 4", a, ka, b, kb);
 	struct tm_rule r;
-	cr_assert_eq(tm_rule_from_strings(&r, type, rule, NULL, NULL, NULL, NULL, err, sizeof(err)),
+	cr_assert_eq(tm_rule_from_strings(&r, type, rule, NULL, NULL, NULL, NULL, NULL, err,
+					  sizeof(err)),
 		     0, "%s: %s", rule, err);
 	for (unsigned p = 0; p < np; p++) {
 		int64_t v = tm_rule_value(&r, (uint64_t)probes[p]);
@@ -212,8 +213,8 @@ Test(rule, library_code_domains)
 	}
 	struct tm_rule r;
 	char err[256];
-	cr_assert_eq(tm_rule_from_strings(&r, "int", "ret == 0", "ret", "openssl", NULL, NULL, err,
-					  sizeof(err)),
+	cr_assert_eq(tm_rule_from_strings(&r, "int", "ret == 0", "ret", "openssl", NULL, NULL, NULL,
+					  err, sizeof(err)),
 		     -1);
 	cr_assert(strstr(err, "(errno, sqlite, zlib, curl, curlm, eai, number)"), "%s", err);
 }
