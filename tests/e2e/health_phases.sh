@@ -12,8 +12,12 @@
 # really be slow for a while (sleeps overshoot), and the detector is right
 # to say so. So an alert outside the designed phases is a failure only if
 # the recorded data does not show its cause — the per-second p99, failures
-# and calls of the summary's `seconds` in the 12 s before it — and then the
-# health sequence and the end state allow for it.
+# and calls of the summary's `seconds` in the 12 s before it — and one not
+# resolved in time only if the last steady phase shows nothing that keeps
+# it: the detector's hysteresis replayed on the recorded p99 (over 1.15x
+# the first steady phase's is not normal) does not resolve in time either,
+# or there were failures;
+# then the health sequence and the end state allow for it.
 source "$(dirname "$0")/lib.sh"
 
 export PHASES_MARK="$WORK/marks"
@@ -65,6 +69,33 @@ def cause(a):
         off = [x[1] for x in w if abs(x[1] - 200) > 40]
         return "calls/s %r in the data" % off if off else None
     return None
+def late_cause(a, resolved_by):
+    """What the data shows that kept a firing past resolved_by; None:
+    nothing. The detector resolves a series after 30 judged seconds in a
+    row with fewer than 4 of the last 8 not normal (z >= 3: here some 15%
+    over the steady median); replayed on the recorded p99 from the slow
+    phase on, does it resolve by resolved_by?"""
+    w = [x for x in secs if p4 <= x[0] <= resolved_by]
+    kind = a["name"] if a["name"] != "anomaly" else a["labels"].get("series", "")
+    if kind in ("phase_slow", "p99", "p50"):
+        if not base_p99:
+            return None
+        lim, highs, calm, worst = 1.15 * base_p99, [], 0, 0
+        for x in w:
+            if not x[3]:
+                continue  # a second without timed calls: no evidence
+            highs = (highs + [x[3] > lim])[-8:]
+            calm = calm + 1 if sum(highs) < 4 else 0
+            worst = max(worst, x[3]) if x[3] > lim else worst
+            if calm >= 30:
+                return None
+        return ("replayed on the recorded p99 (over 1.15x the first steady phase's %.2f ms "
+                "is not normal, up to %.2f ms), it does not resolve by %+.1fs" %
+                (base_p99 / 1e6, worst / 1e6, (resolved_by - p1) / S))
+    if kind in ("phase_errors", "error_ratio"):
+        f = sum(x[2] for x in w)
+        return "%d failures in the last steady phase" % f if f else None
+    return None
 justified = []
 def outside(a, why):
     c = cause(a)
@@ -86,7 +117,12 @@ def one(name, series, lo, hi, resolved_by):
         if a not in inside:
             outside(a, "fired outside its phase")
         elif a["state"] != "resolved" or a["ends_realtime_ns"] > resolved_by:
-            bad.append("%s not resolved in time" % show(a))
+            c = late_cause(a, resolved_by)
+            if c:
+                justified.append(a)
+                print("note: %s not resolved in time: %s" % (show(a), c))
+            else:
+                bad.append("%s not resolved in time" % show(a))
 # the rules: within their window plus `for`, resolved once the window is clean
 one("phase_errors", "", p2, p2 + 8 * S, p3 + 14 * S)
 one("phase_slow", "", p3, p3 + 8 * S, p4 + 14 * S)
@@ -125,9 +161,12 @@ want = ["healthy", "unhealthy", "degraded", "healthy"]
 def subseq(w, seq):
     it = iter(seq)
     return all(x in it for x in w)
+still = [a for a in justified if a["state"] != "resolved"]
 if justified:
-    # a slow spell of the machine outside the phases adds degraded spells
-    if not subseq(want, ded) or any(s not in ("healthy", "degraded", "unhealthy") for s in ded):
+    # a slow spell of the machine outside the phases adds degraded spells;
+    # one that lasts to the end keeps the last healthy away
+    w = want[:-1] if still else want
+    if not subseq(w, ded) or any(s not in ("healthy", "degraded", "unhealthy") for s in ded):
         bad.append("health went " + " -> ".join(ded))
 elif ded not in (want, ["healthy", "degraded"] + want[1:]):
     bad.append("health went " + " -> ".join(ded))
@@ -135,7 +174,6 @@ for x in hs:
     t = x["t_realtime_ns"]
     if x["to"] == "unhealthy" and not (p2 <= t <= p3 + 2 * S):
         bad.append("unhealthy outside the failing phase: %+.1fs" % ((t - p1) / S))
-still = [a for a in justified if a["state"] != "resolved"]
 if (d["symbols"][0]["health"]["state"] != "healthy" or d["health"]["state"] != "healthy") and not still:
     bad.append("health at the end: %r / %r" % (d["symbols"][0]["health"], d["health"]))
 if bad:
