@@ -2,11 +2,15 @@
 #include "segfake.h"
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "collector.h"
+#include "model/outcome.h"
 
 /* Used by the unit tests and the drain benchmark: no test framework here. */
 #define SF_CHECK(cond)                                                                             \
@@ -146,4 +150,27 @@ struct tm_acc *segfake_acc(struct segfake *f, uint32_t thr, uint32_t s)
 	_Atomic uint8_t *used = (void *)(base + tm_thr_used_off(f->h->stack_cap));
 	used[s] = 1;
 	return (struct tm_acc *)(base + tm_thr_acc_off(f->h->stack_cap, f->h->max_syms)) + s;
+}
+
+char *segfake_rules(struct tm_coll *c, const char *dir, const char *text, int *bad)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/rules.json", dir);
+	FILE *w = fopen(path, "w");
+	if (!w)
+		return NULL;
+	fputs(text, w);
+	fclose(w);
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	unlink(path);
+	if (!root)
+		return NULL;
+	char *said = NULL;
+	size_t n = 0;
+	FILE *log = open_memstream(&said, &n);
+	*bad = tm_outc_parse(c, root, "r.json", log);
+	fclose(log);
+	json_decref(root);
+	return said;
 }

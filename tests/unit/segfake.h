@@ -38,5 +38,10 @@ struct tm_wire_sym *segfake_wsym(struct segfake *f, uint32_t i);
  * its first overflow). */
 struct tm_acc *segfake_acc(struct segfake *f, uint32_t thr, uint32_t s);
 void segfake_destroy(struct segfake *f);
+/* Writes text to a rules file in dir, loads its outcomes into c and
+ * returns what the collector said about it (caller frees; NULL: the text
+ * did not load) with the number of bad entries. */
+struct tm_coll;
+char *segfake_rules(struct tm_coll *c, const char *dir, const char *text, int *bad);
 
 #endif

@@ -238,26 +238,10 @@ Test(outcome, sqlite_finalize_reports_earlier_error)
 	segfake_destroy(&f);
 }
 
-/* Writes text to a rules file in the segment's directory, loads it and
- * returns what the collector said about it (caller frees). */
 static char *load_rules(struct tm_coll *c, const char *dir, const char *text, int *bad)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/rules.json", dir);
-	FILE *w = fopen(path, "w");
-	cr_assert_not_null(w);
-	fputs(text, w);
-	fclose(w);
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
-	cr_assert_not_null(root, "%s", jerr.text);
-	char *said = NULL;
-	size_t n = 0;
-	FILE *log = open_memstream(&said, &n);
-	*bad = tm_outc_parse(c, root, "r.json", log);
-	fclose(log);
-	json_decref(root);
-	unlink(path);
+	char *said = segfake_rules(c, dir, text, bad);
+	cr_assert_not_null(said, "rules text did not load");
 	return said;
 }
 
