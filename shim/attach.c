@@ -12,6 +12,8 @@
  * through; the segment stays mapped and is reused by the next attach,
  * which renames it into its own session. */
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -30,6 +32,7 @@ struct tm_att_write {
 	uintptr_t *got;
 	uintptr_t old, val;
 	int relro;
+	int mapped; /* detach: the slot lies in a loaded object as it did */
 };
 
 /* Attach state: written under `lock` by the attach and detach calls. */
@@ -143,7 +146,7 @@ void tm_attach_write_end(uintptr_t *got, uintptr_t old, uintptr_t val, int relro
 		tm_att.writes = m == MAP_FAILED ? NULL : m;
 	}
 	if (tm_att.writes && tm_att.nwrites < TM_ATT_WRITES)
-		tm_att.writes[tm_att.nwrites++] = (struct tm_att_write){got, old, val, relro};
+		tm_att.writes[tm_att.nwrites++] = (struct tm_att_write){got, old, val, relro, 0};
 	else
 		tm_att.lost_writes++;
 	pthread_mutex_unlock(&tm_att.lock);
@@ -295,9 +298,43 @@ out:
 	return rc;
 }
 
-/* Puts one GOT slot back, unless something else wrote it since. */
+/* Marks the writes whose slot still lies in a writable segment of a
+ * loaded object, inside its RELRO range exactly when it was written as
+ * RELRO: a library the program dlclose'd since is unmapped (a write there
+ * faults), and another object loaded at its address has other pages
+ * (making a data page read-only would break the program). */
+static int tm_att_mapped_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	uintptr_t rlo = 0, rhi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+			rlo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+			rhi = rlo + info->dlpi_phdr[i].p_memsz;
+		}
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		if (p->p_type != PT_LOAD || !(p->p_flags & PF_W))
+			continue;
+		uintptr_t lo = info->dlpi_addr + p->p_vaddr, hi = lo + p->p_memsz;
+		for (size_t k = 0; k < tm_att.nwrites; k++) {
+			struct tm_att_write *w = &tm_att.writes[k];
+			uintptr_t a = (uintptr_t)w->got;
+			if (a >= lo && a + sizeof(uintptr_t) <= hi &&
+			    (a >= rlo && a + sizeof(uintptr_t) <= rhi) == !!w->relro)
+				w->mapped = 1;
+		}
+	}
+	return 0;
+}
+
+/* Puts one GOT slot back, unless something else wrote it since or its
+ * object is gone. */
 static void tm_att_restore(const struct tm_att_write *w, long pg)
 {
+	if (!w->mapped)
+		return;
 	void *page = (void *)((uintptr_t)w->got & ~(uintptr_t)(pg - 1));
 	if (w->relro && mprotect(page, (size_t)pg, PROT_READ | PROT_WRITE) < 0)
 		return;
@@ -324,9 +361,20 @@ int tm_shim_detach(const char *cfg)
 	g->active = 0;
 	tm_att.detached = 1;
 	long pg = sysconf(_SC_PAGESIZE);
-	for (size_t i = tm_att.nwrites; i-- > 0;)
+	for (size_t i = 0; i < tm_att.nwrites; i++)
+		tm_att.writes[i].mapped = 0;
+	dl_iterate_phdr(tm_att_mapped_cb, NULL);
+	size_t gone = 0;
+	for (size_t i = tm_att.nwrites; i-- > 0;) {
+		gone += !tm_att.writes[i].mapped;
 		tm_att_restore(&tm_att.writes[i], pg);
+	}
+	if (gone || tm_att.lost_writes)
+		tm_log("tm: detach: %zu GOT slots of unloaded objects left alone, %zu writes past "
+		       "the %d remembered not restored (their calls keep a counter increment)",
+		       gone, tm_att.lost_writes, TM_ATT_WRITES);
 	tm_att.nwrites = 0;
+	tm_att.lost_writes = 0;
 	for (uint32_t i = 0; i < g->nslots; i++)
 		__atomic_store_n(&tm_slots[i].mode, TM_SM_COUNT | TM_SM_OFF, __ATOMIC_RELEASE);
 	/* later lines of the shim go nowhere: the attacher's log is gone */

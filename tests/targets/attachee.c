@@ -7,9 +7,14 @@
  *            stopped between two calls) or resumes them ("resumed")
  *   SIGTERM  stops the workers, prints "checks ok" (or "checks BAD") and
  *            exits 3.
+ *   SIGHUP   dlopens $ATTACHEE_PLUGIN (a library with plugin_entry), calls
+ *            plugin_entry(10), dlcloses it and prints "plugin N" (N its
+ *            result, or -1 if it could not be loaded) and "unloaded 1"
+ *            if the library is gone from the process after dlclose.
  * usage: attachee [W [nodump|seccomp]]: nodump makes the process not
  * dumpable (prctl), seccomp installs a filter that forbids ftruncate
  * (which the program never calls; attaching needs it). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -100,6 +105,20 @@ static void no_ftruncate(void)
 		perror("seccomp");
 }
 
+static void plugin(void)
+{
+	const char *path = getenv("ATTACHEE_PLUGIN");
+	void *h = path ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+	long (*entry)(long) = h ? (long (*)(long))dlsym(h, "plugin_entry") : NULL;
+	printf("plugin %ld\n", entry ? entry(10) : -1L);
+	if (h)
+		dlclose(h);
+	void *again = path ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : NULL;
+	printf("unloaded %d\n", path && !again);
+	if (again)
+		dlclose(again);
+}
+
 int main(int argc, char **argv)
 {
 	nworkers = argc > 1 ? atoi(argv[1]) : 3;
@@ -114,6 +133,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pthread_t th[MAXW];
@@ -135,6 +155,8 @@ int main(int argc, char **argv)
 			}
 		} else if (sig == SIGTERM) {
 			break;
+		} else if (sig == SIGHUP) {
+			plugin();
 		}
 		/* sig < 0: EINTR would be a change a stop made visible */
 		else
