@@ -436,6 +436,23 @@ static int attach_main(struct att_opts *o, const char *shim)
 	}
 	if (tm_health_options(&c, NULL, 0, "tmrun") < 0)
 		return 2;
+	loop.summary = o->output;
+	loop.table = !o->quiet;
+	loop.interval_ns = (uint64_t)((o->interval_s > 0 ? o->interval_s : 1) * 1e9);
+	loop.sinks.o.interval_ns = loop.interval_ns;
+	pthread_mutex_init(&loop.lock, NULL);
+	sigset_t all, old, waitset;
+	sigfillset(&all);
+	/* the outputs (a port taken, a stream that cannot be opened) are said
+	 * before the process is touched; their threads take no signal */
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int sinks = tm_sinks_start(&loop.sinks, &c, &loop.lock, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (sinks < 0) {
+		fprintf(stderr, "tmrun: %s\n", err);
+		tm_coll_free(&c);
+		return 2;
+	}
 	if (files_make(&f, t.uid) < 0 || write_cfg(&f, o, session) < 0) {
 		fprintf(stderr, "tmrun: cannot write the attach file: %s\n", strerror(errno));
 		return 2;
@@ -466,6 +483,7 @@ static int attach_main(struct att_opts *o, const char *shim)
 		if (rc == TM_INJ_REFUSED || rc == TM_INJ_EXITED || rc == TM_INJ_OK)
 			tm_watchdog_done(wd);
 		files_remove(&f);
+		tm_sinks_stop(&loop.sinks);
 		tm_coll_free(&c);
 		return 1;
 	}
@@ -477,17 +495,8 @@ static int attach_main(struct att_opts *o, const char *shim)
 		fprintf(stderr, "tmrun: attached to process %d (thread %d borrowed for %.2f ms)\n",
 			(int)o->pid, (int)t.borrowed, t.pause_ns / 1e6);
 
-	loop.summary = o->output;
-	loop.table = !o->quiet;
-	loop.interval_ns = (uint64_t)((o->interval_s > 0 ? o->interval_s : 1) * 1e9);
-	loop.sinks.o.interval_ns = loop.interval_ns;
-	pthread_mutex_init(&loop.lock, NULL);
-	sigset_t all, old, waitset;
-	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (tm_sinks_start(&loop.sinks, &c, &loop.lock, err, sizeof(err)) < 0)
-		fprintf(stderr, "tmrun: %s\n", err); /* detach all the same */
-	else if (!(th_on = pthread_create(&th, NULL, collector_main, &c) == 0))
+	if (!(th_on = pthread_create(&th, NULL, collector_main, &c) == 0))
 		fprintf(stderr, "tmrun: cannot start the collector thread\n");
 	sigemptyset(&waitset);
 	sigaddset(&waitset, SIGINT);
@@ -534,8 +543,12 @@ static int attach_main(struct att_opts *o, const char *shim)
 			wd = -1; /* not done: the watchdog takes over when we exit */
 		}
 	}
-	if (exited && !o->quiet)
-		fprintf(stderr, "tmrun: process %d exited while attached\n", (int)o->pid);
+	if (exited) {
+		/* children it forked while attached are still attached */
+		detach_children(tdir, session, o->pid, shim, o);
+		if (!o->quiet)
+			fprintf(stderr, "tmrun: process %d exited while attached\n", (int)o->pid);
+	}
 	atomic_store(&loop.stop, 1);
 	if (th_on)
 		pthread_join(th, NULL);
