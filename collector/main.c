@@ -296,7 +296,7 @@ int main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	/* outputs that cannot be written are said now, before anything is drained */
-	const char *outs[] = {loop.summary, loop.sinks.o.textfile};
+	const char *outs[] = {loop.summary, loop.sinks.o.textfile, loop.folded, loop.trace};
 	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
 		if (outs[i] && tm_out_check(outs[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "tmcollect: %s\n", err);

@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 	if (first < 0)
 		return 2;
 	/* an output that cannot be written is said now, before the command runs */
-	const char *outs[] = {o.output, loop.sinks.o.textfile};
+	const char *outs[] = {o.output, loop.sinks.o.textfile, loop.folded, loop.trace};
 	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
 		if (outs[i] && tm_out_check(outs[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "tmrun: %s\n", err);

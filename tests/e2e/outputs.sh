@@ -29,6 +29,19 @@ rc=0
 "$TMRUN" -s work_noop --textfile "$WORK/none/m.prom" -- true 2>"$WORK/err" || rc=$?
 expect_eq "tmrun, unwritable --textfile: exit" $rc 2
 grep -q "^tmrun: $WORK/none/m.prom" "$WORK/err" || fail "tmrun textfile line: $(cat "$WORK/err")"
+# --folded and --trace are written at exit: refused at start too
+for opt in --folded --trace; do
+	rc=0
+	"$TMRUN" -s work_noop "$opt" "$WORK/plain/x" -- sh -c "touch '$WORK/ran'" 2>"$WORK/err" || rc=$?
+	expect_eq "tmrun, unwritable $opt: exit" $rc 2
+	expect_eq "tmrun, unwritable $opt: lines" "$(wc -l <"$WORK/err")" 1
+	grep -q "^tmrun: $WORK/plain/x: cannot be written" "$WORK/err" || fail "tmrun $opt line: $(cat "$WORK/err")"
+	[ ! -e "$WORK/ran" ] || fail "the command ran although $opt could not be written"
+	rc=0
+	"$TMCOLLECT" --until-idle "$opt" "$WORK/plain/x" 2>"$WORK/err" || rc=$?
+	expect_eq "tmcollect, unwritable $opt: exit" $rc 2
+	grep -q "^tmcollect: $WORK/plain/x: cannot be written" "$WORK/err" || fail "tmcollect $opt line: $(cat "$WORK/err")"
+done
 rc=0
 "$TMCOLLECT" --until-idle --summary "$WORK/plain/s.json" 2>"$WORK/err" || rc=$?
 expect_eq "tmcollect, unwritable --summary: exit" $rc 2
