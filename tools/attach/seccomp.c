@@ -129,6 +129,7 @@ static const struct {
 	{SYS_mkdir, "mkdir", {0, 0700}},
 	{SYS_rename, "rename", {0}},
 	{SYS_getpid, "getpid", {0}},
+	{SYS_geteuid, "geteuid", {0}},
 	{SYS_gettid, "gettid", {0}},
 	{SYS_futex, "futex", {0, 129, 1}},
 	{SYS_rt_sigreturn, "rt_sigreturn", {0}},
