@@ -260,12 +260,12 @@ static void calls(struct prom *o)
 	if (s->slow_ns)
 		sym_sample(o, "tm_call_slow_total", s, NULL, NULL, (double)s->slow);
 	family(o, "tm_call_bytes_total", "counter",
-	       "Bytes moved by calls that did not fail, where a rule counts them (flow: in, "
-	       "out).");
+	       "Bytes moved by calls that did not fail, where a rule counts them (direction: "
+	       "in, out, from the rule's flow).");
 	FOR_SYMS(o, s)
 	if (s->flags & TM_RF_BYTES)
 		sym_sample(o, "tm_call_bytes_total", s,
-			   s->flags & (TM_RF_FLOW_IN | TM_RF_FLOW_OUT) ? "flow" : NULL,
+			   s->flags & (TM_RF_FLOW_IN | TM_RF_FLOW_OUT) ? "direction" : NULL,
 			   s->flags & TM_RF_FLOW_IN ? "in" : "out", (double)s->bytes);
 }
 

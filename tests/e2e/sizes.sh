@@ -53,7 +53,7 @@ expect_eq "overflow: calls" "$(calls "$WORK/o.json" sz_put)" 400000
 
 # /metrics: the flow is a label
 "$TMRUN" -q -c "$RULES" --textfile "$WORK/m.prom" -- "$SZ" 100 >/dev/null
-grep -q '^tm_call_bytes_total{.*function="sz_put".*flow="out".*} ' "$WORK/m.prom" ||
+grep -q '^tm_call_bytes_total{.*function="sz_put".*direction="out".*} ' "$WORK/m.prom" ||
 	fail "metrics: no flow label on sz_put's bytes: $(grep sz_put "$WORK/m.prom" | grep bytes)"
 
 # refused, one line each, the symbol unmonitored and the program unchanged
