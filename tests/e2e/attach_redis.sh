@@ -4,7 +4,8 @@
 # loopback port. tmrun --attach watches it while redis-benchmark runs a
 # bounded load; the successful accepts equal the connections redis itself
 # counted in between (INFO stats), and every command redis counted
-# (INFO commandstats) was read while attached. After the detach redis
+# (INFO commandstats) was read while attached. A second attachment
+# begins and ends while redis serves a load. After the detach redis
 # serves as before and shuts down cleanly.
 . "$(dirname "$0")/attach_lib.sh"
 . "$(dirname "$0")/lib_prom.sh"
@@ -38,6 +39,43 @@ expect_eq "SET and GET redis counted" "$cmds" 40000
 reads=$(calls "$WORK/s.json" read)
 [ "$reads" -ge 40000 ] || fail "read calls $reads < the 40000 commands redis read"
 echo "ok: $reads read calls for 40000 commands"
+
+# attached and detached while redis serves a load: both switches happen
+# under load (the commands counted between the switches were all read
+# while attached; the load goes on after the detach)
+sets() { redis-cli -p "$port" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_set:calls=\([0-9]*\).*/\1/p'; }
+until_sets() { # until_sets N: until redis counted N SETs (bounded)
+	for ((k = 0; k < 3000; k++)); do
+		[ "$(sets)" -ge "$1" ] && return 0
+		kill -0 "$bench" 2>/dev/null || fail "the load ended early: $(tr '\r' '\n' <"$WORK/bench2.out" | tail -2)"
+		sleep 0.02
+	done
+	fail "redis did not reach $1 SETs"
+}
+timeout 300 redis-benchmark -h 127.0.0.1 -p "$port" -n 5000000 -c 10 -t set -q >"$WORK/bench2.out" 2>&1 &
+bench=$!
+PIDS+=("$bench")
+until_sets $(($(sets) + 5000))
+"$TMRUN" --attach "$redis" -s read,write -o "$WORK/s2.json" 2>"$WORK/t2.err" &
+tr=$!
+PIDS+=("$tr")
+wait_for "$WORK/t2.err" '^tmrun: attached to process'
+sa=$(sets)
+until_sets $((sa + 20000))
+sb=$(sets)
+kill -INT "$tr"
+wait "$tr" || fail "tmrun under load: $(cat "$WORK/t2.err")"
+grep -q "^tmrun: detached from process $redis" "$WORK/t2.err" || fail "no detach line under load"
+not_stopped "$redis"
+until_sets $(($(sets) + 20000)) # still serving the load after the detach
+kill -INT "$bench" 2>/dev/null || true
+wait "$bench" 2>/dev/null || true
+for f in read write; do
+	n=$(calls "$WORK/s2.json" $f)
+	[ "$n" -ge $((sb - sa)) ] || fail "$f calls $n < the $((sb - sa)) SETs redis served while attached"
+	echo "ok: under load, $n $f calls for the $((sb - sa)) SETs served between the switches"
+done
+
 # after the detach: the same server, serving
 expect_eq "after detach: SET" "$(redis-cli -p "$port" set k v)" OK
 expect_eq "after detach: GET" "$(redis-cli -p "$port" get k)" v

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# sqlite3's interactive shell fed through a pipe, attached between two
+# sqlite3's interactive shell (-interactive: prompts and echo, as at a
+# terminal) fed through a pipe, attached between two
 # statements and detached later: sqlite3_step is called once per INSERT,
 # and the inserts made while attached are those total_changes() counts.
 # The shell's output is that of the same session never attached.
@@ -10,7 +11,7 @@ command -v sqlite3 >/dev/null || fail "sqlite3 not installed"
 session() { # session OUT [attach]
 	rm -f "$WORK/db" "$WORK/in"
 	mkfifo "$WORK/in"
-	stdbuf -oL sqlite3 "$WORK/db" <"$WORK/in" >"$1" 2>&1 & # line-buffered: marks arrive
+	stdbuf -oL sqlite3 -interactive "$WORK/db" <"$WORK/in" >"$1" 2>&1 & # line-buffered: marks arrive
 	local pid=$! tr rc
 	PIDS+=("$pid")
 	exec 7>"$WORK/in"
