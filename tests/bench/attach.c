@@ -8,7 +8,8 @@
  * the borrowed thread's stop to its release) and the longest gap the
  * program saw between two rounds of its own loop (the pause as it felt
  * it, plus whatever else the machine did). Target: <= 50 ms of pause.
- * usage: bench_attach PROG TMRUN */
+ * Every attach must count at least the 100 functions, or it fails (exit 2).
+ * usage: bench_attach PROG TMRUN [ROUNDS] */
 #include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
@@ -19,7 +20,7 @@
 
 #include "bench.h"
 
-#define ROUNDS 15
+#define ROUNDS 15 /* the most; argv[3] may ask for fewer */
 
 extern char **environ;
 
@@ -62,9 +63,19 @@ static double attach(const char *tmrun, pid_t pid, const char *syms, const char 
 		j ? json_integer_value(json_object_get(json_object_get(j, "attach"), "pause_ns")) /
 				1e6
 		  : -1;
+	/* the attach did its work: every configured function was counted */
+	size_t i, counted = 0;
+	json_t *e;
+	json_array_foreach(j ? json_object_get(j, "symbols") : NULL, i, e) counted +=
+		json_integer_value(json_object_get(e, "calls")) > 0;
 	json_decref(j);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || ms < 0) {
 		fprintf(stderr, "bench_attach: tmrun --attach failed\n");
+		exit(2);
+	}
+	if (counted < 100) {
+		fprintf(stderr, "bench_attach: only %zu functions counted while attached\n",
+			counted);
 		exit(2);
 	}
 	return ms;
@@ -86,8 +97,11 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 2;
 	close(fd);
+	int rounds = argc > 3 ? atoi(argv[3]) : ROUNDS;
+	if (rounds < 1 || rounds > ROUNDS)
+		rounds = ROUNDS;
 	double pause[2][ROUNDS], gap[2][ROUNDS], base[ROUNDS];
-	for (int r = 0; r < ROUNDS; r++) {
+	for (int r = 0; r < rounds; r++) {
 		int pp[2];
 		if (pipe(pp) < 0)
 			return 2;
@@ -118,8 +132,8 @@ int main(int argc, char **argv)
 	unlink(json);
 	const char *what[2] = {"first", "again"};
 	for (int a = 0; a < 2; a++) {
-		double mp = median(pause[a], ROUNDS), mg = median(gap[a], ROUNDS);
-		double worst = pause[a][ROUNDS - 1]; /* sorted by median() */
+		double mp = median(pause[a], rounds), mg = median(gap[a], rounds);
+		double worst = pause[a][rounds - 1]; /* sorted by median() */
 		printf("BENCH name=attach.pause.%s value=%.2f unit=ms baseline=0 ratio=0 "
 		       "target=<=50 "
 		       "ok=%d\n",
@@ -127,7 +141,7 @@ int main(int argc, char **argv)
 		printf("attach (%s): pause median %.2f ms, max %.2f ms; longest gap the program "
 		       "saw: "
 		       "median %.2f ms (%.2f ms without attaching)\n",
-		       what[a], mp, worst, mg, median(base, ROUNDS));
+		       what[a], mp, worst, mg, median(base, rounds));
 	}
 	return 0;
 }
