@@ -39,18 +39,73 @@ _Static_assert(offsetof(struct tm_slot, sym) == TM_SLOT_SYM, "tramp.S: slot sym"
 _Static_assert(offsetof(struct tm_cnt, calls) == TM_CNT_CALLS, "tramp.S: cnt calls");
 _Static_assert(offsetof(struct tm_cnt, left) == TM_CNT_LEFT, "tramp.S: cnt left");
 _Static_assert(offsetof(struct tm_tls, cnt) == 0, "tramp.S: tm_tls.cnt at offset 0");
-_Static_assert(offsetof(struct tm_tls, live_depth) == TM_TLS_LIVE_DEPTH &&
+_Static_assert(offsetof(struct tm_tls, thr) == TM_TLS_THR &&
+		       offsetof(struct tm_tls, live_depth) == TM_TLS_LIVE_DEPTH &&
 		       offsetof(struct tm_tls, stack) == TM_TLS_STACK &&
 		       offsetof(struct tm_tls, live) == TM_TLS_LIVE &&
+		       offsetof(struct tm_tls, ring) == TM_TLS_RING &&
+		       offsetof(struct tm_tls, head) == TM_TLS_HEAD &&
+		       offsetof(struct tm_tls, limit) == TM_TLS_LIMIT &&
+		       offsetof(struct tm_tls, mask) == TM_TLS_MASK &&
 		       offsetof(struct tm_tls, depth) == TM_TLS_DEPTH &&
 		       offsetof(struct tm_tls, cap) == TM_TLS_CAP &&
-		       offsetof(struct tm_tls, busy) == TM_TLS_BUSY,
+		       offsetof(struct tm_tls, state) == TM_TLS_STATE &&
+		       offsetof(struct tm_tls, busy) == TM_TLS_BUSY &&
+		       TM_TLS_BUSY == TM_TLS_STATE + 4 &&
+		       offsetof(struct tm_tls, errno_p) == TM_TLS_ERRNO_P &&
+		       TM_T_SLOT == TM_ASM_T_SLOT,
 	       "tramp.S: tm_tls layout");
+_Static_assert(sizeof(((struct tm_tls *)0)->head) == 8 &&
+		       sizeof(((struct tm_tls *)0)->limit) == 8 &&
+		       sizeof(((struct tm_tls *)0)->mask) == 8 &&
+		       sizeof(((struct tm_tls *)0)->depth) == 4 &&
+		       sizeof(((struct tm_tls *)0)->cap) == 4 &&
+		       sizeof(((struct tm_tls *)0)->state) == 4 &&
+		       sizeof(((struct tm_tls *)0)->busy) == 4 &&
+		       sizeof(*((struct tm_tls *)0)->live_depth) == 4,
+	       "tramp.S: tm_tls field sizes");
+_Static_assert(offsetof(struct tm_state, fast) == TM_G_FAST && sizeof(tm_g.fast) == 1,
+	       "tramp.S: tm_g.fast");
+_Static_assert(offsetof(struct tm_thread, head) == TM_THR_HEAD, "tramp.S: tm_thread head");
+_Static_assert(sizeof(struct tm_rule) == TM_RULE_SIZE &&
+		       offsetof(struct tm_rule, has_rule) == TM_RULE_HAS &&
+		       offsetof(struct tm_rule, type) == TM_RULE_TYPE &&
+		       offsetof(struct tm_rule, err_src) == TM_RULE_ERR_SRC &&
+		       offsetof(struct tm_rule, nivals) == TM_RULE_NIVALS &&
+		       offsetof(struct tm_rule, lo) == TM_RULE_LO &&
+		       offsetof(struct tm_rule, hi) == TM_RULE_HI &&
+		       sizeof(((struct tm_rule *)0)->has_rule) == 1 &&
+		       sizeof(((struct tm_rule *)0)->type) == 1 &&
+		       sizeof(((struct tm_rule *)0)->err_src) == 1 &&
+		       sizeof(((struct tm_rule *)0)->nivals) == 4 &&
+		       sizeof(((struct tm_rule *)0)->lo[0]) == 8 &&
+		       sizeof(((struct tm_rule *)0)->hi[0]) == 8,
+	       "tramp.S: tm_rule layout");
+_Static_assert(TM_RET_INT == TM_ASM_RET_INT && TM_RET_UINT == TM_ASM_RET_UINT &&
+		       TM_RET_PTR == TM_ASM_RET_PTR && TM_RET_LONG > TM_RET_UINT &&
+		       TM_RET_VOID > TM_RET_UINT && TM_ERR_ERRNO == TM_ASM_ERR_ERRNO &&
+		       TM_ERR_RET == TM_ASM_ERR_RET && TM_ERR_NEGRET == TM_ASM_ERR_NEGRET,
+	       "tramp.S: rule types and error sources");
+_Static_assert(sizeof(struct tm_record) == 1u << TM_REC_SHIFT &&
+		       offsetof(struct tm_record, start) == TM_REC_START &&
+		       offsetof(struct tm_record, dur_meta) == TM_REC_DUR_META &&
+		       offsetof(struct tm_record, value) == TM_REC_VALUE &&
+		       offsetof(struct tm_record, err) == TM_REC_ERR &&
+		       offsetof(struct tm_record, sym) == TM_REC_ERR + 4 &&
+		       offsetof(struct tm_record, caller) == TM_REC_ERR + 6 &&
+		       TM_DUR_MASK == TM_ASM_DUR_MASK && TM_NO_SYM == TM_ASM_NO_SYM &&
+		       TM_ST_OK == 0 && TM_ST_FAILED == 1u << TM_ASM_ST_FAILED_BIT &&
+		       TM_ST_NORULE == 1u << TM_ASM_ST_NORULE_BIT,
+	       "tramp.S: tm_record layout");
+_Static_assert(TM_NSTUBS == TM_ASM_NSTUBS && TM_STUB_SIZE == 1u << TM_STUB_SHIFT &&
+		       TM_SLOT_SIZE == 1u << TM_SLOT_SHIFT,
+	       "tramp.S: stubs and slots");
 _Static_assert(sizeof(struct tm_frame) == 1u << TM_FRAME_SHIFT &&
 		       sizeof(struct tm_live) == 1u << TM_FRAME_SHIFT &&
 		       offsetof(struct tm_frame, start) == TM_FRAME_START &&
 		       offsetof(struct tm_frame, sym) == TM_FRAME_SYM &&
 		       offsetof(struct tm_frame, flags) == TM_FRAME_FLAGS &&
+		       TM_FRAME_FLAGS == TM_FRAME_SYM + 4 && /* one 8-byte store: sym, flags 0 */
 		       offsetof(struct tm_frame, ret) == TM_FRAME_RET &&
 		       offsetof(struct tm_frame, sp) == TM_FRAME_SP &&
 		       offsetof(struct tm_live, start) == TM_LIVE_START &&
@@ -622,7 +677,12 @@ tm_enter_rest(struct tm_tls *t, const struct tm_slot *s, uintptr_t *retp, tm_tic
  * (mode 0) on a thread that owns its slot, the hook not busy, the TSC,
  * nothing abandoned above, room on the stack — is handled here with no
  * call, so it needs no register saved; everything else tail-calls the
- * general way. The same steps as tm_enter. */
+ * general way. The same steps as tm_enter.
+ *
+ * That commonest case is also tramp.S's fast path (tm_enter_common), which
+ * comes here only when tm_g.fast is 0 (TM_HOTPATH=c, another clock) or
+ * for the other cases: this function is its reference, and
+ * tests/e2e/hotpath_same.sh checks that both record the same. */
 struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
 				  uint32_t decision)
 {
@@ -735,6 +795,33 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
 	return ret;
 }
 
+/* The return of a call whose frame f (the top one, at depth d) has flags:
+ * an untimed call of a sampled symbol that succeeded is counted here (no
+ * clock, no record); everything else goes the general way. t->cnt is set
+ * only for a thread that owns its slot; a fork child's inherited frames
+ * are untimed too, and go to tm_exit_full. */
+static inline __attribute__((always_inline)) uintptr_t
+tm_exit_flagged(struct tm_tls *t, uint32_t d, const struct tm_frame *f, uint64_t rax, uintptr_t rsp)
+{
+	if (f->flags == TM_FR_UNTIMED && f->sp == rsp - 8 && t->cnt) {
+		uint32_t sym = f->sym;
+		const struct tm_rule *r = &tm_rules[sym];
+		int64_t v = tm_rule_value(r, rax);
+		if (!r->has_rule || tm_rule_ok(r, v)) {
+			uintptr_t ret = f->ret;
+			tm_busy(t, 1);
+			t->depth = d - 1;
+			atomic_store_explicit(t->live_depth, d - 1, memory_order_release);
+			tm_count_untimed(t, sym, r, r->has_rule ? TM_ST_OK : TM_ST_NORULE, v);
+			tm_busy(t, 0);
+			return ret;
+		}
+	}
+	/* a call with its bytes (TM_FR_ARG, timed) goes the general way too;
+	 * it reads the clock first */
+	return tm_exit_full(t, rax, rsp, 0);
+}
+
 /* A monitored call returns (tramp.S tm_exit_tramp). The common cases —
  * the call on top of the shadow stack, this thread owning its slot — are
  * handled here, with no call, so no register is saved: a timed call (the
@@ -745,7 +832,12 @@ static __attribute__((noinline)) uintptr_t tm_exit_full(struct tm_tls *t, uint64
  * tail-calls tm_exit_full. A signal handler's calls in between leave the
  * top frame as they found it, so it is read before the busy flag is
  * raised; the ring's room is looked at after it (a handler's records
- * move the head). */
+ * move the head).
+ *
+ * The timed case is also tramp.S's fast path (tm_exit_tramp), in the same
+ * order; it comes here only when tm_g.fast is 0 or the depth is 0, goes
+ * to tm_hook_exit_flagged for a flagged frame and to tm_hook_exit_now
+ * once it has read the clock. This function is its reference. */
 uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 {
 	struct tm_tls *t = &tm_tls;
@@ -794,23 +886,21 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 		tm_busy(t, 0);
 		return ret;
 	}
-	/* untimed (t->cnt is set only for a thread that owns its slot; a fork
-	 * child's inherited frames are untimed too, and go to tm_exit_full) */
-	if (f->flags == TM_FR_UNTIMED && f->sp == rsp - 8 && t->cnt) {
-		uint32_t sym = f->sym;
-		const struct tm_rule *r = &tm_rules[sym];
-		int64_t v = tm_rule_value(r, rax);
-		if (!r->has_rule || tm_rule_ok(r, v)) {
-			uintptr_t ret = f->ret;
-			tm_busy(t, 1);
-			t->depth = d - 1;
-			atomic_store_explicit(t->live_depth, d - 1, memory_order_release);
-			tm_count_untimed(t, sym, r, r->has_rule ? TM_ST_OK : TM_ST_NORULE, v);
-			tm_busy(t, 0);
-			return ret;
-		}
-	}
-	/* a call with its bytes (TM_FR_ARG, timed) goes the general way too;
-	 * it reads the clock first */
-	return tm_exit_full(t, rax, rsp, 0);
+	return tm_exit_flagged(t, d, f, rax, rsp);
+}
+
+/* tramp.S's exit fast path found the top frame (f, at depth d) flagged:
+ * what tm_hook_exit does with it, without finding it again. */
+uintptr_t tm_hook_exit_flagged(uint64_t rax, uintptr_t rsp, const struct tm_frame *f, uint32_t d)
+{
+	return tm_exit_flagged(&tm_tls, d, f, rax, rsp);
+}
+
+/* tramp.S's exit fast path read the clock, then found a reason to stop
+ * (the top frame not the one returning, a thread without its own slot, the
+ * ring without room): what tm_hook_exit does in those cases, with that
+ * reading. */
+uintptr_t tm_hook_exit_now(uint64_t rax, uintptr_t rsp, tm_ticks now)
+{
+	return tm_exit_full(&tm_tls, rax, rsp, now);
 }

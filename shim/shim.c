@@ -197,6 +197,10 @@ void tm_setup(void)
 		g->self_base = (uintptr_t)self.dli_fbase;
 	g->main_handle = dlopen(NULL, RTLD_LAZY);
 	g->clock_kind = (uint32_t)tm_clock_init();
+	/* TM_HOTPATH=c: timed calls take the C hooks, not tramp.S's fast path
+	 * (a test and debugging switch: both must record the same) */
+	const char *hot = tm_env("TM_HOTPATH");
+	g->fast = g->clock_kind == TM_CLOCK_TSC && !(hot && strcmp(hot, "c") == 0);
 	if (tm_alloc_tables(g) < 0) {
 		tm_log("tm: out of memory; not monitoring");
 		return;

@@ -125,8 +125,12 @@ struct tm_symdef {
 /* Global state: written during setup (constructor, dlopen, fork child),
  * read-only on the hot path. */
 struct tm_state {
-	int active;	     /* hooks installed */
-	int nlogged;	     /* lines written by tm_log */
+	int active;  /* hooks installed */
+	int nlogged; /* lines written by tm_log */
+	/* 1: tramp.S takes its own fast path for timed calls (the TSC clock,
+	 * and TM_HOTPATH is not "c"); 0: every call goes to the C hooks, the
+	 * reference the fast path is tested against. Set once at setup. */
+	uint8_t fast;
 	char log_path[4096]; /* TM_LOG, absolute, opened per line; "": stderr */
 	/* Lines about single configured symbols are capped (TM_ITEM_LINES);
 	 * the others are counted and said in one line. */
@@ -211,8 +215,10 @@ struct tm_tls {
 	uint32_t nomem;	     /* shared memory ran out: stop trying */
 	uint32_t exc;	     /* a C++ exception is being unwound on this thread */
 	uint32_t depth, cap;
-	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
+	/* state, then busy: tramp.S tests both with one 8-byte compare
+	 * (state == TM_T_SLOT and busy == 0 is the value TM_T_SLOT) */
 	uint32_t state; /* enum tm_tls_state */
+	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
 	int *errno_p;
 	uint64_t rng; /* sampling gaps: xorshift state */
 	_Atomic uint32_t nsdepth;
@@ -261,6 +267,12 @@ struct tm_enter_ret {
 struct tm_enter_ret tm_hook_enter(const struct tm_slot *s, uintptr_t *retp, struct tm_regs *regs,
 				  uint32_t decision) TM_HIDDEN;
 uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp) TM_HIDDEN;
+/* tramp.S's exit fast path gave up after reading the clock (`now`): the
+ * general exit, with that reading (an overflowed call reads it once). */
+uintptr_t tm_hook_exit_now(uint64_t rax, uintptr_t rsp, tm_ticks now) TM_HIDDEN;
+/* ... found the top frame f (at depth d) flagged: tm_hook_exit's case of it. */
+uintptr_t tm_hook_exit_flagged(uint64_t rax, uintptr_t rsp, const struct tm_frame *f,
+			       uint32_t d) TM_HIDDEN;
 int tm_thread_setup(struct tm_tls *t) TM_HIDDEN;
 /* Backs [addr, addr+len) with memory now (MADV_POPULATE_WRITE): 0, or -1
  * when the file system is full. Never raises SIGBUS. Raw syscall: safe on

@@ -4,7 +4,7 @@
 # not save them) and must call nothing but its own helpers and
 # __errno_location. A compiler-generated memcpy/memset, or a libc call,
 # added to hook.c, thread.c or attach_hot.c would break float arguments and
-# returns.
+# returns; so would a vector register in tramp.S's own fast paths.
 . "$(dirname "$0")/lib.sh"
 objs=$(find "$TM_BUILD/shim/CMakeFiles/tmshim_hot.dir" -name '*.o')
 [ -n "$objs" ] || fail "hot-path objects not found"
@@ -19,3 +19,9 @@ for o in $objs; do
 	[ -z "$bad" ] || fail "$(basename "$o") references: $bad"
 	echo "ok: $(basename "$o"): general registers only, no foreign calls"
 done
+# the trampolines' own fast paths: general registers only too
+tramp=$(find "$TM_BUILD/shim/CMakeFiles/tmshim.dir" -name 'tramp.S.o')
+[ -n "$tramp" ] || fail "tramp.S object not found"
+vec=$(objdump -d --no-show-raw-insn "$tramp" | grep -E '%[xyz]mm[0-9]|%st\b|%st\(|\bf(ld|st|add|mul)' || true)
+[ -z "$vec" ] || fail "tramp.S uses vector/x87 registers: $vec"
+echo "ok: tramp.S: general registers only"

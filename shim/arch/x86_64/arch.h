@@ -22,6 +22,11 @@ struct tm_regs {
 #define TM_REGS_RDI  56
 #define TM_REGS_SIZE 64
 
+/* The entry stubs: TM_ASM_NSTUBS of 1 << TM_STUB_SHIFT bytes each (the
+ * assembler refuses a stub that does not fit). */
+#define TM_ASM_NSTUBS 4096
+#define TM_STUB_SHIFT 4
+
 /* struct tm_slot, struct tm_cnt and the mode/decision values, as tramp.S
  * sees them; hook.c checks them against the C definitions. */
 #define TM_SLOT_SHIFT	 5 /* sizeof(struct tm_slot) == 32 */
@@ -38,13 +43,21 @@ struct tm_regs {
 #define TM_ASM_D_DECIDE	 3
 /* struct tm_tls, struct tm_frame (the private shadow stack) and struct
  * tm_live (its write-only mirror in the segment) fields the untimed entry
- * path uses */
+ * path and the timed fast paths use */
+#define TM_TLS_THR	  8
 #define TM_TLS_LIVE_DEPTH 16
 #define TM_TLS_STACK	  24
 #define TM_TLS_LIVE	  32
+#define TM_TLS_RING	  40
+#define TM_TLS_HEAD	  80
+#define TM_TLS_LIMIT	  88
+#define TM_TLS_MASK	  104
 #define TM_TLS_DEPTH	  136
 #define TM_TLS_CAP	  140
-#define TM_TLS_BUSY	  144
+#define TM_TLS_STATE	  144 /* then busy: one 8-byte compare tests both */
+#define TM_TLS_BUSY	  148
+#define TM_TLS_ERRNO_P	  152
+#define TM_ASM_T_SLOT	  1 /* TM_T_SLOT */
 #define TM_FRAME_SHIFT	  5 /* sizeof(struct tm_frame) == sizeof(struct tm_live) == 32 */
 #define TM_FRAME_START	  0
 #define TM_FRAME_SYM	  8
@@ -54,6 +67,33 @@ struct tm_regs {
 #define TM_LIVE_START	  0
 #define TM_LIVE_SYM	  8
 #define TM_ASM_FR_UNTIMED 1
+/* the timed fast paths (tm_enter_common, tm_exit_tramp): struct tm_state's
+ * switch, struct tm_thread's head, struct tm_rule, struct tm_record (err
+ * at TM_REC_ERR, then sym and caller: one 8-byte store) */
+#define TM_G_FAST	     8
+#define TM_THR_HEAD	     64
+#define TM_RULE_SIZE	     200
+#define TM_RULE_HAS	     0
+#define TM_RULE_TYPE	     1
+#define TM_RULE_ERR_SRC	     2
+#define TM_RULE_NIVALS	     68
+#define TM_RULE_LO	     72
+#define TM_RULE_HI	     136
+#define TM_ASM_RET_INT	     0
+#define TM_ASM_RET_UINT	     1
+#define TM_ASM_RET_PTR	     3
+#define TM_ASM_ERR_ERRNO     1
+#define TM_ASM_ERR_RET	     2
+#define TM_ASM_ERR_NEGRET    3
+#define TM_REC_SHIFT	     5 /* sizeof(struct tm_record) == 32 */
+#define TM_REC_START	     0
+#define TM_REC_DUR_META	     8
+#define TM_REC_VALUE	     16
+#define TM_REC_ERR	     24
+#define TM_ASM_DUR_MASK	     0xffffffffffff /* TM_DUR_MASK */
+#define TM_ASM_NO_SYM	     0xffff
+#define TM_ASM_ST_FAILED_BIT 0 /* the status bit, from bit 48 of dur_meta (TM_ST_OK: none) */
+#define TM_ASM_ST_NORULE_BIT 1
 
 #ifndef __ASSEMBLER__
 _Static_assert(offsetof(struct tm_regs, rdi) == TM_REGS_RDI, "tramp.S register order");

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* x86-64 trampolines: one pre-assembled entry stub per slot (no writable code
- * is ever mapped), a common entry path that calls tm_hook_enter with every
- * argument register saved, and the exit trampoline that monitored calls
- * return into (return-address hijacking with a per-thread shadow stack). */
+ * is ever mapped), a common entry path that records a timed call itself or
+ * calls tm_hook_enter with every argument register saved, and the exit
+ * trampoline that monitored calls return into (return-address hijacking
+ * with a per-thread shadow stack), which records a timed call itself or
+ * calls the exit hooks. The offsets and constants shared with C are in
+ * arch.h, checked against the C definitions in hook.c. */
 #include "arch.h"
-
-#define TM_NSTUBS 4096
 
 #define ENTRY(name) \
 	.globl name; .hidden name; .type name, @function; name:
@@ -19,13 +20,15 @@
 	.p2align 4
 ENTRY(tm_stubs)
 	.set tm_i, 0
-	.rept TM_NSTUBS
-	.p2align 4
+	.rept TM_ASM_NSTUBS
+	.p2align TM_STUB_SHIFT
 	leaq tm_slots + (tm_i << TM_SLOT_SHIFT)(%rip), %r11
 	jmp tm_enter_common
 	.set tm_i, tm_i + 1
 	.endr
-	.p2align 4
+	.p2align TM_STUB_SHIFT
+	/* a stub longer than its 16 bytes moves this backwards: an error */
+	.org tm_stubs + (TM_ASM_NSTUBS << TM_STUB_SHIFT)
 ENTRY(tm_stubs_end)
 END(tm_stubs)
 
@@ -34,8 +37,8 @@ END(tm_stubs)
  * never live across a call through the PLT or a function pointer to an
  * exported function), so it carries the decision to the hook.
  *
- * A slot with mode 0 (every call timed) goes straight to the hook. A
- * sampled or count-only slot is first handled here, in registers r10/r11
+ * A slot with mode 0 (every call timed) takes the fast path below, or the
+ * hook when it does not apply. A sampled or count-only slot is first handled here, in registers r10/r11
  * only: count-only calls and sampled calls without a success rule that are
  * not chosen for timing bump this thread's cnt[sym].calls with one
  * increment (no lock prefix: no other thread writes it, and one instruction
@@ -59,6 +62,69 @@ ENTRY(tm_enter_common)
 	.cfi_startproc
 	cmpl $0, TM_SLOT_MODE(%r11)
 	jne .Lmodes
+
+	/* A timed call: tm_hook_enter's common case, step by step (hook.c is
+	 * the reference; tests/e2e/hotpath_same.sh runs both and compares the
+	 * records). The conditions: the fast switch (the TSC, TM_HOTPATH
+	 * not "c"), the thread owning its slot and the hook not busy (one
+	 * 8-byte compare: state, then busy), room on the shadow stack,
+	 * nothing abandoned above this call (busy is raised before these
+	 * two: a signal handler's calls leave the stack as they found it). Then tm_push's steps: busy, the clock,
+	 * the frame {start, sym, flags 0, ret, sp}, the mirror {start, sym},
+	 * the depth and its release store, busy lowered. tm_push's store of
+	 * tm_exit_tramp into the return slot is left out: .Lcall's call
+	 * writes it. rax (the varargs count), rdx and rcx are kept in the red
+	 * zone below the return address (no call is made, and a signal frame
+	 * is built below the red zone); r10 and r11 are free at entry. Any
+	 * other case restores them and takes the C path, unchanged. */
+	cmpb $0, tm_g + TM_G_FAST(%rip)
+	je .Ltimed_c
+	movq tm_tls@GOTTPOFF(%rip), %r10
+	cmpq $TM_ASM_T_SLOT, %fs:TM_TLS_STATE(%r10)	/* state == TM_T_SLOT && !busy */
+	jne .Ltimed_c
+	movl $1, %fs:TM_TLS_BUSY(%r10)
+	movq %rax, -8(%rsp)
+	movq %rdx, -16(%rsp)
+	movq %rcx, -24(%rsp)
+	movl %fs:TM_TLS_DEPTH(%r10), %eax
+	cmpl %fs:TM_TLS_CAP(%r10), %eax
+	jae .Ltimed_unbusy		/* the stack is full */
+	movq %fs:TM_TLS_STACK(%r10), %rcx
+	shlq $TM_FRAME_SHIFT, %rax	/* ZF: depth 0 */
+	leaq (%rcx,%rax), %rcx		/* rcx = &stack[depth]; lea keeps the flags */
+	jz 1f
+	cmpq %rsp, TM_FRAME_SP - (1 << TM_FRAME_SHIFT)(%rcx)
+	jbe .Ltimed_unbusy		/* frames at or below this call were abandoned */
+1:	movq (%rsp), %rax
+	movq %rax, TM_FRAME_RET(%rcx)
+	movq %rsp, TM_FRAME_SP(%rcx)
+	rdtsc
+	shlq $32, %rdx
+	orq %rdx, %rax			/* rax = now */
+	movl TM_SLOT_SYM(%r11), %edx
+	movq %rax, TM_FRAME_START(%rcx)
+	movq %rdx, TM_FRAME_SYM(%rcx)	/* sym, and flags (the next 4 bytes) 0 */
+	/* the mirror: &live[depth] = rcx - stack + live (same entry size) */
+	subq %fs:TM_TLS_STACK(%r10), %rcx
+	addq %fs:TM_TLS_LIVE(%r10), %rcx
+	movq %rax, TM_LIVE_START(%rcx)
+	movl %edx, TM_LIVE_SYM(%rcx)
+	incl %fs:TM_TLS_DEPTH(%r10)
+	movl %fs:TM_TLS_DEPTH(%r10), %eax
+	movq %fs:TM_TLS_LIVE_DEPTH(%r10), %rdx
+	movl %eax, (%rdx)		/* live_depth: a plain store is a release on x86 */
+	movl $0, %fs:TM_TLS_BUSY(%r10)
+	movq -8(%rsp), %rax
+	movq -16(%rsp), %rdx
+	movq -24(%rsp), %rcx
+	movq TM_SLOT_TARGET(%r11), %r11
+	jmp .Lcall
+.Ltimed_unbusy:
+	movl $0, %fs:TM_TLS_BUSY(%r10)
+	movq -8(%rsp), %rax
+	movq -16(%rsp), %rdx
+	movq -24(%rsp), %rcx
+.Ltimed_c:
 	xorl %r10d, %r10d /* TM_D_TIMED */
 .Lhook:
 	pushq %rbp
@@ -194,10 +260,28 @@ END(tm_enter_common)
 
 /* A monitored call returns here: the instruction right after the call
  * above, so no padding in between. rax:rdx are saved; xmm0:xmm1 and st0
- * are untouched because the exit hook uses only general registers. The
- * hook pops the shadow stack, records the call and gives the original
- * return address back, which we return to with a ret: the return-stack
- * predictor still holds it from the caller's own call instruction. */
+ * are untouched (neither this code nor the exit hooks use anything but
+ * general registers), and every other caller-saved general register is
+ * dead. The top frame is popped, the call recorded and the original return
+ * address returned to with a ret: the return-stack predictor still holds
+ * it from the caller's own call instruction.
+ *
+ * A timed call (its frame's flags 0) is done here: tm_hook_exit's timed
+ * case, step by step and in its order (hook.c is the reference): depth not
+ * 0, flags 0, the fast switch; the clock; the frame the one returning, the
+ * thread owning its slot; busy raised before the ring's head is read (a
+ * signal handler's records move it) and the ring's room; the record in 4
+ * stores (start; the duration clamped to 48 bits, the status and the depth
+ * below clamped to 255; the value as the rule's type reads it; err, sym
+ * and the caller in one 8-byte store); the frame's return address read
+ * before busy drops (a handler's call reuses the frame); the pop, its
+ * release store, the head and its release store, busy lowered. The rule
+ * (tm_judge: tm_rule_value, tm_rule_ok over the compiled intervals with
+ * pointers' top bit flipped, the error code) is evaluated here too.
+ * Anything else goes to C: before the clock to tm_hook_exit, after it to
+ * tm_hook_exit_now with the reading (a full ring reads the clock once). */
+#define TOP(field) TM_FRAME_##field - (1 << TM_FRAME_SHIFT)(%rdi)
+#define BELOW(field) TM_FRAME_##field - (2 << TM_FRAME_SHIFT)(%rdi)
 ENTRY(tm_exit_tramp)
 	.cfi_startproc
 	.cfi_undefined rip
@@ -205,10 +289,143 @@ ENTRY(tm_exit_tramp)
 	.cfi_adjust_cfa_offset 8
 	pushq %rdx
 	.cfi_adjust_cfa_offset 8
+	movq tm_tls@GOTTPOFF(%rip), %r11
+	movl %fs:TM_TLS_DEPTH(%r11), %ecx	/* ecx = depth */
+	movl %ecx, %edi
+	shlq $TM_FRAME_SHIFT, %rdi
+	jz .Lexit_c			/* depth 0 */
+	addq %fs:TM_TLS_STACK(%r11), %rdi	/* rdi = &stack[depth]: the top frame below it */
+	cmpl $0, TOP(FLAGS)
+	jne .Lexit_flagged		/* untimed, inherited, with its bytes */
+	cmpb $0, tm_g + TM_G_FAST(%rip)
+	je .Lexit_c
+	rdtsc
+	shlq $32, %rdx
+	orq %rdx, %rax			/* rax = now */
+	leaq 8(%rsp), %rsi		/* where the hijacked return address was */
+	cmpq %rsi, TOP(SP)
+	jne .Lexit_now
+	cmpl $TM_ASM_T_SLOT, %fs:TM_TLS_STATE(%r11)
+	jne .Lexit_now
+	movl $1, %fs:TM_TLS_BUSY(%r11)
+	movq %fs:TM_TLS_HEAD(%r11), %r9
+	cmpq %fs:TM_TLS_LIMIT(%r11), %r9
+	jae .Lexit_unbusy		/* the ring's room, the fold: C */
+	andq %fs:TM_TLS_MASK(%r11), %r9
+	shlq $TM_REC_SHIFT, %r9
+	addq %fs:TM_TLS_RING(%r11), %r9	/* r9 = the record */
+	movq TOP(START), %rdx
+	movq %rdx, TM_REC_START(%r9)
+	subq %rdx, %rax			/* the duration, clamped */
+	movabsq $TM_ASM_DUR_MASK, %rdx
+	cmpq %rdx, %rax
+	cmova %rdx, %rax
+	leal -1(%rcx), %esi		/* the depth below, clamped, at bit 56 */
+	cmpl $255, %esi
+	jbe 1f
+	movl $255, %esi
+1:	shlq $56, %rsi
+	orq %rsi, %rax			/* rax = dur_meta, status 0 */
+	movl $TM_ASM_NO_SYM, %esi	/* the caller: the frame below, if any */
+	cmpl $1, %ecx
+	je 2f
+	movzwl BELOW(SYM), %esi
+2:	shll $16, %esi
+	movzwl TOP(SYM), %r10d
+	orl %esi, %r10d
+	shlq $32, %r10			/* r10 = caller:sym:err 0 (the record's last 8 bytes) */
+	movq TOP(RET), %rsi		/* rsi = the return address */
+	imull $TM_RULE_SIZE, TOP(SYM), %r8d
+	addq tm_rules(%rip), %r8	/* r8 = &tm_rules[sym] */
+	movq 8(%rsp), %rdx		/* the return value, as the rule's type reads it */
+	cmpb $TM_ASM_RET_UINT, TM_RULE_TYPE(%r8)
+	jae .Lexit_wide
+	movslq %edx, %rdx		/* int */
+.Lexit_value:
+	movq %rdx, TM_REC_VALUE(%r9)
+	cmpb $0, TM_RULE_HAS(%r8)
+	je .Lexit_norule
+	cmpb $TM_ASM_RET_PTR, TM_RULE_TYPE(%r8)
+	je .Lexit_ptr
+.Lexit_ivals:				/* ok if in one of the intervals */
+	movl TM_RULE_NIVALS(%r8), %edi
+	testl %edi, %edi
+	jz .Lexit_failed
+3:	decl %edi
+	cmpq TM_RULE_LO(%r8,%rdi,8), %rdx
+	jl 4f
+	cmpq TM_RULE_HI(%r8,%rdi,8), %rdx
+	jle .Lexit_store		/* ok: status 0, err 0 */
+4:	testl %edi, %edi
+	jnz 3b
+	jmp .Lexit_failed
+.Lexit_norule:
+	btsq $(48 + TM_ASM_ST_NORULE_BIT), %rax
+.Lexit_store:
+	movq %rax, TM_REC_DUR_META(%r9)
+	movq %r10, TM_REC_ERR(%r9)
+	decl %ecx
+	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
+	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
+	movl %ecx, (%rdx)		/* live_depth: release */
+	incq %fs:TM_TLS_HEAD(%r11)
+	movq %fs:TM_TLS_HEAD(%r11), %rdx
+	movq %fs:TM_TLS_THR(%r11), %rcx
+	movq %rdx, TM_THR_HEAD(%rcx)	/* thr->head: release (x86 keeps the stores' order) */
+	movl $0, %fs:TM_TLS_BUSY(%r11)
+	popq %rdx
+	.cfi_adjust_cfa_offset -8
+	popq %rax
+	.cfi_adjust_cfa_offset -8
+	pushq %rsi
+	.cfi_adjust_cfa_offset 8
+	ret
+	.cfi_adjust_cfa_offset 8	/* what follows: rax, rdx pushed */
+
+.Lexit_wide:				/* uint: zero-extended; long, pointer, void: as is */
+	jne .Lexit_value
+	movl %edx, %edx
+	jmp .Lexit_value
+.Lexit_ptr:				/* pointers: unsigned order, as signed */
+	btcq $63, %rdx
+	jmp .Lexit_ivals
+.Lexit_failed:				/* the error code per the rule (tm_judge) */
+	btsq $(48 + TM_ASM_ST_FAILED_BIT), %rax
+	movzbl TM_RULE_ERR_SRC(%r8), %edi
+	cmpl $TM_ASM_ERR_ERRNO, %edi
+	je 5f
+	movl TM_REC_VALUE(%r9), %edx	/* (int32_t)v */
+	cmpl $TM_ASM_ERR_RET, %edi
+	je 6f
+	negl %edx			/* (int32_t)-v */
+	cmpl $TM_ASM_ERR_NEGRET, %edi
+	je 6f
+	xorl %edx, %edx
+	jmp 6f
+5:	movq %fs:TM_TLS_ERRNO_P(%r11), %rdx
+	movl (%rdx), %edx
+6:	orq %rdx, %r10
+	jmp .Lexit_store
+
+.Lexit_unbusy:
+	movl $0, %fs:TM_TLS_BUSY(%r11)
+.Lexit_now:				/* the clock read: the general exit with it */
+	movq %rax, %rdx
+	movq 8(%rsp), %rdi
+	leaq 16(%rsp), %rsi
+	call tm_hook_exit_now
+	jmp 7f
+.Lexit_flagged:			/* C, given the frame and the depth (ecx) */
+	leaq -(1 << TM_FRAME_SHIFT)(%rdi), %rdx
+	movq %rax, %rdi
+	leaq 16(%rsp), %rsi
+	call tm_hook_exit_flagged
+	jmp 7f
+.Lexit_c:
 	movq %rax, %rdi
 	leaq 16(%rsp), %rsi
 	call tm_hook_exit
-	movq %rax, %r11
+7:	movq %rax, %r11
 	popq %rdx
 	.cfi_adjust_cfa_offset -8
 	popq %rax
@@ -218,6 +435,8 @@ ENTRY(tm_exit_tramp)
 	ret
 	.cfi_endproc
 END(tm_exit_tramp)
+#undef TOP
+#undef BELOW
 
 /* dlsym's GOT slots point here. dlsym(RTLD_NEXT, ...) searches after the
  * *caller's* object, which glibc learns from the return address: that case

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tramp.S's fast path for timed calls does what the C hooks do: the same
+# fixed sequence of calls (tests/targets/hotseq.c: ok and failed calls with
+# errno, return-code and minus-return errors, int/uint/long/pointer
+# returns, rules of several intervals, nesting, a recursion deeper than
+# 255, a signal handler's calls inside a monitored call, longjmps that
+# leave frames behind, two threads) runs through the fast path and with
+# TM_HOTPATH=c, with no collector, and the records left in the segment
+# (symbol, caller, status, depth, value, error: all but times) and the
+# accumulators, counters and losses must be the same, record by record:
+# with a ring that holds every record, one that overflows (the fold), and
+# a shadow stack too small for the recursion.
+. "$(dirname "$0")/lib.sh"
+CFG="$DATA/hotseq.json"
+ROUNDS=3
+
+run() { # NAME ENV... : dump of the run's segment in $WORK/NAME.dump
+	local name=$1 d="$WORK/$1"
+	shift
+	mkdir -m 700 "$d"
+	env "$@" TM_DIR="$d" TM_SESSION=hs TM_CONFIG="$CFG" LD_PRELOAD="$SHIM" \
+		"$TARGETS/hotseq" $ROUNDS >"$d/out" 2>"$d/err" || fail "$name: hotseq failed: $(cat "$d/err")"
+	grep -q "hotseq rounds=$ROUNDS" "$d/out" || fail "$name: hotseq did not finish"
+	local segs=("$d"/*.tm)
+	[ ${#segs[@]} -eq 1 ] && [ -f "${segs[0]}" ] || fail "$name: expected one segment, found ${segs[*]}"
+	"$TARGETS/segdump" "${segs[0]}" >"$WORK/$name.dump" || fail "$name: segdump failed"
+}
+
+same() { # A B WHAT
+	if ! diff "$WORK/$1.dump" "$WORK/$2.dump" >"$WORK/$1-$2.diff"; then
+		head -40 "$WORK/$1-$2.diff" >&2
+		fail "$3: the records differ ($1 against $2)"
+	fi
+	echo "ok: $3: $(grep -c '^rec ' "$WORK/$1.dump") records, $(grep -c '^acc ' "$WORK/$1.dump") accumulators the same"
+}
+
+has() { # NAME REGEX WHAT
+	grep -Eq "$2" "$WORK/$1.dump" || fail "$1: no $3 (/$2/)"
+	echo "ok: $1 has $3"
+}
+
+# every record in the ring
+run asm TM_RING=65536
+run c TM_RING=65536 TM_HOTPATH=c
+same asm c "fast path and C hooks"
+has asm '^rec [0-9]+ hs_errno caller=- status=1 depth=0 value=-1 err=11$' "an errno failure"
+has asm '^rec [0-9]+ hs_negret caller=- status=1 depth=0 value=-5 err=5$' "a minus-return failure"
+has asm '^rec [0-9]+ hs_code caller=- status=0 depth=0 value=101 err=0$' "a code in a rule's third interval"
+has asm '^rec [0-9]+ hs_code caller=- status=1 depth=0 value=21 err=21$' "a return-code failure"
+has asm '^rec [0-9]+ hs_uint caller=- status=0 depth=0 value=4294967295 err=0$' "an unsigned return without its upper half"
+has asm '^rec [0-9]+ hs_int caller=- status=1 depth=0 value=-2147483648 err=-2147483648$' "an int return without its upper half"
+has asm '^rec [0-9]+ hs_ptr caller=- status=0 depth=0 value=-1 err=0$' "a pointer above the sign bit, ok"
+has asm '^rec [0-9]+ hs_ptr caller=- status=1 depth=0 value=140737488355327 err=[0-9]+$' "a pointer failure"
+has asm '^rec [0-9]+ hs_long caller=- status=1 depth=0 value=50 err=-50$' "a long failure"
+has asm '^rec [0-9]+ hs_norule caller=- status=2 ' "a call without a rule"
+has asm '^rec [0-9]+ hs_down caller=hs_recurse status=1 depth=255 value=3 err=3$' "a failure deeper than 255"
+has asm '^rec [0-9]+ hs_errno caller=hs_raise status=1 depth=1 value=-1 err=4$' "a signal handler's call"
+has asm '^rec [0-9]+ hs_nest caller=hs_call status=0 depth=[1-9]' "nested calls"
+has asm '^rec [0-9]+ hs_call caller=hs_catch status=4 ' "a frame a longjmp left behind"
+has asm '^thread 1 ' "the second thread"
+[ "$(grep -c '^rec ' "$WORK/asm.dump")" -gt 1000 ] || fail "too few records"
+if grep -q '^acc ' "$WORK/asm.dump"; then fail "the large ring overflowed"; fi
+
+# mono clock: every call takes the C hooks, and records the same
+run mono TM_RING=65536 TM_CLOCK=mono
+same asm mono "fast path and the monotonic clock's C path"
+
+# a ring that overflows: the fast path hands the full ring to C with the
+# clock already read
+run asm_small TM_RING=64
+run c_small TM_RING=64 TM_HOTPATH=c
+same asm_small c_small "fast path and C hooks, overflowing ring"
+has asm_small '^acc hs_errno calls=[0-9]+ ok=[0-9]+ failed=[1-9]' "failures folded"
+has asm_small '^thread 0 state=1 head=64 .* loss=[1-9]' "overflow losses"
+
+# a shadow stack the recursion fills: the fast path passes the full stack
+run asm_shallow TM_RING=64 TM_STACK=16
+run c_shallow TM_RING=64 TM_STACK=16 TM_HOTPATH=c
+same asm_shallow c_shallow "fast path and C hooks, full shadow stack"
+has asm_shallow '^thread 0 .* loss=[0-9]+,0,[1-9]' "depth losses"
+
+# The fast path is the one taken (and TM_HOTPATH=c turns it off): under
+# callgrind, the C entry hook runs for a handful of calls only. (Skipped
+# without valgrind, under the sanitizers, and where valgrind cannot read
+# the build's debug information: valgrind 3.19 and clang's DWARF 5.)
+cg_ok=1
+if [ -z "${TM_SANITIZED:-}" ] && command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+	for m in asm c; do
+		mkdir -m 700 "$WORK/cg_$m"
+		hp=; [ $m = c ] && hp=c
+		if ! TM_HOTPATH=$hp TM_DIR="$WORK/cg_$m" TM_SESSION=cg TM_CONFIG="$CFG" LD_PRELOAD="$SHIM" \
+			valgrind --tool=callgrind --callgrind-out-file="$WORK/cg_$m.out" \
+			"$TARGETS/hotseq" 1 >/dev/null 2>"$WORK/cg_$m.err"; then
+			grep -q "debuginfo reader" "$WORK/cg_$m.err" || fail "callgrind $m: $(tail -5 "$WORK/cg_$m.err")"
+			echo "skip: valgrind cannot read this build's debug information"
+			cg_ok=0
+			break
+		fi
+		callgrind_annotate --threshold=100 "$WORK/cg_$m.out" >"$WORK/cg_$m.txt" 2>/dev/null || true
+		awk '/:tm_hook_enter \[/ && !n { gsub(",", "", $1); n = $1 } END { print n + 0 }' \
+			"$WORK/cg_$m.txt" >"$WORK/cg_$m.ir"
+	done
+fi
+if [ -f "$WORK/cg_c.ir" ] && [ $cg_ok = 1 ]; then
+	a=$(cat "$WORK/cg_asm.ir") c=$(cat "$WORK/cg_c.ir")
+	[ -n "$c" ] && [ "$c" -gt 0 ] || fail "callgrind: no tm_hook_enter with TM_HOTPATH=c"
+	[ "$a" -lt $((c / 10)) ] || fail "callgrind: tm_hook_enter ran $a instructions on the fast path, $c with TM_HOTPATH=c"
+	echo "ok: tm_hook_enter: $a instructions on the fast path, $c with TM_HOTPATH=c"
+fi
