@@ -80,14 +80,41 @@ attach_once 2
 shim_once 1
 shim_once 2
 
-# running workers: the calls between two reads of the program's counter
-# bracket the attachment, so tm's count lies between 1 and their difference
+# Running workers: the program's counter is read four times: b0 before
+# tmrun starts, a0 after its "attached" line (the GOT slot is patched by
+# then), a1 before tmrun is told to detach, b1 after it has exited. Upper
+# bound: every call tm counts was made between b0 and b1, so n <= b1 - b0.
+# Lower bound: every call counted by the program between a0 and a1 either
+# entered through the trampoline (counted by tm: it returned before the
+# detach) or was already running at the patch, and those are not counted:
+# at most one per worker thread (W). So n >= (a1 - a0) - W.
 b0=$(ask "$APID" "$OUT" USR1 count)
-"$TMRUN" --attach "$APID" -s work_noop -o "$WORK/s3.json" --duration 0.5 -q 2>"$WORK/t3.err"
+"$TMRUN" --attach "$APID" -s work_noop -o "$WORK/s3.json" >"$WORK/t3.out" 2>"$WORK/t3.err" &
+tr=$!
+PIDS+=("$tr")
+wait_for "$WORK/t3.err" '^tmrun: attached to process'
+a0=$(ask "$APID" "$OUT" USR1 count)
+# a1 - a0 spans most of the attachment (about a second of it), so that the
+# lower bound is close to n: the slack is what runs between the patch and
+# a0, and between a1 and the restore
+t0=$(date +%s%N)
+for ((k = 0; k < 500; k++)); do
+	a1=$(ask "$APID" "$OUT" USR1 count)
+	[ "$a1" -gt $((a0 + 200000)) ] && [ $(($(date +%s%N) - t0)) -gt 1000000000 ] && break
+done
+kill -INT "$tr"
+set +e
+wait "$tr"
+rc=$?
+set -e
+expect_eq "tmrun --attach exit code (3)" $rc 0
 b1=$(ask "$APID" "$OUT" USR1 count)
 n3=$(calls "$WORK/s3.json" work_noop)
-[ "$n3" -gt 0 ] && [ "$n3" -le $((b1 - b0)) ] || fail "running attachment: $n3 not in (0, $((b1 - b0))]"
-echo "ok: running attachment counted $n3 of the $((b1 - b0)) calls around it"
+lo=$((a1 - a0 - W))
+[ "$n3" -gt 0 ] && [ "$n3" -ge "$lo" ] && [ "$n3" -le $((b1 - b0)) ] ||
+	fail "running attachment: $n3 not in [$lo, $((b1 - b0))]"
+echo "ok: running attachment counted $n3: at least the $((a1 - a0)) calls made while" \
+	"surely attached less $W ($lo), at most the $((b1 - b0)) calls around it"
 shim_maps >"$WORK/shim3.maps"
 seg_ino >"$WORK/seg3.ino"
 shim_once 3
