@@ -11,11 +11,15 @@
  *            plugin_entry(10), dlcloses it and prints "plugin N" (N its
  *            result, or -1 if it could not be loaded) and "unloaded 1"
  *            if the library is gone from the process after dlclose.
- * usage: attachee [W [nodump|seccomp]]: nodump makes the process not
+ * usage: attachee [W [nodump|seccomp|reader]]: nodump makes the process not
  * dumpable (prctl), seccomp installs a filter that forbids ftruncate
- * (which the program never calls; attaching needs it). */
+ * (which the program never calls; attaching needs it), reader adds a
+ * thread named "reader" that reads its standard input (a pipe) and prints
+ * "read N TEXT" per read(2) (TEXT without its newline), "eof" at the end
+ * (then SIGTERM waits for it) or "read failed: ERROR". */
 #include <dlfcn.h>
 #include <errno.h>
+#include <unistd.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -105,6 +109,24 @@ static void no_ftruncate(void)
 		perror("seccomp");
 }
 
+static void *reader(void *arg)
+{
+	(void)arg;
+	for (char buf[64];;) {
+		ssize_t n = read(0, buf, sizeof(buf) - 1);
+		if (n < 0) {
+			printf("read failed: %s\n", strerror(errno));
+			return NULL;
+		}
+		if (n == 0) {
+			printf("eof\n");
+			return NULL;
+		}
+		buf[n] = '\0';
+		printf("read %zd %.*s\n", n, (int)strcspn(buf, "\n"), buf);
+	}
+}
+
 static void plugin(void)
 {
 	const char *path = getenv("ATTACHEE_PLUGIN");
@@ -136,9 +158,14 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pthread_t th[MAXW];
+	pthread_t th[MAXW], rd;
 	for (int i = 0; i < nworkers; i++)
 		pthread_create(&th[i], NULL, work, &workers[i]);
+	int with_reader = argc > 2 && strcmp(argv[2], "reader") == 0;
+	if (with_reader) {
+		pthread_create(&rd, NULL, reader, NULL);
+		pthread_setname_np(rd, "reader");
+	}
 	printf("started %d\n", nworkers);
 	for (;;) {
 		siginfo_t si;
@@ -166,6 +193,8 @@ int main(int argc, char **argv)
 	set_paused(0);
 	for (int i = 0; i < nworkers; i++)
 		pthread_join(th[i], NULL);
+	if (with_reader)
+		pthread_join(rd, NULL);
 	long bad;
 	long n = total(&bad);
 	printf("checks %s\n", bad == 0 && n > 0 ? "ok" : "BAD");
