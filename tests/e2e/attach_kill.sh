@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # tmrun --attach SIGKILLed at every step (TM_ATTACH_KILL_AT makes it kill
 # itself there): the process is never left stopped or traced, the
-# watchdog puts the GOT slot back whenever the attach got that far, and the
+# watchdog puts the GOT slot back whenever the attach got that far (and
+# removes tmrun's files for the attach), and the
 # program goes on: its counter grows, a later attach and detach work, and
 # its output and exit code are those of a program never attached.
 . "$(dirname "$0")/attach_lib.sh"
@@ -11,7 +12,8 @@ kill_at() { # kill_at STEP: tmrun SIGKILLed at STEP, then the checks
 	rm -f "$WORK/wd.pid"
 	set +e
 	TM_ATTACH_KILL_AT=$step TM_ATTACH_WATCHDOG_PIDFILE="$WORK/wd.pid" \
-		"$TMRUN" --attach "$APID" -s work_noop --duration 0.2 -q 2>"$WORK/$step.err"
+		"$TMRUN" --attach "$APID" -s work_noop --duration 0.2 -q --session "kill-$$-$step" \
+		2>"$WORK/$step.err"
 	rc=$?
 	set -e
 	expect_eq "tmrun killed at $step" $rc 137
@@ -23,6 +25,10 @@ kill_at() { # kill_at STEP: tmrun SIGKILLed at STEP, then the checks
 		sleep 0.01
 	done
 	kill -0 "$wd" 2>/dev/null && fail "watchdog still running after $step"
+	# and it removed the files tmrun made for the attach
+	if grep -lsx "TM_SESSION=kill-$$-$step" /tmp/tm-attach.*/config; then
+		fail "tmrun's attach files left behind after a kill at $step"
+	fi
 	not_stopped "$APID"
 	expect_eq "GOT slot after a kill at $step" "$(got_slot "$APID" "$ATTACHEE" work_noop)" "$slot0"
 	a=$(ask "$APID" "$OUT" USR1 count)

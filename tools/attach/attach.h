@@ -68,7 +68,7 @@ void tm_attach_step(const char *step);
 
 /* watchdog.c: forks the watchdog; returns the pipe's write end (-1 on
  * failure). tm_watchdog_done tells it all is well. */
-int tm_watchdog_start(pid_t target);
+int tm_watchdog_start(pid_t target, const char *files);
 void tm_watchdog_done(int fd);
 
 /* baseline.c */

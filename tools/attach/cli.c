@@ -464,7 +464,7 @@ static int attach_main(struct att_opts *o, const char *shim)
 		files_remove(&f);
 		return 2;
 	}
-	int wd = tm_watchdog_start(o->pid);
+	int wd = tm_watchdog_start(o->pid, f.dir);
 	int rc = tm_inject(&t, f.link, TM_INJ_ATTACH, f.cfg, why, sizeof(why));
 	read_status(&f, st, sizeof(st), o->quiet);
 	if (rc != TM_INJ_OK || strncmp(st, "ok ", 3) != 0) {

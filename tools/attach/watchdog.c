@@ -6,14 +6,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "attach.h"
 
 /* The watchdog: a process of its own (its own session, deaf to the
  * terminal's signals) that waits for tmrun to say "done"; if tmrun goes
- * away without saying it, it runs tmrun --detach PID. */
-int tm_watchdog_start(pid_t target)
+ * away without saying it, it runs tmrun --detach PID, then removes the
+ * files tmrun made for the attach (the directory `files`). */
+int tm_watchdog_start(pid_t target, const char *files)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -55,8 +57,25 @@ int tm_watchdog_start(pid_t target)
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", (int)target);
 	unsetenv("TM_ATTACH_KILL_AT");
-	execl("/proc/self/exe", "tmrun", "--detach", pid, "--watchdog", (char *)NULL);
-	_exit(127);
+	pid_t d = fork();
+	if (d == 0) {
+		execl("/proc/self/exe", "tmrun", "--detach", pid, "--watchdog", (char *)NULL);
+		_exit(127);
+	}
+	int st = 127 << 8;
+	while (d > 0 && waitpid(d, &st, 0) < 0 && errno == EINTR)
+		;
+	/* tmrun's files for the process, once nothing of the attach runs */
+	if (files && *files) {
+		static const char *const names[] = {"config", "status", "log", "libtmshim.so"};
+		char p[256];
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(p, sizeof(p), "%s/%s", files, names[i]);
+			unlink(p);
+		}
+		rmdir(files);
+	}
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 }
 
 void tm_watchdog_done(int fd)
