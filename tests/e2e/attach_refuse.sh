@@ -206,3 +206,27 @@ expect_eq "segments of the environment's session" \
 	"$(find "$TM_DIR" -name 'fromenv.*' | wc -l)" 0
 [ "$(calls "$WORK/env.json" work_noop)" -gt 0 ] || fail "env: no calls"
 check_attachee env "$WORK/e.out"
+
+# a process holding a dormant shim from an earlier attach: another copy of
+# the shim (an upgrade, say) cannot load there; said, and nothing touched
+start_attachee "$WORK/u.out" 3
+"$TMRUN" --attach "$APID" -s work_noop -q -o "$WORK/u1.json" --duration 0.2
+mkdir -p "$WORK/other"
+cp "$SHIM" "$WORK/other/libtmshim.so"
+slot1=$(got_slot "$APID" "$ATTACHEE" work_noop)
+maps1=$(grep libtmshim "/proc/$APID/maps")
+set +e
+TM_SHIM="$WORK/other/libtmshim.so" timeout 60 "$TMRUN" --attach "$APID" -s work_noop -q \
+	--duration 5 2>"$WORK/u.err" </dev/null
+rc=$?
+set -e
+expect_eq "another shim file: exit status" $rc 1
+expect_eq "another shim file: lines on stderr" "$(wc -l <"$WORK/u.err")" 1
+grep -q "already holds another libtmshim ($SHIM" "$WORK/u.err" || fail "another shim file: $(cat "$WORK/u.err")"
+not_stopped "$APID"
+expect_eq "another shim file: GOT slot" "$(got_slot "$APID" "$ATTACHEE" work_noop)" "$slot1"
+expect_eq "another shim file: shim mappings" "$(grep libtmshim "/proc/$APID/maps")" "$maps1"
+# the same file attaches again
+"$TMRUN" --attach "$APID" -s work_noop -q -o "$WORK/u2.json" --duration 0.2
+[ "$(calls "$WORK/u2.json" work_noop)" -gt 0 ] || fail "re-attach with the same file: no calls"
+check_attachee upgrade "$WORK/u.out"

@@ -242,6 +242,7 @@ int tm_proc_maps(struct tm_target *t, char *why, size_t len)
 	memset(&t->libc, 0, sizeof(t->libc));
 	memset(&t->ld, 0, sizeof(t->ld));
 	memset(&t->shim, 0, sizeof(t->shim));
+	char other[512] = ""; /* another libtmshim file the process has loaded */
 	while (fgets(line, sizeof(line), f)) {
 		uintptr_t lo, hi;
 		unsigned long long off, ino;
@@ -265,6 +266,8 @@ int tm_proc_maps(struct tm_target *t, char *why, size_t len)
 		else if (strncmp(base, "ld-linux-x86-64.so", 18) == 0 ||
 			 strncmp(base, "ld-2.", 5) == 0)
 			o = &t->ld;
+		else if (strncmp(base, "libtmshim", 9) == 0 && !other[0])
+			snprintf(other, sizeof(other), "%s", p);
 		if (!o)
 			continue;
 		if (!o->found) {
@@ -281,6 +284,14 @@ int tm_proc_maps(struct tm_target *t, char *why, size_t len)
 		}
 	}
 	fclose(f);
+	if (other[0] && !t->shim.found) {
+		/* its static TLS is taken: a second copy cannot load */
+		snprintf(why, len,
+			 "process %d already holds another libtmshim (%s, from an earlier attach "
+			 "or LD_PRELOAD): attach with that same file (TM_SHIM=...)",
+			 (int)t->pid, other);
+		return -1;
+	}
 	if (!t->libc.found || !t->ld.found) {
 		snprintf(why, len,
 			 "process %d is a static binary (no dynamic linker or libc mapped): "
