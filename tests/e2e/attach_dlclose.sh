@@ -26,13 +26,7 @@ tr=$!
 PIDS+=("$tr")
 wait_for "$WORK/t.err" '^tmrun: attached to process'
 expect_eq "plugin run while attached" "$(plug)" "$before"
-kill -INT "$tr"
-set +e
-wait "$tr"
-rc=$?
-set -e
-expect_eq "tmrun --attach exit code" $rc 0
-grep -q "^tmrun: detached from process $APID" "$WORK/t.err" || fail "no detach line: $(cat "$WORK/t.err")"
+detached_by "$tr" INT "$WORK/t.err" "plugin attachment"
 expect_eq "plugin_helper calls (the plugin's own PLT, while attached)" \
 	"$(calls "$WORK/s.json" plugin_helper)" 1
 not_stopped "$APID"
@@ -50,10 +44,4 @@ expect_eq "plugin run after detach" "$(plug)" "$before"
 "$TMRUN" --attach "$APID" -s work_noop --duration 0.3 -o "$WORK/s2.json" 2>"$WORK/t2.err" ||
 	fail "second attach: $(cat "$WORK/t2.err")"
 [ "$(calls "$WORK/s2.json" work_noop)" -gt 0 ] || fail "no calls in the second attachment"
-kill -TERM "$APID"
-set +e
-wait "$APID"
-rc=$?
-set -e
-expect_eq "program exit code" $rc 3
-grep -q '^checks ok' "$OUT" || fail "program checks: $(tail -3 "$OUT")"
+end_attachee "$OUT"

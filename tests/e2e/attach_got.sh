@@ -51,13 +51,7 @@ for n in 1 2; do
 	for ((k = 0; k < 500; k++)); do
 		[ "$(ask "$APID" "$OUT" USR1 count)" -gt $((c0 + 10000)) ] && break
 	done
-	kill -INT "$tr"
-	set +e
-	wait "$tr"
-	rc=$?
-	set -e
-	expect_eq "tmrun exit code ($n)" $rc 0
-	grep -q "^tmrun: detached from process $APID" "$WORK/t$n.err" || fail "no detach line"
+	detached_by "$tr" INT "$WORK/t$n.err" "attachment $n"
 	[ "$(calls "$WORK/s$n.json" work_noop)" -gt 0 ] || fail "attachment $n counted nothing"
 	not_stopped "$APID"
 	rc=0
@@ -67,10 +61,4 @@ for n in 1 2; do
 	grep -q '; 0 point into libtmshim$' "$WORK/c$n.det" || fail "detached $n: slots in the shim"
 done
 
-kill -TERM "$APID"
-set +e
-wait "$APID"
-rc=$?
-set -e
-expect_eq "program exit code" $rc 3
-grep -q '^checks ok$' "$OUT" || fail "the program's checks failed"
+end_attachee "$OUT"

@@ -109,3 +109,28 @@ PY
 
 # filtered output: what must not change with the attach (counts do)
 stable_out() { grep -Ev '^(count|paused) [0-9]+$' "$1"; }
+
+# detached_by TMRUN-PID SIGNAL ERRFILE WHAT: ends an attachment with SIGNAL;
+# tmrun must exit 0 and say it detached
+detached_by() {
+	local rc
+	kill -"$2" "$1"
+	set +e
+	wait "$1"
+	rc=$?
+	set -e
+	expect_eq "$4: tmrun --attach exit code" $rc 0
+	grep -q "^tmrun: detached from process $APID" "$3" || fail "$4: no detach line: $(cat "$3")"
+}
+
+# end_attachee OUT: SIGTERM; the program exits 3 with its checks ok
+end_attachee() {
+	local rc
+	kill -TERM "$APID"
+	set +e
+	wait "$APID"
+	rc=$?
+	set -e
+	expect_eq "program exit code" $rc 3
+	grep -q '^checks ok$' "$1" || fail "the program's checks: $(tail -3 "$1")"
+}

@@ -55,13 +55,7 @@ expect_eq "attach with a port taken: the process untouched" \
 ! grep -q 'libtmshim' "/proc/$BPID/maps" || fail "the shim was loaded although the port was taken"
 not_stopped "$BPID"
 # SIGTERM: detach, then the summary
-kill -TERM "$tr"
-set +e
-wait "$tr"
-rc=$?
-set -e
-expect_eq "tmrun --attach ended by SIGTERM: exit" $rc 0
-grep -q "^tmrun: detached from process $APID" "$WORK/t.err" || fail "no detach line: $(cat "$WORK/t.err")"
+detached_by "$tr" TERM "$WORK/t.err" "ended by SIGTERM"
 [ "$(calls "$WORK/s.json" work_noop)" -ge "$seen" ] || fail "summary has fewer calls than /metrics showed"
 expect_eq "GOT slot after the detach" "$(got_slot "$APID" "$ATTACHEE" work_noop)" "$slot0"
 not_stopped "$APID"
@@ -94,10 +88,5 @@ done
 rc=0
 "$TMRUN" --detach "$APID" 2>"$WORK/d2.err" || rc=$?
 [ $rc -ne 0 ] || fail "a second tmrun --detach found something to detach"
-kill -TERM "$APID" "$BPID"
-set +e
-wait "$APID"
-rc=$?
-set -e
-expect_eq "program exit code" $rc 3
-grep -q '^checks ok' "$OUT" || fail "program checks: $(tail -3 "$OUT")"
+kill -TERM "$BPID"
+end_attachee "$OUT"
