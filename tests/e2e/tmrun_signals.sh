@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # tmrun and the stop signals sent to it (not through the terminal): the
-# first SIGTERM/SIGINT is passed to the command; a command that ends on it
-# gives its status; one that ignores it is left running when a second
+# first SIGTERM/SIGINT/SIGHUP is passed to the command; a command that ends
+# on it gives its status; one that ignores it is left running when a second
 # signal arrives, and tmrun finishes anyway: final drain, summary, table,
 # status 128 + signal. After the command has ended, one signal is enough.
 . "$(dirname "$0")/lib.sh"
@@ -50,18 +50,26 @@ stubborn_case() { # SIG NUM
 }
 stubborn_case TERM 15
 stubborn_case INT 2
+stubborn_case HUP 1
 
 # a command that ends on the forwarded signal: its status
 mkfifo "$WORK/in"
 exec 7<>"$WORK/in"
-rm -f "$WORK/out" "$WORK/s.json"
-"$TMRUN" -q -s work_noop -o "$WORK/s.json" -- "$TARGETS/blocker" 50 <"$WORK/in" >"$WORK/bout" &
-t=$!
-await "$WORK/bout" ready
-kill -TERM $t
-await_exit $t
-expect_eq "SIGTERM once, command dies of it: status" $rc 143
-expect_eq "SIGTERM once: calls" "$(calls "$WORK/s.json" work_noop)" 50
+dies_case() { # SIG NUM
+	rm -f "$WORK/bout" "$WORK/s.json"
+	# without fd 7: a blocker left behind ends at EOF when this script does
+	"$TMRUN" -q -s work_noop -o "$WORK/s.json" -- "$TARGETS/blocker" 50 <"$WORK/in" >"$WORK/bout" 7>&- &
+	local t=$!
+	await "$WORK/bout" ready
+	kill -"$1" $t
+	await_exit $t
+	expect_eq "SIG$1 once, command dies of it: status" $rc $((128 + $2))
+	[ -s "$WORK/s.json" ] || fail "SIG$1 once: no summary written"
+	expect_eq "SIG$1 once: calls" "$(calls "$WORK/s.json" work_noop)" 50
+	expect_eq "SIG$1 once: the command's end" "$(jqv "$WORK/s.json" '.processes[0].status')" crashed
+}
+dies_case TERM 15
+dies_case HUP 1
 
 # the command has exited, an orphan that ignores signals remains: one
 # signal stops the wait
