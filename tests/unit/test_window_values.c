@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector.h"
 #include "model/window.h"
+#include "out/http.h"
+#include "out/out.h"
 #include "segfake.h"
 
 #define NS	 1000000000ull
@@ -258,5 +261,78 @@ Test(window_values, windows_and_trend_of_the_summary)
 			    exact_q(m * 60, m * 60 + 60, 0.99), "p99", what);
 	}
 	json_decref(root);
+	done(&c, &f);
+}
+
+/* Calls under, at and over slow_ms for one function: `slow` counts the
+ * ones over it, in the summary, in every window, in each point of the
+ * per-second and per-minute series (/api/v1/series) and in
+ * tm_call_slow_total. */
+Test(window_values, slow_on_both_sides_of_the_threshold)
+{
+	struct segfake f;
+	struct tm_coll c;
+	feed(&c, &f);
+	struct xsum all = exact_sum(0, SECS);
+	uint64_t at = 0;
+	for (size_t i = 0; i < nx; i++)
+		at += xs[i].dur == SLOW_NS;
+	cr_assert(at > 0 && all.slow > 0 && all.slow + at < all.calls,
+		  "calls under, at (%llu) and over (%llu) slow_ms", (unsigned long long)at,
+		  (unsigned long long)all.slow);
+	json_t *root = tm_summary_json(&c);
+	json_t *s = sym_of(root, "wv_call");
+	cr_expect_eq(jint(s, "slow"), all.slow, "summary slow");
+	cr_expect(fabs(json_real_value(json_object_get(s, "slow_ms")) - 1.0) < 1e-12);
+	static const struct {
+		const char *name;
+		uint32_t span;
+	} ws[] = {{"10s", 10}, {"1m", 60}, {"5m", SECS % 60 + 240}, {"15m", SECS % 60 + 840}};
+	for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
+		json_t *w = json_object_get(json_object_get(s, "windows"), ws[i].name);
+		cr_expect_eq(jint(w, "slow"), exact_sum(SECS - ws[i].span, SECS).slow, "%s slow",
+			     ws[i].name);
+	}
+	json_decref(root);
+
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	for (int minutes = 0; minutes < 2; minutes++) {
+		json_t *ser = tm_series_json(&c, &lock, "wv_call", NULL, minutes,
+					     minutes ? TM_WIN_MINS : TM_WIN_SECS);
+		cr_assert(ser);
+		json_t *pts = json_object_get(ser, "points");
+		uint32_t res = minutes ? 60 : 1, end = SECS / res;
+		size_t n = json_array_size(pts);
+		cr_assert_eq(n, minutes ? SECS / 60 : TM_WIN_SECS);
+		uint64_t sum = 0, want_sum = 0;
+		for (size_t k = 0; k < n; k++) {
+			uint32_t u = end - (uint32_t)n + (uint32_t)k;
+			json_t *p = json_array_get(pts, k);
+			struct xsum x = exact_sum(u * res, u * res + res);
+			cr_expect_eq(jint(p, "slow"), x.slow, "%s %u: slow",
+				     minutes ? "minute" : "second", u);
+			cr_expect_eq(jint(p, "calls"), x.calls, "%s %u: calls",
+				     minutes ? "minute" : "second", u);
+			sum += jint(p, "slow");
+			want_sum += x.slow;
+		}
+		cr_expect(want_sum > 0);
+		cr_expect_eq(sum, want_sum);
+		json_decref(ser);
+	}
+
+	size_t len;
+	char *m = tm_prom_render(&c, 0, &len);
+	cr_assert(m);
+	char want[96];
+	snprintf(want, sizeof(want), "} %llu\n", (unsigned long long)all.slow);
+	const char *l = strstr(m, "\ntm_call_slow_total{");
+	cr_assert(l, "no tm_call_slow_total sample");
+	const char *eol = strchr(l + 1, '\n');
+	cr_expect(eol && (size_t)(eol + 1 - l) > strlen(want) &&
+			  strncmp(eol + 1 - strlen(want), want, strlen(want)) == 0,
+		  "tm_call_slow_total: %.*s, want %llu", eol ? (int)(eol - l) : 80, l,
+		  (unsigned long long)all.slow);
+	free(m);
 	done(&c, &f);
 }
