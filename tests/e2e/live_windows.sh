@@ -4,12 +4,14 @@
 # of known rate and latency (100 calls/s of 1 ms, then 400 calls/s of
 # 200 us) — the per-second calls and p50 in /api/v1/series match what the
 # target measured for each second of CLOCK_MONOTONIC; and a call blocked
-# for 5 s is reported in flight, with its age, while it blocks.
+# for 5 s is reported in flight, with its age, while it blocks. slow_ms
+# 0.5 lies between the phases: `slow` (summary, windows, series) counts
+# the 1 ms calls and not the 200 us ones, as the target's own clock says.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_prom.sh"
 start_tmcollect_http --session lw --interval 0.25 --summary "$WORK/s.json"
-LD_PRELOAD="$SHIM" TM_SESSION=lw TM_CONFIG="$DATA/phases.json" "$TARGETS/phases" 100:1000:4 400:200:4 \
-	>"$WORK/phases.out"
+LD_PRELOAD="$SHIM" TM_SESSION=lw TM_CONFIG="$DATA/phases_slow.json" PHASES_SLOW_NS=500000 \
+	"$TARGETS/phases" 100:1000:4 400:200:4 >"$WORK/phases.out"
 total=$(sed -n 's/^done calls=\([0-9]*\).*/\1/p' "$WORK/phases.out")
 expect_eq "target calls" "$total" $((400 + 1600))
 for _ in $(seq 1 100); do
@@ -40,6 +42,32 @@ for s, (n, p50) in sorted(own.items()):
     print("ok: second %d: %d calls (target %d), p50 %s ns (target %d)" % (s, got["calls"], n, got["p50_ns"], p50))
 assert checked >= 6, "only %d full seconds" % checked
 PY
+# slow: the calls over 0.5 ms. The target's duration of a call holds tm's
+# (its clock is read outside the hook): tm's count is at most the
+# target's, and at least the target's minus those within 50 us of 0.5 ms.
+over=$(sed -n 's/^slow over=\([0-9]*\) near=.*/\1/p' "$WORK/phases.out")
+near=$(sed -n 's/^slow over=[0-9]* near=\([0-9]*\)$/\1/p' "$WORK/phases.out")
+# the live document is rendered by the loop: wait for one with every call sealed
+for _ in $(seq 1 100); do
+	curl -s -f "$TM_HTTP_URL/api/v1/summary" -o "$WORK/slow.json"
+	[ "$(field "$WORK/slow.json" phase_work 'windows["1m"].calls')" = "$total" ] && break
+	sleep 0.05
+done
+slow=$(field "$WORK/slow.json" phase_work slow)
+awk -v s="$slow" -v o="$over" -v n="$near" -v c="$total" 'BEGIN { exit !(s >= 400 && s < c && s <= o && s >= o - n) }' ||
+	fail "slow $slow: the target saw $over calls over 0.5 ms ($near within 50 us of it), of $total"
+echo "ok: slow $slow of $total calls (the target: $over over 0.5 ms, $near of them near it)"
+expect_eq "slow in the 1m window" "$(field "$WORK/slow.json" phase_work 'windows["1m"].slow')" "$slow"
+expect_eq "slow in the 15m window" "$(field "$WORK/slow.json" phase_work 'windows["15m"].slow')" "$slow"
+curl -s -f "$TM_HTTP_URL/api/v1/series?function=phase_work&window=1m" -o "$WORK/ser.json"
+expect_eq "slow in the per-second series" "$(jq '[.points[].slow] | add' "$WORK/ser.json")" "$slow"
+for _ in $(seq 1 100); do
+	curl -s -f "$TM_HTTP_URL/metrics" -o "$WORK/m.txt"
+	grep -q "^tm_calls_total{.*function=\"phase_work\".*} $total\$" "$WORK/m.txt" && break
+	sleep 0.05
+done
+grep -q "^tm_call_slow_total{.*function=\"phase_work\".*} $slow\$" "$WORK/m.txt" ||
+	fail "tm_call_slow_total: $(grep 'tm_call_slow_total.*phase_work' "$WORK/m.txt")"
 
 # a call blocked in read(0) for 5 s
 mkfifo "$WORK/in"
@@ -78,3 +106,4 @@ expect_eq "read in flight after the byte" "$(field "$WORK/live.json" read in_fli
 kill -INT "$TM_HTTP_PID"
 wait "$TM_HTTP_PID"
 expect_eq "summary: phase_work calls" "$(calls "$WORK/s.json" phase_work)" "$total"
+expect_eq "summary: phase_work slow" "$(field "$WORK/s.json" phase_work slow)" "$slow"

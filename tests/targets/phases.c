@@ -8,7 +8,10 @@
  * calls' ends:
  *   sec S calls N p50_ns P
  * and "done calls=N failed=F". With PHASES_MARK=FILE, appends
- * "phase K start_realtime_ns T" to FILE as each phase starts. */
+ * "phase K start_realtime_ns T" to FILE as each phase starts. With
+ * PHASES_SLOW_NS=T, also "slow over=N near=M": the calls that took longer
+ * than T ns by the target's clock, and how many of those took at most
+ * T + 50 us (a monitor's duration is a little shorter than the target's). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +48,8 @@ int main(int argc, char **argv)
 	uint64_t t0 = now_ns(), first_sec = t0 / 1000000000ull + 1;
 	uint64_t start = first_sec * 1000000000ull + 100000000ull, calls = 0, failed = 0;
 	const char *mark = getenv("PHASES_MARK");
+	const char *slow_env = getenv("PHASES_SLOW_NS");
+	uint64_t slow_ns = slow_env ? strtoull(slow_env, NULL, 10) : 0, over = 0, near = 0;
 	for (int a = 1; a < argc; a++) {
 		long rate, us, fail = 0;
 		double secs;
@@ -71,6 +76,10 @@ int main(int argc, char **argv)
 			phase_work(f ? -us : us);
 			failed += (uint64_t)f;
 			uint64_t e = now_ns();
+			if (slow_env && e - b > slow_ns) {
+				over++;
+				near += e - b <= slow_ns + 50000;
+			}
 			uint64_t s = e / 1000000000ull - first_sec;
 			if (s < MAXSEC) {
 				if (ndur[s] == capdur[s]) {
@@ -90,6 +99,9 @@ int main(int argc, char **argv)
 		printf("sec %llu calls %zu p50_ns %llu\n", (unsigned long long)(first_sec + s),
 		       ndur[s], (unsigned long long)durs[s][(ndur[s] + 1) / 2 - 1]);
 	}
+	if (slow_env)
+		printf("slow over=%llu near=%llu\n", (unsigned long long)over,
+		       (unsigned long long)near);
 	printf("done calls=%llu failed=%llu\n", (unsigned long long)calls,
 	       (unsigned long long)failed);
 	return 0;
