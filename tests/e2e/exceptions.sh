@@ -20,6 +20,13 @@ expect_eq "relay exceptions (two frames deep)" "$(field "$WORK/s.json" relay exc
 expect_eq "level2 exceptions (rethrown)" "$(field "$WORK/s.json" level2 exceptions)" $third
 expect_eq "unwound" "$(jqv "$WORK/s.json" '[.symbols[].unwound] | add')" 0
 expect_eq "unfinished" "$(jqv "$WORK/s.json" .totals.unfinished)" 0
+# the table says them too: a line under each row that had exceptions
+"$TMRUN" -s may_throw,relay,level2 -- "$bin" $N >/dev/null 2>"$WORK/table"
+for f in "may_throw $((3 * third))" "relay+ $third" "level2+ $third"; do
+	row=${f% *}
+	expect_eq "table: the line under $row" \
+		"$(awk -v r="$row" '$1 == r {getline; print; exit}' "$WORK/table" | xargs)" "exceptions ${f##* }"
+done
 
 set +e
 "$bin" thread >/dev/null 2>"$WORK/native.err"
