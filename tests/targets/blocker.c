@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Makes N calls, prints "ready", then blocks until a byte (or EOF) arrives
- * on stdin, and exits 0. usage: blocker N */
+ * on stdin, and exits 0; with READS, reads that many bytes, one read each
+ * (a read that gets EOF ends it). usage: blocker N [READS] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,8 +16,14 @@ int main(int argc, char **argv)
 		s += work_noop(i);
 	printf("ready %ld\n", s);
 	fflush(stdout);
-	char c;
-	while (read(0, &c, 1) < 0)
-		;
+	long reads = argc > 2 ? atol(argv[2]) : 1;
+	for (long r = 0; r < reads; r++) {
+		char c;
+		ssize_t got;
+		while ((got = read(0, &c, 1)) < 0)
+			;
+		if (got == 0)
+			break;
+	}
 	return 0;
 }
