@@ -561,8 +561,11 @@ static json_t *sym_json(const struct tm_coll *c, const struct tm_sym *s, size_t 
 	if (c->calls_on)
 		tm_calls_sym_json(o, s);
 	json_object_set_new(o, "in_flight", tm_json_count(s->in_flight));
+	/* an untimed frame (a sampled function's) has no start: open calls
+	 * that are all untimed have no age to report */
 	json_object_set_new(o, "oldest_in_flight_ns",
-			    s->in_flight ? tm_json_count(s->oldest_ns) : json_null());
+			    s->in_flight && s->oldest_ns ? tm_json_count(s->oldest_ns)
+							 : json_null());
 	json_object_set_new(o, "windows", windows_json(c, s));
 	json_object_set_new(o, "trend", trend_json(c, s));
 	json_object_set_new(o, "seconds", seconds_json(c, s, secs));

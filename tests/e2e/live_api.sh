@@ -3,6 +3,9 @@
 # tmcollect --listen end to end: /metrics passes promtool with every family
 # present (a C++-like name with <>, quotes and a backslash in its labels),
 # OpenMetrics on request, the JSON endpoints valid against docs/schemas,
+# the families of outcomes, return classes, health and alerts with the
+# rules file that turns them on (fail_if's EAGAIN is an outcome, its
+# returns are classed, an alert on its error rate fires),
 # wrong paths and methods refused; the textfile passes promtool; the JSONL
 # and CSV deltas add up to the summary; hostile clients cannot stop the
 # collector or lose a count.
@@ -16,7 +19,7 @@ run() { LD_PRELOAD="$SHIM" TM_SESSION=la TM_CONFIG="$DATA/live.json" "$@"; }
 # a process of known resources stays up while the checks run
 mkfifo "$WORK/res.in"
 exec 3<>"$WORK/res.in"
-LD_PRELOAD="$SHIM" TM_SESSION=la TM_CONFIG="$DATA/live.json" "$TARGETS/resource" 64 300 1000 \
+LD_PRELOAD="$SHIM" TM_SESSION=la TM_CONFIG="$DATA/live.json" "$TARGETS/resource" 64 300 1000 100 \
 	<&3 >"$WORK/res.out" &
 res=$!
 tm_on_exit "kill $res 2>/dev/null"
@@ -27,8 +30,9 @@ run "$TM_BUILD/tests/bench_overhead" 2000 x 1 >/dev/null
 scrape() { curl -s -f "$TM_HTTP_URL/metrics" -o "$WORK/m.txt" -D "$WORK/m.hdr"; }
 # the collector has drained both runs once /metrics says so
 for _ in $(seq 1 200); do
-	scrape && grep -q 'tm_calls_total{.*function="fail_if".*} 10000$' "$WORK/m.txt" &&
-		grep -q 'tm_call_slow_total{.*work_100ns.*} [1-9]' "$WORK/m.txt" && break
+	scrape && grep -q 'tm_calls_total{.*function="fail_if".*} 10100$' "$WORK/m.txt" &&
+		grep -q 'tm_call_slow_total{.*work_100ns.*} [1-9]' "$WORK/m.txt" &&
+		grep -q '^tm_alerts{.*alertname="fail_if_errors",alertstate="firing".*} 1$' "$WORK/m.txt" && break
 	sleep 0.05
 done
 grep -qi '^content-type: text/plain; version=0.0.4; charset=utf-8' "$WORK/m.hdr" ||
@@ -39,15 +43,36 @@ for fam in tm_calls_total tm_call_failures_total tm_call_slow_total tm_call_byte
 	tm_call_duration_seconds_bucket tm_call_duration_recent_seconds_count tm_calls_in_flight \
 	tm_call_oldest_in_flight_seconds tm_function_hooked tm_records_dropped_total \
 	tm_records_overflowed_total tm_target_cpu_seconds_total tm_target_resident_memory_bytes \
-	tm_target_threads tm_target_open_fds tm_build_info process_cpu_seconds_total; do
+	tm_target_threads tm_target_open_fds tm_build_info process_cpu_seconds_total \
+	tm_call_outcomes_total tm_call_returns_total tm_function_health tm_session_health \
+	tm_target_processes tm_target_crashes_total tm_alerts; do
 	grep -q "^$fam[{ ]" "$WORK/m.txt" || fail "no samples of $fam"
 done
-echo "ok: every metric family has samples"
+# and no family of the exposition is empty
+for fam in $(awk '$1 == "#" && $2 == "TYPE" { print $3 }' "$WORK/m.txt"); do
+	grep -q "^$fam[_{ ]" "$WORK/m.txt" || fail "family $fam has no samples"
+done
+echo "ok: every metric family has samples ($(grep -c '^# TYPE' "$WORK/m.txt") families)"
 grep -qF 'function="ns::Box<int, \"q\\x\">::get(char const*)"' "$WORK/m.txt" ||
 	fail "escaped label not found: $(grep work_noop "$WORK/m.txt" | head -2)"
 grep -q 'tm_call_failures_total{.*function="fail_if".*error="EIO"} 10000$' "$WORK/m.txt" ||
 	fail "failures by error"
 echo "ok: label escaping, failures by error"
+# resource's 100 fail_if(EAGAIN): an outcome, not failures. Every fail_if
+# call returned -1: minus_one, or unclassified when it came folded (ring
+# overflow) without its value; they add up to the calls
+grep -q '^tm_call_outcomes_total{.*function="fail_if".*outcome="would_block"} 100$' "$WORK/m.txt" ||
+	fail "outcomes: $(grep '^tm_call_outcomes_total' "$WORK/m.txt")"
+rc() { sed -n "s/^tm_call_returns_total{.*function=\"fail_if\".*class=\"$1\"} \([0-9]*\)\$/\1/p" "$WORK/m.txt"; }
+[ "$(rc minus_one)" -gt 0 ] && [ "$(rc zero)" = 0 ] && [ "$(rc other)" = 0 ] &&
+	[ $(($(rc minus_one) + $(rc unclassified))) = 10100 ] ||
+	fail "return classes: $(grep '^tm_call_returns_total' "$WORK/m.txt")"
+expect_eq "health: one state per function set" \
+	"$(grep -c '^tm_function_health{.*function="fail_if".*} 1$' "$WORK/m.txt")" 1
+expect_eq "health: one state of the session set" "$(grep -c '^tm_session_health{session="la",.*} 1$' "$WORK/m.txt")" 1
+grep -q '^tm_alerts{session="la",alertname="fail_if_errors",alertstate="firing",severity="error",kind="error_rate",function="fail_if"} 1$' "$WORK/m.txt" ||
+	fail "alert: $(grep '^tm_alerts' "$WORK/m.txt")"
+echo "ok: outcomes, return classes, health and the firing alert in /metrics"
 
 curl -s -f -H 'Accept: application/openmetrics-text; version=1.0.0,text/plain;q=0.5' \
 	"$TM_HTTP_URL/metrics" -o "$WORK/om.txt" -D "$WORK/om.hdr"
@@ -63,12 +88,12 @@ curl -s -f "$TM_HTTP_URL/api/v1/processes" -o "$WORK/procs.json" &&
 # the series holds sealed seconds: wait for the runs' seconds to seal
 for _ in $(seq 1 100); do
 	curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=1m" -o "$WORK/ser.json"
-	[ "$(jq '[.points[].calls] | add' "$WORK/ser.json")" = 10000 ] && break
+	[ "$(jq '[.points[].calls] | add' "$WORK/ser.json")" = 10100 ] && break
 	sleep 0.05
 done
 check urn:tm:series:1 "$WORK/ser.json"
 expect_eq "series: 1m has 60 or fewer points" "$(jq '.points | length <= 60' "$WORK/ser.json")" true
-expect_eq "series: fail_if calls" "$(jq '[.points[].calls] | add' "$WORK/ser.json")" 10000
+expect_eq "series: fail_if calls" "$(jq '[.points[].calls] | add' "$WORK/ser.json")" 10100
 expect_eq "series: fail_if EIO" "$(jq '[.points[].errors.EIO // 0] | add' "$WORK/ser.json")" 10000
 curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=24h" -o "$WORK/ser24.json" &&
 	check urn:tm:series:1 "$WORK/ser24.json"
@@ -79,6 +104,8 @@ expect_eq "bad window" "$(code "$TM_HTTP_URL/api/v1/series?function=fail_if&wind
 expect_eq "no function" "$(code "$TM_HTTP_URL/api/v1/series")" 400
 expect_eq "unknown function" "$(code "$TM_HTTP_URL/api/v1/series?function=nope")" 404
 expect_eq "landing page" "$(code "$TM_HTTP_URL/")" 200
+expect_eq "summary: fail_if's unclassified returns are its calls that came folded" \
+	"$(jq '.symbols[] | select(.name == "fail_if") | .returns.unclassified.calls == .overflowed and .returns.minus_one.calls + .overflowed == .calls' "$WORK/api.json")" true
 expect_eq "errors_by_category from the rules file" \
 	"$(jq -r '.symbols[] | select(.name == "fail_if") | .errors_by_category.resource' "$WORK/api.json")" 10000
 
@@ -125,7 +152,7 @@ wait $target
 kill -0 "$TM_HTTP_PID" || fail "tmcollect died"
 kill -INT "$TM_HTTP_PID"
 wait "$TM_HTTP_PID" || fail "tmcollect exit status"
-expect_eq "fail_if calls (both runs)" "$(calls "$WORK/s.json" fail_if)" $((10000 + 80000))
+expect_eq "fail_if calls (both runs and resource's)" "$(calls "$WORK/s.json" fail_if)" $((10000 + 80000 + 100))
 # threads x2, resource's 1000, bench_overhead's 2000/10 + 9 rounds of 2000
 expect_eq "work_noop calls (every run)" "$(calls "$WORK/s.json" "$NAME")" $((100000 + 800000 + 1000 + 18200))
 expect_eq "work_100ns calls (slow, all of them)" "$(field "$WORK/s.json" work_100ns slow)" 1820
@@ -138,5 +165,5 @@ for f in fail_if "$NAME" work_100ns; do
 		"$(jq -s --arg n "$f" '[.[] | select(.type == "interval" and .function == $n) | .calls] | add' "$WORK/s.jsonl")" "$want"
 done
 expect_eq "CSV header" "$(head -c 14 "$WORK/s.csv")" "#t_realtime_ns"
-expect_eq "CSV deltas of fail_if" "$(awk -F, '$3 == "fail_if" { n += $4 } END { print n }' "$WORK/s.csv")" 90000
+expect_eq "CSV deltas of fail_if" "$(awk -F, '$3 == "fail_if" { n += $4 } END { print n }' "$WORK/s.csv")" 90100
 expect_eq "JSONL process events" "$(jq -s '[.[] | select(.type == "process" and .event == "exited")] | length' "$WORK/s.jsonl")" 4

@@ -7,6 +7,8 @@
 # for 5 s is reported in flight, with its age, while it blocks. slow_ms
 # 0.5 lies between the phases: `slow` (summary, windows, series) counts
 # the 1 ms calls and not the 200 us ones, as the target's own clock says.
+# An untimed call of a sampled function blocked in flight is counted
+# there, without an age.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_prom.sh"
 start_tmcollect_http --session lw --interval 0.25 --summary "$WORK/s.json"
@@ -103,6 +105,49 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 expect_eq "read in flight after the byte" "$(field "$WORK/live.json" read in_flight)" 0
+
+# an untimed frame in flight: read sampled 1 in 10^6, with a success rule
+# (so its untimed calls have a frame). A thread's first call of a sampled
+# function is timed: the first read takes a byte already there, the
+# second one blocks, untimed. It is in flight, with no age (its frame
+# carries no start): oldest_in_flight_ns null, 0 in the gauge, not stuck.
+mkfifo "$WORK/in2"
+exec 4<>"$WORK/in2"
+printf x >&4
+LD_PRELOAD="$SHIM" TM_SESSION=lw TM_CONFIG="$DATA/sampled_read.json" "$TARGETS/blocker" 0 0 2 <&4 >"$WORK/b2.out" &
+sblocker=$!
+tm_on_exit "kill $sblocker 2>/dev/null"
+for _ in $(seq 1 500); do grep -q ready "$WORK/b2.out" && break; sleep 0.01; done
+grep -q ready "$WORK/b2.out" || fail "sampled blocker never got ready"
+for _ in $(seq 1 200); do
+	curl -s -f "$TM_HTTP_URL/api/v1/summary" -o "$WORK/u.json"
+	[ "$(field "$WORK/u.json" sampled_read in_flight)" = 1 ] && [ "$(field "$WORK/u.json" sampled_read calls)" = 1 ] && break
+	sleep 0.05
+done
+expect_eq "untimed read in flight" "$(field "$WORK/u.json" sampled_read in_flight)" 1
+expect_eq "untimed read: the timed one returned" "$(field "$WORK/u.json" sampled_read timed)" 1
+expect_eq "untimed read: no age" "$(field "$WORK/u.json" sampled_read oldest_in_flight_ns)" null
+expect_eq "untimed read: not listed as stuck" \
+	"$(jq '[.stuck[] | select(.function == "sampled_read")] | length' "$WORK/u.json")" 0
+for _ in $(seq 1 100); do
+	curl -s -f "$TM_HTTP_URL/metrics" -o "$WORK/m2.txt"
+	grep -q '^tm_calls_in_flight{.*function="sampled_read".*} 1$' "$WORK/m2.txt" && break
+	sleep 0.05
+done
+grep -q '^tm_calls_in_flight{.*function="sampled_read".*} 1$' "$WORK/m2.txt" || fail "tm_calls_in_flight of the untimed read"
+grep -q '^tm_call_oldest_in_flight_seconds{.*function="sampled_read".*} 0$' "$WORK/m2.txt" ||
+	fail "tm_call_oldest_in_flight_seconds of the untimed read: $(grep 'oldest.*sampled_read' "$WORK/m2.txt")"
+echo "ok: the untimed read in /metrics: in flight 1, oldest 0"
+printf x >&4
+wait $sblocker
+for _ in $(seq 1 100); do
+	curl -s -f "$TM_HTTP_URL/api/v1/summary" -o "$WORK/u.json"
+	[ "$(field "$WORK/u.json" sampled_read in_flight)" = 0 ] && break
+	sleep 0.05
+done
+expect_eq "untimed read in flight after the byte" "$(field "$WORK/u.json" sampled_read in_flight)" 0
+expect_eq "sampled read: calls, timed" \
+	"$(jq -r '.symbols[] | select(.name == "sampled_read") | "\(.calls) \(.timed)"' "$WORK/u.json")" "2 1"
 kill -INT "$TM_HTTP_PID"
 wait "$TM_HTTP_PID"
 expect_eq "summary: phase_work calls" "$(calls "$WORK/s.json" phase_work)" "$total"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Makes N calls, prints "ready", then blocks until a byte (or EOF) arrives
- * on stdin, makes M more calls (none by default) and exits 0.
- * usage: blocker N [M] */
+ * on stdin, makes M more calls (none by default) and exits 0; with READS,
+ * reads that many bytes first, one read each (a read that gets EOF ends
+ * them). usage: blocker N [M [READS]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,9 +18,15 @@ int main(int argc, char **argv)
 		s += work_noop(i);
 	printf("ready %ld\n", s);
 	fflush(stdout);
-	char c;
-	while (read(0, &c, 1) < 0)
-		;
+	long reads = argc > 3 ? atol(argv[3]) : 1;
+	for (long r = 0; r < reads; r++) {
+		char c;
+		ssize_t got;
+		while ((got = read(0, &c, 1)) < 0)
+			;
+		if (got == 0)
+			break;
+	}
 	for (long i = 0; i < m; i++)
 		s += work_noop(i);
 	return 0;

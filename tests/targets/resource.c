@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Known resources: touches MIB MiB of heap, burns CPU_MS of user CPU, makes
- * N monitored calls, prints "ready", then blocks on stdin.
- * usage: resource MIB CPU_MS N */
+ * N monitored calls (and FAILS calls of fail_if(EAGAIN)), prints "ready",
+ * then blocks on stdin.
+ * usage: resource MIB CPU_MS N [FAILS] */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@ int main(int argc, char **argv)
 	long mib = argc > 1 ? atol(argv[1]) : 64;
 	long cpu_ms = argc > 2 ? atol(argv[2]) : 500;
 	long n = argc > 3 ? atol(argv[3]) : 1000;
+	long fails = argc > 4 ? atol(argv[4]) : 0;
 	char *m = malloc((size_t)mib << 20);
 	if (!m)
 		return 1;
@@ -26,6 +29,8 @@ int main(int argc, char **argv)
 	long s = 0;
 	for (long i = 0; i < n; i++)
 		s += work_noop(i);
+	for (long i = 0; i < fails; i++)
+		s += fail_if(EAGAIN);
 	printf("ready %ld %d\n", s, m[12345]);
 	fflush(stdout);
 	char c;
