@@ -3,7 +3,9 @@
 # Runs without a collector leave their segments (a later collector still
 # collects them); `tmcollect --gc` collects those of processes that are
 # gone — into --summary, so nothing is lost — removes them with one line
-# each, and leaves a running process's segment alone.
+# each, and leaves a running process's segment alone. Run while another
+# collector is at work, it takes none of the segments that collector
+# holds, of a running process or of one that ended: its counts stay exact.
 . "$(dirname "$0")/lib.sh"
 for s in a b c; do
 	LD_PRELOAD="$SHIM" TM_SESSION=gc-$s TM_SYMBOLS=work_noop "$TARGETS/blocker" 300 </dev/null >/dev/null
