@@ -18,12 +18,12 @@
 #define C10(k)                                                                                     \
 	s += bs_##k##_0(s) + bs_##k##_1(s) + bs_##k##_2(s) + bs_##k##_3(s) + bs_##k##_4(s) +       \
 	     bs_##k##_5(s) + bs_##k##_6(s) + bs_##k##_7(s) + bs_##k##_8(s) + bs_##k##_9(s);
-#define ALL(X)                                                                                     \
-	X(0)                                                                                       \
-	X(1)                                                                                       \
-	X(2)                                                                                       \
-	X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16) X(17) X(18)   \
-		X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29)
+/* clang-format reflows this list differently on every pass */
+// clang-format off
+#define ALL(X) \
+	X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) \
+	X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29)
+// clang-format on
 ALL(F10)
 
 static atomic_int report, done;
