@@ -15,6 +15,7 @@
 #include "collector.h"
 #include "out/out.h"
 #include "segfake.h"
+#include "sumjson.h"
 
 #define NS 1000000000ull
 
@@ -32,26 +33,6 @@ static struct tm_sym *sym(struct tm_coll *c, const char *name)
 			return &c->syms[i];
 	cr_assert_fail("no symbol %s", name);
 	return NULL;
-}
-
-static json_t *sym_json_of(json_t *root, const char *name)
-{
-	size_t i;
-	json_t *e;
-	json_array_foreach(json_object_get(root, "symbols"), i, e)
-	{
-		if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
-			return e;
-	}
-	cr_assert_fail("%s not in the summary", name);
-	return NULL;
-}
-
-static json_int_t jint(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_integer(v), "%s is not an integer", k);
-	return json_integer_value(v);
 }
 
 static char *load_rules(struct tm_coll *c, const char *dir, const char *text, int *bad)
@@ -218,11 +199,11 @@ Test(retclass, windows_exact)
 	cr_assert_eq(tm_retc_unclassified(s->retc->n, s->calls), U);
 	json_t *j = tm_retc_json(&s->retc->def, s->retc->n, s->calls, 1);
 	json_t *jh = json_object_get(j, "hit");
-	cr_assert_eq(jint(jh, "calls"), (json_int_t)H);
+	cr_assert_eq(sumjson_int(jh, "calls"), (json_int_t)H);
 	cr_assert_str_eq(json_string_value(json_object_get(jh, "condition")), "ret > 0");
 	cr_assert_float_eq(json_real_value(json_object_get(jh, "rate")),
 			   (double)H / (double)s->calls, 1e-12);
-	cr_assert_eq(jint(json_object_get(j, "unclassified"), "calls"), (json_int_t)U);
+	cr_assert_eq(sumjson_int(json_object_get(j, "unclassified"), "calls"), (json_int_t)U);
 	const char *k;
 	json_t *v;
 	const char *order[] = {"hit", "miss", "other", "unclassified"};
@@ -297,21 +278,21 @@ Test(retclass, drain_summary_metrics)
 	tm_model_tick(&c, tm_mono_ns() + 3 * NS); /* seal the second */
 
 	json_t *root = tm_summary_json(&c);
-	json_t *r = json_object_get(sym_json_of(root, "cache_get"), "returns");
+	json_t *r = json_object_get(sumjson_sym(root, "cache_get"), "returns");
 	cr_assert_not_null(r);
-	cr_assert_eq(jint(json_object_get(r, "hit"), "calls"), 700);
-	cr_assert_eq(jint(json_object_get(r, "miss"), "calls"), 300);
-	cr_assert_eq(jint(json_object_get(r, "other"), "calls"), 0);
-	cr_assert_eq(jint(json_object_get(r, "unclassified"), "calls"), 40);
+	cr_assert_eq(sumjson_int(json_object_get(r, "hit"), "calls"), 700);
+	cr_assert_eq(sumjson_int(json_object_get(r, "miss"), "calls"), 300);
+	cr_assert_eq(sumjson_int(json_object_get(r, "other"), "calls"), 0);
+	cr_assert_eq(sumjson_int(json_object_get(r, "unclassified"), "calls"), 40);
 	cr_assert_float_eq(json_real_value(json_object_get(json_object_get(r, "hit"), "rate")),
 			   700.0 / 1040, 1e-12);
-	cr_assert_null(json_object_get(sym_json_of(root, "plain"), "returns"));
+	cr_assert_null(json_object_get(sumjson_sym(root, "plain"), "returns"));
 	json_t *w1 = json_object_get(
-		json_object_get(json_object_get(sym_json_of(root, "cache_get"), "windows"), "1m"),
+		json_object_get(json_object_get(sumjson_sym(root, "cache_get"), "windows"), "1m"),
 		"returns");
-	cr_assert_eq(jint(json_object_get(w1, "hit"), "calls"), 700);
-	cr_assert_eq(jint(json_object_get(w1, "miss"), "calls"), 300);
-	cr_assert_eq(jint(json_object_get(w1, "unclassified"), "calls"), 40);
+	cr_assert_eq(sumjson_int(json_object_get(w1, "hit"), "calls"), 700);
+	cr_assert_eq(sumjson_int(json_object_get(w1, "miss"), "calls"), 300);
+	cr_assert_eq(sumjson_int(json_object_get(w1, "unclassified"), "calls"), 40);
 	cr_assert_null(json_object_get(json_object_get(w1, "hit"), "condition"));
 	json_decref(root);
 

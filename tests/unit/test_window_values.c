@@ -17,6 +17,7 @@
 #include "out/http.h"
 #include "out/out.h"
 #include "segfake.h"
+#include "sumjson.h"
 
 #define NS	 1000000000ull
 #define SLOW_NS	 1000000ull	/* the function's slow_ms: 1 ms */
@@ -98,24 +99,9 @@ static void near(double got, double want, const char *what, const char *win)
 		  got, want);
 }
 
-static json_t *sym_of(json_t *root, const char *name)
-{
-	size_t i;
-	json_t *s;
-	json_array_foreach(json_object_get(root, "symbols"), i, s)
-	{
-		if (strcmp(json_string_value(json_object_get(s, "name")), name) == 0)
-			return s;
-	}
-	cr_assert_fail("no symbol %s in the summary", name);
-	return NULL;
-}
-
 static uint64_t jint(json_t *o, const char *k)
 {
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_integer(v), "%s is not an integer", k);
-	return (uint64_t)json_integer_value(v);
+	return (uint64_t)sumjson_int(o, k);
 }
 
 /* One call of second s (returning in it, i of n), pushed to thread 0's
@@ -190,7 +176,7 @@ Test(window_values, windows_and_trend_of_the_summary)
 	struct tm_coll c;
 	feed(&c, &f);
 	json_t *root = tm_summary_json(&c);
-	json_t *s = sym_of(root, "wv_call");
+	json_t *s = sumjson_sym(root, "wv_call");
 	struct xsum all = exact_sum(0, SECS);
 	cr_expect_eq(jint(s, "calls"), all.calls);
 	cr_expect_eq(jint(s, "failed"), all.failed);
@@ -281,7 +267,7 @@ Test(window_values, slow_on_both_sides_of_the_threshold)
 		  "calls under, at (%llu) and over (%llu) slow_ms", (unsigned long long)at,
 		  (unsigned long long)all.slow);
 	json_t *root = tm_summary_json(&c);
-	json_t *s = sym_of(root, "wv_call");
+	json_t *s = sumjson_sym(root, "wv_call");
 	cr_expect_eq(jint(s, "slow"), all.slow, "summary slow");
 	cr_expect(fabs(json_real_value(json_object_get(s, "slow_ms")) - 1.0) < 1e-12);
 	static const struct {
