@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # tmreport end to end, on real runs of tests/targets/twowork (tw_a, tw_b,
 # tw_c: sleeps of a known length, failures at a known rate) and phases:
-#   report.sh diff   the table; identical runs flag nothing; 2x the work
+#   report.sh diff   the table; one run against itself and against its
+#                    durations 5% longer flags nothing, 25% longer flags
+#                    it (the threshold, not the machine's noise); 2x the work
 #                    in tw_b flags tw_b (only), a failing tw_b flags its
 #                    errors, tw_b gone / tw_c new; tmrun --repeat 5 and
 #                    the per-run test; --fail-on exit statuses
@@ -32,6 +34,18 @@ run() {
 # "function:verdict:errors:test" of every row, sorted, on one line
 verdicts() { jq -r '.rows[] | "\(.function):\(.verdict):\(.errors)"' "$1" | sort | tr '\n' ' '; }
 
+# stretch FILE NAMES FACTOR: FILE with every duration of the functions
+# named (jq strings) multiplied by FACTOR: histogram values, percentiles,
+# mean and totals
+stretch() {
+	jq --argjson f "$3" '
+		def x: if type == "number" then (. * $f | floor) else . end;
+		.symbols |= map(if .name | IN('"$2"') then
+			.histogram |= map([(.[0] | x), .[1]])
+			| with_entries(if (.key | test("^(p[0-9]+|min|max|mean|total|est_total)_ns$")) then .value |= x else . end)
+		else . end)' "$1"
+}
+
 # diff_rc WANT ARGS...: tmreport diff's exit status
 diff_rc() {
 	local want=$1 rc=0
@@ -60,7 +74,7 @@ case_table() {
 }
 
 case_diff() {
-	for i in 1 2 3 4; do run "$WORK/base$i.json" 2 a:100 b:100; done
+	for i in 1 2; do run "$WORK/base$i.json" 2 a:100 b:100; done
 	run "$WORK/slow.json" 2 a:100 b:200
 	run "$WORK/errs.json" 2 a:100 b:100:5
 	run "$WORK/newgone.json" 2 a:100 c:100
@@ -71,16 +85,21 @@ case_diff() {
 		"$(jq '[.symbols[] | select(.name == "tw_a") | .histogram[][1]] | add' "$WORK/base1.json")" \
 		"$(field "$WORK/base1.json" tw_a timed)"
 	case_table
-	# identical runs: every pair, nothing flagged, --fail-on any passes
-	local pairs=0
-	for i in 1 2 3 4; do
-		for j in 1 2 3 4; do
-			[ "$i" -lt "$j" ] || continue
-			diff_rc 0 --fail-on any --json "$WORK/base$i.json" "$WORK/base$j.json"
-			expect_eq "base$i vs base$j" "$(verdicts "$WORK/d.out")" "tw_a:~:~ tw_b:~:~ "
-			pairs=$((pairs + 1))
-		done
-	done
+	# The practical threshold, on data made from one run (two real runs of
+	# the same work may differ by more than 10% on a loaded machine: that
+	# rate is what "report.sh fp" measures, outside CI). The same run on
+	# both sides flags nothing; every duration 5% longer is significant by
+	# the rank test but under the 10% threshold: nothing; tw_b's 25%
+	# longer: tw_b slower, tw_a not.
+	cp "$WORK/base1.json" "$WORK/same.json"
+	diff_rc 0 --fail-on any --json "$WORK/base1.json" "$WORK/same.json"
+	expect_eq "the same run" "$(verdicts "$WORK/d.out")" "tw_a:~:~ tw_b:~:~ "
+	stretch "$WORK/base1.json" '"tw_a", "tw_b"' 1.05 >"$WORK/p5.json"
+	diff_rc 0 --fail-on any --json "$WORK/base1.json" "$WORK/p5.json"
+	expect_eq "5% longer" "$(verdicts "$WORK/d.out")" "tw_a:~:~ tw_b:~:~ "
+	stretch "$WORK/base1.json" '"tw_b"' 1.25 >"$WORK/p25.json"
+	diff_rc 1 --fail-on slower --json "$WORK/base1.json" "$WORK/p25.json"
+	expect_eq "tw_b 25% longer" "$(verdicts "$WORK/d.out")" "tw_a:~:~ tw_b:slower:~ "
 	# 2x the work in tw_b: tw_b slower, tw_a not
 	diff_rc 1 --fail-on slower --json "$WORK/base1.json" "$WORK/slow.json"
 	expect_eq "2x tw_b" "$(verdicts "$WORK/d.out")" "tw_a:~:~ tw_b:slower:~ "
@@ -102,7 +121,6 @@ case_diff() {
 	diff_rc 1 --fail-on any --json "$WORK/base1.json" "$WORK/newgone.json"
 	expect_eq "new and gone" "$(verdicts "$WORK/d.out")" "tw_a:~:~ tw_b:gone:~ tw_c:new:~ "
 	diff_rc 0 --fail-on slower,errors "$WORK/base1.json" "$WORK/newgone.json"
-	echo "ok: $pairs pairs of identical runs, 2 functions each: nothing flagged"
 }
 
 case_repeat() {
