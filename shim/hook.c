@@ -44,9 +44,15 @@ _Static_assert(offsetof(struct tm_tls, thr) == TM_TLS_THR &&
 		       offsetof(struct tm_tls, stack) == TM_TLS_STACK &&
 		       offsetof(struct tm_tls, live) == TM_TLS_LIVE &&
 		       offsetof(struct tm_tls, ring) == TM_TLS_RING &&
+		       offsetof(struct tm_tls, acc) == TM_TLS_ACC &&
+		       offsetof(struct tm_tls, acc_used) == TM_TLS_ACC_USED &&
+		       offsetof(struct tm_tls, ready) == TM_TLS_READY &&
 		       offsetof(struct tm_tls, head) == TM_TLS_HEAD &&
 		       offsetof(struct tm_tls, limit) == TM_TLS_LIMIT &&
+		       offsetof(struct tm_tls, tail_cache) == TM_TLS_TAIL_CACHE &&
 		       offsetof(struct tm_tls, mask) == TM_TLS_MASK &&
+		       offsetof(struct tm_tls, ring_cap) == TM_TLS_RING_CAP &&
+		       offsetof(struct tm_tls, ring_ready) == TM_TLS_RING_READY &&
 		       offsetof(struct tm_tls, depth) == TM_TLS_DEPTH &&
 		       offsetof(struct tm_tls, cap) == TM_TLS_CAP &&
 		       offsetof(struct tm_tls, state) == TM_TLS_STATE &&
@@ -58,6 +64,11 @@ _Static_assert(offsetof(struct tm_tls, thr) == TM_TLS_THR &&
 _Static_assert(sizeof(((struct tm_tls *)0)->head) == 8 &&
 		       sizeof(((struct tm_tls *)0)->limit) == 8 &&
 		       sizeof(((struct tm_tls *)0)->mask) == 8 &&
+		       sizeof(((struct tm_tls *)0)->tail_cache) == 8 &&
+		       sizeof(((struct tm_tls *)0)->ring_cap) == 8 &&
+		       sizeof(((struct tm_tls *)0)->ring_ready) == 8 &&
+		       sizeof(*((struct tm_tls *)0)->ready) == 1 &&
+		       sizeof(*((struct tm_tls *)0)->acc_used) == 1 &&
 		       sizeof(((struct tm_tls *)0)->depth) == 4 &&
 		       sizeof(((struct tm_tls *)0)->cap) == 4 &&
 		       sizeof(((struct tm_tls *)0)->state) == 4 &&
@@ -66,7 +77,19 @@ _Static_assert(sizeof(((struct tm_tls *)0)->head) == 8 &&
 	       "tramp.S: tm_tls field sizes");
 _Static_assert(offsetof(struct tm_state, fast) == TM_G_FAST && sizeof(tm_g.fast) == 1,
 	       "tramp.S: tm_g.fast");
-_Static_assert(offsetof(struct tm_thread, head) == TM_THR_HEAD, "tramp.S: tm_thread head");
+_Static_assert(offsetof(struct tm_thread, head) == TM_THR_HEAD &&
+		       offsetof(struct tm_thread, loss[TM_LOSS_OVERFLOW]) == TM_THR_LOSS_OVF &&
+		       offsetof(struct tm_thread, acc_epoch) == TM_THR_ACC_EPOCH &&
+		       offsetof(struct tm_thread, tail) == TM_THR_TAIL,
+	       "tramp.S: tm_thread head, losses, epoch, tail");
+_Static_assert(sizeof(struct tm_acc) == TM_ACC_SIZE && offsetof(struct tm_acc, calls) == TM_ACC_CALLS &&
+		       offsetof(struct tm_acc, sum) == TM_ACC_SUM &&
+		       offsetof(struct tm_acc, min) == TM_ACC_MIN &&
+		       offsetof(struct tm_acc, max) == TM_ACC_MAX &&
+		       offsetof(struct tm_acc, hist) == TM_ACC_HIST &&
+		       sizeof(((struct tm_acc *)0)->hist[0]) == 4 &&
+		       TM_ACC_BUCKETS == TM_ASM_ACC_BUCKETS,
+	       "tramp.S: tm_acc layout");
 _Static_assert(sizeof(struct tm_rule) == TM_RULE_SIZE &&
 		       offsetof(struct tm_rule, has_rule) == TM_RULE_HAS &&
 		       offsetof(struct tm_rule, type) == TM_RULE_TYPE &&

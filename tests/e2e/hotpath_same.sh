@@ -66,13 +66,18 @@ if grep -q '^acc ' "$WORK/asm.dump"; then fail "the large ring overflowed"; fi
 run mono TM_RING=65536 TM_CLOCK=mono
 same asm mono "fast path and the monotonic clock's C path"
 
-# a ring that overflows: the fast path hands the full ring to C with the
-# clock already read
+# a ring that overflows: the fast path folds calls without a rule itself
+# and hands the others to C with the clock already read
 run asm_small TM_RING=64
 run c_small TM_RING=64 TM_HOTPATH=c
 same asm_small c_small "fast path and C hooks, overflowing ring"
 has asm_small '^acc hs_errno calls=[0-9]+ ok=[0-9]+ failed=[1-9]' "failures folded"
 has asm_small '^thread 0 state=1 head=64 .* loss=[1-9]' "overflow losses"
+# tramp.S folds a call without a rule itself (after C backed the
+# accumulator on the symbol's first fold): calls, a bucket each, extremes
+has asm_small '^acc hs_norule calls=([0-9]+) ok=0 failed=0 abnormal=0 bytes=0 untimed=0 timed=\1 .* range=ok$' \
+	"calls without a rule folded, each timed"
+if grep '^acc ' "$WORK/asm_small.dump" | grep -v 'range=ok$'; then fail "an accumulator's min, max and sum are inconsistent"; fi
 
 # a shadow stack the recursion fills: the fast path passes the full stack
 run asm_shallow TM_RING=64 TM_STACK=16

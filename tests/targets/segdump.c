@@ -37,7 +37,7 @@ static void dump_slot(const struct tm_seg_header *h, const char *slot, const cha
 	       (unsigned long long)tail, (unsigned)atomic_load(&thr->live_depth));
 	for (int k = 0; k < TM_LOSS_COUNT; k++)
 		printf("%s%llu", k ? "," : "", (unsigned long long)atomic_load(&thr->loss[k]));
-	printf("\n");
+	printf(" epoch=%llu\n", (unsigned long long)atomic_load(&thr->acc_epoch));
 	const struct tm_record *ring =
 		(const struct tm_record *)(slot + tm_thr_ring_off(h->stack_cap, h->max_syms));
 	uint64_t from = head > h->ring_cap ? head - h->ring_cap : 0;
@@ -77,7 +77,13 @@ static void dump_slot(const struct tm_seg_header *h, const char *slot, const cha
 		for (int k = 0; k < TM_ACC_ERRS; k++)
 			printf("%d:%u,", atomic_load(&x->errs[k].code),
 			       (unsigned)atomic_load(&x->errs[k].count));
-		printf("other:%llu\n", (unsigned long long)atomic_load(&x->errs_other));
+		/* the times themselves differ run to run; that they are
+		 * consistent does not: min (stored + 1) <= max <= sum */
+		uint64_t mn = atomic_load(&x->min), mx = atomic_load(&x->max),
+			 sum = atomic_load(&x->sum);
+		int range = timed ? mn >= 1 && mn - 1 <= mx && mx <= sum : !mn && !mx && !sum;
+		printf("other:%llu range=%s\n", (unsigned long long)atomic_load(&x->errs_other),
+		       range ? "ok" : "bad");
 	}
 	if (!(h->flags & TM_SEG_COUNTERS))
 		return;

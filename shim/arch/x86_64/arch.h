@@ -49,9 +49,15 @@ struct tm_regs {
 #define TM_TLS_STACK	  24
 #define TM_TLS_LIVE	  32
 #define TM_TLS_RING	  40
+#define TM_TLS_ACC	  48
+#define TM_TLS_ACC_USED	  64
+#define TM_TLS_READY	  72
 #define TM_TLS_HEAD	  80
 #define TM_TLS_LIMIT	  88
+#define TM_TLS_TAIL_CACHE 96
 #define TM_TLS_MASK	  104
+#define TM_TLS_RING_CAP	  112
+#define TM_TLS_RING_READY 120
 #define TM_TLS_DEPTH	  136
 #define TM_TLS_CAP	  140
 #define TM_TLS_STATE	  144 /* then busy: one 8-byte compare tests both */
@@ -72,6 +78,9 @@ struct tm_regs {
  * at TM_REC_ERR, then sym and caller: one 8-byte store) */
 #define TM_G_FAST	     8
 #define TM_THR_HEAD	     64
+#define TM_THR_LOSS_OVF	     80 /* loss[TM_LOSS_OVERFLOW] */
+#define TM_THR_ACC_EPOCH     120 /* after loss[TM_LOSS_COUNT] */
+#define TM_THR_TAIL	     128
 #define TM_RULE_SIZE	     200
 #define TM_RULE_HAS	     0
 #define TM_RULE_TYPE	     1
@@ -85,6 +94,14 @@ struct tm_regs {
 #define TM_ASM_ERR_ERRNO     1
 #define TM_ASM_ERR_RET	     2
 #define TM_ASM_ERR_NEGRET    3
+/* struct tm_acc: the ring-full fold of a call without a rule */
+#define TM_ACC_SIZE	     320
+#define TM_ACC_CALLS	     0
+#define TM_ACC_SUM	     32
+#define TM_ACC_MIN	     40
+#define TM_ACC_MAX	     48
+#define TM_ACC_HIST	     128
+#define TM_ASM_ACC_BUCKETS   48
 #define TM_REC_SHIFT	     5 /* sizeof(struct tm_record) == 32 */
 #define TM_REC_START	     0
 #define TM_REC_DUR_META	     8

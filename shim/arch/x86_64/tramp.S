@@ -310,7 +310,8 @@ ENTRY(tm_exit_tramp)
 	movl $1, %fs:TM_TLS_BUSY(%r11)
 	movq %fs:TM_TLS_HEAD(%r11), %r9
 	cmpq %fs:TM_TLS_LIMIT(%r11), %r9
-	jae .Lexit_unbusy		/* the ring's room, the fold: C */
+	jae .Lexit_full			/* the ring's room, the fold */
+.Lexit_room:
 	andq %fs:TM_TLS_MASK(%r11), %r9
 	shlq $TM_REC_SHIFT, %r9
 	addq %fs:TM_TLS_RING(%r11), %r9	/* r9 = the record */
@@ -406,6 +407,79 @@ ENTRY(tm_exit_tramp)
 	movl (%rdx), %edx
 6:	orq %rdx, %r10
 	jmp .Lexit_store
+
+	/* The head reached the limit (busy raised; r9 = head, rax = now, rdi
+	 * above the top frame, ecx = depth): tm_ring_room and tm_acc_add
+	 * for the commonest case, in their order. Once the whole ring is
+	 * backed by memory, the consumer's tail is read back (acquire: a
+	 * plain load on x86) and the limit recomputed; room: the record as
+	 * above. Still full, a call of a symbol without a rule whose
+	 * accumulator this process has backed is folded here: acc_used, calls,
+	 * sum, min (stored + 1) and max, the log2 bucket, then the epoch and
+	 * the overflow loss (stores in program order: the epoch's release),
+	 * then the pop as above. Anything else (the ring not all backed yet,
+	 * a rule to judge, the first fold of a symbol) goes to C with the
+	 * clock read. */
+.Lexit_full:
+	movq %fs:TM_TLS_RING_CAP(%r11), %rdx
+	testq %rdx, %rdx
+	jz .Lexit_unbusy		/* no ring */
+	cmpq %fs:TM_TLS_RING_READY(%r11), %rdx
+	ja .Lexit_unbusy		/* not all of it backed yet: C populates */
+	movq %fs:TM_TLS_THR(%r11), %rsi
+	movq TM_THR_TAIL(%rsi), %r8
+	movq %r8, %fs:TM_TLS_TAIL_CACHE(%r11)
+	addq %r8, %rdx
+	movq %rdx, %fs:TM_TLS_LIMIT(%r11)
+	cmpq %rdx, %r9
+	jb .Lexit_room
+	movl TOP(SYM), %edx		/* edx = sym */
+	imull $TM_RULE_SIZE, %edx, %r8d
+	addq tm_rules(%rip), %r8
+	cmpb $0, TM_RULE_HAS(%r8)
+	jne .Lexit_unbusy		/* a rule to judge: C */
+	movq %fs:TM_TLS_READY(%r11), %r8
+	cmpb $0, (%r8,%rdx)
+	je .Lexit_unbusy		/* its first fold: C backs the accumulator */
+	movq %fs:TM_TLS_ACC_USED(%r11), %r8
+	movb $1, (%r8,%rdx)
+	imulq $TM_ACC_SIZE, %rdx, %r8
+	addq %fs:TM_TLS_ACC(%r11), %r8	/* r8 = &acc[sym] */
+	subq TOP(START), %rax		/* rax = the duration */
+	incq TM_ACC_CALLS(%r8)
+	addq %rax, TM_ACC_SUM(%r8)
+	movq TM_ACC_MIN(%r8), %rdx
+	decq %rdx			/* min - 1: 2^64 - 1 when none yet */
+	cmpq %rax, %rdx
+	jbe 1f
+	leaq 1(%rax), %rdx
+	movq %rdx, TM_ACC_MIN(%r8)
+1:	cmpq TM_ACC_MAX(%r8), %rax
+	jbe 2f
+	movq %rax, TM_ACC_MAX(%r8)
+2:	movq %rax, %rdx
+	orq $1, %rdx
+	bsrq %rdx, %rdx			/* floor(log2(dur)), 0 for 0 */
+	cmpl $TM_ASM_ACC_BUCKETS - 1, %edx
+	jbe 3f
+	movl $TM_ASM_ACC_BUCKETS - 1, %edx
+3:	incl TM_ACC_HIST(%r8,%rdx,4)
+	incq TM_THR_ACC_EPOCH(%rsi)
+	incq TM_THR_LOSS_OVF(%rsi)
+	movq TOP(RET), %rsi		/* before busy drops */
+	decl %ecx
+	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
+	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
+	movl %ecx, (%rdx)		/* live_depth: release */
+	movl $0, %fs:TM_TLS_BUSY(%r11)
+	popq %rdx
+	.cfi_adjust_cfa_offset -8
+	popq %rax
+	.cfi_adjust_cfa_offset -8
+	pushq %rsi
+	.cfi_adjust_cfa_offset 8
+	ret
+	.cfi_adjust_cfa_offset 8	/* what follows: rax, rdx pushed */
 
 .Lexit_unbusy:
 	movl $0, %fs:TM_TLS_BUSY(%r11)
