@@ -82,7 +82,8 @@ _Static_assert(offsetof(struct tm_thread, head) == TM_THR_HEAD &&
 		       offsetof(struct tm_thread, acc_epoch) == TM_THR_ACC_EPOCH &&
 		       offsetof(struct tm_thread, tail) == TM_THR_TAIL,
 	       "tramp.S: tm_thread head, losses, epoch, tail");
-_Static_assert(sizeof(struct tm_acc) == TM_ACC_SIZE && offsetof(struct tm_acc, calls) == TM_ACC_CALLS &&
+_Static_assert(sizeof(struct tm_acc) == TM_ACC_SIZE &&
+		       offsetof(struct tm_acc, calls) == TM_ACC_CALLS &&
 		       offsetof(struct tm_acc, sum) == TM_ACC_SUM &&
 		       offsetof(struct tm_acc, min) == TM_ACC_MIN &&
 		       offsetof(struct tm_acc, max) == TM_ACC_MAX &&
