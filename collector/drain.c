@@ -507,18 +507,32 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 	batch_init(c, p, &b, tm_mono_ns());
 	b.ct = ct;
 	b.tid = atomic_load_explicit(&thr->tid, RLX);
-	/* i advances by the records apply_slow took (a call and its bytes) */
-	if (b.unit && !c->high && !c->trace) { /* --trace: every record the slow way */
-		for (uint64_t i = tail; i != head; i++)
-			if (!apply_fast(c, p, &ring[i & mask], &b))
+	/* i advances by the records apply_slow took (a call and its bytes).
+	 * The tail is published every eighth of the ring, not only at the
+	 * end: a thread whose ring was full gets room while the rest is
+	 * still being read, instead of folding every call for the whole
+	 * drain. A pair may end one record past its part; the next part
+	 * starts after it. Positions compare by their distance (they are
+	 * free-running, and a foreign tail may have wrapped). */
+	int fast = b.unit && !c->high && !c->trace; /* --trace: every record the slow way */
+	uint64_t part = p->ring_cap >= 8 ? p->ring_cap / 8 : 1;
+	for (uint64_t i = tail; (int64_t)(head - i) > 0;) {
+		uint64_t end = head - i > part ? i + part : head;
+		if (fast) {
+			for (; (int64_t)(end - i) > 0; i++)
+				if (!apply_fast(c, p, &ring[i & mask], &b))
+					i += apply_slow(c, p, &ring[i & mask],
+							i + 1 != head ? &ring[(i + 1) & mask] : NULL,
+							&b) -
+					     1;
+		} else {
+			for (; (int64_t)(end - i) > 0; i++)
 				i += apply_slow(c, p, &ring[i & mask],
 						i + 1 != head ? &ring[(i + 1) & mask] : NULL, &b) -
 				     1;
-	} else {
-		for (uint64_t i = tail; i != head; i++)
-			i += apply_slow(c, p, &ring[i & mask],
-					i + 1 != head ? &ring[(i + 1) & mask] : NULL, &b) -
-			     1;
+		}
+		if (i != head)
+			atomic_store_explicit(&thr->tail, i, REL);
 	}
 	tally_flush_all(c, p, &b);
 	if (unseen)

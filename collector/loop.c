@@ -7,9 +7,14 @@
  * be a quarter full at the next drain (50 us .. 20 ms; an idle collector
  * doubles its nap up to 20 ms). A steady stream is drained in batches of
  * a quarter ring, a burst four times the rate still fits, a slow stream
- * costs a few wake-ups a second. (Halving or doubling the nap on fill
+ * costs a few wake-ups a second. A ring found full says only that it
+ * filled faster than that: the next nap is the shortest. An idle spell
+ * does not let the nap outgrow the fastest fill seen lately (that rate
+ * is halved every 2 s): a program that pauses between bursts finds the
+ * collector awake when it starts again. (Halving or doubling the nap on fill
  * thresholds instead oscillated: right after a catch-up drain the rings
  * look empty, the nap grows, and the next one overflows.) */
+#include <math.h>
 #include <stdio.h>
 
 #include "collector.h"
@@ -26,9 +31,12 @@ static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 		fprintf(stderr, "%s: %s\n", tm_tool, err);
 }
 
+#define PEAK_HALF_NS 2e9
+
 int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 {
 	uint64_t next_scan = 0, next_check = 0, next_summary = 0, nap = 1000000, last = 0;
+	double peak = 0; /* the fastest fill lately, of a ring per ns */
 	uint64_t every = l->interval_ns ? l->interval_ns : 1000000000ull;
 
 	l->sinks.o.interval_ns = every;
@@ -84,7 +92,21 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 				break;
 			}
 		}
-		if (n && c->fill > 0 && last) {
+		if (last && now > last) {
+			double dt = (double)(now - last);
+			/* the fastest a ring filled lately (of itself per ns), kept
+			 * for a while: a burst after a pause must find the
+			 * collector awake (halved every PEAK_HALF_NS) */
+			peak *= exp2(-dt / PEAK_HALF_NS);
+			double rate = n ? (c->fill >= 1.0 ? 1.0 : c->fill) / dt : 0;
+			if (rate > peak)
+				peak = rate;
+		}
+		if (n && c->fill >= 1.0) {
+			/* a ring was full: it filled in less than now - last, by how
+			 * much less is unknown (the rest folded); the shortest nap */
+			nap = 50000ull;
+		} else if (n && c->fill > 0 && last) {
 			/* the fullest ring filled c->fill of itself in now - last */
 			double want = 0.25 * (double)(now - last) / c->fill;
 			nap = want < 50000	? 50000ull
@@ -93,6 +115,9 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		} else if (!n) {
 			nap = nap * 2 > 20000000ull ? 20000000ull : nap * 2;
 		}
+		/* never longer than a quarter ring at the recent peak */
+		if (peak > 0 && nap > 0.25 / peak)
+			nap = 0.25 / peak < 50000 ? 50000ull : (uint64_t)(0.25 / peak);
 		last = now;
 		if (c->pending)
 			nap = 1000000ull; /* a segment is being created: look again soon */

@@ -17,3 +17,18 @@ ovf=$(jqv "$WORK/s.json" '.loss.overflowed')
 echo "ok: loss.overflowed = $ovf"
 expect_eq "status" "$(jqv "$WORK/s.json" '.processes[0].status')" exited
 expect_no_segments
+
+# Small rings while a collector drains them: the threads fill a 256-record
+# ring between two drains, fold calls (tramp.S's fold), find room again
+# when the collector publishes its tail part by part (every 32 records
+# here) and record again. Every call is counted once: a record or a fold.
+"$TMRUN" -q -c "$DATA/shapes.json" -s work_noop,fail_if -o "$WORK/live.json" -- \
+	env TM_RING=256 "$TARGETS/threads" $T $N >"$WORK/out2"
+grep -q "threads=$T" "$WORK/out2" || fail "target under tmrun: $(cat "$WORK/out2")"
+expect_eq "calls, draining" "$(calls "$WORK/live.json" noop)" $((T * N))
+expect_eq "fail_if failed, draining" "$(field "$WORK/live.json" fail_if failed)" $((T * N / 10))
+for f in noop fail_if; do
+	expect_eq "$f: records + overflowed = calls" \
+		"$(jq --arg n $f '[.symbols[] | select(.name == $n) | .records + .overflowed - .calls] | add' "$WORK/live.json")" 0
+done
+echo "ok: draining: $(jqv "$WORK/live.json" '[.symbols[] | select(.name == "noop") | .records] | add') records, $(jqv "$WORK/live.json" '.loss.overflowed') folded"
