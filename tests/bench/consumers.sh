@@ -31,8 +31,8 @@ one() { # CASE RUN: RAW lines of bench_overhead in $W/CASE.RUN
 		rm -rf "$W/spin" && mkdir -m 700 "$W/spin"
 		taskset -c 1 "$B/tests/spinreader" "$W/spin" 600 >"$out.spin" &
 		local sp=$!
-		TM_DIR="$W/spin" TM_SESSION=bc TM_SYMBOLS=$SYMS LD_PRELOAD="$B/shim/libtmshim.so" \
-			taskset -c 0 "$B/tests/bench_overhead" $N $c 0 >"$out"
+		taskset -c 0 env TM_DIR="$W/spin" TM_SESSION=bc TM_SYMBOLS=$SYMS \
+			LD_PRELOAD="$B/shim/libtmshim.so" "$B/tests/bench_overhead" $N $c 0 >"$out"
 		wait $sp
 		cat "$out.spin" ;;
 	esac

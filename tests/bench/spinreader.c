@@ -51,7 +51,7 @@ static const struct tm_seg_header *find(const char *dir, size_t *len)
 			if (m != MAP_FAILED) {
 				const struct tm_seg_header *x = m;
 				if (x->magic == TM_MAGIC && x->version == TM_WIRE_VERSION &&
-				    atomic_load(&x->state) != 0 &&
+				    atomic_load(&x->state) == TM_PROC_RUNNING &&
 				    x->total_size <= (uint64_t)st.st_size) {
 					h = x;
 					*len = (size_t)st.st_size;
