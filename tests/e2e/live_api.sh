@@ -166,4 +166,21 @@ for f in fail_if "$NAME" work_100ns; do
 done
 expect_eq "CSV header" "$(head -c 14 "$WORK/s.csv")" "#t_realtime_ns"
 expect_eq "CSV deltas of fail_if" "$(awk -F, '$3 == "fail_if" { n += $4 } END { print n }' "$WORK/s.csv")" 90100
+# integers in ns, no padding: read as CSV (names are quoted, with commas
+# inside), every row as wide as the header, every field but the names an
+# integer written plainly (no space, no sign, no leading zero) or empty
+python3 - "$WORK/s.csv" <<'PY' || fail "CSV is padded or ragged"
+import csv, re, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+head, body = rows[0], rows[1:]
+names = {i for i, h in enumerate(head) if h.lstrip("#") in ("session", "function", "object")}
+assert body, "no rows"
+for n, r in enumerate(body, 2):
+    if len(r) != len(head):
+        sys.exit(f"row {n}: {len(r)} fields, the header {len(head)}")
+    for i, f in enumerate(r):
+        if i not in names and f and not re.fullmatch(r"0|[1-9][0-9]*", f):
+            sys.exit(f"row {n}, {head[i]}: {f!r}")
+PY
+echo "ok: CSV: integers unpadded, rows as wide as the header"
 expect_eq "JSONL process events" "$(jq -s '[.[] | select(.type == "process" and .event == "exited")] | length' "$WORK/s.jsonl")" 4

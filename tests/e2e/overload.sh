@@ -22,7 +22,7 @@ expect_no_segments
 # ring between two drains, fold calls (tramp.S's fold), find room again
 # when the collector publishes its tail part by part (every 32 records
 # here) and record again. Every call is counted once: a record or a fold.
-"$TMRUN" -q -c "$DATA/shapes.json" -s work_noop,fail_if -o "$WORK/live.json" -- \
+"$TMRUN" -q -c "$DATA/shapes.json" -s work_noop,fail_if -o "$WORK/live.json" --jsonl "$WORK/live.jsonl" -- \
 	env TM_RING=256 "$TARGETS/threads" $T $N >"$WORK/out2"
 grep -q "threads=$T" "$WORK/out2" || fail "target under tmrun: $(cat "$WORK/out2")"
 expect_eq "calls, draining" "$(calls "$WORK/live.json" noop)" $((T * N))
@@ -32,3 +32,13 @@ for f in noop fail_if; do
 		"$(jq --arg n $f '[.symbols[] | select(.name == $n) | .records + .overflowed - .calls] | add' "$WORK/live.json")" 0
 done
 echo "ok: draining: $(jqv "$WORK/live.json" '[.symbols[] | select(.name == "noop") | .records] | add') records, $(jqv "$WORK/live.json" '.loss.overflowed') folded"
+# the stream's loss lines: each interval's new folds, adding up to the
+# summary's, the last one's total equal to it
+ovf=$(jqv "$WORK/live.json" '.loss.overflowed')
+if [ "$ovf" -gt 0 ]; then
+	expect_eq "stream: overflow deltas add up" \
+		"$(jq -s '[.[] | select(.type == "loss" and .reason == "overflowed") | .delta] | add' "$WORK/live.jsonl")" "$ovf"
+	expect_eq "stream: last overflow total" \
+		"$(jq -s '[.[] | select(.type == "loss" and .reason == "overflowed") | .total] | last' "$WORK/live.jsonl")" "$ovf"
+fi
+python3 "$(dirname "$0")/jsonschema_check.py" urn:tm:stream:1 "$WORK/live.jsonl" --lines >/dev/null || fail "stream schema"
