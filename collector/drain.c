@@ -522,7 +522,8 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 			for (; (int64_t)(end - i) > 0; i++)
 				if (!apply_fast(c, p, &ring[i & mask], &b))
 					i += apply_slow(c, p, &ring[i & mask],
-							i + 1 != head ? &ring[(i + 1) & mask] : NULL,
+							i + 1 != head ? &ring[(i + 1) & mask]
+								      : NULL,
 							&b) -
 					     1;
 		} else {

@@ -91,10 +91,11 @@ int main(int argc, char **argv)
 			hwm = h->max_threads;
 		int got = 0;
 		for (uint32_t s = 0; s < hwm; s++) {
-			struct tm_thread *thr =
-				(struct tm_thread *)(base + h->threads_off + (uint64_t)s * h->thread_size);
+			struct tm_thread *thr = (struct tm_thread *)(base + h->threads_off +
+								     (uint64_t)s * h->thread_size);
 			const struct tm_record *ring =
-				(const void *)((char *)thr + tm_thr_ring_off(h->stack_cap, h->max_syms));
+				(const void *)((char *)thr +
+					       tm_thr_ring_off(h->stack_cap, h->max_syms));
 			uint64_t head = atomic_load_explicit(&thr->head, memory_order_acquire);
 			uint64_t tail = atomic_load_explicit(&thr->tail, memory_order_relaxed);
 			if (head == tail || head - tail > h->ring_cap)
@@ -112,7 +113,8 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
-	printf("spinreader records=%llu empty_passes=%llu check=%llu\n", (unsigned long long)records,
-	       (unsigned long long)empty, (unsigned long long)(sum & 1));
+	printf("spinreader records=%llu empty_passes=%llu check=%llu\n",
+	       (unsigned long long)records, (unsigned long long)empty,
+	       (unsigned long long)(sum & 1));
 	return 0;
 }
