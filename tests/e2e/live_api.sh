@@ -148,6 +148,13 @@ target=$!
 python3 "$E2E/httphostile.py" 127.0.0.1 "$TM_HTTP_PORT" --budget 25 >"$WORK/hostile.out" 2>&1 ||
 	{ cat "$WORK/hostile.out"; fail "hostile HTTP"; }
 echo "ok: hostile HTTP: $(grep -c '^ok' "$WORK/hostile.out") cases refused or answered, collector alive"
+# half requests that stop coming are closed by the server's idle timeout
+# (10 s, docs/ARCHITECTURE.md), not held open: waited for, up to 14 s
+# after the last byte
+python3 "$E2E/httphostile.py" 127.0.0.1 "$TM_HTTP_PORT" --only slowloris --slow-seconds 2 \
+	--expect-timeout 12 --budget 30 >"$WORK/slow.out" 2>&1 ||
+	{ cat "$WORK/slow.out"; fail "slowloris connections not closed"; }
+echo "ok: $(grep 'the server closed' "$WORK/slow.out")"
 wait $target
 kill -0 "$TM_HTTP_PID" || fail "tmcollect died"
 kill -INT "$TM_HTTP_PID"
