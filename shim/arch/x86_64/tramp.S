@@ -373,6 +373,7 @@ ENTRY(tm_exit_tramp)
 	movq %fs:TM_TLS_HEAD(%r11), %rdx
 	movq %fs:TM_TLS_THR(%r11), %rcx
 	movq %rdx, TM_THR_HEAD(%rcx)	/* thr->head: release (x86 keeps the stores' order) */
+.Lexit_done:				/* rsi = the return address */
 	movl $0, %fs:TM_TLS_BUSY(%r11)
 	popq %rdx
 	.cfi_adjust_cfa_offset -8
@@ -471,15 +472,7 @@ ENTRY(tm_exit_tramp)
 	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
 	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
 	movl %ecx, (%rdx)		/* live_depth: release */
-	movl $0, %fs:TM_TLS_BUSY(%r11)
-	popq %rdx
-	.cfi_adjust_cfa_offset -8
-	popq %rax
-	.cfi_adjust_cfa_offset -8
-	pushq %rsi
-	.cfi_adjust_cfa_offset 8
-	ret
-	.cfi_adjust_cfa_offset 8	/* what follows: rax, rdx pushed */
+	jmp .Lexit_done
 
 .Lexit_unbusy:
 	movl $0, %fs:TM_TLS_BUSY(%r11)
