@@ -163,38 +163,23 @@ static uint64_t end_mono(const struct tm_coll *c, const struct tm_proc *p, uint6
  * conversion nor the clock's check. A millisecond of margin on each side,
  * and both ends checked with end_mono itself: a record near a boundary
  * takes the exact way, so the fast path never changes a record's second. */
-/* The drain's fast way: a timed call that succeeded (or has no rule) and
- * returned in the current second, whose duration's histogram counter is
- * already there, is added to a small per-drain tally of its function
- * instead of the function's, the process's and the second's totals; the
- * tally goes into all of them once, at the end of the ring (or when its
- * entry is needed for another function). Per record that is one cache
- * line and a histogram counter, where each total was a line of its own. */
-#define TALLY 64 /* entries, direct-mapped by local symbol */
-struct tally {
-	uint32_t tag; /* 1 + local symbol; 0: free */
-	uint32_t pad;
-	uint64_t calls, ok, bytes, slow, wsum, min, max;
-	double sum, sumsq;
-};
-
 struct batch {
-	struct tally t[TALLY];
-	int mono;	    /* p's ticks are ns */
-	uint64_t floor;	    /* ns taken off every duration (--subtract-overhead) */
-	uint64_t mult;	    /* c->tick_mult */
-	uint64_t now;	    /* CLOCK_MONOTONIC at the drain: untimed calls' end */
-	uint32_t now_unit;  /* 1 + its second */
-	uint64_t lo, n;	    /* ticks */
-	uint32_t unit;	    /* 1 + the current second; 0: no fast path */
-	struct tm_cthr *ct; /* the thread's call structure (model/calls.h) */
-	int32_t tid;	    /* the slot's thread, for --trace */
+	struct tm_tally t[TM_TALLY]; /* the fast way's (model/call.h) */
+	int mono;		     /* p's ticks are ns */
+	uint64_t floor;		     /* ns taken off every duration (--subtract-overhead) */
+	uint64_t mult;		     /* c->tick_mult */
+	uint64_t now;		     /* CLOCK_MONOTONIC at the drain: untimed calls' end */
+	uint32_t now_unit;	     /* 1 + its second */
+	uint64_t lo, n;		     /* ticks */
+	uint32_t unit;		     /* 1 + the current second; 0: no fast path */
+	struct tm_cthr *ct;	     /* the thread's call structure (model/calls.h) */
+	int32_t tid;		     /* the slot's thread, for --trace */
 };
 
 static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, uint64_t now)
 {
 	const struct tm_wclock *k = &c->clock;
-	for (unsigned i = 0; i < TALLY; i++)
+	for (unsigned i = 0; i < TM_TALLY; i++)
 		b->t[i].tag = 0;
 	b->now = now;
 	b->floor = floor_of(c, p);
@@ -224,38 +209,11 @@ static void batch_init(struct tm_coll *c, struct tm_proc *p, struct batch *b, ui
 	b->unit = k->now + 1;
 }
 
-static void tally_flush(struct tm_coll *c, struct tm_proc *p, const struct batch *b,
-			struct tally *t)
-{
-	struct tm_psym *ps = &p->psyms[t->tag - 1];
-	struct tm_sym *s = &c->syms[ps->gsym];
-	s->calls += t->calls;
-	s->records += t->calls;
-	s->timed += t->calls;
-	s->ok += t->ok;
-	s->bytes += t->bytes;
-	s->slow += t->slow;
-	s->sum_ns += t->sum;
-	s->sumsq_ns += t->sumsq;
-	if (t->min < s->min_ns)
-		s->min_ns = t->min;
-	if (t->max > s->max_ns)
-		s->max_ns = t->max;
-	tm_win_timed(&s->win, b->unit - 1, t->calls, t->ok, t->bytes, t->slow, t->calls, t->wsum);
-	ps->calls += t->calls;
-	ps->ok += t->ok;
-	ps->sum_ns += t->sum;
-	p->calls += t->calls;
-	p->records += t->calls;
-	c->drain_fast += t->calls;
-	t->tag = 0;
-}
-
 static void tally_flush_all(struct tm_coll *c, struct tm_proc *p, struct batch *b)
 {
-	for (unsigned i = 0; i < TALLY; i++)
+	for (unsigned i = 0; i < TM_TALLY; i++)
 		if (b->t[i].tag)
-			tally_flush(c, p, b, &b->t[i]);
+			tm_model_tally_flush(c, p, b->unit - 1, &b->t[i]);
 }
 
 /* What rp's call took from its arguments, when its symbol's records carry
@@ -380,7 +338,7 @@ static __attribute__((noinline)) unsigned apply_slow(struct tm_coll *c, struct t
 	return taken;
 }
 
-/* The fast way (struct tally): 1 if the record was taken, 0 if it is
+/* The fast way (struct tm_tally, model/call.h): 1 if the record was taken, 0 if it is
  * for apply_slow, which reads and checks it again on its own. */
 static inline __attribute__((always_inline)) int
 apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, struct batch *b)
@@ -405,36 +363,9 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	uint32_t *hc = tm_win_hslot(&s->win, b->unit - 1, net);
 	if (!hc)
 		return 0;
-	/* the enclosing monitored call's time includes this one's */
 	const uint32_t caller = __atomic_load_n(&rp->caller, __ATOMIC_RELAXED);
-	if (caller != TM_NO_SYM && caller < p->npsyms && !p->psyms[caller].internal)
-		c->syms[p->psyms[caller].gsym].inner_calls++;
-	struct tally *t = &b->t[sym % TALLY];
-	if (t->tag != sym + 1) {
-		if (t->tag)
-			tally_flush(c, p, b, t);
-		*t = (struct tally){.tag = sym + 1, .min = UINT64_MAX};
-	}
-	double d = (double)(int64_t)net;
-	uint64_t ok = st == TM_ST_OK;
-	(*hc)++;
-	t->calls++;
-	t->ok += ok;
-	if (ok && (s->flags & TM_RF_BYTES)) {
-		int64_t v = __atomic_load_n(&rp->value, __ATOMIC_RELAXED);
-		if (v > 0) {
-			t->bytes += (uint64_t)v;
-			s->size_max = (uint64_t)v > s->size_max ? (uint64_t)v : s->size_max;
-			if (tm_hist_add(&s->size_hist, (uint64_t)v, 1) < 0)
-				s->size_lost++;
-		}
-	}
-	t->slow += net > s->slow_cut;
-	t->wsum += net;
-	t->sum += d;
-	t->sumsq += d * d;
-	t->min = net < t->min ? net : t->min;
-	t->max = net > t->max ? net : t->max;
+	tm_model_tally_call(c, p, b->t, b->unit - 1, sym, s, hc, net, st == TM_ST_OK, &rp->value,
+			    caller);
 	if (b->ct && !tm_calls_top_inline(c, b->ct, sym, caller, (unsigned)(meta >> 56), net))
 		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1, 0);
 	return 1;

@@ -115,6 +115,33 @@ void tm_sym_errs_add(struct tm_sym *s, int32_t code, uint64_t n)
 	s->nerrs++;
 }
 
+/* A tally of the drain's fast way (model/call.h) into the totals. */
+void tm_model_tally_flush(struct tm_coll *c, struct tm_proc *p, uint32_t u, struct tm_tally *t)
+{
+	struct tm_psym *ps = &p->psyms[t->tag - 1];
+	struct tm_sym *s = &c->syms[ps->gsym];
+	s->calls += t->calls;
+	s->records += t->calls;
+	s->timed += t->calls;
+	s->ok += t->ok;
+	s->bytes += t->bytes;
+	s->slow += t->slow;
+	s->sum_ns += t->sum;
+	s->sumsq_ns += t->sumsq;
+	if (t->min < s->min_ns)
+		s->min_ns = t->min;
+	if (t->max > s->max_ns)
+		s->max_ns = t->max;
+	tm_win_timed(&s->win, u, t->calls, t->ok, t->bytes, t->slow, t->calls, t->wsum);
+	ps->calls += t->calls;
+	ps->ok += t->ok;
+	ps->sum_ns += t->sum;
+	p->calls += t->calls;
+	p->records += t->calls;
+	c->drain_fast += t->calls;
+	t->tag = 0;
+}
+
 void tm_model_call(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const struct tm_call *k)
 {
 	tm_model_call_inline(c, p, lsym, k);

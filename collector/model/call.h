@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* One call seen as a record: the one way a record changes the model,
- * inline so the drain's loop (drain.c) carries no call, no argument block
- * and no register save per record; tm_model_call (stats.c) is the same
- * for everyone else. */
+/* One call seen as a record: the ways a record changes the model, inline
+ * so the drain's loop (drain.c) carries no call, no argument block and no
+ * register save per record; tm_model_call (stats.c) is the same for
+ * everyone else. The drain decodes and checks records; what they change
+ * is written here only. */
 #ifndef TM_MODEL_CALL_H
 #define TM_MODEL_CALL_H
 
@@ -88,6 +89,65 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 	p->calls++;
 	p->failed += failed;
 	p->records++;
+}
+
+/* The drain's fast way, the model's second way in: a timed call that
+ * succeeded (or has no rule) and returned in the current second `u`,
+ * whose duration's histogram counter `hc` is already there
+ * (tm_win_hslot), is added to a small per-drain tally of its function
+ * instead of the function's, the process's and the second's totals; the
+ * tally goes into all of them once, at the end of the ring (or when its
+ * entry is needed for another function): tm_model_tally_flush. Per
+ * record that is one cache line and a histogram counter, where each total
+ * was a line of its own. What it adds up is what tm_model_call_inline
+ * adds for the same call. */
+#define TM_TALLY 64 /* entries, direct-mapped by local symbol */
+struct tm_tally {
+	uint32_t tag; /* 1 + local symbol; 0: free */
+	uint32_t pad;
+	uint64_t calls, ok, bytes, slow, wsum, min, max;
+	double sum, sumsq;
+};
+
+/* stats.c: out of line, as the drain's loop needs it rarely */
+void tm_model_tally_flush(struct tm_coll *c, struct tm_proc *p, uint32_t u, struct tm_tally *t);
+
+/* One call of local symbol lsym (its function s) the fast way: net ns,
+ * ok or without a rule, value where its return is (read only for rules
+ * with bytes: the record's, in shared memory), caller the record's. */
+static inline __attribute__((always_inline)) void
+tm_model_tally_call(struct tm_coll *c, struct tm_proc *p, struct tm_tally *tally, uint32_t u,
+		    uint32_t lsym, struct tm_sym *s, uint32_t *hc, uint64_t net, uint64_t ok,
+		    const int64_t *value, uint32_t caller)
+{
+	/* the enclosing monitored call's time includes this one's */
+	if (caller != TM_NO_SYM && caller < p->npsyms && !p->psyms[caller].internal)
+		c->syms[p->psyms[caller].gsym].inner_calls++;
+	struct tm_tally *t = &tally[lsym % TM_TALLY];
+	if (t->tag != lsym + 1) {
+		if (t->tag)
+			tm_model_tally_flush(c, p, u, t);
+		*t = (struct tm_tally){.tag = lsym + 1, .min = UINT64_MAX};
+	}
+	double d = (double)(int64_t)net;
+	(*hc)++;
+	t->calls++;
+	t->ok += ok;
+	if (ok && (s->flags & TM_RF_BYTES)) {
+		int64_t v = __atomic_load_n(value, __ATOMIC_RELAXED);
+		if (v > 0) {
+			t->bytes += (uint64_t)v;
+			s->size_max = (uint64_t)v > s->size_max ? (uint64_t)v : s->size_max;
+			if (tm_hist_add(&s->size_hist, (uint64_t)v, 1) < 0)
+				s->size_lost++;
+		}
+	}
+	t->slow += net > s->slow_cut;
+	t->wsum += net;
+	t->sum += d;
+	t->sumsq += d * d;
+	t->min = net < t->min ? net : t->min;
+	t->max = net > t->max ? net : t->max;
 }
 
 /* The call structure's commonest record (model/calls.c), inline: a call
