@@ -20,11 +20,33 @@ struct tm_state tm_g;
 struct tm_slot tm_slots[TM_NSTUBS];
 struct tm_rule *tm_rules;
 
+/* A symbol's name as the shim's table and the segment hold it (200
+ * bytes with the NUL): a longer name (C++ templates reach thousands) is
+ * cut to its first 182 bytes, followed by "~" and 16 hex digits of a
+ * 64-bit FNV-1a hash of the whole name, so that two long names sharing a
+ * prefix stay two functions, and the same name is found again. */
+static void tm_sym_key(const char *name, char *out, size_t size)
+{
+	size_t n = strlen(name);
+	if (n < size) {
+		memcpy(out, name, n + 1);
+		return;
+	}
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ull;
+	size_t keep = size - 18; /* "~", 16 digits, NUL */
+	memcpy(out, name, keep);
+	snprintf(out + keep, 18, "~%016llx", (unsigned long long)h);
+}
+
 /* Returns the id of symbol `name`, creating it (and its rule) if new. */
 int tm_sym_get(struct tm_state *g, const char *name, int pattern)
 {
+	char key[sizeof(g->syms[0].name)];
+	tm_sym_key(name, key, sizeof(key));
 	for (uint32_t i = 0; i < g->nsyms; i++)
-		if (strcmp(g->syms[i].name, name) == 0)
+		if (strcmp(g->syms[i].name, key) == 0)
 			return (int)i;
 	if (g->nsyms >= g->max_syms) {
 		static int warned;
@@ -38,7 +60,7 @@ int tm_sym_get(struct tm_state *g, const char *name, int pattern)
 	uint32_t id = g->nsyms;
 	struct tm_symdef *sd = &g->syms[id];
 	memset(sd, 0, sizeof(*sd));
-	strncpy(sd->name, name, sizeof(sd->name) - 1);
+	memcpy(sd->name, key, sizeof(sd->name));
 	sd->pattern = (uint32_t)pattern;
 	tm_config_rule(g, name, pattern, &tm_rules[id]);
 	g->nsyms++;
