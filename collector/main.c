@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* tmcollect: drain the segments of one session and write the statistics. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "collector.h"
 #include "health/health.h"
 #include "loop.h"
 #include "out/trace.h"
 #include "out/sinks.h"
+#include "procfs.h"
 
 static struct tm_loop loop;
 
@@ -152,6 +157,56 @@ static void usage(FILE *f)
 	}
 }
 
+/* 1 if d_name is a shim's said-once marker ("<session>.said.<16 hex>",
+ * or its creator's temporary "<...>.<pid>") whose creator has gone: a
+ * regular file holding "PID STARTTIME" of a process that no longer runs
+ * with that start time (shim/log.c). Read as untrusted: at most 63 bytes,
+ * no symlink, no FIFO. */
+static int said_marker_stale(int dfd, const char *name)
+{
+	const char *m = strstr(name, ".said.");
+	if (!m || m == name)
+		return 0;
+	m += 6;
+	size_t hex = strspn(m, "0123456789abcdef");
+	if (hex != 16 || (m[16] && (m[16] != '.' || strspn(m + 17, "0123456789") == 0 ||
+				    m[17 + strspn(m + 17, "0123456789")])))
+		return 0;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	char buf[64];
+	ssize_t n =
+		fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, buf, sizeof(buf) - 1) : -1;
+	close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	long pid = 0;
+	unsigned long long start = 0;
+	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0 || pid > INT32_MAX)
+		return 1; /* not what the shim writes: nothing names it live */
+	struct tm_pstat ps;
+	return tm_procfs_stat((int32_t)pid, 0, &ps) < 0 || ps.starttime != start || ps.state == 'Z';
+}
+
+/* --gc: the markers of lines said once per session whose creator has gone
+ * (a session ended without tmrun, which removes its own): removed, so that
+ * a later session of the same name says them again at once. */
+static uint64_t gc_said_markers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	uint64_t n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (said_marker_stale(dirfd(d), e->d_name) && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* --gc: segments of processes that are gone (exited, killed, exec'd) are
  * drained — their calls go into --summary if one is given, so nothing is
  * thrown away unseen — and removed, one line each; running processes'
@@ -181,6 +236,12 @@ static int collect_orphans(struct tm_coll *c)
 	tm_model_tick(c, tm_mono_ns() + 1000000000ull + TM_WIN_GRACE_NS);
 	fprintf(stderr, "tmcollect: gc: %llu segments of finished processes removed (%llu calls)\n",
 		(unsigned long long)n, (unsigned long long)calls);
+	uint64_t said = gc_said_markers(c->dir);
+	if (said)
+		fprintf(stderr,
+			"tmcollect: gc: %llu markers of lines said once by processes that have "
+			"gone removed\n",
+			(unsigned long long)said);
 	int ret = 0;
 	if (loop.summary && tm_summary_write(c, loop.summary, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tmcollect: %s\n", err);

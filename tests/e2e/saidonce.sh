@@ -45,3 +45,23 @@ fan again
 "$TMCOLLECT" --session fan --until-idle --summary "$WORK/fan.json"
 expect_eq "work_noop in both fan-outs" "$(calls "$WORK/fan.json" work_noop)" $((2 * 8 * 5))
 expect_no_segments
+
+# Markers of sessions run without tmrun stay in TM_DIR (the fan-outs
+# above left theirs); tmcollect --gc removes those whose creator has gone
+# and keeps one whose creator still runs (a session in progress).
+[ "$(find "$TM_DIR" -name 'fan.said.*' | wc -l)" -ge 1 ] || fail "no marker left by the fan-outs"
+mkfifo "$WORK/in"
+exec 3<>"$WORK/in"
+LD_PRELOAD="$SHIM" TM_SESSION=held TM_SYMBOLS=vfork,work_noop "$TARGETS/blocker" 5 <&3 >"$WORK/b.out" 2>/dev/null &
+held=$! # it ends when fd 3 closes (EOF on its stdin), on a failure too
+for _ in $(seq 1 500); do grep -q ready "$WORK/b.out" && break; sleep 0.01; done
+grep -q ready "$WORK/b.out" || fail "blocker never got ready"
+[ "$(find "$TM_DIR" -name 'held.said.*' | wc -l)" = 1 ] || fail "no marker for the running session"
+"$TMCOLLECT" --gc 2>"$WORK/gc.err"
+grep -qE '^tmcollect: gc: [1-9][0-9]* markers of lines said once by processes that have gone removed$' "$WORK/gc.err" ||
+	fail "gc: $(cat "$WORK/gc.err")"
+expect_eq "gone creators' markers removed" "$(find "$TM_DIR" -name 'fan.said.*' | wc -l)" 0
+expect_eq "the running creator's marker kept" "$(find "$TM_DIR" -name 'held.said.*' | wc -l)" 1
+echo >&3
+wait $held
+"$TMCOLLECT" --session held --until-idle --summary "$WORK/held.json"
