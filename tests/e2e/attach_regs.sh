@@ -6,8 +6,10 @@
 # live flags: here no thread of the program ever enters the kernel while
 # it runs (tests/targets/attach_regs.c: each thread, the main one too,
 # spins in a loop that holds live values in every general-purpose register
-# but rsp, in ymm0-15, in the flags with DF set, in MXCSR and in its red
-# zone, and checks them after each iteration).
+# but rsp, in ymm0-15, in the flags with DF set, in MXCSR (rounding toward
+# zero, the inexact exception unmasked: the attacher must give the call it
+# injects the default control state) and in its red zone, and checks them
+# after each iteration).
 #
 # How the attacher picks the thread (tools/attach/inject.c, tm_candidates
 # and tm_safe_point): threads blocked in a harmless system call first,
@@ -93,7 +95,7 @@ BORROWS=0
 IN_LOOP=0
 cycle() {
 	local pid=$1 k=$2 tr st t tid line pc w seen=""
-	TM_ATTACH_STOP_AT=stopped "$TMRUN" --attach "$pid" -s work_noop --duration 0.3 \
+	TM_ATTACH_STOP_AT=stopped "$TMRUN" --attach "$pid" -c "$WORK/cfg.json" --duration 0.3 \
 		-o "$WORK/s$k.json" 2>"$WORK/t$k.err" &
 	tr=$!
 	PIDS+=("$tr")
@@ -140,6 +142,11 @@ cycle() {
 	not_stopped "$pid"
 	wait_user_code "$pid"
 }
+
+# slow_ms 0.1: the shim's set-up computes 0.1 * 1e6, an inexact result;
+# the program's threads run with the precision exception unmasked, so the
+# set-up must not run under their MXCSR (it would be a SIGFPE)
+echo '{"symbols": {"work_noop": {"slow_ms": 0.1}}}' >"$WORK/cfg.json"
 
 run() { # run OUT [attach]: the program's exit status in RC
 	"$PROG" $N >"$1" 2>&1 &

@@ -4,7 +4,7 @@
  * keeps live values in every general-purpose register but rsp (stepped
  * each iteration), in ymm0-15 (flipped and flipped back each iteration,
  * both halves), in the flags (a known result, direction flag set, held
- * across the iteration), in MXCSR (round toward zero) and in its red zone
+ * across the iteration), in MXCSR (round toward zero, inexact unmasked) and in its red zone
  * below rsp, and checks all of them at the end of every iteration against
  * copies in memory. A value that is not what it should be counts as a
  * mismatch (and is put right). A thread stopped by ptrace here is stopped
@@ -113,8 +113,12 @@ uint64_t tm_regs_round(uint64_t iters, const struct rinit *init);
 #define BAD_V(i)  ".Lbad_v" #i ":\n incq " MIS "\n" LOAD_V(i) " jmp .Lok_v" #i "\n"
 #define BAD_RZ(j) ".Lbad_r" #j ":\n incq " MIS "\n" SET_RZ(j) " jmp .Lok_r" #j "\n"
 
-/* MXCSR: every exception masked, rounding toward zero */
-#define MXCSR "0x7f80"
+/* MXCSR: rounding toward zero, the precision (inexact) exception
+ * unmasked: any inexact floating-point result on these threads raises
+ * SIGFPE, so code the attacher makes them run (dlopen, the shim's set-up)
+ * must run with a control state of its own (tools/attach/inject.c); the
+ * loop itself has no floating-point arithmetic */
+#define MXCSR "0x6f80"
 /* after cmpq $1 against 0, with DF set: CF PF AF SF DF (of CF PF AF ZF SF DF OF) */
 #define FLAGS_MASK "0xcd5"
 #define FLAGS_WANT "0x495"

@@ -544,6 +544,22 @@ static int tm_setup_call(const struct tm_target *t, struct tm_borrow *b, uintptr
 	if (ptrace(PTRACE_SETREGS, b->tid, 0, &c) < 0)
 		return -1;
 	tm_attach_step("regs");
+	/* The call starts with the floating-point control state a signal
+	 * handler starts with (x87 control word 0x37f, MXCSR 0x1f80: every
+	 * exception masked, round to nearest, no flush to zero), not the
+	 * program's: a program that unmasked an exception or changed the
+	 * rounding would otherwise run dlopen and the shim's set-up under it
+	 * (a SIGFPE on the first inexact result). The frame's rt_sigreturn
+	 * (or tm_undo) puts the program's own state back, whatever happens
+	 * from here. */
+	struct user_fpregs_struct fpu;
+	if (ptrace(PTRACE_GETFPREGS, b->tid, 0, &fpu) == 0) {
+		fpu.cwd = 0x37f;
+		fpu.swd = 0;
+		fpu.ftw = 0; /* every x87 register empty */
+		fpu.mxcsr = 0x1f80 & (fpu.mxcr_mask ? fpu.mxcr_mask : 0xffbf);
+		ptrace(PTRACE_SETFPREGS, b->tid, 0, &fpu);
+	}
 	/* signals wait until the call is over (rt_sigreturn restores the mask) */
 	uint64_t all = ~0ull;
 	ptrace(PTRACE_SETSIGMASK, b->tid, sizeof(all), &all);
