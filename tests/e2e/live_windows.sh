@@ -46,7 +46,10 @@ assert checked >= 6, "only %d full seconds" % checked
 PY
 # slow: the calls over 0.5 ms. The target's duration of a call holds tm's
 # (its clock is read outside the hook): tm's count is at most the
-# target's, and at least the target's minus those within 50 us of 0.5 ms.
+# target's; and it is at least the 400 calls of the first phase, whose
+# 1 ms of work is inside the call. (Not "the target's minus those near
+# 0.5 ms": a 0.2 ms call preempted between the target's clock and the
+# hook's looks slow to the target only, by any margin: a CI run saw it.)
 over=$(sed -n 's/^slow over=\([0-9]*\) near=.*/\1/p' "$WORK/phases.out")
 near=$(sed -n 's/^slow over=[0-9]* near=\([0-9]*\)$/\1/p' "$WORK/phases.out")
 # the live document is rendered by the loop: wait for one with every call sealed
@@ -56,7 +59,7 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 slow=$(field "$WORK/slow.json" phase_work slow)
-awk -v s="$slow" -v o="$over" -v n="$near" -v c="$total" 'BEGIN { exit !(s >= 400 && s < c && s <= o && s >= o - n) }' ||
+awk -v s="$slow" -v o="$over" -v c="$total" 'BEGIN { exit !(s >= 400 && s < c && s <= o) }' ||
 	fail "slow $slow: the target saw $over calls over 0.5 ms ($near within 50 us of it), of $total"
 echo "ok: slow $slow of $total calls (the target: $over over 0.5 ms, $near of them near it)"
 expect_eq "slow in the 1m window" "$(field "$WORK/slow.json" phase_work 'windows["1m"].slow')" "$slow"
