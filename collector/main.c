@@ -157,21 +157,34 @@ static void usage(FILE *f)
 	}
 }
 
-/* 1 if d_name is a shim's said-once marker ("<session>.said.<16 hex>",
- * or its creator's temporary "<...>.<pid>") whose creator has gone: a
- * regular file holding "PID STARTTIME" of a process that no longer runs
- * with that start time (shim/log.c). Read as untrusted: at most 63 bytes,
- * no symlink, no FIFO. */
+/* 1 if pid runs with the start time `start` (0: any). */
+static int pid_runs(long pid, unsigned long long start)
+{
+	struct tm_pstat ps;
+	if (pid <= 0 || pid > INT32_MAX || tm_procfs_stat((int32_t)pid, 0, &ps) < 0)
+		return 0;
+	return ps.state != 'Z' && (!start || ps.starttime == start);
+}
+
+/* 1 if `name` is a shim's said-once marker whose creator has gone
+ * (shim/log.c): "<session>.said.<16 hex>", a regular file holding "PID
+ * STARTTIME" of a process that no longer runs with that start time; or
+ * its creator's temporary "<marker>.<PID>", while it is written, of a PID
+ * that no longer runs (its content may not be there yet). Read as
+ * untrusted: at most 63 bytes, no symlink, no FIFO. */
 static int said_marker_stale(int dfd, const char *name)
 {
 	const char *m = strstr(name, ".said.");
-	if (!m || m == name)
+	if (!m || m == name || strspn(m + 6, "0123456789abcdef") != 16)
 		return 0;
-	m += 6;
-	size_t hex = strspn(m, "0123456789abcdef");
-	if (hex != 16 || (m[16] && (m[16] != '.' || strspn(m + 17, "0123456789") == 0 ||
-				    m[17 + strspn(m + 17, "0123456789")])))
-		return 0;
+	const char *rest = m + 6 + 16;
+	if (*rest) { /* a temporary: ".<pid>" and nothing else */
+		char *end = (char *)rest;
+		long pid = rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9'
+				   ? strtol(rest + 1, &end, 10)
+				   : 0;
+		return pid > 0 && !*end && !pid_runs(pid, 0);
+	}
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return 0;
@@ -185,10 +198,9 @@ static int said_marker_stale(int dfd, const char *name)
 	buf[n] = '\0';
 	long pid = 0;
 	unsigned long long start = 0;
-	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0 || pid > INT32_MAX)
-		return 1; /* not what the shim writes: nothing names it live */
-	struct tm_pstat ps;
-	return tm_procfs_stat((int32_t)pid, 0, &ps) < 0 || ps.starttime != start || ps.state == 'Z';
+	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || !start)
+		return 1; /* not what the shim writes (it links the marker whole) */
+	return !pid_runs(pid, start);
 }
 
 /* --gc: the markers of lines said once per session whose creator has gone

@@ -46,12 +46,15 @@ for r in $(seq "$RUNS"); do
 	for c in napping polled shared; do one $c $r; done
 done
 for c in napping polled shared; do
-	awk -v c=$c '$2 == "case=" c { split($5, kv, "="); v[++n] = kv[2]; split($3, a, "="); t[n] = a[2] }
+	awk -v c=$c '
+		function median(a, n,   i, j, x) {
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+			return a[int((n + 1) / 2)]
+		}
+		$2 == "case=" c { split($5, kv, "="); v[++n] = kv[2]; split($3, a, "="); t[n] = a[2] }
 		END {
-			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
-			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (t[j] < t[i]) { x = t[i]; t[i] = t[j]; t[j] = x }
-			m = v[int((n + 1) / 2)]; target = c == "polled" ? 1.5 : c == "shared" ? 1.3 : 0
+			m = median(v, n); target = c == "polled" ? 1.5 : c == "shared" ? 1.3 : 0
 			printf "BENCH name=consumers.%s.vs_floor.work_noop value=%.3f unit=x baseline=%.2f ratio=- target=%s ok=%d what=tm_added_over_the_floor_median_of_%d_program_on_cpu0\n",
-				c, m, t[int((n + 1) / 2)], target ? "<=" target : "-", !target || m <= target, n
+				c, m, median(t, n), target ? "<=" target : "-", !target || m <= target, n
 		}' "$W/all"
 done

@@ -57,11 +57,22 @@ held=$! # it ends when fd 3 closes (EOF on its stdin), on a failure too
 for _ in $(seq 1 500); do grep -q ready "$WORK/b.out" && break; sleep 0.01; done
 grep -q ready "$WORK/b.out" || fail "blocker never got ready"
 [ "$(find "$TM_DIR" -name 'held.said.*' | wc -l)" = 1 ] || fail "no marker for the running session"
+# a marker's temporary (shim/log.c writes it, then links it into place):
+# its creator's pid in its name; gone, it goes; running (this shell), it
+# stays, even while it is still empty
+true &
+dead=$!
+wait $dead
+: >"$TM_DIR/held.said.0123456789abcdef.$dead"
+: >"$TM_DIR/held.said.0123456789abcdef.$$"
 "$TMCOLLECT" --gc 2>"$WORK/gc.err"
+expect_eq "a gone writer's temporary removed" "$(find "$TM_DIR" -name "held.said.*.$dead" | wc -l)" 0
+expect_eq "a running writer's temporary kept" "$(find "$TM_DIR" -name "held.said.*.$$" | wc -l)" 1
+rm -f "$TM_DIR/held.said.0123456789abcdef.$$"
 grep -qE '^tmcollect: gc: [1-9][0-9]* markers of lines said once by processes that have gone removed$' "$WORK/gc.err" ||
 	fail "gc: $(cat "$WORK/gc.err")"
 expect_eq "gone creators' markers removed" "$(find "$TM_DIR" -name 'fan.said.*' | wc -l)" 0
-expect_eq "the running creator's marker kept" "$(find "$TM_DIR" -name 'held.said.*' | wc -l)" 1
+expect_eq "the running creator's marker kept" "$(find "$TM_DIR" -name 'held.said.????????????????' | wc -l)" 1
 echo >&3
 wait $held
 "$TMCOLLECT" --session held --until-idle --summary "$WORK/held.json"
