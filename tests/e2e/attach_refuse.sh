@@ -157,27 +157,36 @@ else
 	echo "skip: 32-bit: this kernel does not run i386 programs"
 fi
 
-# the process exits during the attach: tmrun stops itself once it has
-# stopped a thread, the process is killed, tmrun goes on
-start_attachee "$WORK/x.out" 3
-TM_ATTACH_STOP_AT=stopped "$TMRUN" --attach "$APID" -s work_noop -q 2>"$WORK/exit.err" &
-TR=$!
-PIDS+=("$TR")
-for ((i = 0; i < 1000; i++)); do
-	[ "$(awk '/^State:/{print $2}' "/proc/$TR/status" 2>/dev/null)" = T ] && break
-	sleep 0.01
+# the process exits during the attach: tmrun stops itself at a step, the
+# process is killed, tmrun goes on. At every step of loading the shim and
+# of its attach call: one line, exit 1
+exit_at() {
+	start_attachee "$WORK/x.out" 3
+	TM_ATTACH_STOP_AT=$1 "$TMRUN" --attach "$APID" -s work_noop -q 2>"$WORK/exit.err" &
+	TR=$!
+	PIDS+=("$TR")
+	for ((i = 0; i < 1000; i++)); do
+		[ "$(awk '/^State:/{print $2}' "/proc/$TR/status" 2>/dev/null)" = T ] && break
+		sleep 0.01
+	done
+	[ "$(awk '/^State:/{print $2}' "/proc/$TR/status" 2>/dev/null)" = T ] ||
+		fail "exits during attach: tmrun never reached step $1"
+	kill -9 "$APID"
+	kill -CONT "$TR"
+	set +e
+	wait "$TR"
+	rc=$?
+	wait "$APID" 2>/dev/null # reaped once its tracer let go of it
+	set -e
+	expect_eq "exits during attach at $1: exit status" $rc 1
+	expect_eq "exits during attach at $1: lines" "$(wc -l <"$WORK/exit.err")" 1
+	grep -q "^tmrun: cannot attach: process $APID exited during the attach$" "$WORK/exit.err" ||
+		fail "at $1: $(cat "$WORK/exit.err")"
+	echo "ok: exits during attach at $1"
+}
+for step in seized stopped frame regs load-call loaded attach-frame attach-call; do
+	exit_at $step
 done
-kill -9 "$APID"
-kill -CONT "$TR"
-set +e
-wait "$TR"
-rc=$?
-wait "$APID" 2>/dev/null # reaped once its tracer let go of it
-set -e
-expect_eq "exits during attach: exit status" $rc 1
-expect_eq "exits during attach: lines" "$(wc -l <"$WORK/exit.err")" 1
-grep -q "^tmrun: cannot attach: process $APID exited during the attach$" "$WORK/exit.err" ||
-	fail "$(cat "$WORK/exit.err")"
 
 # a configuration the shim cannot use: one line (the shim's reason), the
 # process goes on unmonitored, and a good attach works after it

@@ -37,6 +37,8 @@ int tm_proc_check(pid_t pid, char *why, size_t len); /* exists, 64-bit, dynamic,
 int tm_proc_maps(struct tm_target *t, char *why, size_t len); /* libc, ld.so, the shim */
 int tm_proc_resolve(struct tm_target *t, const char *shim, char *why, size_t len);
 int tm_proc_perm_reason(pid_t pid, char *why, size_t len); /* after EPERM: which rule */
+int tm_perm_explain(pid_t pid, unsigned ruid, unsigned euid, unsigned me, int have_cap, int scope,
+		    char *why, size_t len); /* the rule, from what perm_reason read */
 int tm_elf_sym(const char *path, const char *name, uintptr_t *value);
 int tm_elf_find(const char *path, const unsigned char *bytes, size_t n, uintptr_t *vaddr);
 int tm_proc_status_field(pid_t pid, const char *field, char *out, size_t len);

@@ -376,11 +376,19 @@ int tm_proc_perm_reason(pid_t pid, char *why, size_t len)
 		have_cap = (strtoull(v, NULL, 16) >> 19) & 1; /* CAP_SYS_PTRACE */
 	int scope = 0;
 	tm_read_int("/proc/sys/kernel/yama/ptrace_scope", &scope);
-	if (!have_cap && (ruid != geteuid() || euid != geteuid())) {
+	return tm_perm_explain(pid, ruid, euid, geteuid(), have_cap, scope, why, len);
+}
+
+/* The rule that refused, from what was read: the target's real and
+ * effective uid, ours, CAP_SYS_PTRACE, kernel.yama.ptrace_scope. */
+int tm_perm_explain(pid_t pid, unsigned ruid, unsigned euid, unsigned me, int have_cap, int scope,
+		    char *why, size_t len)
+{
+	if (!have_cap && (ruid != me || euid != me)) {
 		snprintf(why, len,
 			 "not permitted to trace process %d: it runs as uid %u and tmrun as uid "
 			 "%u; run tmrun as that user, or with CAP_SYS_PTRACE (sudo)",
-			 (int)pid, euid, (unsigned)geteuid());
+			 (int)pid, euid, me);
 	} else if (scope >= 3) {
 		snprintf(why, len,
 			 "not permitted to trace process %d: kernel.yama.ptrace_scope=3 forbids "
