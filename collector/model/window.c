@@ -490,6 +490,44 @@ static void fig_err(struct tm_wfig *o, int32_t code, uint64_t n)
 	}
 }
 
+void tm_win_unit_errs(const struct tm_win *w, int minutes, uint32_t u, const struct tm_wbucket *b,
+		      struct tm_werrs *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!b)
+		return;
+	const struct tm_wslot *f = minutes ? held((struct tm_wslot *)w->fmin, TM_WIN_FMINS, u)
+					   : held((struct tm_wslot *)w->fsec, TM_WIN_FSECS, u);
+	uint64_t named = 0;
+	if (f) {
+		for (uint32_t i = 0; i < f->nerr && named < b->failed; i++) {
+			uint64_t c = f->err[i].count;
+			c = c < b->failed - named ? c : b->failed - named;
+			if (!c)
+				continue;
+			out->err[out->n].code = f->err[i].code;
+			out->err[out->n++].count = (uint32_t)c;
+			named += c;
+		}
+	} else if (b->err_count) {
+		out->err[0].code = b->err_code;
+		out->err[0].count = b->err_count < b->failed ? b->err_count : b->failed;
+		out->n = 1;
+		named = out->err[0].count;
+	}
+	out->other = b->failed - named;
+}
+
+static void fig_errs(struct tm_wfig *o, const struct tm_win *w, int minutes, uint32_t u,
+		     const struct tm_wbucket *b)
+{
+	struct tm_werrs e;
+	tm_win_unit_errs(w, minutes, u, b, &e);
+	for (uint32_t i = 0; i < e.n; i++)
+		fig_err(o, e.err[i].code, e.err[i].count);
+	o->err_other += e.other;
+}
+
 /* Seconds [from, to) from the per-second ring. */
 static void fig_secs(const struct tm_win *w, uint32_t from, uint32_t to, struct tm_wfig *o)
 {
@@ -498,8 +536,7 @@ static void fig_secs(const struct tm_win *w, uint32_t from, uint32_t to, struct 
 		if (!b)
 			continue;
 		fig_add(o, b);
-		fig_err(o, b->err_code, b->err_count);
-		o->err_other += b->failed - b->err_count;
+		fig_errs(o, w, 0, u, b);
 	}
 }
 
@@ -523,16 +560,7 @@ static void figures(const struct tm_win *w, enum tm_window which, struct tm_wfig
 			if (!b)
 				continue;
 			fig_add(o, b);
-			const struct tm_wslot *fm =
-				held((struct tm_wslot *)w->fmin, TM_WIN_FMINS, m);
-			if (fm) {
-				for (uint32_t i = 0; i < fm->nerr; i++)
-					fig_err(o, fm->err[i].code, fm->err[i].count);
-				o->err_other += fm->err_other;
-			} else {
-				fig_err(o, b->err_code, b->err_count);
-				o->err_other += b->failed - b->err_count;
-			}
+			fig_errs(o, w, 1, m, b);
 		}
 		fig_secs(w, cur * 60, sealed, o);
 	}
@@ -583,6 +611,22 @@ size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minu
 			out[i] = *b;
 		else
 			memset(&out[i], 0, sizeof(out[i]));
+	}
+	return n;
+}
+
+size_t tm_win_series_errs(const struct tm_win *w, const struct tm_wclock *k, int minutes, size_t n,
+			  struct tm_werrs *out, size_t max)
+{
+	(void)k;
+	uint32_t end = minutes ? w->sealed / 60 : w->sealed;
+	size_t cap = minutes ? TM_WIN_MINS : TM_WIN_SECS;
+	n = n < cap ? n : cap;
+	n = n < end ? n : end;
+	n = n < max ? n : max;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = end - (uint32_t)n + (uint32_t)i;
+		tm_win_unit_errs(w, minutes, u, minutes ? min_held(w, u) : sec_held(w, u), &out[i]);
 	}
 	return n;
 }

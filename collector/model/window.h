@@ -239,6 +239,20 @@ size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minu
  * -1 when that second's histogram is no longer held (older than 64 s). */
 int tm_win_second(const struct tm_win *w, uint32_t u, uint64_t le_ns, struct tm_wbucket *out,
 		  uint64_t *n_le);
+/* The errors by name of a sealed unit (a second, or with `minutes` a
+ * minute): exact, up to TM_WIN_ERRS codes, while its slot is still held
+ * (the last TM_WIN_FSECS seconds, TM_WIN_FMINS minutes), the bucket's top
+ * code after; `other` is the rest of its failed calls. */
+struct tm_werrs {
+	uint32_t n;
+	struct tm_werr err[TM_WIN_ERRS];
+	uint64_t other;
+};
+void tm_win_unit_errs(const struct tm_win *w, int minutes, uint32_t u, const struct tm_wbucket *b,
+		      struct tm_werrs *out);
+/* tm_win_series's units' errors, in the same order (the same n, k, max). */
+size_t tm_win_series_errs(const struct tm_win *w, const struct tm_wclock *k, int minutes, size_t n,
+			  struct tm_werrs *out, size_t max);
 /* Bytes w holds beyond its struct, for the memory accounting. */
 size_t tm_win_bytes(const struct tm_win *w);
 

@@ -27,22 +27,28 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 		       const char *session, int minutes, size_t n)
 {
 	struct tm_wbucket *b = malloc(n * sizeof(*b));
+	struct tm_werrs *eb = malloc(n * sizeof(*eb));
 	char name[200], sess[65], obj[36];
 	uint32_t flags;
 	uint16_t codes;
 	uint64_t epoch_real, epoch_mono;
 	size_t got;
-	if (!b)
+	if (!b || !eb) {
+		free(b);
+		free(eb);
 		return NULL;
+	}
 	pthread_mutex_lock(lock);
 	int i = find(c, fn, session);
 	if (i < 0) {
 		pthread_mutex_unlock(lock);
 		free(b);
+		free(eb);
 		return NULL;
 	}
 	const struct tm_sym *s = &c->syms[i];
 	got = tm_win_series(&s->win, &c->clock, minutes, n, b, n);
+	tm_win_series_errs(&s->win, &c->clock, minutes, n, eb, n);
 	uint32_t end = minutes ? s->win.sealed / 60 : s->win.sealed;
 	snprintf(name, sizeof(name), "%s", s->name);
 	snprintf(obj, sizeof(obj), "%s", s->object);
@@ -85,17 +91,23 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 			json_object_set_new(p, qk[q],
 					    t ? tm_json_count(tm_wh_value(x->q[q])) : json_null());
 		json_t *e = json_object();
-		if (x->err_count) {
+		for (uint32_t j = 0; j < eb[k].n; j++) {
 			char buf[64];
-			json_object_set_new(e, tm_code_name(codes, x->err_code, buf, sizeof(buf)),
-					    tm_json_count(x->err_count));
+			const char *nm = tm_code_name(codes, eb[k].err[j].code, buf, sizeof(buf));
+			json_t *had = json_object_get(e, nm); /* two codes of one name */
+			uint64_t was = had ? (uint64_t)json_integer_value(had) : 0;
+			json_object_set_new(e, nm, tm_json_count(was + eb[k].err[j].count));
 		}
-		if (x->failed > x->err_count)
-			json_object_set_new(e, "other", tm_json_count(x->failed - x->err_count));
+		if (eb[k].other) {
+			json_t *had = json_object_get(e, "other");
+			uint64_t was = had ? (uint64_t)json_integer_value(had) : 0;
+			json_object_set_new(e, "other", tm_json_count(was + eb[k].other));
+		}
 		json_object_set_new(p, "errors", e);
 		json_array_append_new(pts, p);
 	}
 	json_object_set_new(o, "points", pts);
 	free(b);
+	free(eb);
 	return o;
 }

@@ -212,3 +212,68 @@ Test(window, late_records_and_stalls)
 	cr_expect_eq(f.p50_ns, 100);
 	tm_win_free(&w);
 }
+
+/* Errors by name are exact (up to TM_WIN_ERRS codes a unit) in every
+ * window and in the series while the unit's slot is held: three codes in
+ * each second of a minute, one of them the most frequent. Before, a
+ * sealed second kept its top code only and the 1 m window called the
+ * other two "other". Older seconds keep the top code and other. */
+static uint32_t code_count(const struct tm_wfig *f, int32_t code)
+{
+	for (uint32_t i = 0; i < f->nerr; i++)
+		if (f->err[i].code == code)
+			return f->err[i].count;
+	return 0;
+}
+
+Test(window, errors_by_name_exact)
+{
+	struct tm_wclock k;
+	struct tm_win w = {0};
+	tm_wclock_init(&k, T0);
+	for (uint64_t s = 0; s < 120; s++) /* 5 ENOENT, 3 EACCES, 1 EINTR a second */
+		for (int i = 0; i < 9; i++) {
+			int32_t code = i < 5 ? 2 : i < 8 ? 13 : 4;
+			call(&w, &k, T0 + s * NS + (uint64_t)i * 1000, 100, 1, code);
+			if (i == 8)
+				advance(&w, &k, T0 + s * NS + 1000000);
+		}
+	advance(&w, &k, T0 + 120 * NS + TM_WIN_GRACE_NS);
+	static const enum tm_window ws[] = {TM_W10S, TM_W1M, TM_W5M};
+	for (unsigned i = 0; i < 3; i++) {
+		struct tm_wfig f;
+		tm_win_figures(&w, &k, ws[i], &f);
+		uint64_t secs = f.span_s;
+		cr_expect_eq(f.failed, 9 * secs, "window %u", i);
+		cr_expect_eq(code_count(&f, 2), 5 * secs, "window %u ENOENT", i);
+		cr_expect_eq(code_count(&f, 13), 3 * secs, "window %u EACCES", i);
+		cr_expect_eq(code_count(&f, 4), 1 * secs, "window %u EINTR", i);
+		cr_expect_eq(f.err_other, 0, "window %u: nothing left as other", i);
+	}
+	struct tm_werrs e[120];
+	size_t n = tm_win_series_errs(&w, &k, 0, 120, e, 120);
+	cr_assert_eq(n, 120);
+	/* the last TM_WIN_FSECS seconds exactly, the earlier ones top + other */
+	for (size_t i = 0; i < n; i++) {
+		if (i >= 120 - TM_WIN_FSECS) {
+			cr_expect_eq(e[i].n, 3, "second %zu", i);
+			cr_expect_eq(e[i].other, 0, "second %zu", i);
+		} else {
+			cr_expect_eq(e[i].n, 1, "second %zu", i);
+			cr_expect_eq(e[i].err[0].code, 2);
+			cr_expect_eq(e[i].err[0].count, 5);
+			cr_expect_eq(e[i].other, 4, "second %zu", i);
+		}
+	}
+	struct tm_werrs m[2];
+	cr_assert_eq(tm_win_series_errs(&w, &k, 1, 2, m, 2), 2);
+	for (unsigned i = 0; i < 2; i++) {
+		cr_expect_eq(m[i].n, 3, "minute %u", i);
+		cr_expect_eq(m[i].other, 0, "minute %u", i);
+		uint64_t sum = 0;
+		for (uint32_t j = 0; j < m[i].n; j++)
+			sum += m[i].err[j].count;
+		cr_expect_eq(sum, 9 * 60, "minute %u", i);
+	}
+	tm_win_free(&w);
+}
