@@ -15,8 +15,18 @@ export TM_DIR="$WORK/shm"
 mkdir -m 700 "$TM_DIR"
 [ -n "${TM_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 
+# A failing test keeps its work directory (files up to 16 MiB) under
+# TM_FAILED_DIR (default /tmp/tm-e2e-failed), so a miss seen once in CI can
+# be read afterwards: summaries, traces, the command's stderr.
 fail() {
 	echo "FAIL: $*" >&2
+	local keep
+	keep="${TM_FAILED_DIR:-/tmp/tm-e2e-failed}/$(basename "$0" .sh).$$"
+	if mkdir -p "$keep" 2>/dev/null; then
+		(cd "$WORK" && find . -type f -size -16M -print0 2>/dev/null |
+			tar --null -T - -cf - 2>/dev/null | tar -C "$keep" -xf -) || true
+		echo "kept: $keep (the test's work directory)" >&2
+	fi
 	exit 1
 }
 

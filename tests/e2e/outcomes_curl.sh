@@ -80,6 +80,12 @@ expect_eq "strace: every connect accounted for" $((inprog + zero + refused_now +
 expect_eq "strace: ENOENT" "$enoent" $U
 [ "$inprog" -ge 1 ] || fail "no non-blocking connect seen"
 
+if [ "$(calls "$s" connect)" != "$total" ]; then # which process lost its call
+	echo "strace pids: $(awk '{print $1}' "$WORK/ours" | sort -n | tr '\n' ' ')"
+	jq -c '.processes[] | {pid, exe, status, connect: (.symbols.connect.calls // 0)}' "$s"
+	jq -c '{processes_without_calls, loss: .totals.loss}' "$s" || true
+	grep -v '^curl: (7)' "$WORK/curl.err" | head -20
+fi
 expect_eq "connect calls = strace" "$(calls "$s" connect)" "$total"
 expect_eq "connect in_progress = strace EINPROGRESS" \
 	"$(field "$s" connect 'outcomes.in_progress.calls // 0')" "$inprog"
