@@ -533,6 +533,9 @@ static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st, i
 	tm_proc_unfinished(c, p);
 	tm_proc_header_loss(p);
 	p->status = st;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p->end_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (st == TM_PS_EXITED)
 		/* the status exit was given, low 8 bits (what a segment says
 		 * can be anything) */

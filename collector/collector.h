@@ -190,7 +190,7 @@ struct tm_proc {
 	uint32_t sess;	      /* index in tm_coll.sessions */
 	uint64_t clock_t0;    /* the segment's clock anchor: ticks ... */
 	uint64_t clock_mono0; /* ... at this CLOCK_MONOTONIC ns */
-	uint64_t end_ns;      /* CLOCK_MONOTONIC when it was seen finished */
+	uint64_t end_ns;      /* CLOCK_REALTIME when it was seen finished; 0: running */
 	uint64_t failed;      /* failed calls, all symbols */
 	struct tm_pres res;   /* the last /proc sample */
 	struct tm_pwin *pwin;

@@ -670,6 +670,8 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_object_set_new(o, "exit_code",
 			    p->status == TM_PS_EXITED ? json_integer(p->exit_code) : json_null());
 	json_object_set_new(o, "start_realtime_ns", tm_json_count(p->created_ns));
+	json_object_set_new(o, "end_realtime_ns",
+			    p->end_ns ? tm_json_count(p->end_ns) : json_null());
 	json_object_set_new(o, "health", tm_health_json(tm_health_proc(c, p)));
 	json_object_set_new(o, "calls", tm_json_count(p->calls));
 	json_object_set_new(o, "records", tm_json_count(p->records));

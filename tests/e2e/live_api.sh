@@ -132,6 +132,8 @@ assert r["threads"] == 1 and r["open_fds"] >= 3, r
 assert len(r["monitored_threads"]) == 1, r
 PY
 echo "ok: resources of the target: RSS within 5% of /proc and >= 64 MiB, CPU within 0.1 s of /proc"
+expect_eq "a running process has no end" \
+	"$(jq --argjson p $res '.[] | select(.pid == $p) | .end_realtime_ns' "$WORK/procs.json")" null
 for _ in $(seq 1 100); do
 	curl -s -f "$TM_HTTP_URL/api/v1/processes" -o "$WORK/procs.json"
 	[ "$(jq --argjson p $res '.[] | select(.pid == $p) | .windows["1m"].span_s > 0' "$WORK/procs.json")" = true ] && break

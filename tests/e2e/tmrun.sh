@@ -28,6 +28,12 @@ expect_eq "exec chain: calls" "$(calls "$WORK/s.json" work_noop)" 10
 "$TMRUN" -q -s work_noop -o "$WORK/s.json" -- sh -c "$bin 10; $bin 20; $bin 30" >/dev/null
 expect_eq "sh + 3 children: processes" "$(jqv "$WORK/s.json" .totals.processes)" 4
 expect_eq "sh + 3 children: calls" "$(calls "$WORK/s.json" work_noop)" 60
+# each ended process: seen ending after it started and before the summary
+# was written (the collector's start plus the run's duration)
+expect_eq "sh + 3 children: ends between start and summary" \
+	"$(jq '.start_realtime_ns as $t0 | (.start_realtime_ns + .duration_ns) as $t1 |
+		[.processes[] | .end_realtime_ns != null and .end_realtime_ns >= .start_realtime_ns and
+		 .end_realtime_ns <= $t1 and .start_realtime_ns >= $t0 - 1000000000] | all' "$WORK/s.json")" true
 # the shell made no call: counted, not listed; each listed process shows
 # the functions it called, not every one configured
 expect_eq "sh + 3 children: listed" "$(jqv "$WORK/s.json" '.processes | length')" 3
