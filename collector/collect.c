@@ -116,6 +116,22 @@ int tm_parse_max_procs(const char *s, size_t *out)
 	return 0;
 }
 
+int tm_parse_keep(const char *tool, const char *opt, const char *s, uint32_t *out)
+{
+	int minutes = strcmp(opt, "--keep-minutes") == 0;
+	uint32_t lo = minutes ? TM_WIN_MINS_MIN : TM_WIN_SECS_MIN;
+	uint32_t hi = minutes ? TM_WIN_MINS_MAX : TM_WIN_SECS_MAX;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
+		fprintf(stderr, "%s: %s %s: expected %u..%u\n", tool, opt, s, lo, hi);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 /* "<session>.<pid>.<hex nonce>.tm", the session matching c->session (a
  * name or a glob). */
 static int name_matches(const struct tm_coll *c, const char *name)

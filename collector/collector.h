@@ -253,6 +253,9 @@ struct tm_earlier {
 #define TM_MAX_PROCS_LIMIT   1000000
 /* collect.c: --max-processes N (1..TM_MAX_PROCS_LIMIT); 0 or -EINVAL */
 int tm_parse_max_procs(const char *s, size_t *out);
+/* --keep-seconds / --keep-minutes (opt names which): one line on stderr
+ * naming tool and the range when s is not a count in it. */
+int tm_parse_keep(const char *tool, const char *opt, const char *s, uint32_t *out);
 
 struct tm_hrules;
 struct tm_health_eng;

@@ -47,6 +47,8 @@ enum {
 	OPT_RULES,
 	OPT_GC,
 	OPT_MAX_PROCS,
+	OPT_KEEP_SECS,
+	OPT_KEEP_MINS,
 	OPT_ALERTMANAGER,
 	OPT_ON_ALERT,
 	OPT_MAINTENANCE,
@@ -138,6 +140,12 @@ static const struct {
 	{{"max-processes", required_argument, NULL, OPT_MAX_PROCS},
 	 "N",
 	 "processes kept in detail; older finished ones are merged (default: 256)"},
+	{{"keep-seconds", required_argument, NULL, OPT_KEEP_SECS},
+	 "N",
+	 "per-second series kept for every function, 120..3600 (default: 900, 15 min)"},
+	{{"keep-minutes", required_argument, NULL, OPT_KEEP_MINS},
+	 "N",
+	 "per-minute series kept, 60..10080 (default: 1440, 24 h); memory: docs/ARCHITECTURE.md"},
 	{{"gc", no_argument, NULL, OPT_GC},
 	 NULL,
 	 "collect what processes that are gone left behind (every session unless --session), "
@@ -271,6 +279,7 @@ int main(int argc, char **argv)
 	char err[256];
 	const char *rules = NULL;
 	int gc = 0, table = 0, calls = 0;
+	uint32_t keep_s = TM_WIN_SECS, keep_m = TM_WIN_MINS;
 
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
@@ -341,10 +350,19 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_KEEP_SECS:
+			if (tm_parse_keep("tmcollect", "--keep-seconds", optarg, &keep_s) < 0)
+				return 2;
+			break;
+		case OPT_KEEP_MINS:
+			if (tm_parse_keep("tmcollect", "--keep-minutes", optarg, &keep_m) < 0)
+				return 2;
+			break;
 		case OPT_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+	tm_win_keep_set(keep_s, keep_m); /* both checked: before any window is used */
 	if (gc && !co.session)
 		co.session = "*"; /* every session's leftovers */
 	if (optind < argc) {

@@ -34,10 +34,11 @@ struct run_opts {
 	int quiet;
 	int subtract;
 	size_t max_procs;
-	unsigned repeat;	/* --repeat N; 0: run once, no runs[] */
-	int top;		/* --top: the live view while the command runs */
-	int calls;		/* --calls: the call structure */
-	const char *top_output; /* --top-output FILE: the command's stdout and stderr */
+	uint32_t keep_s, keep_m; /* --keep-seconds / --keep-minutes */
+	unsigned repeat;	 /* --repeat N; 0: run once, no runs[] */
+	int top;		 /* --top: the live view while the command runs */
+	int calls;		 /* --calls: the call structure */
+	const char *top_output;	 /* --top-output FILE: the command's stdout and stderr */
 };
 
 static struct tm_loop loop;
@@ -69,6 +70,8 @@ static void usage(FILE *f)
 		   "      --textfile FILE  Prometheus exposition, rewritten every interval\n"
 		   "      --interval SECONDS   for the outputs above (default: 1)\n"
 		   "      --max-processes N    processes kept in detail (default: 256)\n"
+		   "      --keep-seconds N     per-second series kept, 120..3600 (default: 900)\n"
+		   "      --keep-minutes N     per-minute series kept, 60..10080 (default: 1440)\n"
 		   "      --top            the live view (tmtop) while the command runs; the\n"
 		   "                       command's input is /dev/null, its output goes to\n"
 		   "                       --top-output FILE (default /dev/null)\n"
@@ -93,6 +96,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"textfile", required_argument, NULL, 'T'},
 		{"interval", required_argument, NULL, 'I'},
 		{"max-processes", required_argument, NULL, 'M'},
+		{"keep-seconds", required_argument, NULL, 1001},
+		{"keep-minutes", required_argument, NULL, 1002},
 		{"rules", required_argument, NULL, 'R'},
 		{"alertmanager", required_argument, NULL, 'A'},
 		{"on-alert", required_argument, NULL, 'E'},
@@ -161,6 +166,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		}
+		case 1001:
+		case 1002:
+			if (tm_parse_keep("tmrun", c == 1001 ? "--keep-seconds" : "--keep-minutes",
+					  optarg, c == 1001 ? &o->keep_s : &o->keep_m) < 0)
+				return -1;
+			break;
 		case 'M':
 			if (tm_parse_max_procs(optarg, &o->max_procs) < 0) {
 				fprintf(stderr, "tmrun: --max-processes %s: expected 1..%u\n",
@@ -419,6 +430,7 @@ int main(int argc, char **argv)
 	co.session = session;
 	co.dir = getenv("TM_DIR");
 	co.subtract_overhead = o.subtract;
+	tm_win_keep_set(o.keep_s ? o.keep_s : TM_WIN_SECS, o.keep_m ? o.keep_m : TM_WIN_MINS);
 	co.max_procs = o.max_procs;
 	if (tm_coll_init(&c, &co, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tmrun: %s\n", err);

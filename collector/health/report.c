@@ -127,8 +127,9 @@ static void group(const struct tm_wbucket *b, size_t n, struct grp *g)
 static int first_last(const struct tm_coll *c, const struct tm_sym *s, struct tm_wbucket *buf,
 		      struct grp *a, struct grp *z, int *minutes)
 {
-	/* buf: TM_WIN_MINS buckets (more than TM_WIN_SECS) */
-	size_t n = tm_win_series(&s->win, &c->clock, 1, TM_WIN_MINS, buf, TM_WIN_MINS);
+	/* buf: the kept minutes or seconds, whichever is more */
+	size_t cap = tm_win_keep.mins > tm_win_keep.secs ? tm_win_keep.mins : tm_win_keep.secs;
+	size_t n = tm_win_series(&s->win, &c->clock, 1, tm_win_keep.mins, buf, cap);
 	size_t first = n, last = 0, m = 0;
 	for (size_t i = 0; i < n; i++)
 		if (buf[i].unit && buf[i].calls) {
@@ -144,7 +145,7 @@ static int first_last(const struct tm_coll *c, const struct tm_sym *s, struct tm
 	}
 	/* seconds: the first and the last ten with calls */
 	*minutes = 0;
-	n = tm_win_series(&s->win, &c->clock, 0, TM_WIN_SECS, buf, TM_WIN_SECS);
+	n = tm_win_series(&s->win, &c->clock, 0, tm_win_keep.secs, buf, cap);
 	m = 0;
 	for (size_t i = 0; i < n; i++)
 		if (buf[i].unit && buf[i].calls)
@@ -275,7 +276,9 @@ json_t *tm_report_json(const struct tm_coll *c)
 
 	/* trending worse: first window against the last */
 	json_t *tr = json_array();
-	struct tm_wbucket *wb = malloc(TM_WIN_MINS * sizeof(*wb));
+	struct tm_wbucket *wb =
+		malloc((tm_win_keep.mins > tm_win_keep.secs ? tm_win_keep.mins : tm_win_keep.secs) *
+		       sizeof(*wb));
 	for (size_t i = 0; wb && i < n; i++) {
 		const struct tm_sym *s = &c->syms[i];
 		struct grp g0, g1;

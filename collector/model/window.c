@@ -212,12 +212,28 @@ static uint32_t sat32(uint64_t v)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-/* Unit u's bucket in a chunked ring, opened (reset to u) and its chunk
- * allocated when `open`; otherwise NULL unless it holds u. */
-static struct tm_wbucket *ring_at(struct tm_wbucket **chunks, unsigned nchunks, uint32_t u,
-				  int open)
+struct tm_win_keep tm_win_keep = {TM_WIN_SECS, TM_WIN_MINS, (TM_WIN_SECS + 60 + 63) / 64,
+				  (TM_WIN_MINS + 32 + 63) / 64};
+
+int tm_win_keep_set(uint32_t secs, uint32_t mins)
 {
-	struct tm_wbucket **c = &chunks[(u / TM_WIN_CHUNK) % nchunks];
+	if (secs < TM_WIN_SECS_MIN || secs > TM_WIN_SECS_MAX || mins < TM_WIN_MINS_MIN ||
+	    mins > TM_WIN_MINS_MAX)
+		return -1;
+	tm_win_keep =
+		(struct tm_win_keep){secs, mins, (secs + 60 + TM_WIN_CHUNK - 1) / TM_WIN_CHUNK,
+				     (mins + 32 + TM_WIN_CHUNK - 1) / TM_WIN_CHUNK};
+	return 0;
+}
+
+/* Unit u's bucket in a chunked ring, opened (reset to u) and its chunk
+ * allocated when `open`; otherwise NULL unless it holds u. The ring's
+ * table of chunks is allocated with its first chunk. */
+static struct tm_wbucket *ring_at(struct tm_wbucket ***ring, unsigned nchunks, uint32_t u, int open)
+{
+	if (!*ring && (!open || !(*ring = calloc(nchunks, sizeof(**ring)))))
+		return NULL;
+	struct tm_wbucket **c = &(*ring)[(u / TM_WIN_CHUNK) % nchunks];
 	if (!*c && (!open || !(*c = calloc(TM_WIN_CHUNK, sizeof(**c)))))
 		return NULL;
 	struct tm_wbucket *b = &(*c)[u % TM_WIN_CHUNK];
@@ -232,17 +248,17 @@ static struct tm_wbucket *ring_at(struct tm_wbucket **chunks, unsigned nchunks, 
 
 static const struct tm_wbucket *sec_held(const struct tm_win *w, uint32_t u)
 {
-	return ring_at((struct tm_wbucket **)w->sec, TM_WIN_SEC_CHUNKS, u, 0);
+	return ring_at((struct tm_wbucket ***)&w->sec, tm_win_keep.sec_chunks, u, 0);
 }
 
 static const struct tm_wbucket *min_held(const struct tm_win *w, uint32_t m)
 {
-	return ring_at((struct tm_wbucket **)w->min, TM_WIN_MIN_CHUNKS, m, 0);
+	return ring_at((struct tm_wbucket ***)&w->min, tm_win_keep.min_chunks, m, 0);
 }
 
 static struct tm_wbucket *sec_bucket(struct tm_win *w, uint32_t u)
 {
-	return ring_at(w->sec, TM_WIN_SEC_CHUNKS, u, 1);
+	return ring_at(&w->sec, tm_win_keep.sec_chunks, u, 1);
 }
 
 static void slot_open(struct tm_wslot *f, uint32_t unit)
@@ -375,7 +391,7 @@ static void add_to_minute(struct tm_win *w, uint32_t m, const struct tm_wbucket 
 			  const struct tm_wslot *f)
 {
 	if (b) {
-		struct tm_wbucket *mb = ring_at(w->min, TM_WIN_MIN_CHUNKS, m, 1);
+		struct tm_wbucket *mb = ring_at(&w->min, tm_win_keep.min_chunks, m, 1);
 		if (!mb)
 			return;
 		mb->calls += b->calls;
@@ -446,10 +462,12 @@ void tm_win_seal(struct tm_win *w, const struct tm_wclock *k, struct tm_hist *al
 
 void tm_win_free(struct tm_win *w)
 {
-	for (unsigned i = 0; i < TM_WIN_SEC_CHUNKS; i++)
+	for (unsigned i = 0; w->sec && i < tm_win_keep.sec_chunks; i++)
 		free(w->sec[i]);
-	for (unsigned i = 0; i < TM_WIN_MIN_CHUNKS; i++)
+	for (unsigned i = 0; w->min && i < tm_win_keep.min_chunks; i++)
 		free(w->min[i]);
+	free(w->sec);
+	free(w->min);
 	for (unsigned i = 0; i < TM_WIN_FSECS; i++)
 		tm_whist_free(&w->fsec[i].h);
 	for (unsigned i = 0; i < TM_WIN_FMINS; i++)
@@ -597,7 +615,7 @@ size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minu
 {
 	(void)k;
 	uint32_t end = minutes ? w->sealed / 60 : w->sealed;
-	size_t cap = minutes ? TM_WIN_MINS : TM_WIN_SECS;
+	size_t cap = minutes ? tm_win_keep.mins : tm_win_keep.secs;
 	if (n > cap)
 		n = cap;
 	if (n > end)
@@ -620,7 +638,7 @@ size_t tm_win_series_errs(const struct tm_win *w, const struct tm_wclock *k, int
 {
 	(void)k;
 	uint32_t end = minutes ? w->sealed / 60 : w->sealed;
-	size_t cap = minutes ? TM_WIN_MINS : TM_WIN_SECS;
+	size_t cap = minutes ? tm_win_keep.mins : tm_win_keep.secs;
 	n = n < cap ? n : cap;
 	n = n < end ? n : end;
 	n = n < max ? n : max;
@@ -634,10 +652,12 @@ size_t tm_win_series_errs(const struct tm_win *w, const struct tm_wclock *k, int
 size_t tm_win_bytes(const struct tm_win *w)
 {
 	size_t b = 0;
-	for (unsigned i = 0; i < TM_WIN_SEC_CHUNKS; i++)
+	for (unsigned i = 0; w->sec && i < tm_win_keep.sec_chunks; i++)
 		b += w->sec[i] ? TM_WIN_CHUNK * sizeof(struct tm_wbucket) : 0;
-	for (unsigned i = 0; i < TM_WIN_MIN_CHUNKS; i++)
+	for (unsigned i = 0; w->min && i < tm_win_keep.min_chunks; i++)
 		b += w->min[i] ? TM_WIN_CHUNK * sizeof(struct tm_wbucket) : 0;
+	b += (w->sec ? tm_win_keep.sec_chunks : 0) * sizeof(*w->sec);
+	b += (w->min ? tm_win_keep.min_chunks : 0) * sizeof(*w->min);
 	for (unsigned i = 0; i < TM_WIN_FSECS; i++)
 		b += (size_t)w->fsec[i].h.n * TM_WH_SUB * sizeof(uint32_t);
 	for (unsigned i = 0; i < TM_WIN_FMINS; i++)

@@ -11,8 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TM_WIN_SECS	900	     /* per-second buckets: 15 min */
-#define TM_WIN_MINS	1440	     /* per-minute buckets: 24 h */
+#define TM_WIN_SECS	900	     /* per-second buckets kept by default: 15 min */
+#define TM_WIN_MINS	1440	     /* per-minute buckets kept by default: 24 h */
+#define TM_WIN_SECS_MIN 120	     /* --keep-seconds: at least 2 min ... */
+#define TM_WIN_SECS_MAX 3600	     /* ... at most 1 h */
+#define TM_WIN_MINS_MIN 60	     /* --keep-minutes: at least the 1 h trend ... */
+#define TM_WIN_MINS_MAX 10080	     /* ... at most 7 days */
 #define TM_WIN_FSECS	64	     /* seconds whose fine histogram is kept (> 60) */
 #define TM_WIN_FMINS	16	     /* minutes whose fine histogram is kept (> 15) */
 #define TM_WIN_GRACE_NS 250000000ull /* a second stays open this long after its end */
@@ -97,15 +101,26 @@ enum tm_window { TM_W10S = 0, TM_W1M, TM_W5M, TM_W15M };
 /* The bucket rings are chunks of 64 buckets (4 KiB), allocated when a
  * unit in them first has a call: a function called once costs one chunk
  * of each, not the whole 15 minutes and 24 hours. */
-#define TM_WIN_CHUNK	  64
-#define TM_WIN_SEC_CHUNKS 15 /* 960 s kept: more than TM_WIN_SECS */
-#define TM_WIN_MIN_CHUNKS 23 /* 1 472 min kept: more than TM_WIN_MINS */
+#define TM_WIN_CHUNK 64
+
+/* How much of the past the series keep, for every function: set once,
+ * before the first call is counted (tm_win_keep_set). The rings hold a
+ * little more than that (60 s / 32 min: the unit being filled and late
+ * records), in chunks: 15 and 23 by default. */
+struct tm_win_keep {
+	uint32_t secs, mins;
+	uint32_t sec_chunks, min_chunks;
+};
+extern struct tm_win_keep tm_win_keep;
+/* 0, or -1 when out of [TM_WIN_SECS_MIN, TM_WIN_SECS_MAX] and
+ * [TM_WIN_MINS_MIN, TM_WIN_MINS_MAX]. */
+int tm_win_keep_set(uint32_t secs, uint32_t mins);
 
 /* Per-function series. */
 struct tm_win {
-	struct tm_wbucket *cur; /* the bucket the last call went to (a cache) */
-	struct tm_wbucket *sec[TM_WIN_SEC_CHUNKS];
-	struct tm_wbucket *min[TM_WIN_MIN_CHUNKS];
+	struct tm_wbucket *cur;	 /* the bucket the last call went to (a cache) */
+	struct tm_wbucket **sec; /* tm_win_keep.sec_chunks chunks, as used */
+	struct tm_wbucket **min; /* tm_win_keep.min_chunks */
 	struct tm_wslot fsec[TM_WIN_FSECS];
 	struct tm_wslot fmin[TM_WIN_FMINS];
 	struct tm_wsum run[TM_WIN_NWINDOWS];

@@ -144,14 +144,11 @@ static enum MHD_Result series(struct tm_http *h, struct MHD_Connection *conn)
 		win = "15m";
 	int minutes;
 	size_t n;
-	if (strcmp(win, "1m") == 0)
-		minutes = 0, n = 60;
-	else if (strcmp(win, "15m") == 0)
-		minutes = 0, n = TM_WIN_SECS;
-	else if (strcmp(win, "24h") == 0)
-		minutes = 1, n = TM_WIN_MINS;
-	else
-		return json_error(conn, MHD_HTTP_BAD_REQUEST, "window must be 1m, 15m or 24h");
+	if (tm_series_window(win, &minutes, &n) < 0)
+		return json_error(
+			conn, MHD_HTTP_BAD_REQUEST,
+			"window must be a length such as 1m, 15m, 24h (s, m, h, d) "
+			"within what the collector keeps (--keep-seconds, --keep-minutes)");
 	json_t *doc = tm_series_json(h->c, h->model_lock, fn, sess, minutes, n);
 	if (!doc)
 		return json_error(conn, MHD_HTTP_NOT_FOUND, "no such function");

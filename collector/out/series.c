@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* /api/v1/series: one function's per-second or per-minute buckets. The
- * buckets are copied under the model lock (a memcpy of at most 92 KiB),
+ * buckets are copied under the model lock (a memcpy of at most 630 KiB,
+ * 7 days of minutes),
  * rendered after it is released. */
 #include <jansson.h>
 #include <stdlib.h>
@@ -8,6 +9,30 @@
 
 #include "collector.h"
 #include "http.h"
+
+int tm_series_window(const char *win, int *minutes, size_t *n)
+{
+	uint64_t v = 0;
+	const char *p = win;
+	for (; *p >= '0' && *p <= '9' && v <= 1000000; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	static const char units[] = "smhd";
+	static const uint64_t secs[] = {1, 60, 3600, 86400};
+	const char *u = p != win && p[0] && !p[1] ? strchr(units, p[0]) : NULL;
+	if (!u || !v || v > 1000000)
+		return -1;
+	uint64_t t = v * secs[u - units];
+	if (t <= tm_win_keep.secs) {
+		*minutes = 0;
+		*n = (size_t)t;
+	} else if (t <= (uint64_t)tm_win_keep.mins * 60) {
+		*minutes = 1;
+		*n = (size_t)((t + 59) / 60);
+	} else {
+		return -1;
+	}
+	return 0;
+}
 
 static int find(const struct tm_coll *c, const char *fn, const char *session)
 {

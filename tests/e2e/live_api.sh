@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib_prom.sh"
 E2E="$(cd "$(dirname "$0")" && pwd)"
 NAME='ns::Box<int, "q\x">::get(char const*)'
-start_tmcollect_http --session la --interval 0.25 --rules "$DATA/live.json" \
+start_tmcollect_http --session la --interval 0.25 --rules "$DATA/live.json" --keep-seconds 1200 \
 	--summary "$WORK/s.json" --jsonl "$WORK/s.jsonl" --csv "$WORK/s.csv" --textfile "$WORK/tm.prom"
 run() { LD_PRELOAD="$SHIM" TM_SESSION=la TM_CONFIG="$DATA/live.json" "$@"; }
 # a process of known resources stays up while the checks run
@@ -100,7 +100,13 @@ curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=24h" -o "$WORK/se
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 expect_eq "unknown path" "$(code "$TM_HTTP_URL/nope")" 404
 expect_eq "POST /metrics" "$(code -X POST -d x "$TM_HTTP_URL/metrics")" 405
-expect_eq "bad window" "$(code "$TM_HTTP_URL/api/v1/series?function=fail_if&window=2h")" 400
+expect_eq "window longer than kept" "$(code "$TM_HTTP_URL/api/v1/series?function=fail_if&window=2d")" 400
+expect_eq "bad window" "$(code "$TM_HTTP_URL/api/v1/series?function=fail_if&window=1x")" 400
+# any length: per second within the seconds kept (here 1 200), else per minute
+curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=20m" -o "$WORK/ser20.json"
+expect_eq "window=20m: per second (--keep-seconds 1200)" "$(jq .resolution_s "$WORK/ser20.json")" 1
+curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=2h" -o "$WORK/ser2h.json"
+expect_eq "window=2h: per minute" "$(jq .resolution_s "$WORK/ser2h.json")" 60
 expect_eq "no function" "$(code "$TM_HTTP_URL/api/v1/series")" 400
 expect_eq "unknown function" "$(code "$TM_HTTP_URL/api/v1/series?function=nope")" 404
 expect_eq "landing page" "$(code "$TM_HTTP_URL/")" 200

@@ -93,4 +93,17 @@ rc=0
 wait $t || rc=$?
 expect_eq "SIGUSR1 without -o: status" $rc 7
 expect_eq "SIGUSR1 without -o: tables" "$(grep -Ec '^work_noop +40 ' "$WORK/err")" 2
+
+# series lengths out of range: one line naming the tool and the range,
+# exit 2, nothing run
+for args in "$TMCOLLECT --keep-seconds 119" "$TMRUN --keep-minutes 59 -- sh -c 'echo RAN'" \
+	"$TMRUN --keep-seconds 3601 -- sh -c 'echo RAN'" "$TMRUN --attach 1 --keep-minutes 10081"; do
+	rc=0
+	eval "$args" >"$WORK/out" 2>"$WORK/err" || rc=$?
+	expect_eq "$args: status" $rc 2
+	expect_eq "$args: lines" "$(wc -l <"$WORK/err")" 1
+	grep -Eq '^tm(run|collect): --keep-(seconds|minutes) [0-9]+: expected (120\.\.3600|60\.\.10080)$' \
+		"$WORK/err" || fail "$args: $(cat "$WORK/err")"
+	[ ! -s "$WORK/out" ] || fail "$args: the command ran"
+done
 expect_no_segments

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/window.h"
+#include "out/http.h"
 
 #define NS 1000000000ull
 #define T0 (1000 * NS) /* the clock's epoch */
@@ -276,4 +277,83 @@ Test(window, errors_by_name_exact)
 		cr_expect_eq(sum, 9 * 60, "minute %u", i);
 	}
 	tm_win_free(&w);
+}
+
+/* --keep-seconds / --keep-minutes: the rings hold what was asked, the
+ * series give it back exactly, out-of-range values are refused. */
+Test(window, keep_lengths)
+{
+	cr_assert_eq(tm_win_keep_set(TM_WIN_SECS_MIN - 1, TM_WIN_MINS), -1);
+	cr_assert_eq(tm_win_keep_set(TM_WIN_SECS, TM_WIN_MINS_MAX + 1), -1);
+	cr_assert_eq(tm_win_keep.secs, TM_WIN_SECS, "a refused value changes nothing");
+	cr_assert_eq(tm_win_keep_set(3600, 180), 0);
+	struct tm_wclock k;
+	struct tm_win w = {0};
+	tm_wclock_init(&k, T0);
+	const uint32_t secs = 2 * 3600 + 30; /* 2 h: more than the seconds kept */
+	for (uint32_t s = 0; s < secs; s++) {
+		for (uint32_t i = 0; i <= s % 7; i++) /* 1..7 calls a second */
+			call(&w, &k, T0 + (uint64_t)s * NS + i * 1000, 100 + s % 7, 0, 0);
+		advance(&w, &k, T0 + (uint64_t)s * NS + NS / 2);
+	}
+	advance(&w, &k, T0 + (uint64_t)secs * NS + TM_WIN_GRACE_NS);
+	static struct tm_wbucket b[3600];
+	size_t n = tm_win_series(&w, &k, 0, 3600, b, 3600);
+	cr_assert_eq(n, 3600, "an hour of seconds");
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = secs - 3600 + (uint32_t)i;
+		cr_assert_eq(b[i].calls, s % 7 + 1, "second %u", s);
+	}
+	static struct tm_wbucket m[180];
+	n = tm_win_series(&w, &k, 1, 180, m, 180);
+	cr_assert_eq(n, secs / 60, "every whole minute (fewer than the 180 kept)");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t want = 0;
+		for (uint32_t s = (uint32_t)i * 60; s < (uint32_t)i * 60 + 60; s++)
+			want += s % 7 + 1;
+		cr_assert_eq(m[i].calls, want, "minute %zu", i);
+	}
+	/* the default keeps 15 min: a longer series is cut there */
+	tm_win_free(&w);
+	cr_assert_eq(tm_win_keep_set(TM_WIN_SECS, TM_WIN_MINS), 0);
+	struct tm_win d = {0};
+	tm_wclock_init(&k, T0);
+	for (uint32_t s = 0; s < 1000; s++) {
+		call(&d, &k, T0 + (uint64_t)s * NS, 100, 0, 0);
+		advance(&d, &k, T0 + (uint64_t)s * NS + NS / 2);
+	}
+	advance(&d, &k, T0 + 1000 * NS + TM_WIN_GRACE_NS);
+	cr_assert_eq(tm_win_series(&d, &k, 0, 3600, b, 3600), TM_WIN_SECS);
+	tm_win_free(&d);
+}
+
+/* /api/v1/series?window=: a length, per second while it fits in the
+ * seconds kept, per minute while it fits in the minutes kept. */
+Test(window, series_window_lengths)
+{
+	int minutes;
+	size_t n;
+	cr_assert_eq(tm_series_window("1m", &minutes, &n), 0);
+	cr_expect(minutes == 0 && n == 60);
+	cr_assert_eq(tm_series_window("15m", &minutes, &n), 0);
+	cr_expect(minutes == 0 && n == 900);
+	cr_assert_eq(tm_series_window("16m", &minutes, &n), 0);
+	cr_expect(minutes == 1 && n == 16, "past the seconds kept: minutes");
+	cr_assert_eq(tm_series_window("24h", &minutes, &n), 0);
+	cr_expect(minutes == 1 && n == 1440);
+	cr_assert_eq(tm_series_window("90s", &minutes, &n), 0);
+	cr_expect(minutes == 0 && n == 90);
+	cr_expect_eq(tm_series_window("2d", &minutes, &n), -1, "longer than kept");
+	static const char *const bad[] = {
+		"", "m", "0m", "-1m", "1", "1x", "1mm", "1 m", "99999999999999999999s", "1.5h"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(tm_series_window(bad[i], &minutes, &n), -1, "'%s'", bad[i]);
+	cr_assert_eq(tm_win_keep_set(3600, 10080), 0);
+	cr_assert_eq(tm_series_window("1h", &minutes, &n), 0);
+	cr_expect(minutes == 0 && n == 3600);
+	cr_assert_eq(tm_series_window("7d", &minutes, &n), 0);
+	cr_expect(minutes == 1 && n == 10080);
+	cr_assert_eq(tm_win_keep_set(120, 60), 0);
+	cr_assert_eq(tm_series_window("15m", &minutes, &n), 0);
+	cr_expect(minutes == 1 && n == 15, "15 min from minutes when 2 min of seconds are kept");
 }

@@ -32,6 +32,7 @@ struct att_opts {
 	int watchdog; /* --watchdog: tmrun died; retry a while, say little */
 	const char *symbols, *config, *output, *session, *rules;
 	double duration_s, interval_s;
+	uint32_t keep_s, keep_m; /* --keep-seconds / --keep-minutes; 0: default */
 	int quiet;
 };
 
@@ -47,20 +48,23 @@ int tm_attach_wanted(int argc, char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tmrun --attach PID [options]   monitor a running process\n"
-		   "       tmrun --detach PID              detach a process left attached\n"
-		   "  -s, --symbols LIST   functions to monitor: names, globs, lib.so:name\n"
-		   "  -c, --config FILE    per-symbol rules (JSON, see docs/CONFIG.md)\n"
-		   "      --rules FILE     the collector's rules\n"
-		   "  -o, --output FILE    write the JSON summary here\n"
-		   "      --duration SECONDS  detach after this long (default: until SIGINT,\n"
-		   "                       SIGTERM or SIGHUP, or until the process exits)\n"
-		   "      --session NAME   session name (default: tmrun-PID)\n"
-		   "  -q, --quiet          no table on stderr\n"
-		   "      --listen HOST:PORT  serve /metrics and /api/v1/* while attached\n"
-		   "      --port-file FILE     write the port --listen bound to here\n"
-		   "      --jsonl FILE     per-interval deltas and events as JSON lines\n"
-		   "      --interval SECONDS   for the outputs above (default: 1)\n");
+	fprintf(f,
+		"usage: tmrun --attach PID [options]   monitor a running process\n"
+		"       tmrun --detach PID              detach a process left attached\n"
+		"  -s, --symbols LIST   functions to monitor: names, globs, lib.so:name\n"
+		"  -c, --config FILE    per-symbol rules (JSON, see docs/CONFIG.md)\n"
+		"      --rules FILE     the collector's rules\n"
+		"  -o, --output FILE    write the JSON summary here\n"
+		"      --duration SECONDS  detach after this long (default: until SIGINT,\n"
+		"                       SIGTERM or SIGHUP, or until the process exits)\n"
+		"      --session NAME   session name (default: tmrun-PID)\n"
+		"  -q, --quiet          no table on stderr\n"
+		"      --listen HOST:PORT  serve /metrics and /api/v1/* while attached\n"
+		"      --port-file FILE     write the port --listen bound to here\n"
+		"      --jsonl FILE     per-interval deltas and events as JSON lines\n"
+		"      --interval SECONDS   for the outputs above (default: 1)\n"
+		"      --keep-seconds N     per-second series kept, 120..3600 (default: 900)\n"
+		"      --keep-minutes N     per-minute series kept, 60..10080 (default: 1440)\n");
 }
 
 static int parse_pid(const char *s, pid_t *pid)
@@ -100,6 +104,8 @@ static int parse(int argc, char **argv, struct att_opts *o)
 		{"port-file", required_argument, NULL, 'P'},
 		{"jsonl", required_argument, NULL, 'J'},
 		{"interval", required_argument, NULL, 'I'},
+		{"keep-seconds", required_argument, NULL, 1001},
+		{"keep-minutes", required_argument, NULL, 1002},
 		{"rules", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -131,6 +137,12 @@ static int parse(int argc, char **argv, struct att_opts *o)
 			break;
 		case 'I':
 			if (parse_secs("--interval", optarg, &o->interval_s) < 0)
+				return -1;
+			break;
+		case 1001:
+		case 1002:
+			if (tm_parse_keep("tmrun", c == 1001 ? "--keep-seconds" : "--keep-minutes",
+					  optarg, c == 1001 ? &o->keep_s : &o->keep_m) < 0)
 				return -1;
 			break;
 		case 'h': usage(stdout); exit(0);
@@ -417,6 +429,7 @@ static int attach_main(struct att_opts *o, const char *shim)
 	else
 		snprintf(session, sizeof(session), "tmrun-%d", (int)getpid());
 	co.session = session;
+	tm_win_keep_set(o->keep_s ? o->keep_s : TM_WIN_SECS, o->keep_m ? o->keep_m : TM_WIN_MINS);
 	/* the target's segment directory; the collector's default follows
 	 * other users' directories when tmrun runs as root */
 	co.dir = getenv("TM_DIR");
