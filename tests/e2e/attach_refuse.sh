@@ -172,7 +172,17 @@ exit_at() {
 	[ "$(awk '/^State:/{print $2}' "/proc/$TR/status" 2>/dev/null)" = T ] ||
 		fail "exits during attach: tmrun never reached step $1"
 	kill -9 "$APID"
-	kill -CONT "$TR"
+	# a step taken once per thread (seized, stopped: tmrun tries another
+	# thread of the dying process) stops tmrun again: continue it each time
+	local st
+	for ((i = 0; i < 3000; i++)); do
+		st=$(awk '/^State:/{print $2}' "/proc/$TR/status" 2>/dev/null || echo gone)
+		case $st in
+		T) kill -CONT "$TR" ;;
+		Z | gone) break ;;
+		esac
+		sleep 0.01
+	done
 	set +e
 	wait "$TR"
 	rc=$?

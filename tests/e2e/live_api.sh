@@ -138,6 +138,27 @@ assert r["threads"] == 1 and r["open_fds"] >= 3, r
 assert len(r["monitored_threads"]) == 1, r
 PY
 echo "ok: resources of the target: RSS within 5% of /proc and >= 64 MiB, CPU within 0.1 s of /proc"
+# the same from /metrics: the program's CPU and RSS against /proc read now
+scrape
+read -r -a st <"/proc/$res/stat"
+python3 - "$WORK/m.txt" "$((st[23] * $(getconf PAGESIZE)))" "$((((st[13] + st[14]) * 1000) / hz))" <<'PY' ||
+import re, sys
+m = open(sys.argv[1]).read()
+rss, cpu_ms = int(sys.argv[2]), int(sys.argv[3])
+def val(name, extra=""):
+    pat = r'^%s\{session="la",process="resource"%s\} (\S+)$' % (name, extra)
+    v = re.findall(pat, m, re.M)
+    assert len(v) == 1, (name, extra, v)
+    return float(v[0])
+cpu = val("tm_target_cpu_seconds_total", ',mode="user"') + val("tm_target_cpu_seconds_total", ',mode="system"')
+assert cpu >= 0.28, "cpu %f below the 300 ms the target burnt" % cpu
+assert abs(cpu * 1000 - cpu_ms) <= 100, "cpu %f vs /proc %d ms" % (cpu, cpu_ms)
+r = val("tm_target_resident_memory_bytes")
+assert abs(r - rss) <= 0.05 * rss and r >= 64 << 20, "rss %d vs /proc %d" % (r, rss)
+assert val("tm_target_processes") == 1
+PY
+	fail "/metrics resources: $(grep 'process="resource"' "$WORK/m.txt")"
+echo "ok: /metrics: tm_target_cpu_seconds_total within 0.1 s and tm_target_resident_memory_bytes within 5% of /proc"
 expect_eq "a running process has no end" \
 	"$(jq --argjson p $res '.[] | select(.pid == $p) | .end_realtime_ns' "$WORK/procs.json")" null
 for _ in $(seq 1 100); do
