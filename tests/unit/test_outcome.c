@@ -515,3 +515,46 @@ Test(outcome, rules_name_library_codes)
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }
+
+/* /metrics names at most 10 error codes per function and counts the rest
+ * as error="other": 12 codes, the 10 most frequent by name, the 2 rarest
+ * (1 and 2 calls) as other; the labels add up to the failures. */
+Test(outcome, metrics_error_labels_capped)
+{
+	struct segfake f;
+	struct tm_coll c;
+	static const char *const one[] = {"work"};
+	static const int codes[12] = {EPERM,   ENOENT, EINTR,  EIO,    ENXIO,  E2BIG,
+				      ENOEXEC, EBADF,  ECHILD, ENOMEM, EACCES, EFAULT};
+	segfake_create(&f, "unit", 256, 1, 8, one, 1);
+	uint64_t total = 0;
+	for (int k = 0; k < 12; k++)
+		for (int i = 0; i < 12 - k; i++, total++) /* EPERM 12 ... EFAULT 1 */
+			segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -1, codes[k]);
+	coll_on(&c, f.dir);
+	cr_assert_eq(tm_coll_scan(&c), 1);
+	tm_coll_drain(&c);
+	size_t len;
+	char *m = tm_prom_render(&c, 0, &len);
+	cr_assert_not_null(m);
+	uint64_t sum = 0;
+	int labels = 0;
+	for (const char *p = m; (p = strstr(p, "tm_call_failures_total{")); p++) {
+		const char *e = strstr(p, "error=\"");
+		const char *nl = strchr(p, '\n');
+		cr_assert(e && nl && e < nl);
+		sum += strtoull(strstr(p, "} ") + 2, NULL, 10);
+		labels++;
+		if (strncmp(e, "error=\"other\"", 13) == 0)
+			cr_assert_eq(strtoull(strstr(p, "} ") + 2, NULL, 10), 3,
+				     "EACCES 2 + EFAULT 1");
+	}
+	cr_assert_eq(labels, 11, "10 codes by name and other:\n%s", m);
+	cr_assert_eq(sum, total, "the labels add up to the failures");
+	cr_assert(strstr(m, "error=\"EPERM\"} 12\n"), "%s", m);
+	cr_assert(strstr(m, "error=\"ENOMEM\"} 3\n"), "%s", m);
+	cr_assert_null(strstr(m, "error=\"EFAULT\""));
+	free(m);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
