@@ -225,6 +225,36 @@ Test(window_values, windows_and_trend_of_the_summary)
 		cr_expect_eq(errs, x.failed, "%s errors add up to failed", n);
 	}
 
+	/* /metrics' tm_call_duration_recent_seconds is the 1 min window:
+	 * each quantile within 1% of the exact one over the last 60 s, and
+	 * its count the timed calls of those seconds */
+	size_t mlen;
+	char *m = tm_prom_render(&c, 0, &mlen);
+	cr_assert(m);
+	static const struct {
+		const char *label;
+		double q;
+	} rq[] = {{"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}};
+	for (size_t i = 0; i < sizeof(rq) / sizeof(rq[0]); i++) {
+		char key[64];
+		snprintf(key, sizeof(key), ",quantile=\"%s\"} ", rq[i].label);
+		const char *l = strstr(m, "\ntm_call_duration_recent_seconds{"), *k = NULL;
+		for (; l; l = strstr(l + 1, "\ntm_call_duration_recent_seconds{")) {
+			k = strstr(l, key);
+			if (k && k < strchr(l + 1, '\n'))
+				break;
+		}
+		cr_assert(l, "no recent quantile %s", rq[i].label);
+		double v = strtod(k + strlen(key), NULL);
+		within_1pct((json_int_t)(v * 1e9 + 0.5), exact_q(SECS - 60, SECS, rq[i].q),
+			    rq[i].label, "tm_call_duration_recent_seconds");
+	}
+	const char *cnt = strstr(m, "\ntm_call_duration_recent_seconds_count{");
+	cr_assert(cnt);
+	cr_expect_eq(strtoull(strstr(cnt, "} ") + 2, NULL, 10), exact_sum(SECS - 60, SECS).calls,
+		     "recent count: the last 60 s's calls (all timed)");
+	free(m);
+
 	/* the trend: one point per sealed minute, oldest first */
 	json_t *t = json_object_get(s, "trend");
 	uint32_t mins = SECS / 60;
