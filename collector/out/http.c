@@ -138,8 +138,15 @@ static enum MHD_Result series(struct tm_http *h, struct MHD_Connection *conn)
 	const char *fn = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "function");
 	const char *win = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "window");
 	const char *sess = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "session");
-	if (!fn || !*fn || strlen(fn) >= 200)
-		return json_error(conn, MHD_HTTP_BAD_REQUEST, "function=NAME is required");
+	const char *proc = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "process");
+	char *end = NULL;
+	long pid = proc ? strtol(proc, &end, 10) : 0;
+	if (proc && (fn || !*proc || *end || pid <= 0 || pid > 0x7fffffffL))
+		return json_error(conn, MHD_HTTP_BAD_REQUEST,
+				  "process=PID (a positive number), without function=");
+	if (!proc && (!fn || !*fn || strlen(fn) >= 200))
+		return json_error(conn, MHD_HTTP_BAD_REQUEST,
+				  "function=NAME or process=PID is required");
 	if (!win)
 		win = "15m";
 	int minutes;
@@ -149,9 +156,11 @@ static enum MHD_Result series(struct tm_http *h, struct MHD_Connection *conn)
 			conn, MHD_HTTP_BAD_REQUEST,
 			"window must be a length such as 1m, 15m, 24h (s, m, h, d) "
 			"within what the collector keeps (--keep-seconds, --keep-minutes)");
-	json_t *doc = tm_series_json(h->c, h->model_lock, fn, sess, minutes, n);
+	json_t *doc = proc ? tm_proc_series_json(h->c, h->model_lock, pid, minutes, n)
+			   : tm_series_json(h->c, h->model_lock, fn, sess, minutes, n);
 	if (!doc)
-		return json_error(conn, MHD_HTTP_NOT_FOUND, "no such function");
+		return json_error(conn, MHD_HTTP_NOT_FOUND,
+				  proc ? "no running process with that pid" : "no such function");
 	return json_reply(conn, MHD_HTTP_OK, doc);
 }
 

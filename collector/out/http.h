@@ -50,6 +50,10 @@ int tm_http_wanted(struct tm_http *h, enum tm_doc_kind k);
  * the model lock; NULL when there is no such function. */
 struct json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *model_lock, const char *fn,
 			      const char *session, int minutes, size_t n);
+/* The same for a running process (calls, failures, CPU %, RSS, threads,
+ * descriptors per unit); NULL when no running process has that pid. */
+struct json_t *tm_proc_series_json(struct tm_coll *c, pthread_mutex_t *model_lock, long pid,
+				   int minutes, size_t n);
 /* A series' window= (a count and s, m, h or d): per second when it fits
  * in the seconds kept, else per minute when it fits in the minutes kept,
  * n units; -1 when it is malformed, empty or longer than what is kept. */

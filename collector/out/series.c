@@ -136,3 +136,80 @@ json_t *tm_series_json(struct tm_coll *c, pthread_mutex_t *lock, const char *fn,
 	free(eb);
 	return o;
 }
+
+/* /api/v1/series?process=PID: a running process's per-second or
+ * per-minute buckets (calls, failures, CPU, RSS, threads, descriptors),
+ * copied under the model lock. At most the 900 seconds and 1 440 minutes
+ * a process keeps; NULL when no running process has that pid. */
+json_t *tm_proc_series_json(struct tm_coll *c, pthread_mutex_t *lock, long pid, int minutes,
+			    size_t n)
+{
+	size_t cap = minutes ? TM_WIN_MINS : TM_WIN_SECS;
+	n = n < cap ? n : cap;
+	struct tm_pbucket *b = malloc((n ? n : 1) * sizeof(*b));
+	char name[64], sess[65];
+	uint64_t epoch_real, epoch_mono;
+	uint32_t end;
+	if (!b)
+		return NULL;
+	pthread_mutex_lock(lock);
+	const struct tm_proc *p = NULL;
+	for (size_t i = 0; i < c->nprocs && !p; i++)
+		if (c->procs[i]->attached && c->procs[i]->pid == pid && c->procs[i]->pwin)
+			p = c->procs[i];
+	if (!p) {
+		pthread_mutex_unlock(lock);
+		free(b);
+		return NULL;
+	}
+	end = minutes ? c->clock.open / 60 : c->clock.open; /* sealed units only */
+	n = n < end ? n : end;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t u = end - (uint32_t)n + (uint32_t)k;
+		const struct tm_pbucket *x =
+			minutes ? &p->pwin->min[u % TM_WIN_MINS] : &p->pwin->sec[u % TM_WIN_SECS];
+		if (x->unit == u + 1)
+			b[k] = *x;
+		else
+			memset(&b[k], 0, sizeof(b[k]));
+	}
+	tm_proc_name(p, name, sizeof(name));
+	snprintf(sess, sizeof(sess), "%s", c->sessions ? c->sessions[p->sess] : c->session);
+	epoch_real = c->start_real_ns - (c->start_mono_ns - c->clock.epoch_ns);
+	epoch_mono = c->clock.epoch_ns;
+	pthread_mutex_unlock(lock);
+
+	json_t *o = json_object(), *pts = json_array();
+	uint64_t res_ns = minutes ? 60000000000ull : 1000000000ull;
+	double res_us = minutes ? 60e6 : 1e6;
+	json_object_set_new(o, "schema", json_string("tm.process_series/1"));
+	json_object_set_new(o, "pid", json_integer(pid));
+	json_object_set_new(o, "process", tm_json_text(name));
+	json_object_set_new(o, "session", tm_json_text(sess));
+	json_object_set_new(o, "resolution_s", json_integer(minutes ? 60 : 1));
+	for (size_t k = 0; k < n; k++) {
+		uint64_t unit = end - n + k;
+		const struct tm_pbucket *x = &b[k];
+		int s = x->unit != 0; /* sampled in that unit */
+		json_t *q = json_object();
+		json_object_set_new(q, "start_realtime_ns",
+				    tm_json_count(epoch_real + unit * res_ns));
+		json_object_set_new(q, "start_mono_ns", tm_json_count(epoch_mono + unit * res_ns));
+		json_object_set_new(q, "calls", tm_json_count(x->calls));
+		json_object_set_new(q, "failed", tm_json_count(x->failed));
+		json_object_set_new(q, "cpu_user_percent",
+				    s ? json_real(100.0 * (double)x->cpu_user_us / res_us)
+				      : json_null());
+		json_object_set_new(q, "cpu_system_percent",
+				    s ? json_real(100.0 * (double)x->cpu_sys_us / res_us)
+				      : json_null());
+		json_object_set_new(q, "rss_bytes", s ? tm_json_count(x->rss_bytes) : json_null());
+		json_object_set_new(q, "threads", s ? json_integer(x->threads) : json_null());
+		json_object_set_new(q, "open_fds",
+				    s && x->fds >= 0 ? json_integer(x->fds) : json_null());
+		json_array_append_new(pts, q);
+	}
+	json_object_set_new(o, "points", pts);
+	free(b);
+	return o;
+}

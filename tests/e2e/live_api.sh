@@ -168,6 +168,29 @@ for _ in $(seq 1 100); do
 done
 expect_eq "process window: RSS over the last minute >= 64 MiB" \
 	"$(jq --argjson p $res '.[] | select(.pid == $p) | .windows["1m"].rss_bytes >= 67108864' "$WORK/procs.json")" true
+# the process's own series: its calls and failures add up to its totals
+# once the seconds of its samples are sealed; RSS over time, threads
+pcalls=$(jq --argjson p $res '.[] | select(.pid == $p) | .calls' "$WORK/procs.json")
+for _ in $(seq 1 200); do
+	curl -s -f "$TM_HTTP_URL/api/v1/series?process=$res&window=15m" -o "$WORK/pser.json"
+	[ "$(jq '[.points[].calls] | add' "$WORK/pser.json")" = "$pcalls" ] && break
+	sleep 0.05
+done
+check urn:tm:process_series:1 "$WORK/pser.json"
+expect_eq "process series: calls add up to the process's" "$(jq '[.points[].calls] | add' "$WORK/pser.json")" "$pcalls"
+# its 100 fail_if(EAGAIN) are would_block here (data/live.json): not failures
+expect_eq "process series: failures" "$(jq '[.points[].failed] | add' "$WORK/pser.json")" \
+	"$(jq --argjson p $res '.[] | select(.pid == $p) | .failed' "$WORK/procs.json")"
+expect_eq "process series: per second" "$(jq .resolution_s "$WORK/pser.json")" 1
+expect_eq "process series: RSS >= 64 MiB in every sampled second" \
+	"$(jq '[.points[] | select(.rss_bytes != null) | .rss_bytes >= 67108864] | (length > 0 and all)' "$WORK/pser.json")" true
+expect_eq "process series: one thread" \
+	"$(jq '[.points[] | select(.threads != null) | .threads] | unique' -c "$WORK/pser.json")" "[1]"
+expect_eq "process series: pid and name" "$(jq -r '"\(.pid) \(.process)"' "$WORK/pser.json")" "$res resource"
+expect_eq "process series: not running" "$(code "$TM_HTTP_URL/api/v1/series?process=1")" 404
+expect_eq "process series: bad pid" "$(code "$TM_HTTP_URL/api/v1/series?process=x1")" 400
+expect_eq "process series: with a function" \
+	"$(code "$TM_HTTP_URL/api/v1/series?process=$res&function=fail_if")" 400
 echo >&3
 wait $res
 
