@@ -98,6 +98,12 @@ expect_eq "series: fail_if EIO" "$(jq '[.points[].errors.EIO // 0] | add' "$WORK
 curl -s -f "$TM_HTTP_URL/api/v1/series?function=fail_if&window=24h" -o "$WORK/ser24.json" &&
 	check urn:tm:series:1 "$WORK/ser24.json"
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# the object label is the library the function was found in, as in the summary
+obj=$(jq -r '.symbols[] | select(.name == "fail_if") | .object' "$WORK/api.json")
+[ -n "$obj" ] || fail "fail_if has no object in the summary"
+grep -q "^tm_calls_total{session=\"la\",process=\"[^\"]*\",function=\"fail_if\",object=\"$obj\"} " "$WORK/m.txt" ||
+	fail "object label: $(grep 'tm_calls_total.*fail_if' "$WORK/m.txt")"
+echo "ok: object=\"$obj\" on fail_if's samples"
 expect_eq "unknown path" "$(code "$TM_HTTP_URL/nope")" 404
 expect_eq "POST /metrics" "$(code -X POST -d x "$TM_HTTP_URL/metrics")" 405
 expect_eq "window longer than kept" "$(code "$TM_HTTP_URL/api/v1/series?function=fail_if&window=2d")" 400

@@ -77,6 +77,7 @@ grep -q "^tm_call_slow_total{.*function=\"phase_work\".*} $slow\$" "$WORK/m.txt"
 # a call blocked in read(0) for 5 s
 mkfifo "$WORK/in"
 exec 3<>"$WORK/in"
+tb=$(date +%s%N)
 LD_PRELOAD="$SHIM" TM_SESSION=lw TM_SYMBOLS=read "$TARGETS/blocker" 10 <&3 >"$WORK/b.out" &
 blocker=$!
 tm_on_exit "kill $blocker 2>/dev/null"
@@ -96,6 +97,13 @@ awk -v a="$age" -v lo="$t0" -v hi="$t1" 'BEGIN { d = (hi - lo); exit !(a >= 5e9 
 echo "ok: read in flight for $age ns (the test saw $(((t1 - t0) / 1000000)) ms)"
 expect_eq "stuck call: pid" "$(jq '.stuck[] | select(.function == "read") | .pid' "$WORK/live.json")" $blocker
 expect_eq "stuck call: tid" "$(jq '.stuck[] | select(.function == "read") | .tid' "$WORK/live.json")" $blocker
+# it started after the blocker's launch (100 ms for the two clocks'
+# reading) and about when the test saw it ready (the read follows the
+# "ready" line: up to 1 s later on a loaded machine)
+st=$(jq '.stuck[] | select(.function == "read") | .start_realtime_ns' "$WORK/live.json")
+awk -v s="$st" -v lo="$tb" -v hi="$t0" 'BEGIN { exit !(s >= lo - 1e8 && s <= hi + 1e9) }' ||
+	fail "stuck call's start $st not between $tb and $t0"
+echo "ok: stuck call started $(((t0 - st) / 1000000)) ms before the test saw it ready"
 curl -s -f "$TM_HTTP_URL/metrics" -o "$WORK/m.txt"
 grep -q '^tm_calls_in_flight{.*function="read".*} 1$' "$WORK/m.txt" || fail "tm_calls_in_flight"
 grep -qE '^tm_call_oldest_in_flight_seconds\{.*function="read".*\} [5-9]' "$WORK/m.txt" ||
