@@ -116,9 +116,10 @@ int tm_parse_max_procs(const char *s, size_t *out)
 	return 0;
 }
 
-int tm_parse_keep(const char *tool, const char *opt, const char *s, uint32_t *out)
+int tm_parse_keep(const char *tool, int minutes, const char *s, uint32_t *secs, uint32_t *mins)
 {
-	int minutes = strcmp(opt, "--keep-minutes") == 0;
+	const char *opt = minutes ? "--keep-minutes" : "--keep-seconds";
+	uint32_t *out = minutes ? mins : secs;
 	uint32_t lo = minutes ? TM_WIN_MINS_MIN : TM_WIN_SECS_MIN;
 	uint32_t hi = minutes ? TM_WIN_MINS_MAX : TM_WIN_SECS_MAX;
 	char *end;

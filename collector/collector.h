@@ -253,9 +253,12 @@ struct tm_earlier {
 #define TM_MAX_PROCS_LIMIT   1000000
 /* collect.c: --max-processes N (1..TM_MAX_PROCS_LIMIT); 0 or -EINVAL */
 int tm_parse_max_procs(const char *s, size_t *out);
-/* --keep-seconds / --keep-minutes (opt names which): one line on stderr
- * naming tool and the range when s is not a count in it. */
-int tm_parse_keep(const char *tool, const char *opt, const char *s, uint32_t *out);
+/* --keep-seconds (into *secs) or, with `minutes`, --keep-minutes (into
+ * *mins): one line on stderr naming tool and the range when s is not a
+ * count in it. TM_OPT_KEEP_* are their getopt codes in tmrun. */
+int tm_parse_keep(const char *tool, int minutes, const char *s, uint32_t *secs, uint32_t *mins);
+#define TM_OPT_KEEP_SECS 1001
+#define TM_OPT_KEEP_MINS 1002
 
 struct tm_hrules;
 struct tm_health_eng;

@@ -351,11 +351,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_KEEP_SECS:
-			if (tm_parse_keep("tmcollect", "--keep-seconds", optarg, &keep_s) < 0)
-				return 2;
-			break;
 		case OPT_KEEP_MINS:
-			if (tm_parse_keep("tmcollect", "--keep-minutes", optarg, &keep_m) < 0)
+			if (tm_parse_keep("tmcollect", o == OPT_KEEP_MINS, optarg, &keep_s,
+					  &keep_m))
 				return 2;
 			break;
 		case OPT_HELP: usage(stdout); return 0;

@@ -96,8 +96,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"textfile", required_argument, NULL, 'T'},
 		{"interval", required_argument, NULL, 'I'},
 		{"max-processes", required_argument, NULL, 'M'},
-		{"keep-seconds", required_argument, NULL, 1001},
-		{"keep-minutes", required_argument, NULL, 1002},
+		{"keep-seconds", required_argument, NULL, TM_OPT_KEEP_SECS},
+		{"keep-minutes", required_argument, NULL, TM_OPT_KEEP_MINS},
 		{"rules", required_argument, NULL, 'R'},
 		{"alertmanager", required_argument, NULL, 'A'},
 		{"on-alert", required_argument, NULL, 'E'},
@@ -166,10 +166,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		}
-		case 1001:
-		case 1002:
-			if (tm_parse_keep("tmrun", c == 1001 ? "--keep-seconds" : "--keep-minutes",
-					  optarg, c == 1001 ? &o->keep_s : &o->keep_m) < 0)
+		case TM_OPT_KEEP_SECS:
+		case TM_OPT_KEEP_MINS:
+			if (tm_parse_keep("tmrun", c == TM_OPT_KEEP_MINS, optarg, &o->keep_s,
+					  &o->keep_m))
 				return -1;
 			break;
 		case 'M':

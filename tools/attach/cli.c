@@ -104,8 +104,8 @@ static int parse(int argc, char **argv, struct att_opts *o)
 		{"port-file", required_argument, NULL, 'P'},
 		{"jsonl", required_argument, NULL, 'J'},
 		{"interval", required_argument, NULL, 'I'},
-		{"keep-seconds", required_argument, NULL, 1001},
-		{"keep-minutes", required_argument, NULL, 1002},
+		{"keep-seconds", required_argument, NULL, TM_OPT_KEEP_SECS},
+		{"keep-minutes", required_argument, NULL, TM_OPT_KEEP_MINS},
 		{"rules", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -139,10 +139,10 @@ static int parse(int argc, char **argv, struct att_opts *o)
 			if (parse_secs("--interval", optarg, &o->interval_s) < 0)
 				return -1;
 			break;
-		case 1001:
-		case 1002:
-			if (tm_parse_keep("tmrun", c == 1001 ? "--keep-seconds" : "--keep-minutes",
-					  optarg, c == 1001 ? &o->keep_s : &o->keep_m) < 0)
+		case TM_OPT_KEEP_SECS:
+		case TM_OPT_KEEP_MINS:
+			if (tm_parse_keep("tmrun", c == TM_OPT_KEEP_MINS, optarg, &o->keep_s,
+					  &o->keep_m))
 				return -1;
 			break;
 		case 'h': usage(stdout); exit(0);
