@@ -197,6 +197,28 @@ expect_eq "process series: not running" "$(code "$TM_HTTP_URL/api/v1/series?proc
 expect_eq "process series: bad pid" "$(code "$TM_HTTP_URL/api/v1/series?process=x1")" 400
 expect_eq "process series: with a function" \
 	"$(code "$TM_HTTP_URL/api/v1/series?process=$res&function=fail_if")" 400
+# CPU as rates: the target burns 300 ms more while monitored; its 15 min
+# window's CPU percent times its span, and its series' points, grow by
+# that (its first burn may be partly before the first sample: a
+# difference, not a total)
+wcpu() { # CPU seconds in the 15 min window and in the series, from one reading each
+	curl -s -f "$TM_HTTP_URL/api/v1/processes" -o "$WORK/procs.json"
+	curl -s -f "$TM_HTTP_URL/api/v1/series?process=$res&window=15m" -o "$WORK/pser.json"
+	echo "$(jq --argjson p $res '.[] | select(.pid == $p) | .windows["15m"] | (.cpu_user_percent + .cpu_system_percent) * .span_s / 100' "$WORK/procs.json")" \
+		"$(jq '[.points[] | (.cpu_user_percent // 0) + (.cpu_system_percent // 0)] | add / 100' "$WORK/pser.json")"
+}
+read -r w0 s0 < <(wcpu)
+printf b >&3
+for _ in $(seq 1 500); do grep -q burnt "$WORK/res.out" && break; sleep 0.01; done
+grep -q burnt "$WORK/res.out" || fail "the target did not burn"
+for _ in $(seq 1 200); do
+	read -r w1 s1 < <(wcpu)
+	awk -v a="$w0" -v b="$w1" -v c="$s0" -v d="$s1" 'BEGIN { exit !(b - a >= 0.28 && d - c >= 0.28) }' && break
+	sleep 0.05
+done
+awk -v a="$w0" -v b="$w1" -v c="$s0" -v d="$s1" 'BEGIN { exit !(b - a >= 0.28 && b - a <= 0.4 && d - c >= 0.28 && d - c <= 0.4) }' ||
+	fail "300 ms burnt: the 15m window's CPU went $w0 -> $w1 s, the series' $s0 -> $s1 s"
+echo "ok: 300 ms burnt while monitored: the 15m window's CPU grew $w0 -> $w1 s, the series' $s0 -> $s1 s"
 echo >&3
 wait $res
 

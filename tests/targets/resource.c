@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Known resources: touches MIB MiB of heap, burns CPU_MS of user CPU, makes
  * N monitored calls (and FAILS calls of fail_if(EAGAIN)), prints "ready",
- * then blocks on stdin.
+ * then blocks on stdin: "b" burns CPU_MS more and prints "burnt", anything
+ * else ends it.
  * usage: resource MIB CPU_MS N [FAILS] */
 #include <errno.h>
 #include <stdio.h>
@@ -33,8 +34,19 @@ int main(int argc, char **argv)
 		s += fail_if(EAGAIN);
 	printf("ready %ld %d\n", s, m[12345]);
 	fflush(stdout);
+	/* then, for each "b" read, CPU_MS more of user CPU and "burnt";
+	 * anything else (or the end of the input) ends it */
 	char c;
-	while (read(0, &c, 1) < 0)
-		;
-	return 0;
+	for (;;) {
+		ssize_t r = read(0, &c, 1);
+		if (r < 0)
+			continue;
+		if (r == 0 || c != 'b')
+			return 0;
+		until = clock() + cpu_ms * (CLOCKS_PER_SEC / 1000);
+		while (clock() < until)
+			spin = spin + 1;
+		printf("burnt\n");
+		fflush(stdout);
+	}
 }
