@@ -610,18 +610,23 @@ void tm_win_counts(const struct tm_win *w, const struct tm_wclock *k, enum tm_wi
 	figures(w, which, o, 0);
 }
 
+/* How many of the last sealed units a series gives (at most n, what is
+ * kept, what was sealed and max), and the unit after the last. */
+static size_t series_span(const struct tm_win *w, int minutes, size_t n, size_t max, uint32_t *end)
+{
+	*end = minutes ? w->sealed / 60 : w->sealed;
+	size_t cap = minutes ? tm_win_keep.mins : tm_win_keep.secs;
+	n = n < cap ? n : cap;
+	n = n < *end ? n : *end;
+	return n < max ? n : max;
+}
+
 size_t tm_win_series(const struct tm_win *w, const struct tm_wclock *k, int minutes, size_t n,
 		     struct tm_wbucket *out, size_t max)
 {
 	(void)k;
-	uint32_t end = minutes ? w->sealed / 60 : w->sealed;
-	size_t cap = minutes ? tm_win_keep.mins : tm_win_keep.secs;
-	if (n > cap)
-		n = cap;
-	if (n > end)
-		n = end;
-	if (n > max)
-		n = max;
+	uint32_t end;
+	n = series_span(w, minutes, n, max, &end);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t u = end - (uint32_t)n + (uint32_t)i;
 		const struct tm_wbucket *b = minutes ? min_held(w, u) : sec_held(w, u);
@@ -637,11 +642,8 @@ size_t tm_win_series_errs(const struct tm_win *w, const struct tm_wclock *k, int
 			  struct tm_werrs *out, size_t max)
 {
 	(void)k;
-	uint32_t end = minutes ? w->sealed / 60 : w->sealed;
-	size_t cap = minutes ? tm_win_keep.mins : tm_win_keep.secs;
-	n = n < cap ? n : cap;
-	n = n < end ? n : end;
-	n = n < max ? n : max;
+	uint32_t end;
+	n = series_span(w, minutes, n, max, &end);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t u = end - (uint32_t)n + (uint32_t)i;
 		tm_win_unit_errs(w, minutes, u, minutes ? min_held(w, u) : sec_held(w, u), &out[i]);
