@@ -15,13 +15,22 @@ within() { # what tm own: |tm - own| <= 1% of own
 		if (t <= 1.01 * o && t >= 0.99 * o) { printf "ok: %s: tm %d ns, the program %d ns\n", w, t, o; exit 0 }
 		printf "FAIL: %s: tm %d ns, the program %d ns (more than 1%% apart)\n", w, t, o; exit 1 }' || exit 1
 }
+at_most() { # what tm own: tm <= own + 1%
+	awk -v t="$2" -v o="$3" -v w="$1" 'BEGIN {
+		if (t <= 1.01 * o) { printf "ok: %s: tm %d ns, at most the program'"'"'s %d ns\n", w, t, o; exit 0 }
+		printf "FAIL: %s: tm %d ns, the program %d ns (tm longer by more than 1%%)\n", w, t, o; exit 1 }' || exit 1
+}
 for opt in "" --subtract-overhead; do
 	"$TMRUN" -q $opt -s nanosleep -o "$WORK/s.json" -- "$TARGETS/sleeper" $N $US >"$WORK/out"
 	own() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$WORK/out"; }
 	expect_eq "nanosleep calls ${opt:-(raw)}" "$(calls "$WORK/s.json" nanosleep)" $N
 	within "total ${opt:-(raw)}" "$(field "$WORK/s.json" nanosleep total_ns)" "$(own total_ns)"
 	within "shortest ${opt:-(raw)}" "$(field "$WORK/s.json" nanosleep min_ns)" "$(own min_ns)"
-	within "longest ${opt:-(raw)}" "$(field "$WORK/s.json" nanosleep max_ns)" "$(own max_ns)"
+	# the longest: tm's no longer than the program's (every call's window
+	# is inside the program's); not a lower bound: a preemption between the
+	# program's clock and the call lengthens only the program's figure
+	# (once in CI: 10.147 ms against 10.295 ms)
+	at_most "longest ${opt:-(raw)}" "$(field "$WORK/s.json" nanosleep max_ns)" "$(own max_ns)"
 	floor=$(jqv "$WORK/s.json" .clock.floor_ns)
 	[ "$floor" != null ] && [ "$floor" -gt 0 ] && [ "$floor" -lt 1000 ] ||
 		fail "floor_ns $floor: expected the duration of an empty call, 1..999 ns"
