@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "collector.h"
@@ -224,7 +225,7 @@ static int arg_rec(const struct tm_record *next, uint32_t sym, uint64_t *bytes, 
 	if (!next)
 		return 0;
 	const uint64_t meta = __atomic_load_n(&next->dur_meta, __ATOMIC_RELAXED);
-	if (((meta >> 48) & 0x7f) != TM_ST_ARG ||
+	if (((meta >> 48) & 0x3f) != TM_ST_ARG ||
 	    __atomic_load_n(&next->sym, __ATOMIC_RELAXED) != sym)
 		return 0;
 	int64_t v = __atomic_load_n(&next->value, __ATOMIC_RELAXED);
@@ -246,7 +247,7 @@ static __attribute__((noinline)) unsigned apply_slow(struct tm_coll *c, struct t
 	const uint32_t sym = __atomic_load_n(&rp->sym, __ATOMIC_RELAXED);
 	const uint32_t caller = __atomic_load_n(&rp->caller, __ATOMIC_RELAXED);
 	const uint64_t dur = meta & TM_DUR_MASK;
-	const unsigned status = (unsigned)(meta >> 48) & 0x7f;
+	const unsigned status = (unsigned)(meta >> 48) & 0x3f;
 	const int timed = !((meta >> 48) & TM_ST_UNTIMED);
 	if (__builtin_expect(sym >= p->npsyms, 0)) {
 		tm_proc_sync_syms(c, p, 0);
@@ -347,7 +348,8 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	const uint64_t meta = __atomic_load_n(&rp->dur_meta, __ATOMIC_RELAXED);
 	const uint32_t sym = __atomic_load_n(&rp->sym, __ATOMIC_RELAXED);
 	const uint64_t dur = meta & TM_DUR_MASK;
-	const unsigned st = (unsigned)(meta >> 48); /* status with the untimed bit */
+	const unsigned st = (unsigned)((meta & ~TM_REC_LAP) >>
+				       48); /* status with the untimed bit (and the depth) */
 	if (sym >= p->npsyms || (st != TM_ST_OK && st != TM_ST_NORULE) ||
 	    start + dur - b->lo >= b->n)
 		return 0;
@@ -373,11 +375,33 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 
 /* The SPSC consumer side (producer in shim/hook.c):
  *
- *   head = load_acquire(thr->head)
+ *   head = load_acquire(thr->head)       (may lag: published every 16)
+ *   if head is behind tail: head = tail  (records past it were taken)
  *   if head - tail > cap: corrupt; skip to head - cap
+ *   while ring[head]'s lap bit is head's: head++   (past_head)
  *   for each i in [tail, head): copy ring[i & mask], validate, apply
  *   store_release(thr->tail, head)
  */
+/* The records written past the published head (wire.h, "Publishing"):
+ * the new head. Stops at the first slot without position h's lap bit, a
+ * full ring, and — unless the thread or its process is gone, so that
+ * nothing more will be written — before a record whose symbol may be
+ * followed by a TM_ST_ARG record: the producer publishes those pairs. */
+static uint64_t past_head(struct tm_proc *p, const struct tm_record *ring, struct tm_thread *thr,
+			  uint64_t tail, uint64_t head)
+{
+	const uint64_t cap = p->ring_cap;
+	int final = atomic_load_explicit(&thr->state, RLX) != TM_THR_ACTIVE ||
+		    atomic_load_explicit(&p->h->state, RLX) != TM_PROC_RUNNING;
+	while (head - tail < cap && tm_rec_at(ring, head, cap)) {
+		uint32_t sym = __atomic_load_n(&ring[head & (cap - 1)].sym, __ATOMIC_RELAXED);
+		if (!final && sym < p->npsyms && p->psyms[sym].argrec)
+			break;
+		head++;
+	}
+	return head;
+}
+
 /* Calls of the thread that will never be seen as records (ring overflow,
  * counted untimed calls) since the last look: the call structure cannot
  * place them. Read before the ring's head (see drain_ring). */
@@ -412,12 +436,15 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 	uint64_t head = atomic_load_explicit(&thr->head, ACQ);
 	uint64_t tail = atomic_load_explicit(&thr->tail, RLX);
 	uint64_t mask = p->ring_cap - 1;
-	if (head == tail)
-		return 0;
+	if ((int64_t)(head - tail) < 0 && tail - head < TM_HEAD_EVERY + 2)
+		head = tail; /* the last drain took records past the published head */
 	if (head - tail > p->ring_cap) {
 		p->closs[TM_CLOSS_CORRUPT]++;
 		tail = head - p->ring_cap;
 	}
+	head = past_head(p, ring, thr, tail, head);
+	if (head == tail)
+		return 0;
 	double fill = (double)(head - tail) / (double)p->ring_cap;
 	if (fill > c->fill)
 		c->fill = fill;
@@ -741,6 +768,20 @@ static void free_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 	if (p->counters) {
 		uint64_t off = tm_thr_cnt_off(p->stack_cap, p->max_syms);
 		memset(base + off, 0, 2 * (size_t)p->max_syms * sizeof(struct tm_cnt));
+	}
+	/* the next owner starts at position 0 again: its ring must read as
+	 * zeros, or a record left from here with a position's lap bit would
+	 * be taken as new (wire.h, "Publishing"). What was written lies below
+	 * the tail (the drain just took it); the pages are given back, or,
+	 * where the file system cannot, cleared. */
+	uint64_t wrote = atomic_load_explicit(&thr->tail, RLX);
+	if (wrote > p->ring_cap)
+		wrote = p->ring_cap;
+	if (wrote) {
+		char *ring = base + tm_thr_ring_off(p->stack_cap, p->max_syms);
+		size_t len = (size_t)wrote * sizeof(struct tm_record);
+		if (madvise(ring, tm_align_up(len, 4096), MADV_REMOVE) < 0)
+			memset(ring, 0, len);
 	}
 	atomic_store_explicit(&thr->head, 0, RLX);
 	atomic_store_explicit(&thr->tail, 0, RLX);

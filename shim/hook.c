@@ -59,7 +59,7 @@ _Static_assert(offsetof(struct tm_tls, thr) == TM_TLS_THR &&
 		       offsetof(struct tm_tls, busy) == TM_TLS_BUSY &&
 		       TM_TLS_BUSY == TM_TLS_STATE + 4 &&
 		       offsetof(struct tm_tls, errno_p) == TM_TLS_ERRNO_P &&
-		       TM_T_SLOT == TM_ASM_T_SLOT,
+		       offsetof(struct tm_tls, lap) == TM_TLS_LAP && TM_T_SLOT == TM_ASM_T_SLOT,
 	       "tramp.S: tm_tls layout");
 _Static_assert(sizeof(((struct tm_tls *)0)->head) == 8 &&
 		       sizeof(((struct tm_tls *)0)->limit) == 8 &&
@@ -67,6 +67,9 @@ _Static_assert(sizeof(((struct tm_tls *)0)->head) == 8 &&
 		       sizeof(((struct tm_tls *)0)->tail_cache) == 8 &&
 		       sizeof(((struct tm_tls *)0)->ring_cap) == 8 &&
 		       sizeof(((struct tm_tls *)0)->ring_ready) == 8 &&
+		       sizeof(((struct tm_tls *)0)->lap) == 8 &&
+		       TM_REC_LAP == 1ull << TM_ASM_REC_LAP_BIT &&
+		       TM_HEAD_EVERY == 1u << TM_ASM_HEAD_EVERY_SHIFT &&
 		       sizeof(*((struct tm_tls *)0)->ready) == 1 &&
 		       sizeof(*((struct tm_tls *)0)->acc_used) == 1 &&
 		       sizeof(((struct tm_tls *)0)->depth) == 4 &&
@@ -347,20 +350,46 @@ static __attribute__((noinline)) int tm_ring_room(struct tm_tls *t, uint64_t h)
 	uint64_t lim = t->tail_cache + t->ring_cap;
 	if (t->ring_ready < t->ring_cap && lim > t->ring_ready)
 		lim = t->ring_ready;
+	/* never past the end of h's lap: below the limit, every record
+	 * carries the same lap bit, t->lap (tramp.S reads it) */
+	uint64_t lap_end = (h | t->mask) + 1;
+	if (lim > lap_end)
+		lim = lap_end;
 	t->limit = lim;
+	t->lap = tm_rec_lap(h, t->ring_cap);
 	return h < lim;
+}
+
+/* The head as readers see it: published when it reaches a multiple of
+ * TM_HEAD_EVERY (wire.h, "Publishing"), so a reader polling it sees its
+ * line change once per TM_HEAD_EVERY records. */
+static inline void tm_head_advance(struct tm_tls *t, uint64_t h)
+{
+	t->head = h;
+	if (!(h & (TM_HEAD_EVERY - 1)))
+		atomic_store_explicit(&t->thr->head, h, memory_order_release);
+}
+
+/* A record's dur_meta, with the lap bit of position h: the record's last
+ * store (release), so a reader that finds the lap bit finds the rest. */
+static inline void tm_rec_seal(const struct tm_tls *t, struct tm_record *r, uint64_t h,
+			       uint64_t meta)
+{
+	__atomic_store_n(&r->dur_meta, meta | tm_rec_lap(h, t->ring_cap), __ATOMIC_RELEASE);
 }
 
 /* Writes one record: the SPSC producer side.
  *
  *   h = my head (private copy)
- *   if h >= limit (tail_cache + cap, or the end of the backed part):
- *       tail_cache = load_acquire(thr->tail), recompute limit
+ *   if h >= limit (tail_cache + cap, the end of the backed part, the end
+ *                  of h's lap):
+ *       tail_cache = load_acquire(thr->tail), recompute limit and lap
  *       if still no room: fold into the accumulator, done
- *   ring[h & mask] = record
- *   store_release(thr->head, h + 1)
+ *   ring[h & mask] = record, dur_meta | lap bit last (release)
+ *   if (h + 1) % TM_HEAD_EVERY == 0: store_release(thr->head, h + 1)
  *
  * The collector reads thr->head with acquire, copies ring[tail..head) and
+ * the records past it whose lap bit matches (wire.h, "Publishing"), and
  * publishes its tail with release; it never writes a record.
  */
 static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_ticks start,
@@ -376,13 +405,17 @@ static inline void tm_emit(struct tm_tls *t, uint32_t sym, uint32_t caller, tm_t
 	if (dur > TM_DUR_MASK)
 		dur = TM_DUR_MASK;
 	r->start = start;
-	r->dur_meta = dur | (uint64_t)status << 48 | (uint64_t)(depth > 255 ? 255 : depth) << 56;
 	r->value = value;
 	r->err = err;
 	r->sym = (uint16_t)sym;
 	r->caller = (uint16_t)caller;
-	t->head = h + 1;
-	atomic_store_explicit(&t->thr->head, h + 1, memory_order_release);
+	tm_rec_seal(t, r, h,
+		    dur | (uint64_t)status << 48 | (uint64_t)(depth > 255 ? 255 : depth) << 56);
+	tm_head_advance(t, h + 1);
+	/* published now: a reader stops before a record of a symbol that
+	 * captures past the head, not knowing whether a TM_ST_ARG follows */
+	if (TM_UNLIKELY(tm_rule_captures(&tm_rules[sym])))
+		atomic_store_explicit(&t->thr->head, h + 1, memory_order_release);
 }
 
 /* A call of a rule that reads arguments: the call's record and a
@@ -408,19 +441,19 @@ static __attribute__((noinline)) void tm_emit_arg(struct tm_tls *t, const struct
 	struct tm_record *r = &t->ring[h & t->mask], *a = &t->ring[(h + 1) & t->mask];
 	uint64_t dm = (uint64_t)(depth > 255 ? 255 : depth) << 56;
 	r->start = start;
-	r->dur_meta = (dur > TM_DUR_MASK ? TM_DUR_MASK : dur) | (uint64_t)status << 48 | dm;
 	r->value = value;
 	r->err = err;
 	r->sym = (uint16_t)sym;
 	r->caller = (uint16_t)caller;
+	tm_rec_seal(t, r, h, (dur > TM_DUR_MASK ? TM_DUR_MASK : dur) | (uint64_t)status << 48 | dm);
 	a->start = group;
-	a->dur_meta = (uint64_t)TM_ST_ARG << 48 | dm;
 	a->value = bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes;
 	a->err = 0;
 	a->sym = (uint16_t)sym;
 	a->caller = (uint16_t)caller;
+	tm_rec_seal(t, a, h + 1, (uint64_t)TM_ST_ARG << 48 | dm);
 	t->head = h + 2;
-	atomic_store_explicit(&t->thr->head, h + 2, memory_order_release);
+	atomic_store_explicit(&t->thr->head, h + 2, memory_order_release); /* the pair, now */
 }
 
 /* Frames above the one at `keep` were abandoned (longjmp or an unwinder
@@ -900,13 +933,13 @@ uintptr_t tm_hook_exit(uint64_t rax, uintptr_t rsp)
 		unsigned status = tm_judge(t, r, v, &err);
 		rec->err = err;
 		uint64_t dur = now - start;
-		rec->dur_meta = (dur > TM_DUR_MASK ? TM_DUR_MASK : dur) | (uint64_t)status << 48 |
-				(uint64_t)(below > 255 ? 255 : below) << 56;
+		tm_rec_seal(t, rec, h,
+			    (dur > TM_DUR_MASK ? TM_DUR_MASK : dur) | (uint64_t)status << 48 |
+				    (uint64_t)(below > 255 ? 255 : below) << 56);
 		uintptr_t ret = f->ret;
 		t->depth = below;
 		atomic_store_explicit(t->live_depth, below, memory_order_release);
-		t->head = h + 1;
-		atomic_store_explicit(&t->thr->head, h + 1, memory_order_release);
+		tm_head_advance(t, h + 1);
 		tm_busy(t, 0);
 		return ret;
 	}

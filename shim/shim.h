@@ -220,6 +220,8 @@ struct tm_tls {
 	uint32_t state; /* enum tm_tls_state */
 	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
 	int *errno_p;
+	uint64_t lap; /* tm_rec_lap() of every position in [head, limit): the
+		       * limit never crosses the end of a lap (tm_ring_room) */
 	uint64_t rng; /* sampling gaps: xorshift state */
 	_Atomic uint32_t nsdepth;
 	uint32_t pool; /* 1 + the pool stack this thread owns, 0: none */

@@ -204,6 +204,7 @@ static void tm_attach_slot(struct tm_tls *t, struct tm_thread *thr, uint32_t idx
 	t->tail_cache = 0;
 	t->ring_ready = 0; /* the first record populates the first chunk */
 	t->limit = 0;
+	t->lap = TM_REC_LAP; /* position 0's; set again with every limit */
 	t->nomem = 0;
 }
 

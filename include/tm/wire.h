@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define TM_MAGIC	0x0031474553304d54ULL /* "TM0SEG1\0" little-endian */
-#define TM_WIRE_VERSION 4u
+#define TM_WIRE_VERSION 5u
 
 /* Hard upper bounds the reader enforces whatever the header says. */
 #define TM_MAX_SYMS_LIMIT    4096u
@@ -109,10 +109,13 @@ enum tm_code_domain {
 	TM_CODES_COUNT
 };
 
-/* One completed call: 32 bytes, two per cache line. */
+/* One completed call: 32 bytes, two per cache line. dur_meta is the
+ * record's last store (release): a reader that sees its lap bit right sees
+ * the whole record (below, "Publishing"). */
 struct tm_record {
 	tm_ticks start;	   /* clock ticks at entry */
-	uint64_t dur_meta; /* bits 0-47 duration ticks (saturating), 48-55 status, 56-63 depth */
+	uint64_t dur_meta; /* bits 0-47 duration ticks (saturating), 48-53 and 55 status,
+			    * 54 the lap bit, 56-63 depth */
 	int64_t value;	   /* return value, sign-extended per the rule's type */
 	int32_t err;	   /* error code per the rule (errno, ret or -ret); 0 when ok */
 	uint16_t sym;	   /* symbol id */
@@ -122,9 +125,38 @@ _Static_assert(sizeof(struct tm_record) == 32, "wire ABI: record");
 
 #define TM_DUR_MASK	 ((1ull << 48) - 1)
 #define TM_REC_DUR(r)	 ((r)->dur_meta & TM_DUR_MASK)
-#define TM_REC_STATUS(r) ((unsigned)(((r)->dur_meta >> 48) & 0x7f))
+#define TM_REC_STATUS(r) ((unsigned)(((r)->dur_meta >> 48) & 0x3f))
 #define TM_REC_TIMED(r)	 (!(((r)->dur_meta >> 48) & TM_ST_UNTIMED))
 #define TM_REC_DEPTH(r)	 ((unsigned)((r)->dur_meta >> 56))
+
+/* Publishing. The producer stores its head (the next free position) only
+ * when it becomes a multiple of TM_HEAD_EVERY, and after a call's record
+ * that carries a TM_ST_ARG record: a reader polling the head then sees it
+ * change once per TM_HEAD_EVERY records, not once per call. Records past
+ * the published head are still the reader's to take: the record at ring
+ * position pos (free-running) carries in bit 54 of dur_meta the lap bit
+ * tm_rec_lap(pos, cap), set on even laps (pos / cap even) and clear on odd
+ * ones, so a slot still holding the previous lap's record (or never written:
+ * zero) does not match. The producer writes dur_meta last, so a reader
+ * that loads it (acquire) and finds the lap bit of position pos may read
+ * the rest of the record; it stops at the first position that does not
+ * match, and before a record whose symbol may be followed by a TM_ST_ARG
+ * record (TM_RF_ARGBYTES, TM_RF_GROUP_MASK): such a pair is published by
+ * the head. A slot's ring reads as zeros when it is claimed again (the
+ * collector discards the pages, or clears them, before freeing it). */
+#define TM_HEAD_EVERY 16u
+#define TM_REC_LAP    (1ull << 54)
+static inline uint64_t tm_rec_lap(uint64_t pos, uint64_t cap)
+{
+	return (pos & cap) ? 0 : TM_REC_LAP;
+}
+/* Does the ring slot of position pos hold that position's record? (An
+ * acquire load of its last store: if so, the rest may be read.) */
+static inline int tm_rec_at(const struct tm_record *ring, uint64_t pos, uint64_t cap)
+{
+	uint64_t meta = __atomic_load_n(&ring[pos & (cap - 1)].dur_meta, __ATOMIC_ACQUIRE);
+	return (meta & TM_REC_LAP) == tm_rec_lap(pos, cap);
+}
 
 #define TM_ACC_ERRS    4
 #define TM_ACC_BUCKETS 48 /* log2 buckets of duration ticks */
@@ -192,16 +224,18 @@ struct tm_thread {
 	_Atomic int32_t tid;
 	uint32_t pad0;
 	uint64_t pad1[6];
-	/* producer line: written only by the owning thread */
-	_Alignas(64) _Atomic uint64_t head;
-	_Atomic uint32_t live_depth;
+	/* producer lines, written only by the owning thread: the head alone on
+	 * its line (what a polling reader reads), then what changes on every
+	 * call or on overflow, which only a napping collector reads */
+	_Alignas(64) _Atomic uint64_t head; /* published every TM_HEAD_EVERY records */
+	_Alignas(64) _Atomic uint32_t live_depth;
 	uint32_t pad2;
 	_Atomic uint64_t loss[TM_LOSS_COUNT];
 	_Atomic uint64_t acc_epoch; /* bumped whenever acc[] changes */
 	/* consumer line: written only by the collector */
 	_Alignas(64) _Atomic uint64_t tail;
 };
-_Static_assert(sizeof(struct tm_thread) == 192, "wire ABI: thread");
+_Static_assert(sizeof(struct tm_thread) == 256, "wire ABI: thread");
 
 struct tm_wire_sym {
 	char name[200];	     /* display name, NUL-terminated */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Benchmark only, not a collector: the most demanding consumer a ring can
  * have. Waits for the first segment to appear in DIR, maps it and spins
- * over its thread rings without ever sleeping: reads each head (acquire),
- * reads every new record, publishes the tail (release), again and again,
+ * over its thread rings without ever sleeping: reads each head (acquire;
+ * the shim publishes it every TM_HEAD_EVERY records, and this reader never
+ * looks past it), reads every new record, publishes the tail (release), again and again,
  * until the segment's process has exited. What a live view or endpoint
  * would do if it polled instead of napping; tm's collector naps (loop.c).
  * Prints how many records it read and how many passes found nothing new.
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 		}
 		usleep(1000);
 	}
+	printf("spinreader found a segment\n"); /* a test may wait for this line */
+	fflush(stdout);
 	char *base = (char *)h;
 	uint64_t records = 0, empty = 0, sum = 0;
 	uint32_t mask = h->ring_cap - 1;

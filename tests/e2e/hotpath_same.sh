@@ -79,6 +79,54 @@ has asm_small '^acc hs_norule calls=([0-9]+) ok=0 failed=0 abnormal=0 bytes=0 un
 	"calls without a rule folded, each timed"
 if grep '^acc ' "$WORK/asm_small.dump" | grep -v 'range=ok$'; then fail "an accumulator's min, max and sum are inconsistent"; fi
 
+# the lap bit (wire.h, "Publishing"): no record the runs above left has a
+# lap bit other than its position's, and in a ring of 64 that a reader
+# keeps draining (it takes only what the published head shows, the head
+# then lags by up to 15 records) every slot of the last 64 positions,
+# whichever lap each was written in, carries its position's bit
+for n in asm c mono asm_small c_small; do
+	if grep -q 'lap=wrong' "$WORK/$n.dump"; then fail "$n: a record with another position's lap bit"; fi
+done
+spin_run() { # HOTPATH TRY: the run's "segdump -a" in $WORK/spin_HOTPATH.dump
+	local hp=$1 d="$WORK/spin_$1.$2"
+	mkdir -m 700 "$d"
+	mkfifo "$d/gate"
+	"$TM_BUILD/tests/spinreader" "$d" 60 >"$d/spin" &
+	local sp=$! hs
+	# hotseq's segment exists before main, which waits at the gate until
+	# the reader has found it
+	env TM_RING=64 TM_HOTPATH=$hp TM_DIR="$d" TM_SESSION=hs TM_CONFIG="$CFG" LD_PRELOAD="$SHIM" \
+		"$TARGETS/hotseq" $ROUNDS "$d/gate" >"$d/out" 2>"$d/err" &
+	hs=$!
+	for _ in $(seq 600); do
+		grep -q found "$d/spin" && break
+		kill -0 $sp 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q found "$d/spin" || { kill $hs $sp 2>/dev/null; fail "spin_$hp: the reader found no segment"; }
+	echo go >"$d/gate"
+	wait $hs || fail "spin_$hp: hotseq failed: $(cat "$d/err")"
+	wait $sp || fail "spin_$hp: the reader failed: $(cat "$d/spin")"
+	local segs=("$d"/*.tm)
+	"$TARGETS/segdump" -a "${segs[0]}" >"$WORK/spin_$hp.dump" || fail "spin_$hp: segdump failed"
+}
+for hp in fast c; do
+	# the ring wraps only if the reader ran while hotseq did; a run in
+	# which it never did proves nothing about the lap bit and is repeated
+	for try in 1 2 3; do
+		spin_run $hp $try
+		end=$(awk '$1 == "thread" && $2 == "0" && $3 ~ /^end=/ { sub("end=", "", $3); print $3 }' "$WORK/spin_$hp.dump")
+		[ -n "$end" ] && [ "$end" -gt 64 ] && break
+	done
+	[ -n "$end" ] && [ "$end" -gt 64 ] || fail "spin_$hp: thread 0's ring never wrapped (end=$end)"
+	[ "$(grep -c '^rec ' "$WORK/spin_$hp.dump")" -ge 64 ] || fail "spin_$hp: not a whole lap dumped"
+	if grep -q 'lap=wrong' "$WORK/spin_$hp.dump"; then
+		grep 'lap=wrong' "$WORK/spin_$hp.dump" | head -5 >&2
+		fail "spin_$hp: a slot with another position's lap bit"
+	fi
+	echo "ok: $hp: a drained ring of 64 at position $end: every slot with its position's lap bit"
+done
+
 # a shadow stack the recursion fills: the fast path passes the full stack
 run asm_shallow TM_RING=64 TM_STACK=16
 run c_shallow TM_RING=64 TM_STACK=16 TM_HOTPATH=c

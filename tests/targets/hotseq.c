@@ -10,12 +10,14 @@
  * usage: hotseq [ROUNDS] */
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "hotseq.h"
 
@@ -85,6 +87,13 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 3;
+	if (argc > 2) { /* a gate: wait until the test has a reader on our segment */
+		char go;
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, &go, 1) != 1)
+			return 1;
+		close(fd);
+	}
 	struct sigaction sa = {0};
 	sa.sa_handler = on_usr1;
 	sigemptyset(&sa.sa_mask);

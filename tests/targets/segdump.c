@@ -28,6 +28,8 @@ static const char *name(uint32_t s, char *buf, size_t n)
 	return buf;
 }
 
+static int whole_lap; /* -a: the last ring's worth of records, taken or not */
+
 static void dump_slot(const struct tm_seg_header *h, const char *slot, const char *label)
 {
 	const struct tm_thread *thr = (const struct tm_thread *)slot;
@@ -40,18 +42,26 @@ static void dump_slot(const struct tm_seg_header *h, const char *slot, const cha
 	printf(" epoch=%llu\n", (unsigned long long)atomic_load(&thr->acc_epoch));
 	const struct tm_record *ring =
 		(const struct tm_record *)(slot + tm_thr_ring_off(h->stack_cap, h->max_syms));
+	/* the records past the published head (wire.h, "Publishing") */
+	uint64_t end = head < tail ? tail : head;
+	while (h->ring_cap && end - tail < h->ring_cap && tm_rec_at(ring, end, h->ring_cap))
+		end++;
+	printf("%s end=%llu\n", label, (unsigned long long)end);
+	head = end;
 	uint64_t from = head > h->ring_cap ? head - h->ring_cap : 0;
-	if (from < tail)
+	if (from < tail && !whole_lap)
 		from = tail;
 	char a[16], b[16];
 	for (uint64_t k = from; k < head; k++) {
 		const struct tm_record *r = &ring[k & (h->ring_cap - 1)];
 		unsigned st = (unsigned)(r->dur_meta >> 48) & 0xff;
-		printf("rec %llu %s caller=%s status=%u%s depth=%u value=%lld err=%d",
+		printf("rec %llu %s caller=%s status=%u%s depth=%u value=%lld err=%d%s",
 		       (unsigned long long)k, name(r->sym, a, sizeof(a)),
-		       name(r->caller, b, sizeof(b)), st & 0x7f, st & TM_ST_UNTIMED ? "u" : "",
-		       TM_REC_DEPTH(r), (long long)r->value, r->err);
-		if ((st & 0x7f) == TM_ST_ARG)
+		       name(r->caller, b, sizeof(b)), st & 0x3f, st & TM_ST_UNTIMED ? "u" : "",
+		       TM_REC_DEPTH(r), (long long)r->value, r->err,
+		       (r->dur_meta & TM_REC_LAP) == tm_rec_lap(k, h->ring_cap) ? ""
+										: " lap=wrong");
+		if ((st & 0x3f) == TM_ST_ARG)
 			printf(" start=%llu", (unsigned long long)r->start);
 		else if (!(st & TM_ST_UNTIMED) && !r->start)
 			printf(" start=0");
@@ -99,8 +109,13 @@ static void dump_slot(const struct tm_seg_header *h, const char *slot, const cha
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "-a")) {
+		whole_lap = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: segdump SEGMENT\n");
+		fprintf(stderr, "usage: segdump [-a] SEGMENT\n");
 		return 2;
 	}
 	int fd = open(argv[1], O_RDONLY);

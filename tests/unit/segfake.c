@@ -99,36 +99,53 @@ struct tm_record *segfake_ring(struct segfake *f, uint32_t i)
 				    tm_thr_ring_off(f->h->stack_cap, f->h->max_syms));
 }
 
+/* The producer's head: the segment's, or the private one when quiet. */
+static uint64_t seg_head(struct segfake *f, uint32_t i)
+{
+	SF_CHECK(!f->quiet || i < sizeof(f->heads) / sizeof(f->heads[0]));
+	return f->quiet ? f->heads[i] : segfake_thread(f, i)->head;
+}
+
+static struct tm_record *seg_next(struct segfake *f, uint32_t i)
+{
+	uint64_t h = seg_head(f, i);
+	SF_CHECK(h - segfake_thread(f, i)->tail < f->h->ring_cap); /* ring full */
+	return &segfake_ring(f, i)[h & (f->h->ring_cap - 1)];
+}
+
+/* As the shim: dur_meta with the position's lap bit last, then the head. */
+static void seg_seal(struct segfake *f, uint32_t i, struct tm_record *r, uint64_t meta)
+{
+	uint64_t h = seg_head(f, i);
+	__atomic_store_n(&r->dur_meta, meta | tm_rec_lap(h, f->h->ring_cap), __ATOMIC_RELEASE);
+	if (f->quiet)
+		f->heads[i] = h + 1;
+	if (!f->quiet || !((h + 1) % TM_HEAD_EVERY))
+		atomic_store_explicit(&segfake_thread(f, i)->head, h + 1, memory_order_release);
+}
+
 void segfake_push(struct segfake *f, uint32_t i, uint16_t sym, uint64_t dur, unsigned status,
 		  int64_t value, int32_t err)
 {
-	struct tm_thread *t = segfake_thread(f, i);
-	uint64_t h = t->head;
-	SF_CHECK(h - t->tail < f->h->ring_cap); /* ring full */
-	struct tm_record *r = &segfake_ring(f, i)[h & (f->h->ring_cap - 1)];
-	r->start = f->start_base + h;
-	r->dur_meta = dur | (uint64_t)status << 48;
+	struct tm_record *r = seg_next(f, i);
+	r->start = f->start_base + seg_head(f, i);
 	r->value = value;
 	r->err = err;
 	r->sym = sym;
 	r->caller = TM_NO_SYM;
-	atomic_store_explicit(&t->head, h + 1, memory_order_release);
+	seg_seal(f, i, r, dur | (uint64_t)status << 48);
 }
 
 void segfake_push_call(struct segfake *f, uint32_t i, uint16_t sym, uint16_t caller, unsigned depth,
 		       uint64_t dur, unsigned status)
 {
-	struct tm_thread *t = segfake_thread(f, i);
-	uint64_t h = t->head;
-	SF_CHECK(h - t->tail < f->h->ring_cap); /* ring full */
-	struct tm_record *r = &segfake_ring(f, i)[h & (f->h->ring_cap - 1)];
-	r->start = f->start_base + h;
-	r->dur_meta = dur | (uint64_t)status << 48 | (uint64_t)(depth & 0xff) << 56;
+	struct tm_record *r = seg_next(f, i);
+	r->start = f->start_base + seg_head(f, i);
 	r->value = 0;
 	r->err = 0;
 	r->sym = sym;
 	r->caller = caller;
-	atomic_store_explicit(&t->head, h + 1, memory_order_release);
+	seg_seal(f, i, r, dur | (uint64_t)status << 48 | (uint64_t)(depth & 0xff) << 56);
 }
 
 void segfake_destroy(struct segfake *f)

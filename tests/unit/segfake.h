@@ -14,6 +14,10 @@ struct segfake {
 	struct tm_seg_header *h;
 	uint64_t size;
 	uint64_t start_base; /* records start at start_base + their index (0: the index) */
+	/* 0: every push publishes the head; 1: as the shim does, only when it
+	 * reaches a multiple of TM_HEAD_EVERY (the private heads: heads[]) */
+	int quiet;
+	uint64_t heads[8];
 };
 
 /* A segment for `session` whose pid is this process (so it looks alive). */

@@ -397,3 +397,110 @@ Test(ring, groups_from_their_records)
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }
+
+/* The shim publishes its head every TM_HEAD_EVERY records (wire.h,
+ * "Publishing"): what lies past it is taken by its lap bit, exactly once,
+ * lap after lap, and never a slot still holding the previous lap's record. */
+Test(ring, records_past_the_published_head)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
+	f.quiet = 1;
+	coll_on(&c, &f);
+	uint64_t expect = 0;
+	for (int round = 0; round < 60; round++) {
+		int n = 1 + (round * 23) % 40;
+		for (int k = 0; k < n; k++)
+			segfake_push(&f, 0, 0, 100, TM_ST_OK, 0, 0);
+		expect += (uint64_t)n;
+		tm_coll_drain(&c);
+		cr_assert_eq(sym(&c, "alpha")->calls, expect, "round %d", round);
+		cr_assert_eq(segfake_thread(&f, 0)->tail, f.heads[0]);
+		cr_assert(segfake_thread(&f, 0)->head <= f.heads[0]);
+		cr_assert(f.heads[0] - segfake_thread(&f, 0)->head < TM_HEAD_EVERY);
+	}
+	cr_assert(f.heads[0] > 64 * 10, "wrapped: %llu", (unsigned long long)f.heads[0]);
+	cr_assert_eq(c.procs[0]->closs[TM_CLOSS_CORRUPT], 0);
+	/* a head far behind the tail is no lag: corrupt */
+	atomic_store(&segfake_thread(&f, 0)->head, segfake_thread(&f, 0)->tail - 100);
+	tm_coll_drain(&c);
+	cr_assert_eq(c.procs[0]->closs[TM_CLOSS_CORRUPT], 1);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+/* A call of a symbol whose records may be followed by what it took from
+ * its arguments is taken past the head only once nothing more can follow:
+ * the head published, or the process gone. */
+Test(ring, a_capturing_call_waits_for_its_head)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
+	segfake_wsym(&f, 0)->flags |= TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_ARGBYTES | TM_RF_FLOW_IN;
+	f.quiet = 1;
+	coll_on(&c, &f);
+	segfake_push(&f, 0, 1, 100, TM_ST_OK, 0, 0); /* beta: taken */
+	segfake_push(&f, 0, 0, 100, TM_ST_OK, 5, 0); /* alpha: its bytes may follow */
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "beta")->calls, 1);
+	cr_assert_eq(sym(&c, "alpha")->calls, 0);
+	segfake_push(&f, 0, 0, 0, TM_ST_ARG, 4096, 0);
+	segfake_push(&f, 0, 1, 100, TM_ST_OK, 0, 0);   /* beta, behind the pair */
+	atomic_store(&segfake_thread(&f, 0)->head, 1); /* not past alpha yet */
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "alpha")->calls, 0);
+	cr_assert_eq(sym(&c, "beta")->calls, 1);
+	atomic_store(&segfake_thread(&f, 0)->head, 3); /* the pair, published */
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "alpha")->calls, 1);
+	cr_assert_eq(sym(&c, "beta")->calls, 2); /* the one past it too */
+	cr_assert_eq(sym(&c, "alpha")->bytes, 4096);
+	/* unpublished, then the process exits: nothing more will follow */
+	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -1, 5);
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "alpha")->calls, 1);
+	atomic_store(&f.h->state, TM_PROC_EXITED);
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "alpha")->calls, 2);
+	cr_assert_eq(sym(&c, "alpha")->failed, 1);
+	cr_assert_eq(c.procs[0]->closs[TM_CLOSS_CORRUPT], 0);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+/* A freed slot's ring reads as zeros: the next thread starts at position 0
+ * again, and the last owner's records there carry position 0's lap bit. */
+Test(ring, a_reused_slot_starts_clean)
+{
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
+	f.quiet = 1;
+	coll_on(&c, &f);
+	struct tm_thread *t = segfake_thread(&f, 1);
+	segfake_thread(&f, 0)->tid = getpid();
+	t->tid = getpid();
+	for (int k = 0; k < 40; k++)
+		segfake_push(&f, 1, 0, 5, TM_ST_OK, 0, 0);
+	tm_coll_drain(&c);
+	for (int k = 0; k < 30; k++)
+		segfake_push(&f, 1, 0, 5, TM_ST_OK, 0, 0);
+	t->tid = 0x7ffffff0; /* gone */
+	tm_coll_check(&c);
+	cr_assert_eq(t->state, TM_THR_FREE);
+	cr_assert_eq(sym(&c, "alpha")->calls, 70);
+	for (int k = 0; k < 64; k++)
+		cr_assert_eq(segfake_ring(&f, 1)[k].dur_meta, 0, "slot %d", k);
+	/* the next owner */
+	t->tid = getpid();
+	atomic_store(&t->state, TM_THR_ACTIVE);
+	f.heads[1] = 0;
+	for (int k = 0; k < 3; k++)
+		segfake_push(&f, 1, 0, 5, TM_ST_OK, 0, 0);
+	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "alpha")->calls, 73);
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}

@@ -45,7 +45,23 @@ static void baseline_one(const char *path, pid_t pid)
 	for (uint32_t i = 0; i <= hwm; i++) {
 		char *thr = m + h->threads_off + (uint64_t)(i == hwm ? h->max_threads : i) * tsz;
 		struct tm_thread *t = (void *)thr;
-		atomic_store(&t->tail, atomic_load(&t->head));
+		/* the head as published, and the records past it (wire.h,
+		 * "Publishing"): the process is detached, nothing is being
+		 * written */
+		uint64_t head = atomic_load(&t->head);
+		if (i < hwm && h->ring_cap && !(h->ring_cap & (h->ring_cap - 1)) &&
+		    h->ring_cap <= TM_RING_LIMIT) {
+			const struct tm_record *ring =
+				(const void *)(thr + tm_thr_ring_off(h->stack_cap, h->max_syms));
+			uint64_t tail = atomic_load(&t->tail);
+			if ((int64_t)(head - tail) < 0)
+				head = tail;
+			if (head - tail <= h->ring_cap)
+				while (head - tail < h->ring_cap &&
+				       tm_rec_at(ring, head, h->ring_cap))
+					head++;
+		}
+		atomic_store(&t->tail, head);
 		const uint8_t *used = (const uint8_t *)thr + tm_thr_used_off(h->stack_cap);
 		struct tm_acc *acc = (void *)(thr + tm_thr_acc_off(h->stack_cap, h->max_syms));
 		struct tm_acc *seen = (void *)(thr + tm_thr_seen_off(h->stack_cap, h->max_syms));

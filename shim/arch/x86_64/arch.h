@@ -63,8 +63,9 @@ struct tm_regs {
 #define TM_TLS_STATE	  144 /* then busy: one 8-byte compare tests both */
 #define TM_TLS_BUSY	  148
 #define TM_TLS_ERRNO_P	  152
-#define TM_ASM_T_SLOT	  1 /* TM_T_SLOT */
-#define TM_FRAME_SHIFT	  5 /* sizeof(struct tm_frame) == sizeof(struct tm_live) == 32 */
+#define TM_TLS_LAP	  160 /* the lap bit of the records below limit */
+#define TM_ASM_T_SLOT	  1   /* TM_T_SLOT */
+#define TM_FRAME_SHIFT	  5   /* sizeof(struct tm_frame) == sizeof(struct tm_live) == 32 */
 #define TM_FRAME_START	  0
 #define TM_FRAME_SYM	  8
 #define TM_FRAME_FLAGS	  12
@@ -76,24 +77,27 @@ struct tm_regs {
 /* the timed fast paths (tm_enter_common, tm_exit_tramp): struct tm_state's
  * switch, struct tm_thread's head, struct tm_rule, struct tm_record (err
  * at TM_REC_ERR, then sym and caller: one 8-byte store) */
-#define TM_G_FAST	  8
-#define TM_THR_HEAD	  64
-#define TM_THR_LOSS_OVF	  80  /* loss[TM_LOSS_OVERFLOW] */
-#define TM_THR_ACC_EPOCH  120 /* after loss[TM_LOSS_COUNT] */
-#define TM_THR_TAIL	  128
-#define TM_RULE_SIZE	  200
-#define TM_RULE_HAS	  0
-#define TM_RULE_TYPE	  1
-#define TM_RULE_ERR_SRC	  2
-#define TM_RULE_NIVALS	  68
-#define TM_RULE_LO	  72
-#define TM_RULE_HI	  136
-#define TM_ASM_RET_INT	  0
-#define TM_ASM_RET_UINT	  1
-#define TM_ASM_RET_PTR	  3
-#define TM_ASM_ERR_ERRNO  1
-#define TM_ASM_ERR_RET	  2
-#define TM_ASM_ERR_NEGRET 3
+#define TM_G_FAST		8
+#define TM_ASM_REC_LAP_BIT	54 /* TM_REC_LAP */
+#define TM_ASM_HEAD_EVERY_SHIFT 4  /* TM_HEAD_EVERY */
+#define TM_ASM_HEAD_EVERY	(1 << TM_ASM_HEAD_EVERY_SHIFT)
+#define TM_THR_HEAD		64
+#define TM_THR_LOSS_OVF		136 /* loss[TM_LOSS_OVERFLOW] */
+#define TM_THR_ACC_EPOCH	176 /* after loss[TM_LOSS_COUNT] */
+#define TM_THR_TAIL		192
+#define TM_RULE_SIZE		200
+#define TM_RULE_HAS		0
+#define TM_RULE_TYPE		1
+#define TM_RULE_ERR_SRC		2
+#define TM_RULE_NIVALS		68
+#define TM_RULE_LO		72
+#define TM_RULE_HI		136
+#define TM_ASM_RET_INT		0
+#define TM_ASM_RET_UINT		1
+#define TM_ASM_RET_PTR		3
+#define TM_ASM_ERR_ERRNO	1
+#define TM_ASM_ERR_RET		2
+#define TM_ASM_ERR_NEGRET	3
 /* struct tm_acc: the ring-full fold of a call without a rule */
 #define TM_ACC_SIZE	     320
 #define TM_ACC_CALLS	     0

@@ -363,16 +363,16 @@ ENTRY(tm_exit_tramp)
 .Lexit_norule:
 	btsq $(48 + TM_ASM_ST_NORULE_BIT), %rax
 .Lexit_store:
-	movq %rax, TM_REC_DUR_META(%r9)
 	movq %r10, TM_REC_ERR(%r9)
+	orq %fs:TM_TLS_LAP(%r11), %rax	/* the lap bit: dur_meta is the last store */
+	movq %rax, TM_REC_DUR_META(%r9)
 	decl %ecx
 	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
 	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
 	movl %ecx, (%rdx)		/* live_depth: release */
 	incq %fs:TM_TLS_HEAD(%r11)
-	movq %fs:TM_TLS_HEAD(%r11), %rdx
-	movq %fs:TM_TLS_THR(%r11), %rcx
-	movq %rdx, TM_THR_HEAD(%rcx)	/* thr->head: release (x86 keeps the stores' order) */
+	testb $(TM_ASM_HEAD_EVERY - 1), %fs:TM_TLS_HEAD(%r11)
+	jz .Lexit_publish		/* every TM_HEAD_EVERY records */
 .Lexit_done:				/* rsi = the return address */
 	movl $0, %fs:TM_TLS_BUSY(%r11)
 	popq %rdx
@@ -383,6 +383,12 @@ ENTRY(tm_exit_tramp)
 	.cfi_adjust_cfa_offset 8
 	ret
 	.cfi_adjust_cfa_offset 8	/* what follows: rax, rdx pushed */
+
+.Lexit_publish:
+	movq %fs:TM_TLS_HEAD(%r11), %rdx
+	movq %fs:TM_TLS_THR(%r11), %rcx
+	movq %rdx, TM_THR_HEAD(%rcx)	/* thr->head: release (x86 keeps the stores' order) */
+	jmp .Lexit_done
 
 .Lexit_wide:				/* uint: zero-extended; long, pointer, void: as is */
 	jne .Lexit_value
@@ -430,8 +436,18 @@ ENTRY(tm_exit_tramp)
 	movq %fs:TM_TLS_THR(%r11), %rsi
 	movq TM_THR_TAIL(%rsi), %r8
 	movq %r8, %fs:TM_TLS_TAIL_CACHE(%r11)
-	addq %r8, %rdx
+	addq %r8, %rdx			/* tail + cap, */
+	movq %r9, %r8
+	orq %fs:TM_TLS_MASK(%r11), %r8
+	incq %r8			/* no further than the end of the head's lap */
+	cmpq %r8, %rdx
+	cmova %r8, %rdx
 	movq %rdx, %fs:TM_TLS_LIMIT(%r11)
+	xorl %r8d, %r8d			/* the head's lap bit (tm_rec_lap) */
+	testq %r9, %fs:TM_TLS_RING_CAP(%r11)
+	sete %r8b
+	shlq $TM_ASM_REC_LAP_BIT, %r8
+	movq %r8, %fs:TM_TLS_LAP(%r11)
 	cmpq %rdx, %r9
 	jb .Lexit_room
 	movl TOP(SYM), %edx		/* edx = sym */
