@@ -224,18 +224,23 @@ struct tm_thread {
 	_Atomic int32_t tid;
 	uint32_t pad0;
 	uint64_t pad1[6];
-	/* producer lines, written only by the owning thread: the head alone on
-	 * its line (what a polling reader reads), then what changes on every
-	 * call or on overflow, which only a napping collector reads */
-	_Alignas(64) _Atomic uint64_t head; /* published every TM_HEAD_EVERY records */
-	_Alignas(64) _Atomic uint32_t live_depth;
+	/* Lines are grouped in 128-byte pairs (a CPU may fetch a line's pair
+	 * with it): a reader polling the head, or writing the tail, must not
+	 * pull in a line the thread writes on every call. */
+	/* the head, with the rarely written line above: written by the owning
+	 * thread every TM_HEAD_EVERY records; what a polling reader reads */
+	_Alignas(64) _Atomic uint64_t head;
+	/* consumer pair: written only by the collector */
+	_Alignas(128) _Atomic uint64_t tail;
+	/* written by the owning thread on every call or on overflow; read
+	 * only by a napping collector */
+	_Alignas(128) _Atomic uint32_t live_depth;
 	uint32_t pad2;
 	_Atomic uint64_t loss[TM_LOSS_COUNT];
 	_Atomic uint64_t acc_epoch; /* bumped whenever acc[] changes */
-	/* consumer line: written only by the collector */
-	_Alignas(64) _Atomic uint64_t tail;
+	uint64_t pad3[8];
 };
-_Static_assert(sizeof(struct tm_thread) == 256, "wire ABI: thread");
+_Static_assert(sizeof(struct tm_thread) == 384, "wire ABI: thread");
 
 struct tm_wire_sym {
 	char name[200];	     /* display name, NUL-terminated */

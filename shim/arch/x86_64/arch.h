@@ -82,9 +82,9 @@ struct tm_regs {
 #define TM_ASM_HEAD_EVERY_SHIFT 4  /* TM_HEAD_EVERY */
 #define TM_ASM_HEAD_EVERY	(1 << TM_ASM_HEAD_EVERY_SHIFT)
 #define TM_THR_HEAD		64
-#define TM_THR_LOSS_OVF		136 /* loss[TM_LOSS_OVERFLOW] */
-#define TM_THR_ACC_EPOCH	176 /* after loss[TM_LOSS_COUNT] */
-#define TM_THR_TAIL		192
+#define TM_THR_LOSS_OVF		264 /* loss[TM_LOSS_OVERFLOW] */
+#define TM_THR_ACC_EPOCH	304 /* after loss[TM_LOSS_COUNT] */
+#define TM_THR_TAIL		128
 #define TM_RULE_SIZE		200
 #define TM_RULE_HAS		0
 #define TM_RULE_TYPE		1
