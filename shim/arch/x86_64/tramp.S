@@ -443,13 +443,8 @@ ENTRY(tm_exit_tramp)
 	cmpq %r8, %rdx
 	cmova %r8, %rdx
 	movq %rdx, %fs:TM_TLS_LIMIT(%r11)
-	xorl %r8d, %r8d			/* the head's lap bit (tm_rec_lap) */
-	testq %r9, %fs:TM_TLS_RING_CAP(%r11)
-	sete %r8b
-	shlq $TM_ASM_REC_LAP_BIT, %r8
-	movq %r8, %fs:TM_TLS_LAP(%r11)
 	cmpq %rdx, %r9
-	jb .Lexit_room
+	jb .Lexit_room_lap
 	movl TOP(SYM), %edx		/* edx = sym */
 	imull $TM_RULE_SIZE, %edx, %r8d
 	addq tm_rules(%rip), %r8
@@ -489,6 +484,14 @@ ENTRY(tm_exit_tramp)
 	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
 	movl %ecx, (%rdx)		/* live_depth: release */
 	jmp .Lexit_done
+
+.Lexit_room_lap:			/* room: the head's lap bit (tm_rec_lap) */
+	xorl %r8d, %r8d
+	testq %r9, %fs:TM_TLS_RING_CAP(%r11)
+	sete %r8b
+	shlq $TM_ASM_REC_LAP_BIT, %r8
+	movq %r8, %fs:TM_TLS_LAP(%r11)
+	jmp .Lexit_room
 
 .Lexit_unbusy:
 	movl $0, %fs:TM_TLS_BUSY(%r11)
