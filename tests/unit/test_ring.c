@@ -320,6 +320,15 @@ Test(ring, current_second_records_exact)
 	segfake_destroy(&f);
 }
 
+/* A segment whose "alpha" takes its bytes from an argument. */
+static void capturing_on(struct tm_coll *c, struct segfake *f, int quiet)
+{
+	segfake_create(f, "unit", 64, 2, 8, syms, 2);
+	segfake_wsym(f, 0)->flags |= TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_ARGBYTES | TM_RF_FLOW_IN;
+	f->quiet = quiet;
+	coll_on(c, f);
+}
+
 /* Bytes from arguments: a call's bytes record right after it is taken
  * with it (also across the ring's end); a failed call moves nothing; a
  * bytes record alone, or after another function's call, is corrupt. */
@@ -327,9 +336,7 @@ Test(ring, bytes_records_pair_with_their_call)
 {
 	struct segfake f;
 	struct tm_coll c;
-	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
-	segfake_wsym(&f, 0)->flags |= TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_ARGBYTES | TM_RF_FLOW_IN;
-	coll_on(&c, &f);
+	capturing_on(&c, &f, 0);
 	/* 63 records first: the last pair straddles the end of the ring */
 	for (int k = 0; k < 63; k++)
 		segfake_push(&f, 1, 1, 50, TM_ST_OK, 1, 0);
@@ -437,10 +444,7 @@ Test(ring, a_capturing_call_waits_for_its_head)
 {
 	struct segfake f;
 	struct tm_coll c;
-	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
-	segfake_wsym(&f, 0)->flags |= TM_RF_HAS_RULE | TM_RF_BYTES | TM_RF_ARGBYTES | TM_RF_FLOW_IN;
-	f.quiet = 1;
-	coll_on(&c, &f);
+	capturing_on(&c, &f, 1);
 	segfake_push(&f, 0, 1, 100, TM_ST_OK, 0, 0); /* beta: taken */
 	segfake_push(&f, 0, 0, 100, TM_ST_OK, 5, 0); /* alpha: its bytes may follow */
 	tm_coll_drain(&c);
