@@ -405,6 +405,14 @@ Test(ring, groups_from_their_records)
 	segfake_destroy(&f);
 }
 
+/* A segment whose producer publishes its head as the shim does. */
+static void quiet_on(struct tm_coll *c, struct segfake *f)
+{
+	segfake_create(f, "unit", 64, 2, 8, syms, 2);
+	f->quiet = 1;
+	coll_on(c, f);
+}
+
 /* The shim publishes its head every TM_HEAD_EVERY records (wire.h,
  * "Publishing"): what lies past it is taken by its lap bit, exactly once,
  * lap after lap, and never a slot still holding the previous lap's record. */
@@ -412,9 +420,7 @@ Test(ring, records_past_the_published_head)
 {
 	struct segfake f;
 	struct tm_coll c;
-	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
-	f.quiet = 1;
-	coll_on(&c, &f);
+	quiet_on(&c, &f);
 	uint64_t expect = 0;
 	for (int round = 0; round < 60; round++) {
 		int n = 1 + (round * 23) % 40;
@@ -480,9 +486,7 @@ Test(ring, a_reused_slot_starts_clean)
 {
 	struct segfake f;
 	struct tm_coll c;
-	segfake_create(&f, "unit", 64, 2, 8, syms, 2);
-	f.quiet = 1;
-	coll_on(&c, &f);
+	quiet_on(&c, &f);
 	struct tm_thread *t = segfake_thread(&f, 1);
 	segfake_thread(&f, 0)->tid = getpid();
 	t->tid = getpid();
