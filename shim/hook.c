@@ -366,7 +366,11 @@ static __attribute__((noinline)) int tm_ring_room(struct tm_tls *t, uint64_t h)
 static inline void tm_head_advance(struct tm_tls *t, uint64_t h)
 {
 	t->head = h;
-	if (!(h & (TM_HEAD_EVERY - 1)))
+	/* also after a first-lap chunk's first record, which readers do not
+	 * probe past the head (wire.h); only C writes those (tramp.S leaves a
+	 * ring not yet all backed to tm_ring_room) */
+	if (!(h & (TM_HEAD_EVERY - 1)) ||
+	    TM_UNLIKELY(h - 1 < t->ring_cap && !((h - 1) & (TM_RING_CHUNK - 1))))
 		atomic_store_explicit(&t->thr->head, h, memory_order_release);
 }
 

@@ -284,7 +284,7 @@ int tm_populate(void *addr, uint64_t len) TM_HIDDEN;
  * since boot, which with the pid names a process across pid reuse; 0 if
  * unreadable. */
 uint64_t tm_starttime_of(long pid) TM_HIDDEN;
-#define TM_RING_CHUNK 1024 /* records populated at a time (32 KiB) */
+/* TM_RING_CHUNK (wire.h): records populated at a time */
 /* Maps len bytes read-write: of file fd at off (MAP_SHARED), or private
  * anonymous memory (fd -1, MAP_NORESERVE). Never locked, even under
  * mlockall(MCL_FUTURE): the shim's memory is not the program's to pin, nor

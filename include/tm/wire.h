@@ -143,17 +143,28 @@ _Static_assert(sizeof(struct tm_record) == 32, "wire ABI: record");
  * match, and before a record whose symbol may be followed by a TM_ST_ARG
  * record (TM_RF_ARGBYTES, TM_RF_GROUP_MASK): such a pair is published by
  * the head. A slot's ring reads as zeros when it is claimed again (the
- * collector discards the pages, or clears them, before freeing it). */
+ * collector discards the pages, or clears them, before freeing it).
+ *
+ * A ring is backed by memory lazily, TM_RING_CHUNK records at a time, the
+ * first time its head reaches each chunk; reading a page never backed can
+ * fault (a full /dev/shm). So in the first lap a reader never probes a
+ * chunk's first slot past the head, and the producer publishes its head
+ * right after writing that slot: every slot a reader probes lies in a
+ * chunk it knows is backed (the one holding the record before it). */
 #define TM_HEAD_EVERY 16u
+#define TM_RING_CHUNK 1024u /* records backed at a time (32 KiB) */
 #define TM_REC_LAP    (1ull << 54)
 static inline uint64_t tm_rec_lap(uint64_t pos, uint64_t cap)
 {
 	return (pos & cap) ? 0 : TM_REC_LAP;
 }
-/* Does the ring slot of position pos hold that position's record? (An
- * acquire load of its last store: if so, the rest may be read.) */
+/* Does the ring slot of position pos, past the published head, hold that
+ * position's record? (An acquire load of its last store: if so, the rest
+ * may be read.) 0 without a look for a first-lap chunk's first slot. */
 static inline int tm_rec_at(const struct tm_record *ring, uint64_t pos, uint64_t cap)
 {
+	if (pos < cap && !(pos & (TM_RING_CHUNK - 1)))
+		return 0;
 	uint64_t meta = __atomic_load_n(&ring[pos & (cap - 1)].dur_meta, __ATOMIC_ACQUIRE);
 	return (meta & TM_REC_LAP) == tm_rec_lap(pos, cap);
 }

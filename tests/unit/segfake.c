@@ -120,7 +120,7 @@ static void seg_seal(struct segfake *f, uint32_t i, struct tm_record *r, uint64_
 	__atomic_store_n(&r->dur_meta, meta | tm_rec_lap(h, f->h->ring_cap), __ATOMIC_RELEASE);
 	if (f->quiet)
 		f->heads[i] = h + 1;
-	if (!f->quiet || !((h + 1) % TM_HEAD_EVERY))
+	if (!f->quiet || !((h + 1) % TM_HEAD_EVERY) || (h < f->h->ring_cap && !(h % TM_RING_CHUNK)))
 		atomic_store_explicit(&segfake_thread(f, i)->head, h + 1, memory_order_release);
 }
 
