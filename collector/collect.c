@@ -545,6 +545,7 @@ static int superseded(const struct tm_coll *c, const struct tm_proc *p)
  * never returns: a failed one puts the state back to running first). */
 static void finalize(struct tm_coll *c, struct tm_proc *p, enum tm_pstatus st, int code)
 {
+	p->gone = 1; /* its last drain takes every record there is */
 	tm_proc_drain(c, p);
 	tm_proc_sync_syms(c, p, 1);
 	tm_proc_unfinished(c, p);

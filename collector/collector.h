@@ -187,6 +187,7 @@ struct tm_proc {
 	uint32_t argv_len;
 	enum tm_pstatus status;
 	int exit_code;	      /* for TM_PS_EXITED: wait status as given to exit() */
+	int gone;	      /* found gone by the collector: nothing more will be written */
 	uint32_t sess;	      /* index in tm_coll.sessions */
 	uint64_t clock_t0;    /* the segment's clock anchor: ticks ... */
 	uint64_t clock_mono0; /* ... at this CLOCK_MONOTONIC ns */

@@ -384,18 +384,19 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
  */
 /* The records written past the published head (wire.h, "Publishing"):
  * the new head. Stops at the first slot without position h's lap bit, a
- * full ring, and — unless the thread or its process is gone, so that
- * nothing more will be written — before a record whose symbol may be
- * followed by a TM_ST_ARG record: the producer publishes those pairs. */
-static uint64_t past_head(struct tm_proc *p, const struct tm_record *ring, struct tm_thread *thr,
-			  uint64_t tail, uint64_t head)
+ * full ring, and — unless nothing more will be written (`final`: the
+ * collector found the process or the slot's thread gone; what the
+ * segment says of itself is not enough, an exiting process still runs
+ * its atexit handlers) — before a record whose symbol may be followed by
+ * a TM_ST_ARG record, or that is not known yet: the producer publishes
+ * those pairs. */
+static uint64_t past_head(struct tm_proc *p, const struct tm_record *ring, uint64_t tail,
+			  uint64_t head, int final)
 {
 	const uint64_t cap = p->ring_cap;
-	int final = atomic_load_explicit(&thr->state, RLX) != TM_THR_ACTIVE ||
-		    atomic_load_explicit(&p->h->state, RLX) != TM_PROC_RUNNING;
 	while (head - tail < cap && tm_rec_at(ring, head, cap)) {
 		uint32_t sym = __atomic_load_n(&ring[head & (cap - 1)].sym, __ATOMIC_RELAXED);
-		if (!final && sym < p->npsyms && p->psyms[sym].argrec)
+		if (!final && (sym >= p->npsyms || p->psyms[sym].argrec))
 			break;
 		head++;
 	}
@@ -429,7 +430,7 @@ static int calls_unseen(struct tm_proc *p, struct tm_thread *thr, struct tm_cthr
 }
 
 static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
-			   struct tm_thread *thr)
+			   struct tm_thread *thr, int final)
 {
 	const struct tm_record *ring =
 		(const void *)((char *)thr + tm_thr_ring_off(p->stack_cap, p->max_syms));
@@ -442,7 +443,7 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 		p->closs[TM_CLOSS_CORRUPT]++;
 		tail = head - p->ring_cap;
 	}
-	head = past_head(p, ring, thr, tail, head);
+	head = past_head(p, ring, tail, head, final);
 	if (head == tail)
 		return 0;
 	double fill = (double)(head - tail) / (double)p->ring_cap;
@@ -720,10 +721,10 @@ static uint32_t proc_hwm(const struct tm_proc *p)
 	return hwm > p->max_threads ? p->max_threads : hwm;
 }
 
-static uint64_t drain_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
+static uint64_t drain_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i, int final)
 {
 	struct tm_thread *thr = thr_at(p, i);
-	uint64_t n = i < p->max_threads ? drain_ring(c, p, i, thr) : 0;
+	uint64_t n = i < p->max_threads ? drain_ring(c, p, i, thr, final) : 0;
 	drain_acc(c, p, i, thr);
 	drain_cnt(c, p, thr);
 	drain_loss(p, i, thr);
@@ -738,8 +739,8 @@ uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p)
 	tm_proc_sync_syms(c, p, 0);
 	uint64_t n = 0;
 	for (uint32_t i = 0, hwm = proc_hwm(p); i < hwm; i++)
-		n += drain_slot(c, p, i);
-	n += drain_slot(c, p, p->max_threads); /* the shared slot */
+		n += drain_slot(c, p, i, p->gone);
+	n += drain_slot(c, p, p->max_threads, p->gone); /* the shared slot */
 	uint32_t misses = atomic_load_explicit(&p->h->slot_misses, RLX);
 	if (misses != p->slot_misses) { /* threads are waiting for slots */
 		p->slot_misses = misses;
@@ -753,7 +754,7 @@ uint64_t tm_proc_drain(struct tm_coll *c, struct tm_proc *p)
 static void free_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 {
 	struct tm_thread *thr = thr_at(p, i);
-	drain_slot(c, p, i);
+	drain_slot(c, p, i, 1); /* its thread is gone */
 	char *base = (char *)thr;
 	_Atomic uint8_t *used = (void *)(base + tm_thr_used_off(p->stack_cap));
 	struct tm_acc *acc = (void *)(base + tm_thr_acc_off(p->stack_cap, p->max_syms));
@@ -771,17 +772,16 @@ static void free_slot(struct tm_coll *c, struct tm_proc *p, uint32_t i)
 	}
 	/* the next owner starts at position 0 again: its ring must read as
 	 * zeros, or a record left from here with a position's lap bit would
-	 * be taken as new (wire.h, "Publishing"). What was written lies below
-	 * the tail (the drain just took it); the pages are given back, or,
-	 * where the file system cannot, cleared. */
-	uint64_t wrote = atomic_load_explicit(&thr->tail, RLX);
-	if (wrote > p->ring_cap)
-		wrote = p->ring_cap;
-	if (wrote) {
-		char *ring = base + tm_thr_ring_off(p->stack_cap, p->max_syms);
-		size_t len = (size_t)wrote * sizeof(struct tm_record);
-		if (madvise(ring, tm_align_up(len, 4096), MADV_REMOVE) < 0)
-			memset(ring, 0, len);
+	 * be taken as new (wire.h, "Publishing"). The whole ring's pages are
+	 * given back (holes cost nothing); where the file system cannot, what
+	 * lies below the tail is cleared (written, so backed: the final drain
+	 * just took everything there was). */
+	char *ring = base + tm_thr_ring_off(p->stack_cap, p->max_syms);
+	if (madvise(ring, (size_t)p->ring_cap * sizeof(struct tm_record), MADV_REMOVE) < 0) {
+		uint64_t wrote = atomic_load_explicit(&thr->tail, RLX);
+		memset(ring, 0,
+		       (size_t)(wrote < p->ring_cap ? wrote : p->ring_cap) *
+			       sizeof(struct tm_record));
 	}
 	atomic_store_explicit(&thr->head, 0, RLX);
 	atomic_store_explicit(&thr->tail, 0, RLX);

@@ -439,6 +439,10 @@ static __attribute__((noinline)) void tm_emit_arg(struct tm_tls *t, const struct
 		return;
 	}
 	if (h + 1 >= t->limit && !tm_ring_room(t, h + 1)) {
+		/* tm_ring_room set the lap word and limit for h + 1, where the
+		 * head is not: the next record, at h, finds them again itself
+		 * (h may be a lap's last slot, the word the next lap's) */
+		t->limit = h;
 		tm_acc_add(t, sym, dur, status, value, err, bytes);
 		return;
 	}

@@ -445,7 +445,7 @@ Test(ring, records_past_the_published_head)
 
 /* A call of a symbol whose records may be followed by what it took from
  * its arguments is taken past the head only once nothing more can follow:
- * the head published, or the process gone. */
+ * the head published, or the thread or process found gone. */
 Test(ring, a_capturing_call_waits_for_its_head)
 {
 	struct segfake f;
@@ -467,12 +467,19 @@ Test(ring, a_capturing_call_waits_for_its_head)
 	cr_assert_eq(sym(&c, "alpha")->calls, 1);
 	cr_assert_eq(sym(&c, "beta")->calls, 2); /* the one past it too */
 	cr_assert_eq(sym(&c, "alpha")->bytes, 4096);
-	/* unpublished, then the process exits: nothing more will follow */
+	/* unpublished: a segment saying its process exited is not enough
+	 * (atexit handlers still run); the thread found gone is */
 	segfake_push(&f, 0, 0, 100, TM_ST_FAILED, -1, 5);
 	tm_coll_drain(&c);
 	cr_assert_eq(sym(&c, "alpha")->calls, 1);
 	atomic_store(&f.h->state, TM_PROC_EXITED);
 	tm_coll_drain(&c);
+	cr_assert_eq(sym(&c, "alpha")->calls, 1);
+	atomic_store(&f.h->state, TM_PROC_RUNNING);
+	segfake_thread(&f, 1)->tid = getpid();
+	segfake_thread(&f, 0)->tid = 0x7ffffff0; /* no such thread */
+	tm_coll_check(&c);
+	cr_assert_eq(segfake_thread(&f, 0)->state, TM_THR_FREE);
 	cr_assert_eq(sym(&c, "alpha")->calls, 2);
 	cr_assert_eq(sym(&c, "alpha")->failed, 1);
 	cr_assert_eq(c.procs[0]->closs[TM_CLOSS_CORRUPT], 0);
