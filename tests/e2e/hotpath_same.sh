@@ -102,6 +102,18 @@ grep -Eq '^thread [0-9]+ end=1030$' "$WORK/chunk.dump" ||
 	fail "chunk: the worker's 1030 records not all found: $(grep '^thread' "$WORK/chunk.dump")"
 echo "ok: past the first chunk: the head published after position 1024, all 1030 records found"
 
+# a capturing call's pair folded at a lap's last slot (one slot free):
+# the fast-path record that then takes that slot carries its own lap's
+# bit, not the next lap's (tests/targets/lapfold.c)
+mkdir -m 700 "$WORK/lapfold"
+env TM_RING=64 TM_DIR="$WORK/lapfold" TM_SESSION=lf TM_CONFIG="$DATA/lapfold.json" LD_PRELOAD="$SHIM" \
+	"$TARGETS/lapfold" >"$WORK/lapfold/out" 2>"$WORK/lapfold/err" || fail "lapfold failed"
+"$TARGETS/segdump" "$WORK/lapfold"/*.tm >"$WORK/lapfold.dump" || fail "lapfold: segdump failed"
+grep -Eq '^acc sz_put calls=1 ' "$WORK/lapfold.dump" || fail "lapfold: the pair did not fold"
+grep -Eq '^rec 63 work_noop .*value=2 err=0$' "$WORK/lapfold.dump" ||
+	fail "lapfold: position 63: $(grep '^rec 63 ' "$WORK/lapfold.dump")"
+echo "ok: a pair folded at position 63: the record after it carries lap 0's bit"
+
 spin_run() { # HOTPATH TRY: the run's "segdump -a" in $WORK/spin_HOTPATH.dump
 	local hp=$1 d="$WORK/spin_$1.$2"
 	mkdir -m 700 "$d"
