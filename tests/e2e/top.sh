@@ -154,7 +154,7 @@ echo "ok: sorting and filtering change the screen"
 tmx send-keys -t local Home Enter # the first row: clock_nanosleep (sorted by p50)
 wait_screen local '^clock_nanosleep  libc\.so\.6  session top1' 5
 wait_screen local '^latency, last minute: [1-9][0-9]* calls' 10
-wait_screen local '≤[0-9.]+[mu]?s █' 10
+wait_screen local '≤[0-9.]+[num]?s █' 10
 wait_screen local "(^| )$target +[0-9]+ +0 +[0-9.]+[mun]?s +bench_paced" 10
 echo "ok: the detail pane shows the histogram and the process"
 tmx send-keys -t local Escape
@@ -191,7 +191,7 @@ wait_screen remote '^work_noop +[0-9.k]+ ' 30
 wait_screen remote '^clock_nanosleep +[0-9.k]+ ' 30
 tmx send-keys -t remote Enter
 wait_screen remote '^latency, whole run: [1-9][0-9]* calls' 10
-wait_screen remote '≤[0-9.]+[mu]?s █' 10
+wait_screen remote '≤[0-9.]+[num]?s █' 10
 tmx send-keys -t remote Escape q
 expect_eq "tmtop --connect exit status" "$(wait_rc remote 10)" 0
 expect_restored remote
