@@ -348,8 +348,8 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	const uint64_t meta = __atomic_load_n(&rp->dur_meta, __ATOMIC_RELAXED);
 	const uint32_t sym = __atomic_load_n(&rp->sym, __ATOMIC_RELAXED);
 	const uint64_t dur = meta & TM_DUR_MASK;
-	const unsigned st = (unsigned)((meta & ~TM_REC_LAP) >>
-				       48); /* status with the untimed bit (and the depth) */
+	/* the status with the untimed bit (and the depth), not the lap bit */
+	const unsigned st = (unsigned)((meta & ~TM_REC_LAP) >> 48);
 	if (sym >= p->npsyms || (st != TM_ST_OK && st != TM_ST_NORULE) ||
 	    start + dur - b->lo >= b->n)
 		return 0;

@@ -168,6 +168,20 @@ static inline int tm_rec_at(const struct tm_record *ring, uint64_t pos, uint64_t
 	uint64_t meta = __atomic_load_n(&ring[pos & (cap - 1)].dur_meta, __ATOMIC_ACQUIRE);
 	return (meta & TM_REC_LAP) == tm_rec_lap(pos, cap);
 }
+/* Where a ring's records end, for a reader that takes every record there
+ * is (nothing more is being written, or a half-written pair does not
+ * matter to it): the published head, not behind the tail, and the slots
+ * past it that hold their position's record. A head more than a ring
+ * ahead of the tail is returned as it is. */
+static inline uint64_t tm_ring_end(const struct tm_record *ring, uint64_t cap, uint64_t tail,
+				   uint64_t head)
+{
+	if ((int64_t)(head - tail) < 0)
+		head = tail;
+	while (head - tail < cap && tm_rec_at(ring, head, cap))
+		head++;
+	return head;
+}
 
 #define TM_ACC_ERRS    4
 #define TM_ACC_BUCKETS 48 /* log2 buckets of duration ticks */

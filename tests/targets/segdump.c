@@ -43,9 +43,7 @@ static void dump_slot(const struct tm_seg_header *h, const char *slot, const cha
 	const struct tm_record *ring =
 		(const struct tm_record *)(slot + tm_thr_ring_off(h->stack_cap, h->max_syms));
 	/* the records past the published head (wire.h, "Publishing") */
-	uint64_t end = head < tail ? tail : head;
-	while (h->ring_cap && end - tail < h->ring_cap && tm_rec_at(ring, end, h->ring_cap))
-		end++;
+	uint64_t end = tm_ring_end(ring, h->ring_cap, tail, head);
 	printf("%s end=%llu\n", label, (unsigned long long)end);
 	head = end;
 	uint64_t from = head > h->ring_cap ? head - h->ring_cap : 0;

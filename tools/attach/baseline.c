@@ -50,17 +50,10 @@ static void baseline_one(const char *path, pid_t pid)
 		 * written */
 		uint64_t head = atomic_load(&t->head);
 		if (i < hwm && h->ring_cap && !(h->ring_cap & (h->ring_cap - 1)) &&
-		    h->ring_cap <= TM_RING_LIMIT) {
-			const struct tm_record *ring =
-				(const void *)(thr + tm_thr_ring_off(h->stack_cap, h->max_syms));
-			uint64_t tail = atomic_load(&t->tail);
-			if ((int64_t)(head - tail) < 0)
-				head = tail;
-			if (head - tail <= h->ring_cap)
-				while (head - tail < h->ring_cap &&
-				       tm_rec_at(ring, head, h->ring_cap))
-					head++;
-		}
+		    h->ring_cap <= TM_RING_LIMIT)
+			head = tm_ring_end(
+				(const void *)(thr + tm_thr_ring_off(h->stack_cap, h->max_syms)),
+				h->ring_cap, atomic_load(&t->tail), head);
 		atomic_store(&t->tail, head);
 		const uint8_t *used = (const uint8_t *)thr + tm_thr_used_off(h->stack_cap);
 		struct tm_acc *acc = (void *)(thr + tm_thr_acc_off(h->stack_cap, h->max_syms));
