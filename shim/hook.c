@@ -57,7 +57,6 @@ _Static_assert(offsetof(struct tm_tls, thr) == TM_TLS_THR &&
 		       offsetof(struct tm_tls, cap) == TM_TLS_CAP &&
 		       offsetof(struct tm_tls, state) == TM_TLS_STATE &&
 		       offsetof(struct tm_tls, busy) == TM_TLS_BUSY &&
-		       TM_TLS_BUSY == TM_TLS_STATE + 4 &&
 		       offsetof(struct tm_tls, errno_p) == TM_TLS_ERRNO_P &&
 		       offsetof(struct tm_tls, lap) == TM_TLS_LAP && TM_T_SLOT == TM_ASM_T_SLOT,
 	       "tramp.S: tm_tls layout");

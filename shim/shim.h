@@ -215,8 +215,9 @@ struct tm_tls {
 	uint32_t nomem;	     /* shared memory ran out: stop trying */
 	uint32_t exc;	     /* a C++ exception is being unwound on this thread */
 	uint32_t depth, cap;
-	/* state, then busy: tramp.S tests both with one 8-byte compare
-	 * (state == TM_T_SLOT and busy == 0 is the value TM_T_SLOT) */
+	/* tramp.S tests state and busy with two 4-byte loads, never one
+	 * 8-byte load: busy was just written by a 4-byte store, and a wider
+	 * load cannot be forwarded from it */
 	uint32_t state; /* enum tm_tls_state */
 	uint32_t busy;	/* the hook is running on this thread: nested calls pass through */
 	int *errno_p;

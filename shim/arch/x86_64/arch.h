@@ -60,7 +60,7 @@ struct tm_regs {
 #define TM_TLS_RING_READY 120
 #define TM_TLS_DEPTH	  136
 #define TM_TLS_CAP	  140
-#define TM_TLS_STATE	  144 /* then busy: one 8-byte compare tests both */
+#define TM_TLS_STATE	  144
 #define TM_TLS_BUSY	  148
 #define TM_TLS_ERRNO_P	  152
 #define TM_TLS_LAP	  160 /* the lap bit of the records below limit */

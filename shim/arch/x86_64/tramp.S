@@ -66,10 +66,15 @@ ENTRY(tm_enter_common)
 	/* A timed call: tm_hook_enter's common case, step by step (hook.c is
 	 * the reference; tests/e2e/hotpath_same.sh runs both and compares the
 	 * records). The conditions: the fast switch (the TSC, TM_HOTPATH
-	 * not "c"), the thread owning its slot and the hook not busy (one
-	 * 8-byte compare: state, then busy), room on the shadow stack,
-	 * nothing abandoned above this call (busy is raised before these
-	 * two: a signal handler's calls leave the stack as they found it). Then tm_push's steps: busy, the clock,
+	 * not "c"), the thread owning its slot and the hook not busy (two
+	 * 4-byte compares: one 8-byte load over state and busy would follow
+	 * the last exit's 4-byte store of busy, still in the store buffer,
+	 * and a load wider than the store it reads cannot be forwarded from
+	 * it: the load waits for the store to retire, 6-8 ns a call on an
+	 * Intel Xeon), room on the shadow stack, nothing abandoned above
+	 * this call (busy is raised before these two: a signal handler's
+	 * calls leave the stack as they found it). Then tm_push's steps:
+	 * busy, the clock,
 	 * the frame {start, sym, flags 0, ret, sp}, the mirror {start, sym},
 	 * the depth and its release store, busy lowered. tm_push's store of
 	 * tm_exit_tramp into the return slot is left out: .Lcall's call
@@ -80,7 +85,9 @@ ENTRY(tm_enter_common)
 	cmpb $0, tm_g + TM_G_FAST(%rip)
 	je .Ltimed_c
 	movq tm_tls@GOTTPOFF(%rip), %r10
-	cmpq $TM_ASM_T_SLOT, %fs:TM_TLS_STATE(%r10)	/* state == TM_T_SLOT && !busy */
+	cmpl $TM_ASM_T_SLOT, %fs:TM_TLS_STATE(%r10)
+	jne .Ltimed_c
+	cmpl $0, %fs:TM_TLS_BUSY(%r10)	/* two 4-byte loads, not one 8-byte: see above */
 	jne .Ltimed_c
 	movl $1, %fs:TM_TLS_BUSY(%r10)
 	movq %rax, -8(%rsp)
