@@ -70,13 +70,13 @@ ENTRY(tm_enter_common)
 	 * 4-byte compares: one 8-byte load over state and busy would follow
 	 * the last exit's 4-byte store of busy, still in the store buffer,
 	 * and a load wider than the store it reads cannot be forwarded from
-	 * it: the load waits for the store to retire, 6-8 ns a call on an
-	 * Intel Xeon), room on the shadow stack, nothing abandoned above
-	 * this call (busy is raised before these two: a signal handler's
-	 * calls leave the stack as they found it). Then tm_push's steps:
-	 * busy, the clock,
-	 * the frame {start, sym, flags 0, ret, sp}, the mirror {start, sym},
-	 * the depth and its release store, busy lowered. tm_push's store of
+	 * it: the load waits for the store to retire, about 6 ns a call on
+	 * an Intel Xeon 6/167), room on the shadow stack, nothing abandoned
+	 * above this call (busy is raised before these two: a signal
+	 * handler's calls leave the stack as they found it). Then tm_push's
+	 * steps: busy, the clock, the frame {start, sym, flags 0, ret, sp},
+	 * the mirror {start, sym}, the depth and its release store, busy
+	 * lowered. tm_push's store of
 	 * tm_exit_tramp into the return slot is left out: .Lcall's call
 	 * writes it. rax (the varargs count), rdx and rcx are kept in the red
 	 * zone below the return address (no call is made, and a signal frame
