@@ -325,6 +325,7 @@ static __attribute__((noinline)) unsigned apply_slow(struct tm_coll *c, struct t
 		}
 	}
 	tm_model_call_inline(c, p, sym, &k);
+	b->t[sym % TM_TALLY].open = 0; /* its histogram may have moved */
 	if (b->ct)
 		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, timed,
 			     status == TM_ST_FAILED || status == TM_ST_EXCEPTION);
@@ -339,10 +340,45 @@ static __attribute__((noinline)) unsigned apply_slow(struct tm_coll *c, struct t
 	return taken;
 }
 
-/* The fast way (struct tm_tally, model/call.h): 1 if the record was taken, 0 if it is
- * for apply_slow, which reads and checks it again on its own. */
-static inline __attribute__((always_inline)) int
-apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, struct batch *b)
+/* Opens local symbol sym's lane (struct tm_tally, model/call.h) for the
+ * fast way, flushing the entry's other function: NULL if sym's records
+ * take the full way (a probe, a call with bytes records, return classes,
+ * or its second's histogram not there yet). A drain takes at most
+ * ring_cap records: a histogram total with that much room cannot
+ * saturate in it, so the fast way does not check it per record. */
+static __attribute__((noinline)) struct tm_tally *lane_open(struct tm_coll *c, struct tm_proc *p,
+							    struct batch *b, uint32_t sym)
+{
+	const struct tm_psym *ps = &p->psyms[sym];
+	if (ps->internal || ps->argrec)
+		return NULL;
+	const struct tm_sym *s = &c->syms[ps->gsym];
+	const uint32_t u = b->unit - 1;
+	const struct tm_wslot *f = &s->win.fsec[u % TM_WIN_FSECS];
+	if (s->no_fast || f->unit != u + 1 || !f->h.c || f->h.count >= UINT32_MAX - 1 - p->ring_cap)
+		return NULL;
+	struct tm_tally *t = &b->t[sym % TM_TALLY];
+	if (t->tag != sym + 1) {
+		if (t->tag)
+			tm_model_tally_flush(c, p, u, t);
+		*t = (struct tm_tally){.tag = sym + 1, .min = UINT64_MAX};
+	}
+	t->open = 1;
+	t->hc = f->h.c;
+	t->hlo = (unsigned)f->h.lo * TM_WH_SUB;
+	t->hn = (unsigned)f->h.n * TM_WH_SUB;
+	t->gsym = ps->gsym;
+	t->sizes = (s->flags & TM_RF_BYTES) != 0;
+	t->slow_cut = s->slow_cut;
+	return t;
+}
+
+/* The fast way: 1 if the record was taken, 0 if it is for apply_slow,
+ * which reads and checks it again on its own (nothing is changed before
+ * the last check). */
+static inline __attribute__((always_inline)) int apply_fast(struct tm_coll *c, struct tm_proc *p,
+							    const struct tm_record *rp,
+							    struct batch *b, const int mono)
 {
 	const uint64_t start = __atomic_load_n(&rp->start, __ATOMIC_RELAXED);
 	const uint64_t meta = __atomic_load_n(&rp->dur_meta, __ATOMIC_RELAXED);
@@ -353,24 +389,41 @@ apply_fast(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp, str
 	if (sym >= p->npsyms || (st != TM_ST_OK && st != TM_ST_NORULE) ||
 	    start + dur - b->lo >= b->n)
 		return 0;
-	const struct tm_psym *ps = &p->psyms[sym];
-	if (ps->internal || ps->argrec)
+	struct tm_tally *t = &b->t[sym % TM_TALLY];
+	if (__builtin_expect(t->tag != sym + 1 || !t->open, 0) && !(t = lane_open(c, p, b, sym)))
 		return 0;
 	uint64_t ns =
-		b->mono ? dur : (uint64_t)(((unsigned __int128)dur * b->mult + (1ull << 31)) >> 32);
+		mono ? dur : (uint64_t)(((unsigned __int128)dur * b->mult + (1ull << 31)) >> 32);
 	const uint64_t net = ns > b->floor ? ns - b->floor : 0;
-	struct tm_sym *s = &c->syms[ps->gsym];
-	if (s->no_fast) /* return classes: the full way reads the value */
-		return 0;
-	uint32_t *hc = tm_win_hslot(&s->win, b->unit - 1, net);
-	if (!hc)
+	const unsigned off = tm_wh_index(net) - t->hlo;
+	if (__builtin_expect(off >= t->hn, 0))
 		return 0;
 	const uint32_t caller = __atomic_load_n(&rp->caller, __ATOMIC_RELAXED);
-	tm_model_tally_call(c, p, b->t, b->unit - 1, sym, s, hc, net, st == TM_ST_OK, &rp->value,
-			    caller);
+	tm_model_tally_call(c, p, t, off, net, st == TM_ST_OK, &rp->value, caller);
 	if (b->ct && !tm_calls_top_inline(c, b->ct, sym, caller, (unsigned)(meta >> 56), net))
 		tm_calls_rec(c, p, b->ct, sym, caller, (unsigned)(meta >> 56), net, 1, 0);
 	return 1;
+}
+
+/* Records [rp, end), contiguous in the ring, the fast way: where it
+ * stopped (end, or a record for apply_slow). One loop per clock kind, in
+ * a function of its own: the loop keeps its values in registers. */
+static __attribute__((noinline)) const struct tm_record *
+fast_tsc(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp,
+	 const struct tm_record *end, struct batch *b)
+{
+	while (rp != end && apply_fast(c, p, rp, b, 0))
+		rp++;
+	return rp;
+}
+
+static __attribute__((noinline)) const struct tm_record *
+fast_mono(struct tm_coll *c, struct tm_proc *p, const struct tm_record *rp,
+	  const struct tm_record *end, struct batch *b)
+{
+	while (rp != end && apply_fast(c, p, rp, b, 1))
+		rp++;
+	return rp;
 }
 
 /* The SPSC consumer side (producer in shim/hook.c):
@@ -478,13 +531,21 @@ static uint64_t drain_ring(struct tm_coll *c, struct tm_proc *p, uint32_t slot,
 	for (uint64_t i = tail; (int64_t)(head - i) > 0;) {
 		uint64_t end = head - i > part ? i + part : head;
 		if (fast) {
-			for (; (int64_t)(end - i) > 0; i++)
-				if (!apply_fast(c, p, &ring[i & mask], &b))
-					i += apply_slow(c, p, &ring[i & mask],
-							i + 1 != head ? &ring[(i + 1) & mask]
-								      : NULL,
-							&b) -
-					     1;
+			while ((int64_t)(end - i) > 0) {
+				/* up to the ring's end, then from its start */
+				const uint64_t run = end - i < p->ring_cap - (i & mask)
+							     ? end - i
+							     : p->ring_cap - (i & mask);
+				const struct tm_record *rp = &ring[i & mask];
+				const struct tm_record *stop =
+					b.mono ? fast_mono(c, p, rp, rp + run, &b)
+					       : fast_tsc(c, p, rp, rp + run, &b);
+				i += (uint64_t)(stop - rp);
+				if (stop != rp + run)
+					i += apply_slow(
+						c, p, stop,
+						i + 1 != head ? &ring[(i + 1) & mask] : NULL, &b);
+			}
 		} else {
 			for (; (int64_t)(end - i) > 0; i++)
 				i += apply_slow(c, p, &ring[i & mask],

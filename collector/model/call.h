@@ -93,18 +93,29 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 
 /* The drain's fast way, the model's second way in: a timed call that
  * succeeded (or has no rule) and returned in the current second `u`,
- * whose duration's histogram counter `hc` is already there
- * (tm_win_hslot), is added to a small per-drain tally of its function
- * instead of the function's, the process's and the second's totals; the
- * tally goes into all of them once, at the end of the ring (or when its
- * entry is needed for another function): tm_model_tally_flush. Per
- * record that is one cache line and a histogram counter, where each total
- * was a line of its own. What it adds up is what tm_model_call_inline
- * adds for the same call. */
+ * whose duration's histogram counter is already there, is added to a
+ * small per-drain tally of its function instead of the function's, the
+ * process's and the second's totals; the tally goes into all of them
+ * once, at the end of the ring (or when its entry is needed for another
+ * function): tm_model_tally_flush. What it adds up is what
+ * tm_model_call_inline adds for the same call.
+ *
+ * An entry is also its function's lane for the drain: where the second's
+ * histogram counters are and what the call is judged by, looked up once
+ * (drain.c, lane_open) instead of on every record. It holds no pointer
+ * into the collector's tables, which move when symbols are added: only
+ * the counter array, which moves when that function's histogram is
+ * widened, and only by a call taken the full way, which closes the lane
+ * (`open` 0). The histogram's total follows at the flush. */
 #define TM_TALLY 64 /* entries, direct-mapped by local symbol */
 struct tm_tally {
-	uint32_t tag; /* 1 + local symbol; 0: free */
-	uint32_t pad;
+	uint32_t tag;	  /* 1 + local symbol; 0: free */
+	uint32_t open;	  /* the lane below is good (drain.c) */
+	uint32_t *hc;	  /* the second's histogram counters, from index hlo */
+	uint32_t hlo, hn; /* hn counters */
+	uint32_t gsym;	  /* the function, for rules with bytes */
+	uint32_t sizes;	  /* its rule has bytes (TM_RF_BYTES) */
+	uint64_t slow_cut;
 	uint64_t calls, ok, bytes, slow, wsum, min, max;
 	double sum, sumsq;
 };
@@ -112,28 +123,24 @@ struct tm_tally {
 /* stats.c: out of line, as the drain's loop needs it rarely */
 void tm_model_tally_flush(struct tm_coll *c, struct tm_proc *p, uint32_t u, struct tm_tally *t);
 
-/* One call of local symbol lsym (its function s) the fast way: net ns,
- * ok or without a rule, value where its return is (read only for rules
- * with bytes: the record's, in shared memory), caller the record's. */
+/* One call the fast way into its function's open lane t: net ns, index
+ * `off` into the lane's counters (checked), ok or without a rule, value
+ * where its return is (read only for rules with bytes: the record's, in
+ * shared memory), caller the record's. */
 static inline __attribute__((always_inline)) void
-tm_model_tally_call(struct tm_coll *c, struct tm_proc *p, struct tm_tally *tally, uint32_t u,
-		    uint32_t lsym, struct tm_sym *s, uint32_t *hc, uint64_t net, uint64_t ok,
-		    const int64_t *value, uint32_t caller)
+tm_model_tally_call(struct tm_coll *c, struct tm_proc *p, struct tm_tally *t, unsigned off,
+		    uint64_t net, uint64_t ok, const int64_t *value, uint32_t caller)
 {
 	/* the enclosing monitored call's time includes this one's */
-	if (caller != TM_NO_SYM && caller < p->npsyms && !p->psyms[caller].internal)
+	if (__builtin_expect(caller != TM_NO_SYM, 0) && caller < p->npsyms &&
+	    !p->psyms[caller].internal)
 		c->syms[p->psyms[caller].gsym].inner_calls++;
-	struct tm_tally *t = &tally[lsym % TM_TALLY];
-	if (t->tag != lsym + 1) {
-		if (t->tag)
-			tm_model_tally_flush(c, p, u, t);
-		*t = (struct tm_tally){.tag = lsym + 1, .min = UINT64_MAX};
-	}
 	double d = (double)(int64_t)net;
-	(*hc)++;
+	t->hc[off]++;
 	t->calls++;
 	t->ok += ok;
-	if (ok && (s->flags & TM_RF_BYTES)) {
+	if (__builtin_expect(ok && t->sizes, 0)) {
+		struct tm_sym *s = &c->syms[t->gsym];
 		int64_t v = __atomic_load_n(value, __ATOMIC_RELAXED);
 		if (v > 0) {
 			t->bytes += (uint64_t)v;
@@ -142,7 +149,7 @@ tm_model_tally_call(struct tm_coll *c, struct tm_proc *p, struct tm_tally *tally
 				s->size_lost++;
 		}
 	}
-	t->slow += net > s->slow_cut;
+	t->slow += net > t->slow_cut;
 	t->wsum += net;
 	t->sum += d;
 	t->sumsq += d * d;

@@ -194,23 +194,8 @@ static inline int tm_win_call(struct tm_win *w, uint32_t u, int timed, uint64_t 
 }
 int tm_win_count(struct tm_win *w, const struct tm_wclock *k, uint32_t u, uint64_t calls,
 		 uint64_t ok, uint64_t failed, uint64_t bytes, uint64_t slow);
-/* Second u's histogram of durations, when it is open and already covers
- * dur_ns's group with room to count: the counter to bump (its total, and
- * then the bucket's timed and sum through tm_win_timed, follow). NULL
- * otherwise: the caller takes tm_win_call's way. */
-static inline uint32_t *tm_win_hslot(struct tm_win *w, uint32_t u, uint64_t dur_ns)
-{
-	struct tm_wslot *f = &w->fsec[u % TM_WIN_FSECS];
-	struct tm_whist *h = &f->h;
-	unsigned off = tm_wh_index(dur_ns) - (unsigned)h->lo * TM_WH_SUB;
-	if (__builtin_expect(f->unit != u + 1 || !h->c || off >= (unsigned)h->n * TM_WH_SUB ||
-				     h->count >= UINT32_MAX - 1,
-			     0))
-		return NULL;
-	h->count++;
-	return &h->c[off];
-}
-/* Calls of second u whose durations went in through tm_win_hslot: their
+/* Calls of second u whose durations the drain's fast way put in its
+ * histogram's counters itself (drain.c, lane_open): their
  * counts (failed 0) and timed calls' sum, saturating like tm_win_count. */
 int tm_win_timed(struct tm_win *w, uint32_t u, uint64_t calls, uint64_t ok, uint64_t bytes,
 		 uint64_t slow, uint64_t timed, uint64_t sum_ns);

@@ -2,6 +2,7 @@
 /* The SPSC ring and the accumulators, read by the collector from segments
  * laid out as the shim lays them out. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -316,6 +317,51 @@ Test(ring, current_second_records_exact)
 				  "%s q%.2f: %.0f vs %.0f", names[s], qs[q], got, want);
 		}
 	}
+	tm_coll_free(&c);
+	segfake_destroy(&f);
+}
+
+/* The fast way keeps where a function's second histogram is between
+ * records; a call of it taken the full way may move that (a duration
+ * outside the groups it holds widens it). Calls of alpha on both sides
+ * of such a call, in one drain, all land in the second's histogram. */
+Test(ring, fast_way_after_its_histogram_moved)
+{
+	enum { N = 100 };
+	struct segfake f;
+	struct tm_coll c;
+	segfake_create(&f, "unit", 4096, 1, 8, syms, 2);
+	coll_on(&c, &f);
+	tm_model_tick(&c, tm_mono_ns());
+	f.start_base = c.clock.now_ns + 400000000ull;
+	for (int i = 0; i < N; i++)
+		segfake_push(&f, 0, 0, 1100, TM_ST_OK, 0, 0);
+	segfake_push(&f, 0, 0, 50000, TM_ST_FAILED, -1, 2); /* another group */
+	for (int i = 0; i < N; i++)
+		segfake_push(&f, 0, 0, 1900, TM_ST_OK, 0, 0); /* the first one's group */
+	tm_coll_drain(&c);
+	cr_assert_gt(c.drain_fast, N, "both runs took the fast way (%llu)",
+		     (unsigned long long)c.drain_fast);
+	const struct tm_sym *a = sym(&c, "alpha");
+	cr_assert_eq(a->calls, 2 * N + 1);
+	cr_assert_eq(a->failed, 1);
+	cr_assert_eq(a->min_ns, 1100);
+	cr_assert_eq(a->max_ns, 50000);
+	uint32_t u = c.clock.now;
+	tm_model_tick(&c, c.clock.now_ns + 2000000000ull + TM_WIN_GRACE_NS);
+	struct tm_wbucket b;
+	uint64_t first = 0, both = 0, all = 0;
+	cr_assert_eq(tm_win_second(&sym(&c, "alpha")->win, u, 1100, &b, &first), 1);
+	cr_assert_eq(tm_win_second(&sym(&c, "alpha")->win, u, 1900, &b, &both), 1);
+	cr_assert_eq(tm_win_second(&sym(&c, "alpha")->win, u, 50000, &b, &all), 1);
+	cr_assert_eq(b.calls, 2 * N + 1);
+	cr_assert_eq(b.timed, 2 * N + 1);
+	cr_assert_eq(first, N);
+	cr_assert_eq(both, 2 * N, "the later calls are in the histogram (%llu)",
+		     (unsigned long long)both);
+	cr_assert_eq(all, 2 * N + 1);
+	double p95 = (double)tm_wh_value(b.q[1]);
+	cr_expect(p95 >= 1881 && p95 <= 1919, "p95 %.0f", p95);
 	tm_coll_free(&c);
 	segfake_destroy(&f);
 }
