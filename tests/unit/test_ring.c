@@ -243,6 +243,17 @@ Test(ring, untimed_records_and_counters)
 	segfake_destroy(&f);
 }
 
+/* A collector on a segment of the given functions whose calls return
+ * 400 ms or later into the collector's current second (the drain's fast
+ * way takes those). */
+static void now_on(struct tm_coll *c, struct segfake *f, const char *const *names, uint32_t n)
+{
+	segfake_create(f, "unit", 4096, 1, 8, names, n);
+	coll_on(c, f);
+	tm_model_tick(c, tm_mono_ns());
+	f->start_base = c->clock.now_ns + 400000000ull;
+}
+
 /* The drain's fast way (calls that returned in the current second) and
  * its slow way give the same figures: totals, bytes, extremes and the
  * second's bucket and percentiles against exact ones over the same calls. */
@@ -251,11 +262,7 @@ Test(ring, current_second_records_exact)
 	static const char *const names[] = {"alpha", "beta", "gamma"};
 	struct segfake f;
 	struct tm_coll c;
-	segfake_create(&f, "unit", 4096, 1, 8, names, 3);
-	coll_on(&c, &f);
-	tm_model_tick(&c, tm_mono_ns());
-	/* every call returns 400-500 ms into the collector's current second */
-	f.start_base = c.clock.now_ns + 400000000ull;
+	now_on(&c, &f, names, 3);
 	enum { N = 3000 };
 	static uint64_t durs[3][N];
 	uint64_t n[3] = {0}, ok[3] = {0}, failed[3] = {0}, sum[3] = {0}, mn[3], mx[3] = {0};
@@ -330,10 +337,7 @@ Test(ring, fast_way_after_its_histogram_moved)
 	enum { N = 100 };
 	struct segfake f;
 	struct tm_coll c;
-	segfake_create(&f, "unit", 4096, 1, 8, syms, 2);
-	coll_on(&c, &f);
-	tm_model_tick(&c, tm_mono_ns());
-	f.start_base = c.clock.now_ns + 400000000ull;
+	now_on(&c, &f, syms, 2);
 	for (int i = 0; i < N; i++)
 		segfake_push(&f, 0, 0, 1100, TM_ST_OK, 0, 0);
 	segfake_push(&f, 0, 0, 50000, TM_ST_FAILED, -1, 2); /* another group */
