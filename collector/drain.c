@@ -374,8 +374,9 @@ static __attribute__((noinline)) struct tm_tally *lane_open(struct tm_coll *c, s
 }
 
 /* The fast way: 1 if the record was taken, 0 if it is for apply_slow,
- * which reads and checks it again on its own (nothing is changed before
- * the last check). */
+ * which reads and checks it again on its own (nothing of the record is
+ * counted before the last check; opening its lane may flush another
+ * function's tally, which changes no figure). */
 static inline __attribute__((always_inline)) int apply_fast(struct tm_coll *c, struct tm_proc *p,
 							    const struct tm_record *rp,
 							    struct batch *b, const int mono)

@@ -135,10 +135,10 @@ void tm_model_tally_flush(struct tm_coll *c, struct tm_proc *p, uint32_t u, stru
 	tm_win_timed(&s->win, u, t->calls, t->ok, t->bytes, t->slow, t->calls, t->wsum);
 	/* the lane bumped the counters, not their total (drain.c, lane_open:
 	 * it has room for a whole ring) */
-	struct tm_whist *h = &s->win.fsec[u % TM_WIN_FSECS].h;
-	if (s->win.fsec[u % TM_WIN_FSECS].unit == u + 1)
-		h->count = h->count + t->calls > UINT32_MAX ? UINT32_MAX
-							    : (uint32_t)(h->count + t->calls);
+	struct tm_wslot *f = &s->win.fsec[u % TM_WIN_FSECS];
+	if (f->unit == u + 1)
+		f->h.count = f->h.count + t->calls > UINT32_MAX ? UINT32_MAX
+								: (uint32_t)(f->h.count + t->calls);
 	ps->calls += t->calls;
 	ps->ok += t->ok;
 	ps->sum_ns += t->sum;

@@ -2,7 +2,6 @@
 /* The SPSC ring and the accumulators, read by the collector from segments
  * laid out as the shim lays them out. */
 #include <criterion/criterion.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
