@@ -431,7 +431,7 @@ static int tm_reloc_patch(struct tm_state *g, const struct tm_obj *o, const ElfW
 	const struct tm_pattern *p = &g->patterns[pat];
 	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
 		return -1;
-	int sym = tm_sym_get(g, key, pat);
+	int sym = tm_sym_get(g, key, pat, 0);
 	if (sym < 0)
 		return -1;
 	int slot = tm_slot_get(g, (uint32_t)sym, tm_internal_target(name, target));
@@ -461,7 +461,7 @@ void *tm_got_hook_pointer(struct tm_state *g, const char *name, void *target)
 	const struct tm_pattern *p = &g->patterns[pat];
 	if (p->object[0] && fnmatch(p->object, tm_basename(defobj), 0) != 0)
 		return target;
-	int sym = tm_sym_get(g, key, pat);
+	int sym = tm_sym_get(g, key, pat, 0);
 	int slot = sym < 0 ? -1
 			   : tm_slot_get(g, (uint32_t)sym,
 					 tm_internal_target(name, (uintptr_t)target));

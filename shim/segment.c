@@ -117,8 +117,15 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	const struct tm_symdef *sd = &g->syms[id];
 	const struct tm_pattern *p = sd->pattern < g->npatterns ? &g->patterns[sd->pattern] : NULL;
 	const struct tm_rule *r = &tm_rules[id];
-	snprintf(ws->name, sizeof(ws->name), "%s", p && p->display[0] ? p->display : sd->name);
-	snprintf(ws->object, sizeof(ws->object), "%s", sd->object);
+	/* The collector may be reading this entry: its text is made here
+	 * and copied whole, so that rewriting it with the same text changes no
+	 * byte of it at any moment (snprintf into the entry would first make
+	 * it "", and the collector would name the function "?symN" for good) */
+	char name[sizeof(ws->name)] = {0}, object[sizeof(ws->object)] = {0};
+	snprintf(name, sizeof(name), "%s", p && p->display[0] ? p->display : sd->name);
+	snprintf(object, sizeof(object), "%s", sd->object);
+	memcpy(ws->name, name, sizeof(name));
+	memcpy(ws->object, object, sizeof(object));
 	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) |
 		    (r->bytes == TM_BYTES_ARG ? TM_RF_ARGBYTES : 0) |
 		    ((uint32_t)r->group_arg << TM_RF_GROUP_SHIFT) |

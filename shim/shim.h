@@ -345,7 +345,7 @@ void tm_seg_unmap(const struct tm_state *g, void *seg, uint64_t seg_size, void *
 int tm_got_patch_all(struct tm_state *g) TM_HIDDEN;
 
 /* symbols (shim.c) */
-int tm_sym_get(struct tm_state *g, const char *name, int pattern) TM_HIDDEN;
+int tm_sym_get(struct tm_state *g, const char *name, int pattern, uint32_t flags) TM_HIDDEN;
 void tm_sym_found(struct tm_state *g, uint32_t sym, uint32_t flags) TM_HIDDEN;
 int tm_slot_get(struct tm_state *g, uint32_t sym, uintptr_t target) TM_HIDDEN;
 
