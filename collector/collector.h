@@ -264,6 +264,8 @@ int tm_parse_keep(const char *tool, int minutes, const char *s, uint32_t *secs, 
 struct tm_hrules;
 struct tm_health_eng;
 
+#define TM_CPU_BUDGET 0.02 /* of a CPU the collector shares with the program */
+
 struct tm_coll_opts {
 	const char *dir;
 	const char *session;
@@ -317,7 +319,12 @@ struct tm_coll {
 	int inotify_fd; /* watches dir for new segments; -1 if unavailable */
 	int seen_any;	/* ever saw one (ours or another collector's) */
 	double fill;	/* fullest ring at the last drain, as a fraction of its capacity */
-	int subtract;	/* take the shim's floor off every duration */
+	/* sharing a CPU with a monitored program (loop.c) */
+	double cpu_budget;    /* the share of it the collector keeps to; 0: none */
+	int shares_cpu;	      /* at the last look (every second) */
+	int shared_cpu;	      /* ever */
+	uint64_t budget_naps; /* naps the budget made longer */
+	int subtract;	      /* take the shim's floor off every duration */
 	int floor_dirty;
 	uint64_t floor_ns; /* median of the processes' floors (cached) */
 	size_t garbage;	   /* never-published segments of dead creators, removed */

@@ -13,9 +13,20 @@
  * is halved every 2 s): a program that pauses between bursts finds the
  * collector awake when it starts again. (Halving or doubling the nap on fill
  * thresholds instead oscillated: right after a catch-up drain the rings
- * look empty, the nap grows, and the next one overflows.) */
+ * look empty, the nap grows, and the next one overflows.)
+ *
+ * A collector that shares its only CPU with a monitored program takes its
+ * drain out of the program's time. There it keeps to a budget of that CPU
+ * (--cpu-budget, 2% unless told): after a turn that took `busy`, it naps at
+ * least busy x (1 - budget) / budget. The calls that do not fit the ring
+ * meanwhile are folded by the shim (exact counts, totals and errors;
+ * durations at power-of-two resolution). Not with the call structure
+ * (--calls, --folded, --trace, workflows), which needs every record. */
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "collector.h"
 #include "health/health.h"
@@ -23,6 +34,7 @@
 #include "out/calls.h"
 #include "out/trace.h"
 #include "out/sinks.h"
+#include "procfs.h"
 
 static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 {
@@ -31,11 +43,59 @@ static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 		fprintf(stderr, "%s: %s\n", tm_tool, err);
 }
 
-#define PEAK_HALF_NS 2e9
+#define PEAK_HALF_NS	 2e9
+#define SHARE_MAX_NAP_NS 100000000ull
+#define SHARE_PROCS	 64 /* running processes looked at for sharing */
+
+/* This collector shares a CPU with a monitored process that runs: it may
+ * run on one CPU only and so may that process, or its cgroup may use at
+ * most one CPU's time and that process is in the same cgroup. */
+static int shares_cpu(const struct tm_coll *c)
+{
+	cpu_set_t mine;
+	if (sched_getaffinity(0, sizeof(mine), &mine) < 0)
+		return 0;
+	int one = CPU_COUNT(&mine) == 1;
+	char cg[256], pcg[256];
+	double q;
+	int quota = tm_procfs_cgroup(0, cg, sizeof(cg)) == 0 &&
+		    tm_procfs_cpu_quota("/sys/fs/cgroup", cg, &q) == 0 && q <= 1.0;
+	size_t looked = 0;
+	for (size_t i = 0; (one || quota) && i < c->nprocs && looked < SHARE_PROCS; i++) {
+		const struct tm_proc *p = c->procs[i];
+		if (p->gone || p->status != TM_PS_RUNNING || p->pid <= 0)
+			continue;
+		looked++;
+		cpu_set_t its;
+		if (one && sched_getaffinity(p->pid, sizeof(its), &its) == 0) {
+			CPU_AND(&its, &its, &mine);
+			if (CPU_COUNT(&its))
+				return 1;
+		}
+		if (quota && tm_procfs_cgroup(p->pid, pcg, sizeof(pcg)) == 0 &&
+		    strcmp(pcg, cg) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int tm_loop_parse_budget(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || (*end && strcmp(end, "%") != 0) || !(v >= 0 && v <= 100))
+		return -1;
+	*out = v == 0 ? -1 : v / 100;
+	return 0;
+}
 
 int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 {
 	uint64_t next_scan = 0, next_check = 0, next_summary = 0, nap = 1000000, last = 0;
+	uint64_t next_share = 0;
+	size_t share_procs = 0; /* c->nprocs at the last look: a new one is looked at at once */
+	double budget = l->cpu_budget < 0 ? 0 : l->cpu_budget > 0 ? l->cpu_budget : TM_CPU_BUDGET;
+	c->cpu_budget = budget;
 	double peak = 0; /* the fastest fill lately, of a ring per ns */
 	uint64_t every = l->interval_ns ? l->interval_ns : 1000000000ull;
 
@@ -63,6 +123,12 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		if (now >= next_check) {
 			tm_coll_check(c);
 			next_check = now + 100000000ull;
+		}
+		if (now >= next_share || c->nprocs != share_procs) {
+			share_procs = c->nprocs;
+			c->shares_cpu = budget > 0 && !c->calls_on && shares_cpu(c);
+			c->shared_cpu |= c->shares_cpu;
+			next_share = now + 1000000000ull;
 		}
 		tm_health_eval(c, now, 0); /* once per sealed second: cheap otherwise */
 		tm_sinks_turn(&l->sinks, now, 0);
@@ -121,6 +187,16 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		last = now;
 		if (c->pending)
 			nap = 1000000ull; /* a segment is being created: look again soon */
+		if (c->shares_cpu) {
+			/* this turn's work was the program's time: nap long
+			 * enough to keep it to the budget */
+			double least = (double)(tm_mono_ns() - now) * (1 - budget) / budget;
+			if (least > (double)nap) {
+				nap = least > (double)SHARE_MAX_NAP_NS ? SHARE_MAX_NAP_NS
+								       : (uint64_t)least;
+				c->budget_naps++;
+			}
+		}
 		pthread_mutex_unlock(&l->lock);
 		if (tm_coll_wait(c, nap)) /* a signal also ends the wait early */
 			next_scan = 0;

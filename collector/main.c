@@ -59,6 +59,7 @@ enum {
 	OPT_FOLDED_WEIGHT,
 	OPT_TRACE,
 	OPT_TRACE_MAX,
+	OPT_CPU_BUDGET,
 	OPT_HELP
 };
 
@@ -94,6 +95,10 @@ static const struct {
 	{{"trace-max", required_argument, NULL, OPT_TRACE_MAX},
 	 "N",
 	 "events --trace keeps: a uniform sample past it (default 200000)"},
+	{{"cpu-budget", required_argument, NULL, OPT_CPU_BUDGET},
+	 "PCT",
+	 "share of a CPU it shares with the program that the collector takes at most; calls "
+	 "past it are folded: exact counts, coarse durations (default 2, 0: no limit)"},
 	{{"summary-every", no_argument, NULL, OPT_SUMMARY_EVERY},
 	 NULL,
 	 "also write the summary every interval"},
@@ -307,6 +312,13 @@ int main(int argc, char **argv)
 		case OPT_FOLDED: loop.folded = optarg; break;
 		case OPT_CALLS: calls = 1; break;
 		case OPT_TRACE: loop.trace = optarg; break;
+		case OPT_CPU_BUDGET:
+			if (tm_loop_parse_budget(optarg, &loop.cpu_budget) < 0) {
+				fprintf(stderr, "tmcollect: --cpu-budget %s: expected 0..100\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_TRACE_MAX:
 			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
 				fprintf(stderr, "tmcollect: --trace-max %s: expected 1..10000000\n",

@@ -152,3 +152,78 @@ int tm_procfs_exe(int32_t pid, char *out, size_t len)
 	out[n] = '\0';
 	return 0;
 }
+
+/* Reads a small file whole into buf (NUL-terminated): its length, or -errno. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return n;
+}
+
+int tm_procfs_cgroup(int32_t pid, char *out, size_t len)
+{
+	char path[64], buf[1024];
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cgroup");
+	ssize_t n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	/* cgroup v2: the one line "0::/path" (v1 lines have controllers
+	 * between the colons) */
+	for (char *l = buf; *l;) {
+		char *e = strchr(l, '\n');
+		if (e)
+			*e = '\0';
+		if (strncmp(l, "0::/", 4) == 0) {
+			size_t k = strlen(l + 3);
+			if (k >= len || strstr(l + 3, "/.."))
+				return -ENAMETOOLONG;
+			memcpy(out, l + 3, k + 1);
+			return 0;
+		}
+		if (!e)
+			break;
+		l = e + 1;
+	}
+	return -ENOENT;
+}
+
+int tm_procfs_cpu_quota(const char *root, const char *cgroup, double *cpus)
+{
+	char dir[512], buf[128];
+	size_t base = strlen(root), n = strlen(cgroup);
+	if (base + n >= sizeof(dir) || cgroup[0] != '/')
+		return -1;
+	memcpy(dir, root, base);
+	memcpy(dir + base, cgroup, n + 1);
+	double best = 0;
+	for (;;) {
+		/* the tightest limit of the cgroup and its ancestors */
+		char path[sizeof(dir) + 16];
+		snprintf(path, sizeof(path), "%s/cpu.max", dir);
+		unsigned long long q, per;
+		if (read_small(path, buf, sizeof(buf)) > 0 &&
+		    sscanf(buf, "%llu %llu", &q, &per) == 2 && q > 0 && per > 0) {
+			double v = (double)q / (double)per;
+			if (best == 0 || v < best)
+				best = v;
+		}
+		char *sl = strrchr(dir, '/');
+		if (!sl || sl < dir + base)
+			break;
+		*sl = '\0';
+	}
+	if (best <= 0)
+		return -1;
+	*cpus = best;
+	return 0;
+}

@@ -27,5 +27,11 @@ int tm_procfs_exe(int32_t pid, char *out, size_t len);
 int tm_procfs_zombie_status(int32_t pid, uint64_t starttime, int *wstatus);
 /* Thread tid of pid exists. */
 int tm_procfs_alive(int32_t pid, int32_t tid);
+/* The cgroup (v2) of pid, 0: this process, as "/path": 0 or -errno. */
+int tm_procfs_cgroup(int32_t pid, char *out, size_t len);
+/* The CPU time cgroup may use, in CPUs: the tightest cpu.max of it and its
+ * ancestors under root (the cgroup v2 mount, "/sys/fs/cgroup"). 0 and
+ * *cpus, or -1: no limit (or none readable). */
+int tm_procfs_cpu_quota(const char *root, const char *cgroup, double *cpus);
 
 #endif

@@ -60,6 +60,9 @@ static void usage(FILE *f)
 		   "      --folded-weight self|calls  a line's weight: self ns (default), calls\n"
 		   "      --trace FILE     timeline of the calls: Chrome Trace Event JSON\n"
 		   "      --trace-max N    events kept, a uniform sample past it (default 200000)\n"
+		   "      --cpu-budget PCT  sharing the command's CPU, the collector takes\n"
+		   "                       at most PCT%% of it, folding calls past it: exact\n"
+		   "                       counts, coarse durations (default 2, 0: no limit)\n"
 		   "      --session NAME   session name (default: tmrun-PID)\n"
 		   "  -q, --quiet          no table on stderr\n"
 		   "      --subtract-overhead  take the shim's measured floor off every duration\n"
@@ -110,6 +113,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"folded-weight", required_argument, NULL, 'G'},
 		{"trace", required_argument, NULL, 'X'},
 		{"trace-max", required_argument, NULL, 'Y'},
+		{"cpu-budget", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -132,6 +136,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'F': loop.folded = optarg; break;
 		case 'K': o->calls = 1; break;
 		case 'X': loop.trace = optarg; break;
+		case 'B':
+			if (tm_loop_parse_budget(optarg, &loop.cpu_budget) < 0) {
+				fprintf(stderr, "tmrun: --cpu-budget %s: expected 0..100\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'Y':
 			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {
 				fprintf(stderr, "tmrun: --trace-max %s: expected 1..10000000\n",

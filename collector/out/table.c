@@ -291,6 +291,11 @@ static void print_notes(FILE *f, const struct tm_coll *c, unsigned marks)
 		fprintf(f,
 			"note: %llu calls overflowed the ring: counted exactly, durations coarse\n",
 			(unsigned long long)loss[TM_LOSS_OVERFLOW]);
+	if (c->budget_naps)
+		fprintf(f,
+			"note: the collector shared the program's CPU and kept to %.3g%% of it "
+			"(--cpu-budget); calls past it overflowed\n",
+			c->cpu_budget * 100);
 }
 
 void tm_table_print(const struct tm_coll *c, void *file)

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A collector on the CPU of the program it monitors keeps to its budget of
+# that CPU (--cpu-budget, 2% unless told: collector/loop.c): it says it
+# shared the CPU and how many naps the budget made longer, and every call
+# is still counted exactly, as a record or folded. Not when it runs on
+# another CPU, not with --cpu-budget 0, not with the call structure.
+. "$(dirname "$0")/lib.sh"
+command -v taskset >/dev/null || fail "taskset (util-linux) is needed"
+N=2000000
+SYMS=work_noop,fail_if
+
+# the summary's collector_cpu, as "budget shared naps"
+cpu() { jq -r '.collector_cpu | "\(.budget_pct) \(.shared) \(.budget_naps)"' "$1"; }
+
+exact() { # summary: every call counted once, records + overflowed = calls
+	expect_eq "$1: noop calls" "$(calls "$1" noop)" $N
+	expect_eq "$1: fail_if failed" "$(field "$1" fail_if failed)" $((N / 10))
+	for f in noop fail_if; do
+		expect_eq "$1: $f records + overflowed = calls" \
+			"$(jq --arg n $f '[.symbols[] | select(.name == $n) | .records + .overflowed - .calls] | add' "$1")" 0
+	done
+	python3 "$(dirname "$0")/jsonschema_check.py" urn:tm:summary:1 "$1" >/dev/null || fail "$1: summary schema"
+}
+
+# both on CPU 0
+taskset -c 0 "$TMRUN" -q -c "$DATA/shapes.json" -s $SYMS -o "$WORK/shared.json" -- \
+	"$TARGETS/threads" 1 $N >"$WORK/out" 2>"$WORK/err" || fail "tmrun: $(cat "$WORK/err")"
+read -r budget shared naps <<<"$(cpu "$WORK/shared.json")"
+expect_eq "shared: budget_pct" "$budget" 2
+expect_eq "shared: shared" "$shared" true
+[ "$naps" -gt 0 ] || fail "shared: no nap made longer by the budget"
+exact "$WORK/shared.json"
+echo "ok: shared: $naps naps lengthened, $(jqv "$WORK/shared.json" .loss.overflowed) of $((N + N / 10)) calls folded"
+
+# the table says so
+taskset -c 0 "$TMRUN" --cpu-budget 5% -c "$DATA/shapes.json" -s $SYMS -- \
+	"$TARGETS/threads" 1 $N >"$WORK/out" 2>"$WORK/table" || fail "tmrun: $(cat "$WORK/table")"
+grep -q "shared the program's CPU and kept to 5% of it" "$WORK/table" ||
+	fail "table: no line about the budget: $(tail -3 "$WORK/table")"
+
+# --cpu-budget 0: no limit, and nothing said
+taskset -c 0 "$TMRUN" -q --cpu-budget 0 -c "$DATA/shapes.json" -s $SYMS -o "$WORK/none.json" -- \
+	"$TARGETS/threads" 1 $N >"$WORK/out" 2>"$WORK/err" || fail "tmrun: $(cat "$WORK/err")"
+expect_eq "--cpu-budget 0" "$(cpu "$WORK/none.json")" "null false 0"
+exact "$WORK/none.json"
+
+# the call structure needs every record: no budget
+taskset -c 0 "$TMRUN" -q --calls -c "$DATA/shapes.json" -s $SYMS -o "$WORK/calls.json" -- \
+	"$TARGETS/threads" 1 200000 >"$WORK/out" 2>"$WORK/err" || fail "tmrun: $(cat "$WORK/err")"
+expect_eq "--calls" "$(cpu "$WORK/calls.json")" "2 false 0"
+
+# refused: one line, exit 2
+for bad in 101 -1 x 5%%; do
+	set +e
+	"$TMRUN" -q --cpu-budget "$bad" -s $SYMS -- true 2>"$WORK/err"
+	rc=$?
+	set -e
+	[ "$rc" != 0 ] || fail "--cpu-budget $bad accepted"
+	grep -q "cpu-budget" "$WORK/err" || fail "--cpu-budget $bad: $(cat "$WORK/err")"
+done
+set +e
+"$TMCOLLECT" --cpu-budget 200 --table 2>"$WORK/err"
+rc=$?
+set -e
+expect_eq "tmcollect --cpu-budget 200: exit" $rc 2
+
+# the collector on CPU 1, the program on CPU 0: not shared (unless the
+# cgroup itself has at most one CPU's time)
+limited=0
+cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+while [ -n "$cg" ]; do
+	q=$(cat "/sys/fs/cgroup$cg/cpu.max" 2>/dev/null || true)
+	case "$q" in max* | "") ;; *) limited=1 ;; esac
+	[ "$cg" = / ] && break
+	cg=$(dirname "$cg")
+done
+if ! taskset -c 1 true 2>/dev/null || [ $limited = 1 ]; then
+	echo "skipped: not shared (needs a second CPU and no cgroup CPU limit)"
+	exit 0
+fi
+taskset -c 1 "$TMRUN" -q -c "$DATA/shapes.json" -s $SYMS -o "$WORK/apart.json" -- \
+	taskset -c 0 "$TARGETS/threads" 1 $N >"$WORK/out" 2>"$WORK/err" || fail "tmrun: $(cat "$WORK/err")"
+expect_eq "apart" "$(cpu "$WORK/apart.json")" "2 false 0"
+exact "$WORK/apart.json"
+echo "ok"
