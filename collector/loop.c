@@ -17,8 +17,8 @@
  *
  * A collector that shares its only CPU with a monitored program takes its
  * drain out of the program's time. There it keeps to a budget of that CPU
- * (--cpu-budget, 2% unless told): after a turn that took `busy`, it naps at
- * least busy x (1 - budget) / budget. The calls that do not fit the ring
+ * (--cpu-budget, 2% unless told): after a turn that took `busy` of its CPU
+ * time, it naps at least busy x (1 - budget) / budget. The calls that do not fit the ring
  * meanwhile are folded by the shim (exact counts, totals and errors;
  * durations at power-of-two resolution). Not with the call structure
  * (--calls, --folded, --trace, workflows), which needs every record. */
@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collector.h"
 #include "health/health.h"
@@ -48,8 +49,9 @@ static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 #define SHARE_PROCS	 64 /* running processes looked at for sharing */
 
 /* This collector shares a CPU with a monitored process that runs: it may
- * run on one CPU only and so may that process, or its cgroup may use at
- * most one CPU's time and that process is in the same cgroup. */
+ * run on one CPU only and that process (its first thread) only there, or
+ * its cgroup may use at most one CPU's time and that process is in the
+ * same cgroup. */
 static int shares_cpu(const struct tm_coll *c)
 {
 	cpu_set_t mine;
@@ -68,8 +70,9 @@ static int shares_cpu(const struct tm_coll *c)
 		looked++;
 		cpu_set_t its;
 		if (one && sched_getaffinity(p->pid, sizeof(its), &its) == 0) {
-			CPU_AND(&its, &its, &mine);
-			if (CPU_COUNT(&its))
+			cpu_set_t both;
+			CPU_AND(&both, &its, &mine);
+			if (CPU_EQUAL(&both, &its))
 				return 1;
 		}
 		if (quota && tm_procfs_cgroup(p->pid, pcg, sizeof(pcg)) == 0 &&
@@ -79,11 +82,19 @@ static int shares_cpu(const struct tm_coll *c)
 	return 0;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int tm_loop_parse_budget(const char *s, double *out)
 {
 	char *end;
 	double v = strtod(s, &end);
-	if (end == s || (*end && strcmp(end, "%") != 0) || !(v >= 0 && v <= 100))
+	if (end == s || (*end && strcmp(end, "%") != 0) || !(v == 0 || (v >= 0.01 && v <= 100)))
 		return -1;
 	*out = v == 0 ? -1 : v / 100;
 	return 0;
@@ -94,7 +105,10 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	uint64_t next_scan = 0, next_check = 0, next_summary = 0, nap = 1000000, last = 0;
 	uint64_t next_share = 0;
 	size_t share_procs = 0; /* c->nprocs at the last look: a new one is looked at at once */
-	double budget = l->cpu_budget < 0 ? 0 : l->cpu_budget > 0 ? l->cpu_budget : TM_CPU_BUDGET;
+	/* none with the call structure: it needs every record */
+	double budget = l->cpu_budget < 0 || c->calls_on ? 0
+			: l->cpu_budget > 0		 ? l->cpu_budget
+							 : TM_CPU_BUDGET;
 	c->cpu_budget = budget;
 	double peak = 0; /* the fastest fill lately, of a ring per ns */
 	uint64_t every = l->interval_ns ? l->interval_ns : 1000000000ull;
@@ -111,6 +125,8 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 	while (!atomic_load(&l->stop)) {
 		pthread_mutex_lock(&l->lock);
 		uint64_t now = tm_mono_ns();
+		/* the CPU time of this turn, when it is the program's */
+		uint64_t cpu0 = budget > 0 && c->shares_cpu ? thread_cpu_ns() : 0;
 		/* taken before the scan and drain: the summary it asks for has
 		 * every call recorded before the signal */
 		int dump = atomic_exchange(&l->dump, 0);
@@ -126,7 +142,7 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		}
 		if (now >= next_share || c->nprocs != share_procs) {
 			share_procs = c->nprocs;
-			c->shares_cpu = budget > 0 && !c->calls_on && shares_cpu(c);
+			c->shares_cpu = shares_cpu(c);
 			c->shared_cpu |= c->shares_cpu;
 			next_share = now + 1000000000ull;
 		}
@@ -187,10 +203,10 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		last = now;
 		if (c->pending)
 			nap = 1000000ull; /* a segment is being created: look again soon */
-		if (c->shares_cpu) {
+		if (budget > 0 && c->shares_cpu && cpu0) {
 			/* this turn's work was the program's time: nap long
 			 * enough to keep it to the budget */
-			double least = (double)(tm_mono_ns() - now) * (1 - budget) / budget;
+			double least = (double)(thread_cpu_ns() - cpu0) * (1 - budget) / budget;
 			if (least > (double)nap) {
 				nap = least > (double)SHARE_MAX_NAP_NS ? SHARE_MAX_NAP_NS
 								       : (uint64_t)least;

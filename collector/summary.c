@@ -804,7 +804,8 @@ json_t *tm_summary_json_n(const struct tm_coll *c, size_t secs)
 	/* a CPU shared with the program (loop.c): what the collector kept to */
 	json_t *cpu = json_object();
 	json_object_set_new(cpu, "budget_pct",
-			    c->cpu_budget > 0 ? json_real(c->cpu_budget * 100) : json_null());
+			    c->cpu_budget > 0 ? json_real(round(c->cpu_budget * 1e5) / 1e3)
+					      : json_null());
 	json_object_set_new(cpu, "shared", json_boolean(c->shared_cpu));
 	json_object_set_new(cpu, "budget_naps", tm_json_count(c->budget_naps));
 	json_object_set_new(root, "collector_cpu", cpu);

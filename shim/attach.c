@@ -199,16 +199,9 @@ static int tm_att_again(struct tm_state *g)
 		memcpy(g->session, session, sizeof(session));
 		return -1;
 	}
-	if (!g->seg) { /* a fork child of a detached process has none yet */
-		if (tm_seg_create(g) < 0)
-			return -1;
-	} else if (tm_att_rename(g, session) < 0) {
-		tm_log("tm: cannot rename segment %s into session %s; not monitoring", g->seg_path,
-		       g->session);
-		memcpy(g->session, session, sizeof(session));
-		return -1;
-	}
-	/* symbols known from earlier attachments take the rules of now */
+	/* symbols known from earlier attachments take the rules of now,
+	 * before the segment enters the new session: its collector takes
+	 * what an entry says the first time it reads it */
 	for (uint32_t i = 0; i < g->nsyms; i++) {
 		if (g->syms[i].flags & TM_RF_INTERNAL)
 			continue;
@@ -218,6 +211,15 @@ static int tm_att_again(struct tm_state *g)
 		g->syms[i].pattern = (uint32_t)pat;
 		tm_config_rule(g, g->syms[i].name, pat, &tm_rules[i]);
 		tm_seg_publish_sym(g, i);
+	}
+	if (!g->seg) { /* a fork child of a detached process has none yet */
+		if (tm_seg_create(g) < 0)
+			return -1;
+	} else if (tm_att_rename(g, session) < 0) {
+		tm_log("tm: cannot rename segment %s into session %s; not monitoring", g->seg_path,
+		       g->session);
+		memcpy(g->session, session, sizeof(session));
+		return -1;
 	}
 	tm_declare_patterns(g);
 	for (uint32_t i = 0; i < g->nslots; i++) {

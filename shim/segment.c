@@ -95,6 +95,16 @@ static void tm_fill_clock(struct tm_seg_header *h)
 	h->clock_real0 = tm_ts_ns(CLOCK_REALTIME);
 }
 
+/* Puts text (n bytes, NUL-padded) in place of an entry's text: the first
+ * byte last, so that a reader that finds it set finds the rest too ("" until
+ * then: a text filled in later, the defining object, is never read cut
+ * short). */
+static void tm_seg_put_text(char *dst, const char *text, size_t n)
+{
+	memcpy(dst + 1, text + 1, n - 1);
+	__atomic_store_n(dst, text[0], __ATOMIC_RELEASE);
+}
+
 /* Writes symbol `id`'s entry. Everything from the shim's own tables: the
  * segment is written, never read back (another process may have changed
  * any byte of it). */
@@ -118,14 +128,14 @@ void tm_seg_publish_sym(struct tm_state *g, uint32_t id)
 	const struct tm_pattern *p = sd->pattern < g->npatterns ? &g->patterns[sd->pattern] : NULL;
 	const struct tm_rule *r = &tm_rules[id];
 	/* The collector may be reading this entry: its text is made here
-	 * and copied whole, so that rewriting it with the same text changes no
+	 * and put whole, so that rewriting it with the same text changes no
 	 * byte of it at any moment (snprintf into the entry would first make
 	 * it "", and the collector would name the function "?symN" for good) */
 	char name[sizeof(ws->name)] = {0}, object[sizeof(ws->object)] = {0};
 	snprintf(name, sizeof(name), "%s", p && p->display[0] ? p->display : sd->name);
 	snprintf(object, sizeof(object), "%s", sd->object);
-	memcpy(ws->name, name, sizeof(name));
-	memcpy(ws->object, object, sizeof(object));
+	tm_seg_put_text(ws->name, name, sizeof(name));
+	tm_seg_put_text(ws->object, object, sizeof(object));
 	ws->flags = (r->has_rule ? TM_RF_HAS_RULE : 0) | (r->bytes ? TM_RF_BYTES : 0) |
 		    (r->bytes == TM_BYTES_ARG ? TM_RF_ARGBYTES : 0) |
 		    ((uint32_t)r->group_arg << TM_RF_GROUP_SHIFT) |
