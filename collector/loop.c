@@ -18,9 +18,9 @@
  * A collector that shares its only CPU with a monitored program takes its
  * drain out of the program's time. There it keeps to a budget of that CPU
  * (--cpu-budget, 2% unless told): after a turn that took `busy` of its CPU
- * time, it naps at least busy x (1 - budget) / budget. The calls that do not fit the ring
- * meanwhile are folded by the shim (exact counts, totals and errors;
- * durations at power-of-two resolution). Not with the call structure
+ * time, it naps at least busy x (1 - budget) / budget. The calls that do
+ * not fit the ring meanwhile are folded by the shim (exact counts, totals
+ * and errors; durations at power-of-two resolution). Not with the call structure
  * (--calls, --folded, --trace, workflows), which needs every record. */
 #include <math.h>
 #include <sched.h>

@@ -13,6 +13,20 @@
 
 #include "procfs.h"
 
+/* Reads a small file whole into buf (NUL-terminated): its length, or -errno. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return n;
+}
+
 /* Reads /proc/PID[/task/TID]/stat into buf; *fields points at field 3
  * (state), after the command name (which may hold spaces and ')'). */
 static int read_stat(int32_t pid, int32_t tid, char *buf, size_t len, char **fields)
@@ -22,14 +36,9 @@ static int read_stat(int32_t pid, int32_t tid, char *buf, size_t len, char **fie
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
 	else
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
+	ssize_t n = read_small(path, buf, len);
 	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+		return n < 0 ? (int)n : -EIO;
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return -EIO;
@@ -151,20 +160,6 @@ int tm_procfs_exe(int32_t pid, char *out, size_t len)
 		return -ENOENT;
 	out[n] = '\0';
 	return 0;
-}
-
-/* Reads a small file whole into buf (NUL-terminated): its length, or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	return n;
 }
 
 int tm_procfs_cgroup(int32_t pid, char *out, size_t len)
