@@ -200,6 +200,10 @@ struct tm_proc {
 		double user_s, sys_s;
 	} * tcpu; /* monitored threads' CPU at the last sample */
 	uint32_t ntcpu;
+	struct tm_tshare {
+		uint32_t gen, known; /* the slot's claim, and whether act is its */
+		uint64_t act;	     /* records + calls folded at the last look */
+	} * tshare;		     /* [max_threads]: loop.c's look for a shared CPU */
 	int attached;
 	/* per local symbol id: global symbol + per-process count */
 	struct tm_psym *psyms;
@@ -515,6 +519,13 @@ static inline const char *tm_proc_exe(const struct tm_proc *p)
  * shadow stacks, resources from /proc, per-process buckets. */
 void tm_coll_sample(struct tm_coll *c, uint64_t now_mono);
 void tm_proc_free_sample(struct tm_proc *p);
+/* Thread slot i of p's segment, NULL past its slots or detached; the tid
+ * of the monitored thread there as the shim wrote it (> 0), or 0: the
+ * slot is not in use. hwm: the slots ever used. Reads of the segment:
+ * under tm_guard_run. */
+const struct tm_thread *tm_proc_thread(const struct tm_proc *p, uint32_t i);
+int32_t tm_proc_thread_tid(const struct tm_proc *p, uint32_t i);
+uint32_t tm_proc_threads_hwm(const struct tm_proc *p);
 struct tm_pfig {
 	uint32_t span_s;
 	uint64_t calls, failed, cpu_user_us, cpu_sys_us, rss_bytes;

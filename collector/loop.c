@@ -46,13 +46,64 @@ static void write_summary(struct tm_coll *c, const struct tm_loop *l)
 
 #define PEAK_HALF_NS	 2e9
 #define SHARE_MAX_NAP_NS 100000000ull
-#define SHARE_PROCS	 64 /* running processes looked at for sharing */
+#define SHARE_PROCS	 64	     /* running processes looked at for sharing */
+#define SHARE_THREADS	 256	     /* and their busy monitored threads, in all */
+#define SHARE_SOON_NS	 10000000ull /* the next look after a thread first seen */
+
+/* Thread tid may run on mine's CPUs only. */
+static int only_on(pid_t tid, const cpu_set_t *mine)
+{
+	cpu_set_t its, both;
+	if (sched_getaffinity(tid, sizeof(its), &its) < 0)
+		return 0;
+	CPU_AND(&both, &its, mine);
+	return CPU_EQUAL(&both, &its);
+}
+
+struct pin_look {
+	struct tm_proc *p;
+	const cpu_set_t *mine;
+	size_t left; /* threads still to look at, all processes */
+	int found;   /* a busy thread of p may run only on mine's CPUs */
+	int fresh;   /* a thread seen for the first time: look again soon */
+};
+
+/* The threads of a process that made monitored calls since the last look
+ * (records, or calls folded) are the ones whose CPU matters; the one
+ * that only ran the shim's start (its floor probe) and waits does not.
+ * Under tm_guard_run: it reads the segment. The tids are the shim's word:
+ * a wrong one can only mislead this choice. */
+static void pinned_with(void *arg)
+{
+	struct pin_look *a = arg;
+	struct tm_proc *p = a->p;
+	if (!p->tshare && !(p->tshare = calloc(p->max_threads, sizeof(*p->tshare))))
+		return;
+	uint32_t hwm = tm_proc_threads_hwm(p);
+	for (uint32_t i = 0; i < hwm && a->left && !a->found; i++) {
+		int32_t tid = tm_proc_thread_tid(p, i);
+		if (!tid)
+			continue;
+		const struct tm_thread *thr = tm_proc_thread(p, i);
+		uint32_t gen = atomic_load_explicit(&thr->gen, memory_order_relaxed);
+		uint64_t act =
+			atomic_load_explicit(&thr->head, memory_order_relaxed) +
+			atomic_load_explicit(&thr->loss[TM_LOSS_OVERFLOW], memory_order_relaxed);
+		struct tm_tshare *s = &p->tshare[i];
+		int busy = s->known && s->gen == gen && s->act != act;
+		if (!s->known || s->gen != gen)
+			a->fresh = 1;
+		*s = (struct tm_tshare){gen, 1, act};
+		if (busy && (a->left--, only_on(tid, a->mine)))
+			a->found = 1;
+	}
+}
 
 /* This collector shares a CPU with a monitored process that runs: it may
- * run on one CPU only and that process (its first thread) only there, or
- * its cgroup may use at most one CPU's time and that process is in the
- * same cgroup. */
-static int shares_cpu(const struct tm_coll *c)
+ * run on one CPU only and a monitored thread of that process only there,
+ * or an ancestor of its cgroup (or the cgroup) may use at most one CPU's
+ * time and that process is under that ancestor too. */
+static int shares_cpu(const struct tm_coll *c, int *fresh)
 {
 	cpu_set_t mine;
 	if (sched_getaffinity(0, sizeof(mine), &mine) < 0)
@@ -60,23 +111,25 @@ static int shares_cpu(const struct tm_coll *c)
 	int one = CPU_COUNT(&mine) == 1;
 	char cg[256], pcg[256];
 	double q;
+	size_t scope = (size_t)-1;
 	int quota = tm_procfs_cgroup(0, cg, sizeof(cg)) == 0 &&
-		    tm_procfs_cpu_quota("/sys/fs/cgroup", cg, &q) == 0 && q <= 1.0;
+		    tm_procfs_cpu_quota("/sys/fs/cgroup", cg, 1.0, &q, &scope) == 0 &&
+		    scope != (size_t)-1;
 	size_t looked = 0;
+	struct pin_look a = {.mine = &mine, .left = SHARE_THREADS};
 	for (size_t i = 0; (one || quota) && i < c->nprocs && looked < SHARE_PROCS; i++) {
-		const struct tm_proc *p = c->procs[i];
-		if (p->gone || p->status != TM_PS_RUNNING || p->pid <= 0)
+		struct tm_proc *p = c->procs[i];
+		if (p->gone || !p->attached || p->status != TM_PS_RUNNING || p->pid <= 0)
 			continue;
 		looked++;
-		cpu_set_t its;
-		if (one && sched_getaffinity(p->pid, sizeof(its), &its) == 0) {
-			cpu_set_t both;
-			CPU_AND(&both, &its, &mine);
-			if (CPU_EQUAL(&both, &its))
-				return 1;
-		}
+		a.p = p;
+		if (one && tm_guard_run(p->h, p->size, pinned_with, &a) == 0 && a.found)
+			return 1;
+		*fresh |= a.fresh;
+		/* under the limited cgroup: its path, then "/" or the end */
 		if (quota && tm_procfs_cgroup(p->pid, pcg, sizeof(pcg)) == 0 &&
-		    strcmp(pcg, cg) == 0)
+		    (scope <= 1 ||
+		     (strncmp(pcg, cg, scope) == 0 && (pcg[scope] == '/' || !pcg[scope]))))
 			return 1;
 	}
 	return 0;
@@ -90,12 +143,14 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int tm_loop_parse_budget(const char *s, double *out)
+int tm_loop_parse_budget(const char *tool, const char *s, double *out)
 {
 	char *end;
 	double v = strtod(s, &end);
-	if (end == s || (*end && strcmp(end, "%") != 0) || !(v == 0 || (v >= 0.01 && v <= 100)))
+	if (end == s || (*end && strcmp(end, "%") != 0) || !(v == 0 || (v >= 0.01 && v <= 100))) {
+		fprintf(stderr, "%s: --cpu-budget %s: expected 0 or 0.01..100\n", tool, s);
 		return -1;
+	}
 	*out = v == 0 ? -1 : v / 100;
 	return 0;
 }
@@ -142,9 +197,10 @@ int tm_coll_run(struct tm_coll *c, struct tm_loop *l)
 		}
 		if (now >= next_share || c->nprocs != share_procs) {
 			share_procs = c->nprocs;
-			c->shares_cpu = shares_cpu(c);
+			int fresh = 0; /* threads seen first: busy or not, soon known */
+			c->shares_cpu = shares_cpu(c, &fresh);
 			c->shared_cpu |= c->shares_cpu;
-			next_share = now + 1000000000ull;
+			next_share = now + (fresh ? SHARE_SOON_NS : 1000000000ull);
 		}
 		tm_health_eval(c, now, 0); /* once per sealed second: cheap otherwise */
 		tm_sinks_turn(&l->sinks, now, 0);

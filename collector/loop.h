@@ -32,7 +32,8 @@ struct tm_loop {
 };
 
 int tm_coll_run(struct tm_coll *c, struct tm_loop *l);
-/* --cpu-budget PCT: 0..100, "%" allowed; 0: none (*out < 0). 0 or -1. */
-int tm_loop_parse_budget(const char *s, double *out);
+/* --cpu-budget PCT: 0..100, "%" allowed; 0: none (*out < 0). 0, or -1
+ * after one line on stderr, "TOOL: --cpu-budget S: ...". */
+int tm_loop_parse_budget(const char *tool, const char *s, double *out);
 
 #endif

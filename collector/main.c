@@ -313,11 +313,8 @@ int main(int argc, char **argv)
 		case OPT_CALLS: calls = 1; break;
 		case OPT_TRACE: loop.trace = optarg; break;
 		case OPT_CPU_BUDGET:
-			if (tm_loop_parse_budget(optarg, &loop.cpu_budget) < 0) {
-				fprintf(stderr, "tmcollect: --cpu-budget %s: expected 0..100\n",
-					optarg);
+			if (tm_loop_parse_budget("tmcollect", optarg, &loop.cpu_budget) < 0)
 				return 2;
-			}
 			break;
 		case OPT_TRACE_MAX:
 			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {

@@ -192,7 +192,8 @@ int tm_procfs_cgroup(int32_t pid, char *out, size_t len)
 	return -ENOENT;
 }
 
-int tm_procfs_cpu_quota(const char *root, const char *cgroup, double *cpus)
+int tm_procfs_cpu_quota(const char *root, const char *cgroup, double within, double *cpus,
+			size_t *scope)
 {
 	char dir[512], buf[128];
 	size_t base = strlen(root), n = strlen(cgroup);
@@ -201,6 +202,7 @@ int tm_procfs_cpu_quota(const char *root, const char *cgroup, double *cpus)
 	memcpy(dir, root, base);
 	memcpy(dir + base, cgroup, n + 1);
 	double best = 0;
+	size_t outer = (size_t)-1;
 	for (;;) {
 		/* the tightest limit of the cgroup and its ancestors */
 		char path[sizeof(dir) + 16];
@@ -211,6 +213,8 @@ int tm_procfs_cpu_quota(const char *root, const char *cgroup, double *cpus)
 			double v = (double)q / (double)per;
 			if (best == 0 || v < best)
 				best = v;
+			if (v <= within)
+				outer = strlen(dir) - base;
 		}
 		char *sl = strrchr(dir, '/');
 		if (!sl || sl < dir + base)
@@ -220,5 +224,6 @@ int tm_procfs_cpu_quota(const char *root, const char *cgroup, double *cpus)
 	if (best <= 0)
 		return -1;
 	*cpus = best;
+	*scope = outer;
 	return 0;
 }

@@ -31,7 +31,11 @@ int tm_procfs_alive(int32_t pid, int32_t tid);
 int tm_procfs_cgroup(int32_t pid, char *out, size_t len);
 /* The CPU time cgroup may use, in CPUs: the tightest cpu.max of it and its
  * ancestors under root (the cgroup v2 mount, "/sys/fs/cgroup"). 0 and
- * *cpus, or -1: no limit (or none readable). */
-int tm_procfs_cpu_quota(const char *root, const char *cgroup, double *cpus);
+ * *cpus, or -1: no limit (or none readable). *scope: the length of the
+ * prefix of cgroup that names the outermost of them whose own limit is at
+ * most `within` CPUs (every process under it shares that limit), or
+ * (size_t)-1: none is. */
+int tm_procfs_cpu_quota(const char *root, const char *cgroup, double within, double *cpus,
+			size_t *scope);
 
 #endif

@@ -62,22 +62,40 @@ static void proc_buckets(struct tm_coll *c, struct tm_proc *p)
 	}
 }
 
+uint32_t tm_proc_threads_hwm(const struct tm_proc *p)
+{
+	if (!p->h) /* detached */
+		return 0;
+	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, memory_order_acquire);
+	return hwm > p->max_threads ? p->max_threads : hwm;
+}
+
+const struct tm_thread *tm_proc_thread(const struct tm_proc *p, uint32_t i)
+{
+	if (!p->h || i >= p->max_threads)
+		return NULL;
+	return (const void *)((char *)p->h + p->threads_off + (uint64_t)i * p->thread_size);
+}
+
+int32_t tm_proc_thread_tid(const struct tm_proc *p, uint32_t i)
+{
+	const struct tm_thread *thr = tm_proc_thread(p, i);
+	if (!thr || atomic_load_explicit(&thr->state, memory_order_acquire) != TM_THR_ACTIVE)
+		return 0;
+	int32_t tid = atomic_load_explicit(&thr->tid, memory_order_relaxed);
+	return tid > 0 ? tid : 0;
+}
+
 static void proc_threads(struct tm_proc *p)
 {
-	uint32_t hwm = atomic_load_explicit(&p->h->threads_hwm, memory_order_acquire);
-	if (hwm > p->max_threads)
-		hwm = p->max_threads;
+	uint32_t hwm = tm_proc_threads_hwm(p);
 	if (!p->tcpu && !(p->tcpu = calloc(p->max_threads, sizeof(*p->tcpu))))
 		return;
 	p->ntcpu = 0;
 	for (uint32_t i = 0; i < hwm; i++) {
-		const struct tm_thread *thr = (const void *)((char *)p->h + p->threads_off +
-							     (uint64_t)i * p->thread_size);
-		if (atomic_load_explicit(&thr->state, memory_order_acquire) != TM_THR_ACTIVE)
-			continue;
-		int32_t tid = atomic_load_explicit(&thr->tid, memory_order_relaxed);
+		int32_t tid = tm_proc_thread_tid(p, i);
 		struct tm_pstat st;
-		if (tid <= 0 || tm_procfs_stat(p->pid, tid, &st) < 0)
+		if (!tid || tm_procfs_stat(p->pid, tid, &st) < 0)
 			continue;
 		p->tcpu[p->ntcpu++] = (struct tm_tcpu){tid, st.utime_s, st.stime_s};
 	}
@@ -135,6 +153,8 @@ void tm_proc_free_sample(struct tm_proc *p)
 	free(p->tcpu);
 	p->tcpu = NULL;
 	p->ntcpu = 0;
+	free(p->tshare);
+	p->tshare = NULL;
 }
 
 void tm_proc_name(const struct tm_proc *p, char *out, size_t len)

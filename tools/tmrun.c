@@ -137,11 +137,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'K': o->calls = 1; break;
 		case 'X': loop.trace = optarg; break;
 		case 'B':
-			if (tm_loop_parse_budget(optarg, &loop.cpu_budget) < 0) {
-				fprintf(stderr, "tmrun: --cpu-budget %s: expected 0..100\n",
-					optarg);
+			if (tm_loop_parse_budget("tmrun", optarg, &loop.cpu_budget) < 0)
 				return -1;
-			}
 			break;
 		case 'Y':
 			if (tm_trace_parse_max(optarg, &loop.trace_max) < 0) {

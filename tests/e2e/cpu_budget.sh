@@ -5,7 +5,10 @@
 # shared the CPU and how many naps the budget made longer, and every call
 # is still counted exactly, as a record or folded. Not when it runs on
 # another CPU, not with --cpu-budget 0, not with the call structure.
+# Sharing is judged by the threads that make the calls, not the first
+# one. tmtop's own collector keeps to a budget too, and says so.
 . "$(dirname "$0")/lib.sh"
+TMTOP="$TM_BUILD/tools/tmtop"
 command -v taskset >/dev/null || fail "taskset (util-linux) is needed"
 N=2000000
 SYMS=work_noop,fail_if
@@ -64,6 +67,37 @@ set +e
 rc=$?
 set -e
 expect_eq "tmcollect --cpu-budget 200: exit" $rc 2
+for args in "--cpu-budget 101" "--cpu-budget 5 --connect 127.0.0.1:1"; do
+	set +e
+	# shellcheck disable=SC2086 # two words each
+	"$TMTOP" -b -n 1 $args >/dev/null 2>"$WORK/err"
+	rc=$?
+	set -e
+	[ "$rc" != 0 ] || fail "tmtop $args accepted"
+	expect_eq "tmtop $args: one line" "$(wc -l <"$WORK/err")" 1
+done
+
+# tmtop's collector on the program's CPU: its budget, in --jsonl and on
+# the loss line. tmtop is started first and waits for the process.
+top_shared() { # top_shared SESSION OUT TMTOP-ARGS...
+	local s=$1 out=$2
+	shift 2
+	taskset -c 0 "$TMTOP" -b --session "$s" --until-idle -n 3000 -d 0.2 "$@" >"$out" 2>"$WORK/toperr" &
+	local top=$!
+	LD_PRELOAD="$SHIM" TM_SESSION=$s TM_SYMBOLS=$SYMS TM_CONFIG="$DATA/shapes.json" \
+		taskset -c 0 "$TARGETS/threads" 1 $N >"$WORK/out"
+	wait $top || fail "tmtop: $(cat "$WORK/toperr")"
+}
+top_shared topj "$WORK/top.jsonl" --jsonl --cpu-budget 5
+read -r budget shared naps <<<"$(tail -1 "$WORK/top.jsonl" | jq -r '.collector_cpu | "\(.budget_pct) \(.shared) \(.budget_naps)"')"
+expect_eq "tmtop --cpu-budget 5: budget_pct" "$budget" 5
+expect_eq "tmtop: shared" "$shared" true
+[ "$naps" -gt 0 ] || fail "tmtop: no nap made longer by the budget"
+expect_eq "tmtop: noop calls" \
+	"$(tail -1 "$WORK/top.jsonl" | jq '[.rows[] | select(.function == "noop")][0].calls')" $N
+top_shared topt "$WORK/top.txt"
+grep -q '^loss .*(collector kept to 2% of a shared CPU)' "$WORK/top.txt" ||
+	fail "tmtop: no budget on the loss line: $(grep '^loss' "$WORK/top.txt" | tail -1)"
 
 # the collector on CPU 1, the program on CPU 0: not shared (unless the
 # cgroup itself has at most one CPU's time)
@@ -96,4 +130,30 @@ wait $col || fail "tmcollect: $(cat "$WORK/cerr")"
 trap keep EXIT
 expect_eq "apart" "$(cpu "$WORK/apart.json")" "2 false 0"
 exact "$WORK/apart.json"
+
+# the threads that call decide, not the first: the collector on CPU 1,
+# the main thread (which ran only the shim's start) on one CPU, the
+# worker pinned by itself to the other
+pinned() { # pinned SESSION MAIN-CPU WORKER-CPU: the run's summary in $WORK/SESSION.json
+	taskset -c 1 "$TMCOLLECT" --session "$1" --summary "$WORK/$1.json" 2>"$WORK/cerr" &
+	col=$!
+	trap 'kill $col 2>/dev/null || true; keep' EXIT
+	LD_PRELOAD="$SHIM" TM_SESSION=$1 TM_SYMBOLS=$SYMS TM_CONFIG="$DATA/shapes.json" \
+		taskset -c "$2" "$TARGETS/threads" 1 $N "$3" >"$WORK/out"
+	for _ in $(seq 600); do
+		[ -z "$(find "$TM_DIR" -name "$1.*.tm")" ] && break
+		sleep 0.1
+	done
+	kill -INT $col
+	wait $col || fail "tmcollect: $(cat "$WORK/cerr")"
+	trap keep EXIT
+	exact "$WORK/$1.json"
+}
+pinned worker1 0 1
+read -r budget shared naps <<<"$(cpu "$WORK/worker1.json")"
+expect_eq "the worker on the collector's CPU, the main thread not: shared" "$shared" true
+pinned worker0 1 0
+read -r budget shared naps <<<"$(cpu "$WORK/worker0.json")"
+expect_eq "the main thread on the collector's CPU, the worker not: shared" "$shared" false
+expect_eq "... and no nap made longer" "$naps" 0
 echo "ok"

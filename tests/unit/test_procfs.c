@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* procfs.c's cgroup readers: a process's cgroup, and the CPU time a cgroup
  * may use, from a cgroup tree built here (the tightest limit of the cgroup
- * and its ancestors; anything unreadable or malformed is no limit). */
+ * and its ancestors, and the outermost of them within a limit: the scope
+ * whose processes share it; anything unreadable or malformed is no limit). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -53,29 +54,48 @@ TestSuite(procfs, .init = tree, .fini = untree);
 Test(procfs, quota_is_the_tightest_of_the_cgroup_and_its_ancestors)
 {
 	double q = -1;
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/a", &q), 0);
+	size_t scope = 0;
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a", 1.0, &q, &scope), 0);
 	cr_assert_float_eq(q, 2.0, 1e-9);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b", &q), 0, "unlimited under a limit");
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b", 1.0, &q, &scope), 0,
+		     "unlimited under a limit");
 	cr_assert_float_eq(q, 2.0, 1e-9);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b/c", &q), 0);
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b/c", 1.0, &q, &scope), 0);
 	cr_assert_float_eq(q, 0.5, 1e-9);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b/c/d", &q), 0, "no cpu.max of its own");
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b/c/d", 1.0, &q, &scope), 0,
+		     "no cpu.max of its own");
 	cr_assert_float_eq(q, 0.5, 1e-9);
+}
+
+Test(procfs, scope_is_the_outermost_cgroup_within_the_limit)
+{
+	double q;
+	size_t scope = 0;
+	/* /a has 2 CPUs, /a/b none of its own, /a/b/c half of one */
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b/c/d", 1.0, &q, &scope), 0);
+	cr_assert_eq(scope, strlen("/a/b/c"), "scope %zu", scope);
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b/c/d", 2.0, &q, &scope), 0);
+	cr_assert_eq(scope, strlen("/a"), "the outer one when both are within");
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a/b", 1.0, &q, &scope), 0);
+	cr_assert_eq(scope, (size_t)-1, "2 CPUs is not within 1");
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/a", 0.25, &q, &scope), 0);
+	cr_assert_eq(scope, (size_t)-1);
 }
 
 Test(procfs, no_or_malformed_quota_is_no_limit)
 {
 	double q = 7;
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/", &q), -1);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/missing", &q), -1);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/bad", &q), -1);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/bad/zero", &q), -1);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "/bad/zero/per", &q), -1);
-	cr_assert_eq(tm_procfs_cpu_quota(root, "a", &q), -1, "not a cgroup path");
+	size_t scope = 0;
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/", 1.0, &q, &scope), -1);
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/missing", 1.0, &q, &scope), -1);
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/bad", 1.0, &q, &scope), -1);
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/bad/zero", 1.0, &q, &scope), -1);
+	cr_assert_eq(tm_procfs_cpu_quota(root, "/bad/zero/per", 1.0, &q, &scope), -1);
+	cr_assert_eq(tm_procfs_cpu_quota(root, "a", 1.0, &q, &scope), -1, "not a cgroup path");
 	char longpath[600];
 	memset(longpath, 'x', sizeof(longpath) - 1);
 	longpath[0] = '/', longpath[sizeof(longpath) - 1] = '\0';
-	cr_assert_eq(tm_procfs_cpu_quota(root, longpath, &q), -1);
+	cr_assert_eq(tm_procfs_cpu_quota(root, longpath, 1.0, &q, &scope), -1);
 	cr_assert_float_eq(q, 7, 1e-9, "untouched");
 }
 

@@ -48,23 +48,25 @@ int tm_attach_wanted(int argc, char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tmrun --attach PID [options]   monitor a running process\n"
-		"       tmrun --detach PID              detach a process left attached\n"
-		"  -s, --symbols LIST   functions to monitor: names, globs, lib.so:name\n"
-		"  -c, --config FILE    per-symbol rules (JSON, see docs/CONFIG.md)\n"
-		"      --rules FILE     the collector's rules\n"
-		"  -o, --output FILE    write the JSON summary here\n"
-		"      --duration SECONDS  detach after this long (default: until SIGINT,\n"
-		"                       SIGTERM or SIGHUP, or until the process exits)\n"
-		"      --session NAME   session name (default: tmrun-PID)\n"
-		"  -q, --quiet          no table on stderr\n"
-		"      --listen HOST:PORT  serve /metrics and /api/v1/* while attached\n"
-		"      --port-file FILE     write the port --listen bound to here\n"
-		"      --jsonl FILE     per-interval deltas and events as JSON lines\n"
-		"      --interval SECONDS   for the outputs above (default: 1)\n"
-		"      --keep-seconds N     per-second series kept, 120..3600 (default: 900)\n"
-		"      --keep-minutes N     per-minute series kept, 60..10080 (default: 1440)\n");
+	fprintf(f, "usage: tmrun --attach PID [options]   monitor a running process\n"
+		   "       tmrun --detach PID              detach a process left attached\n"
+		   "  -s, --symbols LIST   functions to monitor: names, globs, lib.so:name\n"
+		   "  -c, --config FILE    per-symbol rules (JSON, see docs/CONFIG.md)\n"
+		   "      --rules FILE     the collector's rules\n"
+		   "  -o, --output FILE    write the JSON summary here\n"
+		   "      --duration SECONDS  detach after this long (default: until SIGINT,\n"
+		   "                       SIGTERM or SIGHUP, or until the process exits)\n"
+		   "      --session NAME   session name (default: tmrun-PID)\n"
+		   "  -q, --quiet          no table on stderr\n"
+		   "      --listen HOST:PORT  serve /metrics and /api/v1/* while attached\n"
+		   "      --port-file FILE     write the port --listen bound to here\n"
+		   "      --jsonl FILE     per-interval deltas and events as JSON lines\n"
+		   "      --interval SECONDS   for the outputs above (default: 1)\n"
+		   "      --keep-seconds N     per-second series kept, 120..3600 (default: 900)\n"
+		   "      --keep-minutes N     per-minute series kept, 60..10080 (default: 1440)\n"
+		   "      --cpu-budget PCT  sharing the process's CPU, the collector takes\n"
+		   "                       at most PCT%% of it, folding calls past it: exact\n"
+		   "                       counts, coarse durations (default 2, 0: no limit)\n");
 }
 
 static int parse_pid(const char *s, pid_t *pid)
@@ -107,6 +109,7 @@ static int parse(int argc, char **argv, struct att_opts *o)
 		{"keep-seconds", required_argument, NULL, TM_OPT_KEEP_SECS},
 		{"keep-minutes", required_argument, NULL, TM_OPT_KEEP_MINS},
 		{"rules", required_argument, NULL, 'R'},
+		{"cpu-budget", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -143,6 +146,10 @@ static int parse(int argc, char **argv, struct att_opts *o)
 		case TM_OPT_KEEP_MINS:
 			if (tm_parse_keep("tmrun", c == TM_OPT_KEEP_MINS, optarg, &o->keep_s,
 					  &o->keep_m))
+				return -1;
+			break;
+		case 'B':
+			if (tm_loop_parse_budget("tmrun", optarg, &loop.cpu_budget) < 0)
 				return -1;
 			break;
 		case 'h': usage(stdout); exit(0);

@@ -122,6 +122,11 @@ int tm_top_print_jsonl(FILE *f, const struct tm_top_model *m, const struct tm_to
 		json_object_set_new(loss, tm_top_loss_names[k],
 				    json_integer((json_int_t)h->loss[k]));
 	json_object_set_new(o, "loss", loss);
+	json_object_set_new(o, "collector_cpu",
+			    json_pack("{sosbsI}", "budget_pct",
+				      h->budget_pct > 0 ? json_real(h->budget_pct) : json_null(),
+				      "shared", h->shared_cpu, "budget_naps",
+				      (json_int_t)h->budget_naps));
 	json_t *hc = json_object();
 	for (unsigned k = 0; k < TM_H_COUNT; k++)
 		json_object_set_new(hc, tm_health_name((enum tm_health)k),

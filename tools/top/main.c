@@ -45,6 +45,7 @@ enum {
 	OPT_JSONL,
 	OPT_WIDTH,
 	OPT_NO_COLOR,
+	OPT_CPU_BUDGET,
 	OPT_HELP
 };
 
@@ -104,6 +105,10 @@ static const struct {
 	 "N",
 	 "batch: text width (default: every column in full)"},
 	{{"no-color", no_argument, NULL, OPT_NO_COLOR}, 0, NULL, "no colours (also NO_COLOR=1)"},
+	{{"cpu-budget", required_argument, NULL, OPT_CPU_BUDGET},
+	 0,
+	 "PCT",
+	 "sharing a program's CPU, the collector takes at most PCT% of it (default 2, 0: none)"},
 	{{"help", no_argument, NULL, OPT_HELP}, 'h', NULL, "this text"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -128,7 +133,7 @@ struct args {
 	struct tm_top_opts o;
 	struct tm_coll_opts co;
 	const char *connect, *rules;
-	int batch;
+	int batch, budget;
 };
 
 static int num(const char *opt, const char *s, double lo, double hi, double *out)
@@ -194,6 +199,11 @@ static int parse(int argc, char **argv, struct args *a)
 			a->o.width = (int)v;
 			break;
 		case OPT_NO_COLOR: a->o.color = 0; break;
+		case OPT_CPU_BUDGET:
+			if (tm_loop_parse_budget("tmtop", optarg, &loop.cpu_budget) < 0)
+				return -1;
+			a->budget = 1;
+			break;
 		case OPT_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -202,9 +212,9 @@ static int parse(int argc, char **argv, struct args *a)
 		fprintf(stderr, "tmtop: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (a->connect && (a->co.session || a->co.dir || a->rules)) {
-		fprintf(stderr,
-			"tmtop: --connect reads the collector's own session, dir and rules\n");
+	if (a->connect && (a->co.session || a->co.dir || a->rules || a->budget)) {
+		fprintf(stderr, "tmtop: --connect reads the collector's own session, dir, rules "
+				"and CPU budget\n");
 		return -1;
 	}
 	const char *term = getenv("TERM");

@@ -189,6 +189,9 @@ static void loss_line(struct tm_top_canvas *cv, const struct tm_top_model *m)
 		}
 	if (!any)
 		x += tm_cv_put(cv, 3, x, -1, TM_A_NORMAL, "none");
+	if (h->budget_naps) /* why calls overflowed: durations coarse */
+		x += tm_cv_printf(cv, 3, x, -1, TM_A_DIM,
+				  " (collector kept to %.3g%% of a shared CPU)", h->budget_pct);
 	size_t firing = 0, first = 0;
 	for (size_t i = 0; i < m->nalerts; i++)
 		if (strcmp(m->alerts[i].state, "firing") == 0 && !firing++)

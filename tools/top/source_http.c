@@ -423,6 +423,11 @@ int tm_top_http_summary(struct tm_top_http *h, const json_t *doc, struct tm_top_
 	hd->crashed += (uint32_t)tm_top_ju64(json_object_get(st, "crashed"), 0);
 	hd->execd += (uint32_t)tm_top_ju64(json_object_get(st, "exec"), 0);
 	loss_of(json_object_get(doc, "loss"), hd);
+	const json_t *cc = json_object_get(doc, "collector_cpu");
+	double pct = tm_top_jnum(json_object_get(cc, "budget_pct"), -1);
+	hd->budget_pct = pct > 0 && pct <= 100 ? pct : -1;
+	hd->shared_cpu = json_is_true(json_object_get(cc, "shared"));
+	hd->budget_naps = tm_top_ju64(json_object_get(cc, "budget_naps"), 0);
 	const json_t *hs = json_object_get(doc, "health");
 	hd->health = health_of(hs);
 	tm_top_text(hd->health_reason, sizeof(hd->health_reason),

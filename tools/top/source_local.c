@@ -239,6 +239,9 @@ static void fill_loss(const struct tm_coll *c, struct tm_top_header *h)
 	for (size_t i = 0; i < c->nprocs; i++)
 		corrupt += c->procs[i]->closs[TM_CLOSS_CORRUPT];
 	h->loss[TM_TOP_NLOSS - 1] = corrupt;
+	h->budget_pct = c->cpu_budget > 0 ? c->cpu_budget * 100 : -1;
+	h->shared_cpu = c->shared_cpu;
+	h->budget_naps = c->budget_naps;
 }
 
 static struct tm_top_alert *alert_of(struct local *l, struct tm_top_model *m,

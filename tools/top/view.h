@@ -109,6 +109,10 @@ struct tm_top_header {
 	double cpu_pct; /* running processes, of one core; < 0: unknown */
 	uint64_t rss_bytes;
 	uint64_t loss[TM_TOP_NLOSS];
+	/* the collector on a CPU it shares with the program (collector/loop.c) */
+	double budget_pct;    /* the budget it keeps to there, percent; < 0: none */
+	int shared_cpu;	      /* it has shared a CPU with a monitored process */
+	uint64_t budget_naps; /* naps the budget made longer: calls past it folded */
 	enum tm_health health;
 	char health_reason[200];
 	uint32_t nhealth[TM_H_COUNT]; /* functions in each state */
