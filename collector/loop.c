@@ -69,10 +69,11 @@ struct pin_look {
 };
 
 /* The threads of a process that made monitored calls since the last look
- * (records, or calls folded) are the ones whose CPU matters; the one
- * that only ran the shim's start (its floor probe) and waits does not.
- * Under tm_guard_run: it reads the segment. The tids are the shim's word:
- * a wrong one can only mislead this choice. */
+ * (records, or calls folded; more than the floor probe's, for a thread
+ * seen first) are the ones whose CPU matters; the one that only ran the
+ * shim's start (its floor probe) and waits does not. Under tm_guard_run:
+ * it reads the segment. The tids are the shim's word: a wrong one can
+ * only mislead this choice. */
 static void pinned_with(void *arg)
 {
 	struct pin_look *a = arg;
@@ -90,8 +91,12 @@ static void pinned_with(void *arg)
 			atomic_load_explicit(&thr->head, memory_order_relaxed) +
 			atomic_load_explicit(&thr->loss[TM_LOSS_OVERFLOW], memory_order_relaxed);
 		struct tm_tshare *s = &p->tshare[i];
-		int busy = s->known && s->gen == gen && s->act != act;
-		if (!s->known || s->gen != gen)
+		/* a thread seen first counts if it has made more calls than the
+		 * floor probe (its head starts at 0 when it claims the slot): a
+		 * short run may end before a second look */
+		int same = s->known && s->gen == gen;
+		int busy = same ? s->act != act : act > TM_FLOOR_CALLS;
+		if (!same)
 			a->fresh = 1;
 		*s = (struct tm_tshare){gen, 1, act};
 		if (busy && (a->left--, only_on(tid, a->mine)))

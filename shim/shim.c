@@ -57,8 +57,6 @@ __attribute__((noinline)) static long tm_floor_target(long x)
 	return x;
 }
 
-#define TM_FLOOR_CALLS 256
-
 static void tm_floor_probe(struct tm_state *g)
 {
 	int id = tm_sym_get(g, "tm.floor", -1, TM_RF_INTERNAL);

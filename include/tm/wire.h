@@ -63,6 +63,11 @@ enum tm_slot_state {
 	TM_THR_RETIRED = 2, /* thread gone; the collector drains and frees it */
 };
 
+/* The most calls the shim's floor probe makes, in the thread that starts
+ * it: a thread first seen with no more records than this may have made no
+ * monitored call yet. */
+#define TM_FLOOR_CALLS 256
+
 enum tm_rule_flags {
 	TM_RF_HAS_RULE = 1u << 0,  /* success rule exists */
 	TM_RF_BYTES = 1u << 1,	   /* ok return value counts bytes */
