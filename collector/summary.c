@@ -676,6 +676,7 @@ json_t *tm_proc_json(const struct tm_coll *c, const struct tm_proc *p)
 	json_object_set_new(o, "calls", tm_json_count(p->calls));
 	json_object_set_new(o, "records", tm_json_count(p->records));
 	json_object_set_new(o, "overflowed", tm_json_count(p->overflowed));
+	json_object_set_new(o, "ring_records", json_integer(p->ring_cap));
 	json_t *syms = json_object();
 	uint64_t ok = 0, failed = 0;
 	for (uint32_t i = 0; i < p->npsyms; i++) {

@@ -16,6 +16,7 @@ ovf=$(jqv "$WORK/s.json" '.loss.overflowed')
 [ "$ovf" -ge $((T * N)) ] || fail "loss.overflowed $ovf: expected nearly every call to overflow a 64-record ring"
 echo "ok: loss.overflowed = $ovf"
 expect_eq "status" "$(jqv "$WORK/s.json" '.processes[0].status')" exited
+expect_eq "ring_records (TM_RING)" "$(jqv "$WORK/s.json" '.processes[0].ring_records')" 64
 expect_no_segments
 
 # Small rings while a collector drains them: the threads fill a 256-record
