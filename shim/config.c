@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -491,41 +490,6 @@ static long tm_env_num(const char *var, long def, long lo, long hi, int pow2)
 	return v;
 }
 
-/* The ring a thread gets unless TM_RING says: as many records as one
- * core's L2 holds, 16384 (512 KiB) to 65536 (2 MiB). A thread calling
- * flat out has that many calls of slack while the collector is held off
- * its CPU; a bigger ring than L2 would only move the program's own data
- * out. Above 16384 only while the segment's file system has room for
- * every slot twice over (a tmpfs of 64 MiB, as in a container, keeps
- * 16384): a slot that cannot be backed folds its calls. */
-uint32_t tm_ring_fit(uint64_t l2, uint64_t avail, uint32_t max_threads, uint32_t max_syms,
-		     uint32_t stack_cap)
-{
-	uint32_t n = TM_RING_BASE;
-	while (n < TM_RING_L2_MAX && (uint64_t)n * 2 * sizeof(struct tm_record) <= l2 &&
-	       2 * (uint64_t)(max_threads + 1) * tm_thr_size(stack_cap, max_syms, n * 2) <= avail)
-		n *= 2;
-	return n;
-}
-
-/* free bytes where the segment goes: its directory, or that directory's
- * parent if it does not exist yet; 0 if neither says */
-static uint64_t tm_dir_avail(const char *dir)
-{
-	struct statvfs sv;
-	char parent[sizeof(tm_g.dir)];
-	if (statvfs(dir, &sv) < 0) {
-		snprintf(parent, sizeof(parent), "%s", dir);
-		char *slash = strrchr(parent, '/');
-		if (!slash || slash == parent)
-			return 0;
-		*slash = '\0';
-		if (statvfs(parent, &sv) < 0)
-			return 0;
-	}
-	return (uint64_t)sv.f_bavail * sv.f_frsize;
-}
-
 static int tm_session_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -574,13 +538,10 @@ int tm_config_load(struct tm_state *g)
 		snprintf(g->dir, sizeof(g->dir), "/dev/shm/tm-%u", (unsigned)geteuid());
 	}
 
+	g->ring_cap = (uint32_t)tm_env_num("TM_RING", 16384, 64, TM_RING_LIMIT, 1);
 	g->max_threads = (uint32_t)tm_env_num("TM_MAX_THREADS", 64, 1, 1024, 0);
 	g->max_syms = (uint32_t)tm_env_num("TM_MAX_SYMBOLS", 1024, 1, TM_MAX_SYMS_LIMIT - 1, 0);
 	g->stack_cap = (uint32_t)tm_env_num("TM_STACK", 1024, 4, TM_STACK_LIMIT, 0);
-	long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-	uint32_t ring = tm_ring_fit(l2 > 0 ? (uint64_t)l2 : 0, tm_dir_avail(g->dir), g->max_threads,
-				    g->max_syms, g->stack_cap);
-	g->ring_cap = (uint32_t)tm_env_num("TM_RING", ring, 64, TM_RING_LIMIT, 1);
 
 	if (cfg && *cfg)
 		tm_config_json(g, cfg);

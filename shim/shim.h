@@ -308,11 +308,6 @@ void tm_log_release(struct tm_state *g) TM_HIDDEN;
 
 /* config.c */
 int tm_config_load(struct tm_state *g) TM_HIDDEN; /* 0: monitor; -1: stay dormant */
-/* the default ring for a core's L2 and the free bytes of the segment's file system */
-#define TM_RING_BASE   16384u
-#define TM_RING_L2_MAX 65536u
-uint32_t tm_ring_fit(uint64_t l2, uint64_t avail, uint32_t max_threads, uint32_t max_syms,
-		     uint32_t stack_cap) TM_HIDDEN;
 int tm_config_match(const struct tm_state *g, const char *name) TM_HIDDEN; /* pattern idx or -1 */
 /* The exact pattern `name` is the large-file twin of (open64 <-> open). */
 int tm_config_match_lfs(const struct tm_state *g, const char *name) TM_HIDDEN;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -26,36 +25,6 @@ static void setup(void)
 static void teardown(void)
 {
 	unlink(logpath);
-}
-
-/* the ring with no TM_RING: this machine's L2, if /dev/shm has room */
-static uint32_t default_ring(void)
-{
-	long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-	struct statvfs sv;
-	uint64_t avail = statvfs("/dev/shm", &sv) == 0 ? (uint64_t)sv.f_bavail * sv.f_frsize : 0;
-	return tm_ring_fit(l2 > 0 ? (uint64_t)l2 : 0, avail, 64, 1024, 1024);
-}
-
-Test(config, the_default_ring_holds_a_cores_l2)
-{
-	const uint64_t lots = 1ull << 40;
-	cr_assert_eq(tm_ring_fit(0, lots, 64, 1024, 1024), 16384, "L2 unknown");
-	cr_assert_eq(tm_ring_fit(256 << 10, lots, 64, 1024, 1024), 16384, "never below 16384");
-	cr_assert_eq(tm_ring_fit(512 << 10, lots, 64, 1024, 1024), 16384);
-	cr_assert_eq(tm_ring_fit((1 << 20) - 1, lots, 64, 1024, 1024), 16384);
-	cr_assert_eq(tm_ring_fit(1 << 20, lots, 64, 1024, 1024), 32768);
-	cr_assert_eq(tm_ring_fit(2 << 20, lots, 64, 1024, 1024), 65536);
-	cr_assert_eq(tm_ring_fit(32 << 20, lots, 64, 1024, 1024), 65536, "never above 65536");
-	/* room for every slot twice over, or less ring */
-	uint64_t s64 = 65ull * tm_thr_size(1024, 1024, 65536),
-		 s32 = 65ull * tm_thr_size(1024, 1024, 32768);
-	cr_assert_eq(tm_ring_fit(2 << 20, 2 * s64, 64, 1024, 1024), 65536);
-	cr_assert_eq(tm_ring_fit(2 << 20, 2 * s64 - 1, 64, 1024, 1024), 32768);
-	cr_assert_eq(tm_ring_fit(2 << 20, 2 * s32 - 1, 64, 1024, 1024), 16384);
-	cr_assert_eq(tm_ring_fit(2 << 20, 64ull << 20, 64, 1024, 1024), 16384, "a 64 MiB /dev/shm");
-	cr_assert_eq(tm_ring_fit(2 << 20, 0, 64, 1024, 1024), 16384, "free space unknown");
-	cr_assert_eq(tm_ring_fit(2 << 20, 64ull << 20, 4, 1024, 1024), 65536, "fewer slots");
 }
 
 static char *log_text(void)
@@ -106,7 +75,7 @@ Test(config, symbols_list_is_parsed)
 	cr_assert_eq(tm_config_match(&tm_g, "sqlite3_step"), (int)(s - tm_g.patterns));
 	cr_assert_eq(tm_config_match(&tm_g, "readv"), -1, "exact names are not prefixes");
 	cr_assert_str_eq(tm_g.session, "default");
-	cr_assert_eq(tm_g.ring_cap, default_ring());
+	cr_assert_eq(tm_g.ring_cap, 16384);
 	cr_assert_str_eq(log_text(), "");
 }
 
@@ -169,7 +138,7 @@ Test(config, bad_limits_fall_back_with_a_line)
 	setenv("TM_RING", "1000", 1);
 	setenv("TM_MAX_THREADS", "-3", 1);
 	cr_assert_eq(tm_config_load(&tm_g), 0);
-	cr_assert_eq(tm_g.ring_cap, default_ring());
+	cr_assert_eq(tm_g.ring_cap, 16384);
 	cr_assert_eq(tm_g.max_threads, 64);
 	cr_assert_eq(lines(log_text()), 2);
 }
