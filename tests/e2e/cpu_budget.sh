@@ -6,13 +6,15 @@
 # is still counted exactly, as a record or folded. Not when it runs on
 # another CPU, not with --cpu-budget 0, not with the call structure.
 # Sharing is judged by the threads that make the calls, not the first
-# one. tmtop's own collector keeps to a budget too, and says so.
+# one, and a thread that made its calls before the collector first looked
+# counts too. tmtop's own collector keeps to a budget too, and says so.
 . "$(dirname "$0")/lib.sh"
 TMTOP="$TM_BUILD/tools/tmtop"
 command -v taskset >/dev/null || fail "taskset (util-linux) is needed"
 N=2000000
 SYMS=work_noop,fail_if
 
+keep() { [ -n "${TM_KEEP:-}" ] || rm -rf "$WORK"; } # lib.sh's EXIT trap, for traps of our own
 # the summary's collector_cpu, as "budget shared naps"
 cpu() { jq -r '.collector_cpu | "\(.budget_pct) \(.shared) \(.budget_naps)"' "$1"; }
 
@@ -53,6 +55,39 @@ taskset -c 0 "$TMRUN" -q --calls -c "$DATA/shapes.json" -s $SYMS -o "$WORK/calls
 	"$TARGETS/threads" 1 200000 >"$WORK/out" 2>"$WORK/err" || fail "tmrun: $(cat "$WORK/err")"
 # (whether it shared is not asked: a short run may end before it looks)
 expect_eq "--calls" "$(jq -r '.collector_cpu | "\(.budget_pct) \(.budget_naps)"' "$WORK/calls.json")" "null 0"
+
+# a thread that made its calls before the collector's first look counts
+# at that look: the program on CPU 0 makes N calls and waits; a collector
+# started after, on CPU 0 too, never sees that thread's count change
+mkfifo "$WORK/in"
+exec 3<>"$WORK/in"
+LD_PRELOAD="$SHIM" TM_SESSION=late TM_SYMBOLS=work_noop taskset -c 0 "$TARGETS/ondemand" <&3 >"$WORK/late.out" &
+late=$!
+trap 'kill $late 2>/dev/null || true; keep' EXIT
+echo 100000 >&3
+for _ in $(seq 1 600); do grep -q '^did 100000' "$WORK/late.out" && break; sleep 0.05; done
+grep -q '^did 100000' "$WORK/late.out" || fail "ondemand did not make its calls"
+taskset -c 0 "$TMCOLLECT" --session late --summary-every --interval 0.1 --summary "$WORK/late.json" \
+	2>"$WORK/cerr" &
+col=$!
+trap 'kill $late $col 2>/dev/null || true; keep' EXIT
+for _ in $(seq 1 600); do
+	[ "$(calls "$WORK/late.json" work_noop 2>/dev/null)" = 100000 ] && break
+	kill -0 $col 2>/dev/null || fail "tmcollect ended: $(cat "$WORK/cerr")"
+	sleep 0.05
+done
+expect_eq "late: calls" "$(calls "$WORK/late.json" work_noop)" 100000
+expect_eq "late: the thread's calls before the first look: shared" "$(jqv "$WORK/late.json" .collector_cpu.shared)" true
+echo q >&3
+wait $late || fail "ondemand: exit"
+exec 3>&-
+for _ in $(seq 600); do
+	[ -z "$(find "$TM_DIR" -name 'late.*.tm')" ] && break
+	sleep 0.1
+done
+kill -INT $col
+wait $col || fail "tmcollect: $(cat "$WORK/cerr")"
+trap keep EXIT
 
 # refused: one line, exit 2
 for bad in 101 -1 x 5%% 0.001 nan; do
@@ -117,7 +152,6 @@ fi
 # (tmcollect: a command tmrun starts would begin on tmrun's CPU)
 taskset -c 1 "$TMCOLLECT" --session apart --summary "$WORK/apart.json" 2>"$WORK/cerr" &
 col=$!
-keep() { [ -n "${TM_KEEP:-}" ] || rm -rf "$WORK"; }
 trap 'kill $col 2>/dev/null || true; keep' EXIT
 LD_PRELOAD="$SHIM" TM_SESSION=apart TM_SYMBOLS=$SYMS TM_CONFIG="$DATA/shapes.json" \
 	taskset -c 0 "$TARGETS/threads" 1 $N >"$WORK/out"
