@@ -118,6 +118,13 @@ struct tm_stuck {
 /* Records alone never take a total from below this to TM_COUNT_MAX: that
  * is 2^61 records, centuries of draining. */
 #define TM_COUNT_HIGH (1ull << 61)
+/* A bytes total stops at TM_COUNT_MAX (one call's are at most
+ * TM_CALL_BYTES_MAX: wire.h): a function's odd return values never wrap
+ * it, nor cost a fold its calls. */
+static inline uint64_t tm_bytes_sum(uint64_t total, uint64_t add)
+{
+	return total >= TM_COUNT_MAX || add >= TM_COUNT_MAX - total ? TM_COUNT_MAX : total + add;
+}
 
 struct tm_psym {
 	uint32_t gsym;	   /* index in tm_coll.syms */

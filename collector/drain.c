@@ -229,7 +229,7 @@ static int arg_rec(const struct tm_record *next, uint32_t sym, uint64_t *bytes, 
 	    __atomic_load_n(&next->sym, __ATOMIC_RELAXED) != sym)
 		return 0;
 	int64_t v = __atomic_load_n(&next->value, __ATOMIC_RELAXED);
-	*bytes = v > 0 ? (uint64_t)v : 0;
+	*bytes = v > 0 ? tm_call_bytes((uint64_t)v) : 0;
 	*group = (int64_t)__atomic_load_n(&next->start, __ATOMIC_RELAXED);
 	return 1;
 }
@@ -587,6 +587,21 @@ static uint64_t acc_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *ba
 	return delta_max(now, seen, TM_DELTA_MAX, bad, absurd);
 }
 
+/* A bytes counter's delta: what a function's rule calls bytes is its
+ * return value, and a value no transfer has (a counter wrapped, or more
+ * than TM_DELTA_MAX at once) loses those bytes (*bad), never the calls
+ * folded with them; taken in as seen either way. */
+static uint64_t bytes_delta(_Atomic uint64_t *now, _Atomic uint64_t *seen, int *bad)
+{
+	uint64_t n = atomic_load_explicit(now, RLX), s = atomic_load_explicit(seen, RLX);
+	atomic_store_explicit(seen, n, RLX);
+	if (n < s || n - s > TM_DELTA_MAX) {
+		*bad = 1;
+		return 0;
+	}
+	return n - s;
+}
+
 static int over(uint64_t total, uint64_t add)
 {
 	return add > TM_COUNT_MAX || total > TM_COUNT_MAX - add;
@@ -607,8 +622,7 @@ static int fold_fits(const struct tm_coll *c, const struct tm_proc *p, uint32_t 
 	return !(over(s->calls, f->calls) || over(p->calls, f->calls) || over(s->ok, f->ok) ||
 		 over(s->failed, f->failed) || over(p->failed, f->failed) ||
 		 over(s->unwound, f->unwound) || over(s->unfinished, f->unfinished) ||
-		 over(s->bytes, f->bytes) || over(s->timed, f->timed_calls) ||
-		 over(s->failed, errs) || !(f->sum_ns >= 0) ||
+		 over(s->timed, f->timed_calls) || over(s->failed, errs) || !(f->sum_ns >= 0) ||
 		 s->sum_ns + f->sum_ns > (double)TM_COUNT_MAX);
 }
 
@@ -649,7 +663,7 @@ static void fold_acc(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, struct
 	double fl = (double)floor * (double)f.timed_calls;
 	f.sum_ns = sum > fl ? sum - fl : 0;
 	f.unwound = acc_delta(&a->abnormal, &seen->abnormal, &bad, &absurd);
-	f.bytes = acc_delta(&a->bytes, &seen->bytes, &bad, &absurd);
+	f.bytes = bytes_delta(&a->bytes, &seen->bytes, &bad);
 
 	uint64_t mn = atomic_load_explicit(&a->min, RLX), mx = atomic_load_explicit(&a->max, RLX);
 	if (mn > TM_SUM_TICKS_MAX || mx > TM_SUM_TICKS_MAX)
@@ -724,11 +738,9 @@ static void drain_cnt(struct tm_coll *c, struct tm_proc *p, struct tm_thread *th
 		 * never sees an ok whose call is missing */
 		uint64_t okn = atomic_load_explicit(&cnt[ls].ok, ACQ);
 		uint64_t callsn = atomic_load_explicit(&cnt[ls].calls, ACQ);
-		uint64_t bytesn = atomic_load_explicit(&cnt[ls].bytes, RLX);
 		uint64_t oks = atomic_load_explicit(&seen[ls].ok, RLX);
 		uint64_t callss = atomic_load_explicit(&seen[ls].calls, RLX);
-		uint64_t bytess = atomic_load_explicit(&seen[ls].bytes, RLX);
-		if (okn < oks || callsn < callss || bytesn < bytess) {
+		if (okn < oks || callsn < callss) {
 			p->closs[TM_CLOSS_CORRUPT]++;
 			continue;
 		}
@@ -736,12 +748,14 @@ static void drain_cnt(struct tm_coll *c, struct tm_proc *p, struct tm_thread *th
 			continue;
 		atomic_store_explicit(&seen[ls].ok, okn, RLX);
 		atomic_store_explicit(&seen[ls].calls, callsn, RLX);
-		atomic_store_explicit(&seen[ls].bytes, bytesn, RLX);
 		struct tm_fold f = {.via = TM_VIA_CNT};
 		f.calls = callsn - callss;
 		f.ok = okn - oks;
-		f.bytes = bytesn - bytess;
-		if (f.calls > TM_DELTA_MAX || f.ok > TM_DELTA_MAX || f.bytes > TM_DELTA_MAX) {
+		int bad = 0;
+		f.bytes = bytes_delta(&cnt[ls].bytes, &seen[ls].bytes, &bad);
+		if (bad)
+			p->closs[TM_CLOSS_CORRUPT]++;
+		if (f.calls > TM_DELTA_MAX || f.ok > TM_DELTA_MAX) {
 			p->closs[TM_CLOSS_CORRUPT]++; /* taken in as seen: rejected once */
 			continue;
 		}

@@ -124,7 +124,7 @@ void tm_model_tally_flush(struct tm_coll *c, struct tm_proc *p, uint32_t u, stru
 	s->records += t->calls;
 	s->timed += t->calls;
 	s->ok += t->ok;
-	s->bytes += t->bytes;
+	s->bytes = tm_bytes_sum(s->bytes, t->bytes);
 	s->slow += t->slow;
 	s->sum_ns += t->sum;
 	s->sumsq_ns += t->sumsq;
@@ -207,7 +207,7 @@ void tm_model_fold(struct tm_coll *c, struct tm_proc *p, uint32_t lsym, const st
 	s->failed += failed;
 	s->unwound += f->unwound;
 	s->unfinished += f->unfinished;
-	s->bytes += f->bytes;
+	s->bytes = tm_bytes_sum(s->bytes, f->bytes);
 	if (f->via == TM_VIA_ACC)
 		s->overflowed += f->calls;
 	else if (f->via == TM_VIA_CNT)

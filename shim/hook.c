@@ -38,6 +38,11 @@ _Static_assert(offsetof(struct tm_slot, mode) == TM_SLOT_MODE, "tramp.S: slot mo
 _Static_assert(offsetof(struct tm_slot, sym) == TM_SLOT_SYM, "tramp.S: slot sym");
 _Static_assert(offsetof(struct tm_cnt, calls) == TM_CNT_CALLS, "tramp.S: cnt calls");
 _Static_assert(offsetof(struct tm_cnt, left) == TM_CNT_LEFT, "tramp.S: cnt left");
+_Static_assert(sizeof(struct tm_cnt) == 1u << TM_CNT_SHIFT &&
+		       offsetof(struct tm_cnt, calls) == TM_CNT_CALLS &&
+		       offsetof(struct tm_cnt, ok) == TM_CNT_OK &&
+		       offsetof(struct tm_cnt, bytes) == TM_CNT_BYTES,
+	       "tramp.S: cnt layout");
 _Static_assert(offsetof(struct tm_tls, cnt) == 0, "tramp.S: tm_tls.cnt at offset 0");
 _Static_assert(offsetof(struct tm_tls, thr) == TM_TLS_THR &&
 		       offsetof(struct tm_tls, live_depth) == TM_TLS_LIVE_DEPTH &&
@@ -97,6 +102,9 @@ _Static_assert(sizeof(struct tm_rule) == TM_RULE_SIZE &&
 		       offsetof(struct tm_rule, has_rule) == TM_RULE_HAS &&
 		       offsetof(struct tm_rule, type) == TM_RULE_TYPE &&
 		       offsetof(struct tm_rule, err_src) == TM_RULE_ERR_SRC &&
+		       offsetof(struct tm_rule, bytes) == TM_RULE_BYTES &&
+		       TM_CALL_BYTES_MAX == 1ull << TM_ASM_CALL_BYTES_SHIFT &&
+		       sizeof(((struct tm_rule *)0)->bytes) == 1 &&
 		       offsetof(struct tm_rule, nivals) == TM_RULE_NIVALS &&
 		       offsetof(struct tm_rule, lo) == TM_RULE_LO &&
 		       offsetof(struct tm_rule, hi) == TM_RULE_HI &&
@@ -287,12 +295,12 @@ static __attribute__((noinline)) void tm_acc_add(struct tm_tls *t, uint32_t sym,
 	if (status == TM_ST_OK) {
 		ACC_ADD(a, ok, 1, shared);
 		if (r->bytes == TM_BYTES_ARG)
-			ACC_ADD(a, bytes, argbytes, shared);
+			ACC_ADD(a, bytes, tm_call_bytes(argbytes), shared);
 		else if (r->bytes && value > 0)
-			ACC_ADD(a, bytes, (uint64_t)value, shared);
+			ACC_ADD(a, bytes, tm_call_bytes((uint64_t)value), shared);
 	} else if (status == TM_ST_NORULE) {
 		if (argbytes) /* not judged: its arguments still say what it moved */
-			ACC_ADD(a, bytes, argbytes, shared);
+			ACC_ADD(a, bytes, tm_call_bytes(argbytes), shared);
 	} else if (status == TM_ST_FAILED) {
 		ACC_ADD(a, failed, 1, shared);
 		tm_acc_err(a, err, shared);
@@ -795,7 +803,7 @@ static inline void tm_count_untimed(struct tm_tls *t, uint32_t sym, const struct
 	tm_bump(&c->calls, 1);
 	if (status == TM_ST_OK) {
 		tm_bump(&c->ok, 1);
-		if (r->bytes && v > 0)
+		if (r->bytes && v > 0 && (uint64_t)v <= TM_CALL_BYTES_MAX)
 			tm_bump(&c->bytes, (uint64_t)v);
 	}
 }

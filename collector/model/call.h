@@ -31,7 +31,7 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 		if (__builtin_expect(k->argrec, 0))
 			bytes = k->bytes;
 		else if ((s->flags & TM_RF_BYTES) && k->value > 0)
-			bytes = (uint64_t)k->value;
+			bytes = tm_call_bytes((uint64_t)k->value);
 		break;
 	case TM_ST_FAILED:
 		/* a code that is an outcome of its own (model/outcome.h): in
@@ -71,7 +71,7 @@ static inline void tm_model_call_inline(struct tm_coll *c, struct tm_proc *p, ui
 	}
 	s->ok += ok;
 	s->failed += failed;
-	s->bytes += bytes;
+	s->bytes = tm_bytes_sum(s->bytes, bytes);
 	if (bytes) {
 		s->size_max = bytes > s->size_max ? bytes : s->size_max;
 		if (tm_hist_add(&s->size_hist, bytes, 1) < 0)
@@ -142,10 +142,11 @@ tm_model_tally_call(struct tm_coll *c, struct tm_proc *p, struct tm_tally *t, un
 	if (__builtin_expect(ok && t->sizes, 0)) {
 		struct tm_sym *s = &c->syms[t->gsym];
 		int64_t v = __atomic_load_n(value, __ATOMIC_RELAXED);
-		if (v > 0) {
-			t->bytes += (uint64_t)v;
-			s->size_max = (uint64_t)v > s->size_max ? (uint64_t)v : s->size_max;
-			if (tm_hist_add(&s->size_hist, (uint64_t)v, 1) < 0)
+		uint64_t b = v > 0 ? tm_call_bytes((uint64_t)v) : 0;
+		if (b) {
+			t->bytes = tm_bytes_sum(t->bytes, b);
+			s->size_max = b > s->size_max ? b : s->size_max;
+			if (tm_hist_add(&s->size_hist, b, 1) < 0)
 				s->size_lost++;
 		}
 	}

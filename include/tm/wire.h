@@ -68,6 +68,15 @@ enum tm_slot_state {
  * monitored call yet. */
 #define TM_FLOOR_CALLS 256
 
+/* The most bytes one call moves. A rule's bytes (a return value, or what
+ * the arguments say) above this are no transfer's size and count none:
+ * in the shim's accumulators and counters, and in the collector. */
+#define TM_CALL_BYTES_MAX (1ull << 48)
+static inline uint64_t tm_call_bytes(uint64_t v)
+{
+	return v <= TM_CALL_BYTES_MAX ? v : 0;
+}
+
 enum tm_rule_flags {
 	TM_RF_HAS_RULE = 1u << 0,  /* success rule exists */
 	TM_RF_BYTES = 1u << 1,	   /* ok return value counts bytes */

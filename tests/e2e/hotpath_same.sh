@@ -160,6 +160,45 @@ run c_shallow TM_RING=64 TM_STACK=16 TM_HOTPATH=c
 same asm_shallow c_shallow "fast path and C hooks, full shadow stack"
 has asm_shallow '^thread 0 .* loss=[0-9]+,0,[1-9]' "depth losses"
 
+# Sampled and judged (every symbol 1 in 2; hs_uint and hs_long with
+# bytes, hs_long's ok returns including LONG_MIN and LONG_MAX): the
+# untimed calls' entry and exit in tramp.S against the C hooks, and both
+# against every call timed. Which calls are timed is random (each thread
+# seeds its countdown), so the counts are compared, per function, not the
+# records: calls, ok, failed, the errors by code and the bytes, from the
+# collector run afterwards.
+counts() { # NAME CONFIG ENV... : the counts of the run in $WORK/NAME.counts
+	local name=$1 cfg=$2 d="$WORK/$1"
+	shift 2
+	mkdir -m 700 "$d"
+	env "$@" TM_DIR="$d" TM_SESSION=hs TM_CONFIG="$cfg" LD_PRELOAD="$SHIM" \
+		"$TARGETS/hotseq" $ROUNDS >"$d/out" 2>"$d/err" || fail "$name: hotseq failed: $(cat "$d/err")"
+	TM_DIR="$d" "$TMCOLLECT" --session hs --until-idle --summary "$WORK/$name.json" 2>"$d/cerr" ||
+		fail "$name: tmcollect: $(cat "$d/cerr")"
+	jq -S '[.symbols[] | {name, calls, ok, failed, errors, bytes}] | sort_by(.name)' \
+		"$WORK/$name.json" >"$WORK/$name.counts"
+}
+counts sampled_asm "$DATA/hotseq_sampled.json"
+counts sampled_c "$DATA/hotseq_sampled.json" TM_HOTPATH=c
+counts timed "$CFG"
+if ! diff "$WORK/sampled_asm.counts" "$WORK/sampled_c.counts" >"$WORK/sampled.diff"; then
+	head -40 "$WORK/sampled.diff" >&2
+	fail "sampled and judged: the counts differ (fast path against C hooks)"
+fi
+nobytes() { jq 'map(del(.bytes))' "$WORK/$1.counts"; }
+[ "$(nobytes sampled_asm)" = "$(nobytes timed)" ] ||
+	fail "sampled and judged: the counts differ from every call timed"
+untimed=$(jq '[.symbols[] | .calls - .timed] | add' "$WORK/sampled_asm.json")
+[ "$untimed" -gt 0 ] || fail "sampled and judged: no untimed call"
+expect_eq "sampled: no value taken as corrupt" "$(jqv "$WORK/sampled_asm.json" .loss.corrupt)" 0
+# the ok returns of the 6 sequences (3 rounds, two threads); LONG_MAX is
+# no call's bytes (TM_CALL_BYTES_MAX)
+expect_eq "sampled: hs_uint bytes" \
+	"$(jq '.symbols[] | select(.name == "hs_uint") | .bytes' "$WORK/sampled_asm.json")" $((6 * (7 + 4000000000 + 4294967295)))
+expect_eq "sampled: hs_long bytes" \
+	"$(jq '.symbols[] | select(.name == "hs_long") | .bytes' "$WORK/sampled_asm.json")" $((6 * 101))
+echo "ok: sampled and judged: the same counts as every call timed, $untimed untimed calls"
+
 # The fast path is the one taken (and TM_HOTPATH=c turns it off): under
 # callgrind, the C entry hook runs for a handful of calls only. (Skipped
 # without valgrind, under the sanitizers, and where valgrind cannot read

@@ -34,7 +34,10 @@ struct tm_regs {
 #define TM_SLOT_CNT_OFF	 8
 #define TM_SLOT_SYM	 16
 #define TM_SLOT_MODE	 20
+#define TM_CNT_SHIFT	 5 /* sizeof(struct tm_cnt) == 32 */
 #define TM_CNT_CALLS	 0
+#define TM_CNT_OK	 8
+#define TM_CNT_BYTES	 16
 #define TM_CNT_LEFT	 24
 #define TM_ASM_SM_COUNT	 1
 #define TM_ASM_SM_HIJACK 4
@@ -89,6 +92,8 @@ struct tm_regs {
 #define TM_RULE_HAS		0
 #define TM_RULE_TYPE		1
 #define TM_RULE_ERR_SRC		2
+#define TM_RULE_BYTES		4
+#define TM_ASM_CALL_BYTES_SHIFT 48 /* TM_CALL_BYTES_MAX */
 #define TM_RULE_NIVALS		68
 #define TM_RULE_LO		72
 #define TM_RULE_HI		136

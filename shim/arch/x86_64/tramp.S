@@ -188,65 +188,60 @@ ENTRY(tm_enter_common)
 	jmp .Lhook
 
 	/* Sampled, not chosen for timing, judged: push an untimed shadow-stack
-	 * frame here, in three registers, and call the target so that it
-	 * returns into tm_exit_tramp. The same steps as tm_hook_enter, under
-	 * the same busy flag (a signal handler's monitored call in between
-	 * passes through); anything unusual — the hook busy, the shadow stack
-	 * full, frames a longjmp left behind — takes the C path. The frame goes
-	 * to the private stack; the segment's live[] gets start 0 and the
-	 * symbol, written and never read back. */
+	 * frame here and call the target so that it returns into
+	 * tm_exit_tramp. The same steps as tm_hook_enter, under the same busy
+	 * flag (a signal handler's monitored call in between passes through),
+	 * rax and rdx kept in the red zone as on the timed path; anything
+	 * unusual — the fast switch off (TM_HOTPATH=c: the C hooks, the
+	 * reference), the hook busy, the shadow stack full, frames a longjmp
+	 * left behind — takes the C path. The frame goes to the private
+	 * stack; the segment's live[] gets start 0 and the symbol, written and
+	 * never read back. */
 .Luntimed:
-	pushq %rax			/* the caller's return address is now at 8(%rsp) */
-	.cfi_adjust_cfa_offset 8
+	cmpb $0, tm_g + TM_G_FAST(%rip)
+	je .Luntimed_c
 	movq tm_tls@GOTTPOFF(%rip), %r10
 	cmpl $0, %fs:TM_TLS_BUSY(%r10)
 	jne .Luntimed_c
+	movq %rax, -8(%rsp)
+	movq %rdx, -16(%rsp)
 	movl %fs:TM_TLS_DEPTH(%r10), %eax
 	cmpl %fs:TM_TLS_CAP(%r10), %eax
-	jae .Luntimed_c
+	jae .Luntimed_full		/* the stack is full */
 	movl $1, %fs:TM_TLS_BUSY(%r10)
-	shlq $TM_FRAME_SHIFT, %rax		/* rax = depth * 32 */
-	addq %fs:TM_TLS_STACK(%r10), %rax	/* rax = &stack[depth] */
-	cmpl $0, %fs:TM_TLS_DEPTH(%r10)
-	je 1f
-	leaq 8(%rsp), %r10
-	cmpq %r10, TM_FRAME_SP - (1 << TM_FRAME_SHIFT)(%rax)
-	movq tm_tls@GOTTPOFF(%rip), %r10
-	jbe .Luntimed_unbusy		/* frames above this call were abandoned */
-1:	movq $0, TM_FRAME_START(%rax)
+	movq %fs:TM_TLS_STACK(%r10), %rdx
+	shlq $TM_FRAME_SHIFT, %rax	/* ZF: depth 0 */
+	leaq (%rdx,%rax), %rax		/* rax = &stack[depth]; lea keeps the flags */
+	jz 1f
+	cmpq %rsp, TM_FRAME_SP - (1 << TM_FRAME_SHIFT)(%rax)
+	jbe .Luntimed_unbusy		/* frames at or below this call were abandoned */
+1:	movq (%rsp), %rdx
+	movq %rdx, TM_FRAME_RET(%rax)
+	movq %rsp, TM_FRAME_SP(%rax)
+	movl TM_SLOT_SYM(%r11), %edx
+	movq $0, TM_FRAME_START(%rax)
+	movl %edx, TM_FRAME_SYM(%rax)
 	movl $TM_ASM_FR_UNTIMED, TM_FRAME_FLAGS(%rax)
-	movq 8(%rsp), %r10
-	movq %r10, TM_FRAME_RET(%rax)
-	leaq 8(%rsp), %r10
-	movq %r10, TM_FRAME_SP(%rax)
-	movl TM_SLOT_SYM(%r11), %r10d
-	movl %r10d, TM_FRAME_SYM(%rax)
 	/* the mirror: &live[depth] = rax - stack + live (same entry size) */
-	movq tm_tls@GOTTPOFF(%rip), %r10
 	subq %fs:TM_TLS_STACK(%r10), %rax
 	addq %fs:TM_TLS_LIVE(%r10), %rax
 	movq $0, TM_LIVE_START(%rax)
-	movl TM_SLOT_SYM(%r11), %r10d
-	movl %r10d, TM_LIVE_SYM(%rax)
-	movq tm_tls@GOTTPOFF(%rip), %r10
+	movl %edx, TM_LIVE_SYM(%rax)
+	incl %fs:TM_TLS_DEPTH(%r10)
 	movl %fs:TM_TLS_DEPTH(%r10), %eax
-	incl %eax
-	movl %eax, %fs:TM_TLS_DEPTH(%r10)
-	movq %fs:TM_TLS_LIVE_DEPTH(%r10), %rax
-	movl %fs:TM_TLS_DEPTH(%r10), %r10d
-	movl %r10d, (%rax)		/* live_depth: a plain store is a release on x86 */
-	movq tm_tls@GOTTPOFF(%rip), %r10
+	movq %fs:TM_TLS_LIVE_DEPTH(%r10), %rdx
+	movl %eax, (%rdx)		/* live_depth: a plain store is a release on x86 */
 	movl $0, %fs:TM_TLS_BUSY(%r10)
-	popq %rax
-	.cfi_adjust_cfa_offset -8
+	movq -8(%rsp), %rax
+	movq -16(%rsp), %rdx
 	movq TM_SLOT_TARGET(%r11), %r11
 	jmp .Lcall
 .Luntimed_unbusy:
-	.cfi_adjust_cfa_offset 8
 	movl $0, %fs:TM_TLS_BUSY(%r10)
+	movq -16(%rsp), %rdx
+.Luntimed_full:
+	movq -8(%rsp), %rax
 .Luntimed_c:
-	popq %rax
-	.cfi_adjust_cfa_offset -8
 	movl $TM_ASM_D_UNTIMED, %r10d
 	jmp .Lhook
 .Ldecide:
@@ -397,6 +392,77 @@ ENTRY(tm_exit_tramp)
 	movq %rdx, TM_THR_HEAD(%rcx)	/* thr->head: release (x86 keeps the stores' order) */
 	jmp .Lexit_done
 
+	/* The top frame has flags (rdi above it, ecx = depth, rax the
+	 * return value): tm_exit_flagged's common case, step by step and in
+	 * its order (hook.c is the reference): an untimed call of a sampled
+	 * symbol, its frame the one returning, the thread owning its slot
+	 * (tm_tls.cnt set) and the fast switch on; its value as the rule's
+	 * type reads it; no rule, or in one of the rule's intervals. Then the
+	 * return address read, busy raised, the pop and its release store,
+	 * the counters (calls, then ok and the bytes of a rule with bytes:
+	 * no clock, no record), busy lowered. Anything else, a failure
+	 * included (it keeps its code as a record), goes to C. */
+.Lexit_flagged:
+	cmpl $TM_ASM_FR_UNTIMED, TOP(FLAGS)
+	jne .Lexit_flagged_c		/* inherited, with its bytes */
+	cmpb $0, tm_g + TM_G_FAST(%rip)
+	je .Lexit_flagged_c
+	leaq 8(%rsp), %rsi		/* where the hijacked return address was */
+	cmpq %rsi, TOP(SP)
+	jne .Lexit_flagged_c
+	movq %fs:0(%r11), %r9		/* tm_tls.cnt */
+	testq %r9, %r9
+	jz .Lexit_flagged_c
+	movl TOP(SYM), %r10d
+	imull $TM_RULE_SIZE, %r10d, %r8d
+	addq tm_rules(%rip), %r8	/* r8 = &tm_rules[sym] */
+	shlq $TM_CNT_SHIFT, %r10
+	addq %r10, %r9			/* r9 = &cnt[sym] */
+	cmpb $TM_ASM_RET_UINT, TM_RULE_TYPE(%r8)
+	ja 1f				/* long, pointer, void: as is */
+	je 2f
+	movslq %eax, %rax		/* int */
+	jmp 1f
+2:	movl %eax, %eax			/* uint: zero-extended */
+1:	cmpb $0, TM_RULE_HAS(%r8)
+	je .Lflag_norule
+	movq %rax, %rdx
+	cmpb $TM_ASM_RET_PTR, TM_RULE_TYPE(%r8)
+	jne 3f
+	btcq $63, %rdx			/* pointers: unsigned order, as signed */
+3:	movl TM_RULE_NIVALS(%r8), %esi
+4:	testl %esi, %esi
+	jz .Lexit_flagged_c		/* in no interval: failed */
+	decl %esi
+	cmpq TM_RULE_LO(%r8,%rsi,8), %rdx
+	jl 4b
+	cmpq TM_RULE_HI(%r8,%rsi,8), %rdx
+	jg 4b
+	movq TOP(RET), %rsi		/* rsi = the return address */
+	movl $1, %fs:TM_TLS_BUSY(%r11)
+	decl %ecx
+	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
+	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
+	movl %ecx, (%rdx)		/* live_depth: release */
+	incq TM_CNT_CALLS(%r9)
+	incq TM_CNT_OK(%r9)
+	cmpb $0, TM_RULE_BYTES(%r8)
+	je .Lexit_done
+	leaq -1(%rax), %rdx		/* bytes: 1 .. TM_CALL_BYTES_MAX only */
+	shrq $TM_ASM_CALL_BYTES_SHIFT, %rdx
+	jnz .Lexit_done
+	addq %rax, TM_CNT_BYTES(%r9)
+	jmp .Lexit_done
+.Lflag_norule:
+	movq TOP(RET), %rsi
+	movl $1, %fs:TM_TLS_BUSY(%r11)
+	decl %ecx
+	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
+	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
+	movl %ecx, (%rdx)
+	incq TM_CNT_CALLS(%r9)
+	jmp .Lexit_done
+
 .Lexit_wide:				/* uint: zero-extended; long, pointer, void: as is */
 	jne .Lexit_value
 	movl %edx, %edx
@@ -508,9 +574,9 @@ ENTRY(tm_exit_tramp)
 	leaq 16(%rsp), %rsi
 	call tm_hook_exit_now
 	jmp 7f
-.Lexit_flagged:			/* C, given the frame and the depth (ecx) */
+.Lexit_flagged_c:		/* C, given the frame and the depth (ecx) */
 	leaq -(1 << TM_FRAME_SHIFT)(%rdi), %rdx
-	movq %rax, %rdi
+	movq 8(%rsp), %rdi
 	leaq 16(%rsp), %rsi
 	call tm_hook_exit_flagged
 	jmp 7f
