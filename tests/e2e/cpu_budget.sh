@@ -15,6 +15,17 @@ N=2000000
 SYMS=work_noop,fail_if
 
 keep() { [ -n "${TM_KEEP:-}" ] || rm -rf "$WORK"; } # lib.sh's EXIT trap, for traps of our own
+# stop_col SESSION: once the session's segments say their processes
+# exited and were drained, tmcollect ($col) stops with its summary
+stop_col() {
+	for _ in $(seq 600); do
+		[ -z "$(find "$TM_DIR" -name "$1.*.tm")" ] && break
+		sleep 0.1
+	done
+	kill -INT $col
+	wait $col || fail "tmcollect: $(cat "$WORK/cerr")"
+	trap keep EXIT
+}
 # the summary's collector_cpu, as "budget shared naps"
 cpu() { jq -r '.collector_cpu | "\(.budget_pct) \(.shared) \(.budget_naps)"' "$1"; }
 
@@ -81,13 +92,7 @@ expect_eq "late: the thread's calls before the first look: shared" "$(jqv "$WORK
 echo q >&3
 wait $late || fail "ondemand: exit"
 exec 3>&-
-for _ in $(seq 600); do
-	[ -z "$(find "$TM_DIR" -name 'late.*.tm')" ] && break
-	sleep 0.1
-done
-kill -INT $col
-wait $col || fail "tmcollect: $(cat "$WORK/cerr")"
-trap keep EXIT
+stop_col late
 
 # refused: one line, exit 2
 for bad in 101 -1 x 5%% 0.001 nan; do
@@ -155,14 +160,7 @@ col=$!
 trap 'kill $col 2>/dev/null || true; keep' EXIT
 LD_PRELOAD="$SHIM" TM_SESSION=apart TM_SYMBOLS=$SYMS TM_CONFIG="$DATA/shapes.json" \
 	taskset -c 0 "$TARGETS/threads" 1 $N >"$WORK/out"
-# stopped once the process's segment says it exited and was drained
-for _ in $(seq 600); do
-	[ -z "$(find "$TM_DIR" -name 'apart.*.tm')" ] && break
-	sleep 0.1
-done
-kill -INT $col
-wait $col || fail "tmcollect: $(cat "$WORK/cerr")"
-trap keep EXIT
+stop_col apart
 expect_eq "apart" "$(cpu "$WORK/apart.json")" "2 false 0"
 exact "$WORK/apart.json"
 
@@ -175,13 +173,7 @@ pinned() { # pinned SESSION MAIN-CPU WORKER-CPU: the run's summary in $WORK/SESS
 	trap 'kill $col 2>/dev/null || true; keep' EXIT
 	LD_PRELOAD="$SHIM" TM_SESSION=$1 TM_SYMBOLS=$SYMS TM_CONFIG="$DATA/shapes.json" \
 		taskset -c "$2" "$TARGETS/threads" 1 $N "$3" >"$WORK/out"
-	for _ in $(seq 600); do
-		[ -z "$(find "$TM_DIR" -name "$1.*.tm")" ] && break
-		sleep 0.1
-	done
-	kill -INT $col
-	wait $col || fail "tmcollect: $(cat "$WORK/cerr")"
-	trap keep EXIT
+	stop_col "$1"
 	exact "$WORK/$1.json"
 }
 pinned worker1 0 1
