@@ -12,6 +12,19 @@
 	.globl name; .hidden name; .type name, @function; name:
 #define END(name) .size name, . - name
 
+/* The entry paths' frame: rax = depth (below the cap, busy raised); dst =
+ * &stack[depth], from base = the stack; to `abandoned` if a frame below
+ * it is at or under this call's return slot (a longjmp left it). */
+.macro shadow_frame dst, base, abandoned
+	movq %fs:TM_TLS_STACK(%r10), \base
+	shlq $TM_FRAME_SHIFT, %rax	/* ZF: depth 0 */
+	leaq (\base,%rax), \dst		/* lea keeps the flags */
+	jz 1f
+	cmpq %rsp, TM_FRAME_SP - (1 << TM_FRAME_SHIFT)(\dst)
+	jbe \abandoned			/* frames at or below this call were abandoned */
+1:
+.endm
+
 	.text
 
 /* Stub i: r11 = &tm_slots[i], then the common path. r11 is a scratch
@@ -96,13 +109,8 @@ ENTRY(tm_enter_common)
 	movl %fs:TM_TLS_DEPTH(%r10), %eax
 	cmpl %fs:TM_TLS_CAP(%r10), %eax
 	jae .Ltimed_unbusy		/* the stack is full */
-	movq %fs:TM_TLS_STACK(%r10), %rcx
-	shlq $TM_FRAME_SHIFT, %rax	/* ZF: depth 0 */
-	leaq (%rcx,%rax), %rcx		/* rcx = &stack[depth]; lea keeps the flags */
-	jz 1f
-	cmpq %rsp, TM_FRAME_SP - (1 << TM_FRAME_SHIFT)(%rcx)
-	jbe .Ltimed_unbusy		/* frames at or below this call were abandoned */
-1:	movq (%rsp), %rax
+	shadow_frame %rcx, %rcx, .Ltimed_unbusy	/* rcx = &stack[depth] */
+	movq (%rsp), %rax
 	movq %rax, TM_FRAME_RET(%rcx)
 	movq %rsp, TM_FRAME_SP(%rcx)
 	rdtsc
@@ -209,13 +217,8 @@ ENTRY(tm_enter_common)
 	cmpl %fs:TM_TLS_CAP(%r10), %eax
 	jae .Luntimed_full		/* the stack is full */
 	movl $1, %fs:TM_TLS_BUSY(%r10)
-	movq %fs:TM_TLS_STACK(%r10), %rdx
-	shlq $TM_FRAME_SHIFT, %rax	/* ZF: depth 0 */
-	leaq (%rdx,%rax), %rax		/* rax = &stack[depth]; lea keeps the flags */
-	jz 1f
-	cmpq %rsp, TM_FRAME_SP - (1 << TM_FRAME_SHIFT)(%rax)
-	jbe .Luntimed_unbusy		/* frames at or below this call were abandoned */
-1:	movq (%rsp), %rdx
+	shadow_frame %rax, %rdx, .Luntimed_unbusy	/* rax = &stack[depth] */
+	movq (%rsp), %rdx
 	movq %rdx, TM_FRAME_RET(%rax)
 	movq %rsp, TM_FRAME_SP(%rax)
 	movl TM_SLOT_SYM(%r11), %edx
@@ -284,6 +287,18 @@ END(tm_enter_common)
  * tm_hook_exit_now with the reading (a full ring reads the clock once). */
 #define TOP(field) TM_FRAME_##field - (1 << TM_FRAME_SHIFT)(%rdi)
 #define BELOW(field) TM_FRAME_##field - (2 << TM_FRAME_SHIFT)(%rdi)
+
+/* An untimed call counted (r9 = &cnt[sym]): the return address read
+ * (rsi), busy raised, the pop and its release store, the call counted. */
+.macro untimed_pop
+	movq TOP(RET), %rsi
+	movl $1, %fs:TM_TLS_BUSY(%r11)
+	decl %ecx
+	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
+	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
+	movl %ecx, (%rdx)		/* live_depth: release */
+	incq TM_CNT_CALLS(%r9)
+.endm
 ENTRY(tm_exit_tramp)
 	.cfi_startproc
 	.cfi_undefined rip
@@ -438,14 +453,8 @@ ENTRY(tm_exit_tramp)
 	jl 4b
 	cmpq TM_RULE_HI(%r8,%rsi,8), %rdx
 	jg 4b
-	movq TOP(RET), %rsi		/* rsi = the return address */
-	movl $1, %fs:TM_TLS_BUSY(%r11)
-	decl %ecx
-	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
-	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
-	movl %ecx, (%rdx)		/* live_depth: release */
-	incq TM_CNT_CALLS(%r9)
-	incq TM_CNT_OK(%r9)
+	untimed_pop
+	incq TM_CNT_OK(%r9)		/* after calls: the collector reads ok first */
 	cmpb $0, TM_RULE_BYTES(%r8)
 	je .Lexit_done
 	leaq -1(%rax), %rdx		/* bytes: 1 .. TM_CALL_BYTES_MAX only */
@@ -454,13 +463,7 @@ ENTRY(tm_exit_tramp)
 	addq %rax, TM_CNT_BYTES(%r9)
 	jmp .Lexit_done
 .Lflag_norule:
-	movq TOP(RET), %rsi
-	movl $1, %fs:TM_TLS_BUSY(%r11)
-	decl %ecx
-	movl %ecx, %fs:TM_TLS_DEPTH(%r11)
-	movq %fs:TM_TLS_LIVE_DEPTH(%r11), %rdx
-	movl %ecx, (%rdx)
-	incq TM_CNT_CALLS(%r9)
+	untimed_pop
 	jmp .Lexit_done
 
 .Lexit_wide:				/* uint: zero-extended; long, pointer, void: as is */
